@@ -1,0 +1,356 @@
+import { systemClock, type Clock } from '../clock/index.js';
+import { ExternalTaskError, GoneError, InternalError, LockedError, NotFoundError } from '../errors/index.js';
+import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
+import { consoleLogger, type Logger } from '../logging/index.js';
+import type { ExternalTask, ExternalTaskFailure, Identity } from '../model/index.js';
+import type {
+  ConditionalWriteResult,
+  ExternalTaskChange,
+  ExternalTaskRepository,
+  TaskOutcome,
+  TaskVisibility,
+  TopicClaim,
+} from '../repository/index.js';
+import {
+  copyJsonValue,
+  limits,
+  optionalString,
+  requireDuration,
+  requireString,
+} from '../validation/index.js';
+import { tokenAccessPolicy, type AccessPolicy, type AccessRequest } from './access-policy.js';
+import type { ExternalTaskService, FetchAndLockOptions } from './external-task-service.js';
+import { LongPollDispatcher } from './long-poll-dispatcher.js';
+import { OutcomeWaiters } from './outcome-waiters.js';
+import { validateFetchOptions, validatePositionalFetch, type ValidFetch } from './request-validation.js';
+
+/** Options of {@link ExternalTaskApi}. */
+export interface ExternalTaskApiOptions {
+  /** The store of tasks. */
+  readonly repository: ExternalTaskRepository;
+  /** Who may do what. @default tokenAccessPolicy (401 without a non-empty string token) */
+  readonly accessPolicy?: AccessPolicy;
+  /** Time and timers for long polls. @default systemClock */
+  readonly clock?: Clock;
+  /** Receives failures that cannot be thrown to a caller (listeners, the store's announcements). @default consoleLogger */
+  readonly logger?: Logger;
+}
+
+/** Options of {@link ExternalTaskApi.waitForOutcome}. */
+export interface WaitForOutcomeOptions {
+  /** Stops waiting: the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The External Task API (the facade): what workers call to fetch and lock tasks, extend locks and report
+ * outcomes, and where the engine hears about outcomes.
+ *
+ * Every operation checks access first (the {@link AccessPolicy}), then its arguments (400 naming the
+ * argument), and then asks the repository for one conditional write, whose answer maps to 404, 410 or
+ * 423. Anything unexpected becomes a 500 {@link InternalError} with the original as `cause`.
+ *
+ * @example
+ * ```ts
+ * const repository = new InMemoryExternalTaskRepository();
+ * const api = new ExternalTaskApi({ repository });
+ * api.events.on('task:finished', ({ task, result }) => console.log(task.id, result));
+ *
+ * const identity = { token: 'worker-token' };
+ * const [task] = await api.fetchAndLockExternalTasks(identity, 'worker-1', 'send-invoice', 1, 30_000, 60_000);
+ * if (task) await api.finishExternalTask(identity, 'worker-1', task.id, { sent: true });
+ * ```
+ */
+export class ExternalTaskApi implements ExternalTaskService {
+  /** Typed events: `task:created`, `task:locked`, `task:extended`, `task:finished`, `task:failed`. */
+  readonly events: ContainedEventEmitter<ExternalTaskEvents>;
+
+  private readonly repository: ExternalTaskRepository;
+  private readonly accessPolicy: AccessPolicy;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly longPolls: LongPollDispatcher;
+  private readonly outcomeWaiters = new OutcomeWaiters();
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(options: ExternalTaskApiOptions) {
+    if (typeof options?.repository?.claim !== 'function') {
+      throw new TypeError('ExternalTaskApi: options.repository must be an ExternalTaskRepository.');
+    }
+    this.repository = options.repository;
+    this.accessPolicy = options.accessPolicy ?? tokenAccessPolicy;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? consoleLogger;
+    this.events = new ContainedEventEmitter((event, error) =>
+      this.logger.error(`A listener of ${event} threw; the other listeners still ran.`, { error }),
+    );
+    this.longPolls = new LongPollDispatcher(this.repository, this.clock, this.logger);
+    this.unsubscribe = this.repository.subscribe((change) => this.onChange(change));
+  }
+
+  fetchAndLockExternalTasks(
+    identity: Identity | undefined,
+    workerId: string,
+    topicName: string,
+    maxTasks: number,
+    longPollingTimeout: number,
+    lockDuration: number,
+  ): Promise<ExternalTask[]> {
+    return this.run(identity, { operation: 'fetchAndLock', workerId, topicNames: [topicName] }, () =>
+      this.fetch(
+        identity,
+        validatePositionalFetch(workerId, topicName, maxTasks, longPollingTimeout, lockDuration),
+      ),
+    );
+  }
+
+  fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions): Promise<ExternalTask[]> {
+    const topics: readonly Partial<TopicClaim>[] = Array.isArray(options?.topics) ? options.topics : [];
+    const topicNames = topics.map((topic) => topic?.topicName as string);
+    return this.run(identity, { operation: 'fetchAndLock', workerId: options?.workerId, topicNames }, () =>
+      this.fetch(identity, validateFetchOptions(options)),
+    );
+  }
+
+  extendLock(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    additionalDuration: number,
+  ): Promise<void> {
+    return this.run(identity, { operation: 'extendLock', workerId, externalTaskId }, async () => {
+      const request = {
+        workerId: requireString('workerId', workerId),
+        externalTaskId: requireString('externalTaskId', externalTaskId),
+        lockDuration: requireDuration('additionalDuration', additionalDuration),
+        ...this.visibilityFor(identity),
+      };
+      this.throwUnlessWritten(await this.repository.extendLock(request), request);
+    });
+  }
+
+  finishExternalTask(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    result: unknown,
+  ): Promise<void> {
+    return this.run(identity, { operation: 'finish', workerId, externalTaskId }, () =>
+      this.complete(identity, workerId, externalTaskId, () => ({
+        state: 'finished',
+        ...(result !== undefined && { result: copyJsonValue('result', result) }),
+      })),
+    );
+  }
+
+  handleBpmnError(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    errorCode: string,
+    errorMessage?: string,
+  ): Promise<void> {
+    return this.run(identity, { operation: 'handleBpmnError', workerId, externalTaskId }, () =>
+      this.complete(identity, workerId, externalTaskId, () => {
+        const message = optionalString('errorMessage', errorMessage, limits.maxMessageLength);
+        return failure({
+          type: 'bpmn',
+          errorCode: requireString('errorCode', errorCode),
+          ...(message !== undefined && { errorMessage: message }),
+        });
+      }),
+    );
+  }
+
+  handleServiceError(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    errorMessage: string,
+    errorDetails?: unknown,
+  ): Promise<void> {
+    return this.run(identity, { operation: 'handleServiceError', workerId, externalTaskId }, () =>
+      this.complete(identity, workerId, externalTaskId, () =>
+        failure({
+          type: 'service',
+          errorMessage: requireString('errorMessage', errorMessage, limits.maxMessageLength),
+          ...(errorDetails !== undefined && { errorDetails: copyJsonValue('errorDetails', errorDetails) }),
+        }),
+      ),
+    );
+  }
+
+  /** The concept paper's name for {@link handleServiceError}; identical in every respect. */
+  handleSystemError(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    errorMessage: string,
+    errorDetails?: unknown,
+  ): Promise<void> {
+    return this.handleServiceError(identity, workerId, externalTaskId, errorMessage, errorDetails);
+  }
+
+  /**
+   * For the engine: resolves with the task's final record once it is finished or failed (at once if it
+   * already is), so the engine need not manage listeners. Rejects with {@link NotFoundError} for an
+   * unknown id, and with the signal's reason when `signal` aborts.
+   */
+  waitForOutcome(externalTaskId: string, options: WaitForOutcomeOptions = {}): Promise<ExternalTask> {
+    return new Promise((resolve, reject) => {
+      requireString('externalTaskId', externalTaskId);
+      const { signal } = options;
+      signal?.throwIfAborted();
+      const onAbort = (): void => end(() => reject(signal?.reason as Error));
+      const remove = this.outcomeWaiters.add(externalTaskId, {
+        resolve: (task) => end(() => resolve(task)),
+        reject: (error) => end(() => reject(error)),
+      });
+      const end = (answer: () => void): void => {
+        remove();
+        signal?.removeEventListener('abort', onAbort);
+        answer();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.repository.getById(externalTaskId).then(
+        (task) => {
+          if (!task) end(() => reject(new NotFoundError(externalTaskId)));
+          else if (task.state !== 'pending') end(() => resolve(task));
+        },
+        (error: unknown) => end(() => reject(this.toExternalTaskError(error, 'waitForOutcome'))),
+      );
+    });
+  }
+
+  /**
+   * Stops listening to the repository, answers every waiting fetch with `[]` and rejects every
+   * {@link waitForOutcome} with an `AbortError`. Later fetches answer `[]` at once. Safe to call twice.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.longPolls.close();
+    this.outcomeWaiters.rejectAll(new DOMException('The ExternalTaskApi was closed.', 'AbortError'));
+  }
+
+  private async fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<ExternalTask[]> {
+    const request = {
+      workerId: fetch.workerId,
+      topics: fetch.topics,
+      maxTasks: fetch.maxTasks,
+      ...this.visibilityFor(identity),
+    };
+    const announcementCount = this.longPolls.announcementCount;
+    const tasks = await this.repository.claim(request);
+    if (tasks.length > 0 || fetch.longPollingTimeout === 0 || this.closed || fetch.signal?.aborted)
+      return tasks;
+    return this.longPolls.wait(request, fetch.longPollingTimeout, fetch.signal, announcementCount);
+  }
+
+  private async complete(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    outcome: () => TaskOutcome,
+  ): Promise<void> {
+    const request = {
+      workerId: requireString('workerId', workerId),
+      externalTaskId: requireString('externalTaskId', externalTaskId),
+      outcome: outcome(),
+      ...this.visibilityFor(identity),
+    };
+    this.throwUnlessWritten(await this.repository.complete(request), request);
+  }
+
+  private throwUnlessWritten(
+    written: ConditionalWriteResult,
+    { externalTaskId, workerId }: { externalTaskId: string; workerId: string },
+  ): void {
+    switch (written.status) {
+      case 'ok':
+        return;
+      case 'not-found':
+        throw new NotFoundError(externalTaskId);
+      case 'gone':
+        throw new GoneError(externalTaskId, written.task.state as 'finished' | 'failed');
+      case 'locked':
+        throw new LockedError(
+          externalTaskId,
+          workerId,
+          written.task.workerId,
+          written.task.lockExpirationTime,
+        );
+    }
+  }
+
+  private visibilityFor(identity: Identity | undefined): { isVisible?: TaskVisibility } {
+    const policy = this.accessPolicy;
+    if (!policy.isVisible) return {};
+    return {
+      isVisible: (task) => {
+        try {
+          return policy.isVisible?.(identity, task) === true;
+        } catch (error) {
+          this.logger.error('The access policy threw in isVisible; the task is treated as invisible.', {
+            externalTaskId: task.id,
+            error,
+          });
+          return false;
+        }
+      },
+    };
+  }
+
+  private async run<T>(
+    identity: Identity | undefined,
+    access: AccessRequest,
+    operation: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      await this.accessPolicy.authorize(identity, access);
+      return await operation();
+    } catch (error) {
+      throw this.toExternalTaskError(error, access.operation);
+    }
+  }
+
+  private toExternalTaskError(error: unknown, operation: string): ExternalTaskError {
+    if (error instanceof ExternalTaskError) return error;
+    this.logger.error(`${operation} failed unexpectedly.`, { error });
+    return new InternalError(
+      `${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+
+  private onChange(change: ExternalTaskChange): void {
+    const { task } = change;
+    switch (change.type) {
+      case 'created':
+        this.longPolls.announceAvailable(task.topic, this.clock.now());
+        this.events.emit('task:created', { task });
+        return;
+      case 'locked':
+      case 'extended':
+        this.longPolls.announceAvailable(task.topic, task.lockExpirationTime?.getTime() ?? this.clock.now());
+        this.events.emit(change.type === 'locked' ? 'task:locked' : 'task:extended', { task });
+        return;
+      case 'finished':
+        this.outcomeWaiters.resolve(task);
+        this.events.emit('task:finished', { task, result: task.result });
+        return;
+      case 'failed':
+        this.outcomeWaiters.resolve(task);
+        this.events.emit('task:failed', { task, error: task.error as ExternalTaskFailure });
+        return;
+    }
+  }
+}
+
+function failure(error: ExternalTaskFailure): TaskOutcome {
+  return { state: 'failed', error: Object.freeze(error) };
+}

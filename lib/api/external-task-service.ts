@@ -1,0 +1,63 @@
+import type { ExternalTask, Identity } from '../model/index.js';
+import type { TopicClaim } from '../repository/index.js';
+
+/** The options form of a fetch: several topics, each with its own lock duration, claimed in one step. */
+export interface FetchAndLockOptions {
+  readonly workerId: string;
+  /** 1 to 100 distinct topics. */
+  readonly topics: readonly TopicClaim[];
+  /** 1 to 1,000. */
+  readonly maxTasks: number;
+  /** How long to wait when nothing is available: 0 to 30 minutes. @default 0 (answer at once) */
+  readonly longPollingTimeout?: number;
+  /** Ends a waiting poll at once with `[]`. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The worker-facing operations (spec §3). The in-process {@link ExternalTaskApi} implements it, and so
+ * does any remote client, so a worker works the same against either.
+ */
+export interface ExternalTaskService {
+  /** Claims up to `maxTasks` tasks of one topic, waiting up to `longPollingTimeout` ms for one. */
+  fetchAndLockExternalTasks(
+    identity: Identity | undefined,
+    workerId: string,
+    topicName: string,
+    maxTasks: number,
+    longPollingTimeout: number,
+    lockDuration: number,
+  ): Promise<ExternalTask[]>;
+  /** Claims across several topics in one atomic step; see {@link FetchAndLockOptions}. */
+  fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions): Promise<ExternalTask[]>;
+  /** Sets the worker's lock to now + `additionalDuration` ms. */
+  extendLock(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    additionalDuration: number,
+  ): Promise<void>;
+  /** Finishes the task with `result` (any JSON value, or `undefined` for none). */
+  finishExternalTask(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    result: unknown,
+  ): Promise<void>;
+  /** Fails the task with a business error the process can catch with a BPMN error boundary event. */
+  handleBpmnError(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    errorCode: string,
+    errorMessage?: string,
+  ): Promise<void>;
+  /** Fails the task with a technical error. */
+  handleServiceError(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    errorMessage: string,
+    errorDetails?: unknown,
+  ): Promise<void>;
+}

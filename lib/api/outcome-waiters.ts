@@ -1,0 +1,45 @@
+import type { ExternalTask } from '../model/index.js';
+
+/** Someone awaiting one task's outcome. */
+export interface OutcomeWaiter {
+  resolve(task: ExternalTask): void;
+  reject(error: unknown): void;
+}
+
+/** The waiters for task outcomes, by task id; each is answered once and then forgotten. */
+export class OutcomeWaiters {
+  private readonly byTaskId = new Map<string, Set<OutcomeWaiter>>();
+
+  get size(): number {
+    return this.byTaskId.size;
+  }
+
+  /** Registers `waiter` for the outcome of `externalTaskId`; returns the function that unregisters it. */
+  add(externalTaskId: string, waiter: OutcomeWaiter): () => void {
+    let waiters = this.byTaskId.get(externalTaskId);
+    if (!waiters) {
+      waiters = new Set();
+      this.byTaskId.set(externalTaskId, waiters);
+    }
+    waiters.add(waiter);
+    return () => {
+      waiters.delete(waiter);
+      if (waiters.size === 0 && this.byTaskId.get(externalTaskId) === waiters)
+        this.byTaskId.delete(externalTaskId);
+    };
+  }
+
+  /** Hands the final record `task` to everyone waiting for it. */
+  resolve(task: ExternalTask): void {
+    const waiters = this.byTaskId.get(task.id);
+    this.byTaskId.delete(task.id);
+    for (const waiter of waiters ?? []) waiter.resolve(task);
+  }
+
+  /** Answers every waiter with `error`. */
+  rejectAll(error: unknown): void {
+    const all = [...this.byTaskId.values()];
+    this.byTaskId.clear();
+    for (const waiters of all) for (const waiter of waiters) waiter.reject(error);
+  }
+}

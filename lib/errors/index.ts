@@ -1,0 +1,10 @@
+export {
+  BadRequestError,
+  ExternalTaskError,
+  ForbiddenError,
+  GoneError,
+  InternalError,
+  LockedError,
+  NotFoundError,
+  UnauthorizedError,
+} from './external-task-errors.js';

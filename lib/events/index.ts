@@ -1,0 +1,2 @@
+export { ContainedEventEmitter } from './contained-event-emitter.js';
+export type { ExternalTaskEventName, ExternalTaskEvents } from './external-task-events.js';

@@ -1,0 +1,51 @@
+export { ExternalTaskApi, tokenAccessPolicy } from './api/index.js';
+export type {
+  AccessPolicy,
+  AccessRequest,
+  ExternalTaskApiOptions,
+  ExternalTaskOperation,
+  ExternalTaskService,
+  FetchAndLockOptions,
+  WaitForOutcomeOptions,
+} from './api/index.js';
+export { systemClock } from './clock/index.js';
+export type { Clock, TimerHandle } from './clock/index.js';
+export {
+  BadRequestError,
+  ExternalTaskError,
+  ForbiddenError,
+  GoneError,
+  InternalError,
+  LockedError,
+  NotFoundError,
+  UnauthorizedError,
+} from './errors/index.js';
+export { ContainedEventEmitter } from './events/index.js';
+export type { ExternalTaskEventName, ExternalTaskEvents } from './events/index.js';
+export { consoleLogger } from './logging/index.js';
+export type { Logger } from './logging/index.js';
+export type {
+  BpmnFailure,
+  ExternalTask,
+  ExternalTaskFailure,
+  ExternalTaskState,
+  Identity,
+  JsonValue,
+  NewExternalTask,
+  ServiceFailure,
+} from './model/index.js';
+export { InMemoryExternalTaskRepository } from './repository/index.js';
+export type {
+  ClaimRequest,
+  CompleteRequest,
+  ConditionalWriteResult,
+  ExtendLockRequest,
+  ExternalTaskChange,
+  ExternalTaskChangeListener,
+  ExternalTaskRepository,
+  InMemoryExternalTaskRepositoryOptions,
+  TaskOutcome,
+  TaskVisibility,
+  TopicClaim,
+} from './repository/index.js';
+export { limits } from './validation/index.js';

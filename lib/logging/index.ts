@@ -1,0 +1,2 @@
+export { consoleLogger } from './logger.js';
+export type { Logger } from './logger.js';

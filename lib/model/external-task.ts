@@ -1,0 +1,73 @@
+/** A value that survives a JSON round trip unchanged: what payloads, results and error details may hold. */
+export type JsonValue =
+  null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/**
+ * The caller of an operation, as the embedding application authenticates it. The default access policy
+ * only requires a non-empty string `token`; any other claims are for custom policies.
+ */
+export interface Identity {
+  readonly token?: string;
+  readonly [claim: string]: unknown;
+}
+
+/** `pending` until an outcome is reported; `finished` and `failed` are final. */
+export type ExternalTaskState = 'pending' | 'finished' | 'failed';
+
+/** A business error reported with {@link ExternalTaskApi.handleBpmnError}. */
+export interface BpmnFailure {
+  readonly type: 'bpmn';
+  readonly errorCode: string;
+  readonly errorMessage?: string;
+}
+
+/** A technical error reported with {@link ExternalTaskApi.handleServiceError}. */
+export interface ServiceFailure {
+  readonly type: 'service';
+  readonly errorMessage: string;
+  readonly errorDetails?: JsonValue;
+}
+
+/** The error stored on a `failed` task. */
+export type ExternalTaskFailure = BpmnFailure | ServiceFailure;
+
+/**
+ * The task record (spec §2). Records handed out are snapshots: changing one changes nothing in the store,
+ * and their `payload`, `result` and `error` are frozen.
+ */
+export interface ExternalTask {
+  readonly id: string;
+  readonly topic: string;
+  readonly flowNodeInstanceId: string;
+  readonly correlationId: string;
+  readonly processInstanceId: string;
+  readonly processModelId?: string;
+  /** The identity the task was created under; access policies may use it to decide visibility. */
+  readonly identity?: Identity;
+  readonly payload: JsonValue;
+  /** Higher first when handing out tasks; equal priorities go oldest first. */
+  readonly priority: number;
+  readonly state: ExternalTaskState;
+  /** The worker that most recently locked the task. */
+  readonly workerId?: string;
+  /** Until when that worker's lock holds; absent on tasks never locked and on final tasks. */
+  readonly lockExpirationTime?: Date;
+  readonly createdAt: Date;
+  readonly finishedAt?: Date;
+  readonly result?: JsonValue;
+  readonly error?: ExternalTaskFailure;
+}
+
+/** What the engine gives {@link ExternalTaskRepository.create}. */
+export interface NewExternalTask {
+  readonly topic: string;
+  readonly flowNodeInstanceId: string;
+  readonly correlationId: string;
+  readonly processInstanceId: string;
+  readonly processModelId?: string;
+  readonly identity?: Identity;
+  /** Input for the worker; any JSON value. @default null */
+  readonly payload?: unknown;
+  /** An integer; higher is handed out first. @default 0 */
+  readonly priority?: number;
+}

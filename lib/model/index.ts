@@ -1,0 +1,10 @@
+export type {
+  BpmnFailure,
+  ExternalTask,
+  ExternalTaskFailure,
+  ExternalTaskState,
+  Identity,
+  JsonValue,
+  NewExternalTask,
+  ServiceFailure,
+} from './external-task.js';

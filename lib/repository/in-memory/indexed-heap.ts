@@ -1,0 +1,80 @@
+/** An item that knows its position in the one heap that holds it (-1 when in none). */
+export interface HeapItem {
+  heapIndex: number;
+}
+
+/**
+ * A binary min-heap (by `compare`) whose items record their own position, so that removing or
+ * re-ordering any item costs O(log n) instead of a search.
+ */
+export class IndexedHeap<T extends HeapItem> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  push(item: T): void {
+    item.heapIndex = this.items.length;
+    this.items.push(item);
+    this.siftUp(item.heapIndex);
+  }
+
+  pop(): T | undefined {
+    const top = this.items[0];
+    if (top !== undefined) this.remove(top);
+    return top;
+  }
+
+  /** Removes `item`, which must be in this heap. */
+  remove(item: T): void {
+    const index = item.heapIndex;
+    const last = this.items.pop() as T;
+    item.heapIndex = -1;
+    if (last === item) return;
+    this.items[index] = last;
+    last.heapIndex = index;
+    this.siftDown(index);
+    this.siftUp(last.heapIndex);
+  }
+
+  private siftUp(index: number): void {
+    const item = this.items[index] as T;
+    while (index > 0) {
+      const parentIndex = (index - 1) >> 1;
+      const parent = this.items[parentIndex] as T;
+      if (this.compare(item, parent) >= 0) break;
+      this.place(parent, index);
+      index = parentIndex;
+    }
+    this.place(item, index);
+  }
+
+  private siftDown(index: number): void {
+    const item = this.items[index] as T;
+    const count = this.items.length;
+    for (;;) {
+      let childIndex = 2 * index + 1;
+      if (childIndex >= count) break;
+      const right = childIndex + 1;
+      if (right < count && this.compare(this.items[right] as T, this.items[childIndex] as T) < 0)
+        childIndex = right;
+      const child = this.items[childIndex] as T;
+      if (this.compare(child, item) >= 0) break;
+      this.place(child, index);
+      index = childIndex;
+    }
+    this.place(item, index);
+  }
+
+  private place(item: T, index: number): void {
+    this.items[index] = item;
+    item.heapIndex = index;
+  }
+}

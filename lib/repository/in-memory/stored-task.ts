@@ -1,0 +1,48 @@
+import type { ExternalTask, ExternalTaskFailure, Identity, JsonValue } from '../../model/index.js';
+import type { HeapItem } from './indexed-heap.js';
+
+/** The in-memory store's own mutable record of a task; never handed out (see {@link toSnapshot}). */
+export interface StoredTask extends HeapItem {
+  readonly id: string;
+  readonly topic: string;
+  readonly flowNodeInstanceId: string;
+  readonly correlationId: string;
+  readonly processInstanceId: string;
+  readonly processModelId: string | undefined;
+  readonly identity: Identity | undefined;
+  readonly payload: JsonValue;
+  readonly priority: number;
+  readonly createdAt: number;
+  /** Creation order, for strict FIFO among equal priorities and creation times. */
+  readonly sequence: number;
+  state: ExternalTask['state'];
+  workerId: string | undefined;
+  lockExpirationTime: number | undefined;
+  finishedAt: number | undefined;
+  result: JsonValue | undefined;
+  error: ExternalTaskFailure | undefined;
+  /** Which queue of its topic holds the task: `ready` (available) or `waiting` (locked); none when final. */
+  queue: 'ready' | 'waiting' | undefined;
+}
+
+/** A fresh, detached record of `task` (payload, result and error are frozen and shared). */
+export function toSnapshot(task: StoredTask): ExternalTask {
+  return {
+    id: task.id,
+    topic: task.topic,
+    flowNodeInstanceId: task.flowNodeInstanceId,
+    correlationId: task.correlationId,
+    processInstanceId: task.processInstanceId,
+    ...(task.processModelId !== undefined && { processModelId: task.processModelId }),
+    ...(task.identity !== undefined && { identity: task.identity }),
+    payload: task.payload,
+    priority: task.priority,
+    state: task.state,
+    ...(task.workerId !== undefined && { workerId: task.workerId }),
+    ...(task.lockExpirationTime !== undefined && { lockExpirationTime: new Date(task.lockExpirationTime) }),
+    createdAt: new Date(task.createdAt),
+    ...(task.finishedAt !== undefined && { finishedAt: new Date(task.finishedAt) }),
+    ...(task.result !== undefined && { result: task.result }),
+    ...(task.error !== undefined && { error: task.error }),
+  };
+}

@@ -1,0 +1,62 @@
+import { BadRequestError } from '../errors/index.js';
+import { limits } from './limits.js';
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** A non-empty string of at most `maxLength` characters. */
+export function requireString(
+  argument: string,
+  value: unknown,
+  maxLength: number = limits.maxIdLength,
+): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new BadRequestError(argument, `${argument} must be a non-empty string, got ${describe(value)}.`);
+  }
+  if (value.length > maxLength) {
+    throw new BadRequestError(
+      argument,
+      `${argument} must be at most ${maxLength} characters, got ${value.length}.`,
+    );
+  }
+  return value;
+}
+
+/** Like {@link requireString}, but `undefined` passes through. */
+export function optionalString(
+  argument: string,
+  value: unknown,
+  maxLength: number = limits.maxIdLength,
+): string | undefined {
+  return value === undefined ? undefined : requireString(argument, value, maxLength);
+}
+
+/** A safe integer within `[min, max]`. */
+export function requireInteger(argument: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new BadRequestError(argument, `${argument} must be an integer, got ${describe(value)}.`);
+  }
+  if (value < min || value > max) {
+    throw new BadRequestError(argument, `${argument} must be between ${min} and ${max}, got ${value}.`);
+  }
+  return value;
+}
+
+/** A lock duration in milliseconds: 1 to 2^31-1. */
+export function requireDuration(argument: string, value: unknown): number {
+  return requireInteger(argument, value, 1, limits.maxDuration);
+}
+
+/** A plain object (for option bags and identities). */
+export function requireObject(argument: string, value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadRequestError(argument, `${argument} must be an object, got ${describe(value)}.`);
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,9 @@
+export { limits } from './limits.js';
+export {
+  optionalString,
+  requireDuration,
+  requireInteger,
+  requireObject,
+  requireString,
+} from './arguments.js';
+export { copyJsonValue } from './json-value.js';
