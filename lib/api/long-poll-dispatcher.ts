@@ -116,7 +116,9 @@ export class LongPollDispatcher {
 
   private markDirty(topicNames: readonly string[]): void {
     for (const topicName of topicNames) this.dirty.add(topicName);
-    void this.drain();
+    // Drain on a later microtask: never inside the repository's announcement, and a burst of tasks
+    // announced together is claimed together.
+    queueMicrotask(() => void this.drain());
   }
 
   private async drain(): Promise<void> {

@@ -168,9 +168,12 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
 
   nextAvailableAt(topicNames: readonly string[]): Promise<Date | undefined> {
     return settle(() => {
+      const now = this.clock.now();
       let earliest: number | undefined;
       for (const topicName of topicNames) {
-        const expiration = this.topics.get(topicName)?.nextLockExpiration();
+        const queues = this.topics.get(topicName);
+        queues?.peekAvailable(now); // files expired locks as available, so only future expirations remain
+        const expiration = queues?.nextLockExpiration();
         if (expiration !== undefined && (earliest === undefined || expiration < earliest))
           earliest = expiration;
       }

@@ -1,0 +1,39 @@
+import sinon from 'sinon';
+import type { ExternalTaskRepository, NewExternalTask } from '../../lib/index.js';
+
+/** The identity the default access policy accepts. */
+export const identity = { token: 'test-token' };
+
+/** A fixed start time for fake clocks, so records are reproducible. */
+export const startTime = Date.UTC(2026, 0, 1);
+
+/** Fakes Date and the timer functions only (promises and microtasks stay real). */
+export function useFakeTime(): sinon.SinonFakeTimers {
+  return sinon.useFakeTimers({ now: startTime, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+}
+
+let counter = 0;
+
+/** A valid task for `topic`; every call gets its own ids. */
+export function newTask(topic = 'invoice', overrides: Partial<NewExternalTask> = {}): NewExternalTask {
+  counter++;
+  return {
+    topic,
+    correlationId: `correlation-${counter}`,
+    processInstanceId: `process-${counter}`,
+    flowNodeInstanceId: `flow-node-${counter}`,
+    payload: { n: counter },
+    ...overrides,
+  };
+}
+
+/** Creates `count` tasks on `topic`, in order. */
+export async function createTasks(
+  repository: ExternalTaskRepository,
+  count: number,
+  topic = 'invoice',
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push((await repository.create(newTask(topic))).id);
+  return ids;
+}
