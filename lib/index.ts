@@ -6,6 +6,7 @@ export type {
   ExternalTaskOperation,
   ExternalTaskService,
   FetchAndLockOptions,
+  ServiceErrorOptions,
   WaitForOutcomeOptions,
 } from './api/index.js';
 export { systemClock } from './clock/index.js';
@@ -36,16 +37,23 @@ export type {
 } from './model/index.js';
 export { InMemoryExternalTaskRepository } from './repository/index.js';
 export type {
+  CancelSelector,
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
   ExtendLockRequest,
   ExternalTaskChange,
   ExternalTaskChangeListener,
+  ExternalTaskChangeType,
+  ExternalTaskPage,
+  ExternalTaskQuery,
   ExternalTaskRepository,
   InMemoryExternalTaskRepositoryOptions,
+  RetryRequest,
   TaskOutcome,
   TaskVisibility,
   TopicClaim,
+  TopicTaskCounts,
+  UnlockRequest,
 } from './repository/index.js';
 export { limits } from './validation/index.js';

@@ -3,7 +3,7 @@ import type { ExternalTask, Identity } from '../model/index.js';
 
 /** The operations a worker can call, as an access policy sees them. */
 export type ExternalTaskOperation =
-  'fetchAndLock' | 'extendLock' | 'finish' | 'handleBpmnError' | 'handleServiceError';
+  'fetchAndLock' | 'extendLock' | 'unlock' | 'finish' | 'handleBpmnError' | 'handleServiceError';
 
 /** What a caller asks to do; given to {@link AccessPolicy.authorize} before anything is read or written. */
 export interface AccessRequest {

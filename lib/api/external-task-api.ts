@@ -2,7 +2,14 @@ import { systemClock, type Clock } from '../clock/index.js';
 import { ExternalTaskError, GoneError, InternalError, LockedError, NotFoundError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
-import type { ExternalTask, ExternalTaskFailure, Identity } from '../model/index.js';
+import type {
+  BpmnFailure,
+  ExternalTask,
+  ExternalTaskFailure,
+  ExternalTaskState,
+  Identity,
+  ServiceFailure,
+} from '../model/index.js';
 import type {
   ConditionalWriteResult,
   ExternalTaskChange,
@@ -19,10 +26,19 @@ import {
   requireString,
 } from '../validation/index.js';
 import { tokenAccessPolicy, type AccessPolicy, type AccessRequest } from './access-policy.js';
-import type { ExternalTaskService, FetchAndLockOptions } from './external-task-service.js';
+import type {
+  ExternalTaskService,
+  FetchAndLockOptions,
+  ServiceErrorOptions,
+} from './external-task-service.js';
 import { LongPollDispatcher } from './long-poll-dispatcher.js';
 import { OutcomeWaiters } from './outcome-waiters.js';
-import { validateFetchOptions, validatePositionalFetch, type ValidFetch } from './request-validation.js';
+import {
+  validateFetchOptions,
+  validatePositionalFetch,
+  validateRetry,
+  type ValidFetch,
+} from './request-validation.js';
 
 /** Options of {@link ExternalTaskApi}. */
 export interface ExternalTaskApiOptions {
@@ -62,7 +78,7 @@ export interface WaitForOutcomeOptions {
  * ```
  */
 export class ExternalTaskApi implements ExternalTaskService {
-  /** Typed events: `task:created`, `task:locked`, `task:extended`, `task:finished`, `task:failed`. */
+  /** Typed events (see {@link ExternalTaskEvents}): `task:created`, `task:locked`, `task:finished`, `task:failed`, … */
   readonly events: ContainedEventEmitter<ExternalTaskEvents>;
 
   private readonly repository: ExternalTaskRepository;
@@ -154,11 +170,12 @@ export class ExternalTaskApi implements ExternalTaskService {
     return this.run(identity, { operation: 'handleBpmnError', workerId, externalTaskId }, () =>
       this.complete(identity, workerId, externalTaskId, () => {
         const message = optionalString('errorMessage', errorMessage, limits.maxMessageLength);
-        return failure({
+        const error: BpmnFailure = Object.freeze({
           type: 'bpmn',
           errorCode: requireString('errorCode', errorCode),
           ...(message !== undefined && { errorMessage: message }),
         });
+        return { state: 'failed', error };
       }),
     );
   }
@@ -169,15 +186,18 @@ export class ExternalTaskApi implements ExternalTaskService {
     externalTaskId: string,
     errorMessage: string,
     errorDetails?: unknown,
+    options?: ServiceErrorOptions,
   ): Promise<void> {
     return this.run(identity, { operation: 'handleServiceError', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () =>
-        failure({
+      this.complete(identity, workerId, externalTaskId, () => {
+        const error: ServiceFailure = Object.freeze({
           type: 'service',
           errorMessage: requireString('errorMessage', errorMessage, limits.maxMessageLength),
           ...(errorDetails !== undefined && { errorDetails: copyJsonValue('errorDetails', errorDetails) }),
-        }),
-      ),
+        });
+        const retry = validateRetry(options);
+        return retry ? { state: 'failed', error, retry } : { state: 'failed', error };
+      }),
     );
   }
 
@@ -188,13 +208,25 @@ export class ExternalTaskApi implements ExternalTaskService {
     externalTaskId: string,
     errorMessage: string,
     errorDetails?: unknown,
+    options?: ServiceErrorOptions,
   ): Promise<void> {
-    return this.handleServiceError(identity, workerId, externalTaskId, errorMessage, errorDetails);
+    return this.handleServiceError(identity, workerId, externalTaskId, errorMessage, errorDetails, options);
+  }
+
+  unlock(identity: Identity | undefined, workerId: string, externalTaskId: string): Promise<void> {
+    return this.run(identity, { operation: 'unlock', workerId, externalTaskId }, async () => {
+      const request = {
+        workerId: requireString('workerId', workerId),
+        externalTaskId: requireString('externalTaskId', externalTaskId),
+        ...this.visibilityFor(identity),
+      };
+      this.throwUnlessWritten(await this.repository.unlock(request), request);
+    });
   }
 
   /**
-   * For the engine: resolves with the task's final record once it is finished or failed (at once if it
-   * already is), so the engine need not manage listeners. Rejects with {@link NotFoundError} for an
+   * For the engine: resolves with the task's final record once it is finished, failed or cancelled (at
+   * once if it already is), so the engine need not manage listeners. Rejects with {@link NotFoundError} for an
    * unknown id, and with the signal's reason when `signal` aborts.
    */
   waitForOutcome(externalTaskId: string, options: WaitForOutcomeOptions = {}): Promise<ExternalTask> {
@@ -274,7 +306,7 @@ export class ExternalTaskApi implements ExternalTaskService {
       case 'not-found':
         throw new NotFoundError(externalTaskId);
       case 'gone':
-        throw new GoneError(externalTaskId, written.task.state as 'finished' | 'failed');
+        throw new GoneError(externalTaskId, written.task.state as Exclude<ExternalTaskState, 'pending'>);
       case 'locked':
         throw new LockedError(
           externalTaskId,
@@ -327,30 +359,31 @@ export class ExternalTaskApi implements ExternalTaskService {
     );
   }
 
-  private onChange(change: ExternalTaskChange): void {
-    const { task } = change;
-    switch (change.type) {
-      case 'created':
-        this.longPolls.announceAvailable(task.topic, this.clock.now());
-        this.events.emit('task:created', { task });
-        return;
-      case 'locked':
-      case 'extended':
-        this.longPolls.announceAvailable(task.topic, task.lockExpirationTime?.getTime() ?? this.clock.now());
-        this.events.emit(change.type === 'locked' ? 'task:locked' : 'task:extended', { task });
-        return;
+  private onChange({ type, task }: ExternalTaskChange): void {
+    if (task.state === 'pending')
+      this.longPolls.announceAvailable(task.topic, availableAt(task, this.clock.now()));
+    else this.outcomeWaiters.resolve(task);
+    switch (type) {
       case 'finished':
-        this.outcomeWaiters.resolve(task);
         this.events.emit('task:finished', { task, result: task.result });
         return;
       case 'failed':
-        this.outcomeWaiters.resolve(task);
-        this.events.emit('task:failed', { task, error: task.error as ExternalTaskFailure });
+        this.events.emit('task:failed', {
+          task,
+          error: task.error as ExternalTaskFailure,
+          incident: task.incident === true,
+        });
         return;
+      case 'retryScheduled':
+        this.events.emit('task:retryScheduled', { task, error: task.error as ExternalTaskFailure });
+        return;
+      default:
+        this.events.emit(`task:${type}`, { task });
     }
   }
 }
 
-function failure(error: ExternalTaskFailure): TaskOutcome {
-  return { state: 'failed', error: Object.freeze(error) };
+/** When a pending task becomes available: at its lock's expiry, at its retry time, or now. */
+function availableAt(task: ExternalTask, now: number): number {
+  return task.lockExpirationTime?.getTime() ?? task.retryAt?.getTime() ?? now;
 }

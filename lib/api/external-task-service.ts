@@ -14,6 +14,17 @@ export interface FetchAndLockOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The optional trailing options of a service error. */
+export interface ServiceErrorOptions {
+  /**
+   * The retries left after this failure (absolute, as the caller decides). Above 0 the task returns to
+   * `pending`, unlocked, and becomes available again after `retryTimeout`; 0 fails it as an incident.
+   */
+  readonly retries?: number;
+  /** Milliseconds until the retry becomes due. @default 0 */
+  readonly retryTimeout?: number;
+}
+
 /**
  * The worker-facing operations (spec §3). The in-process {@link ExternalTaskApi} implements it, and so
  * does any remote client, so a worker works the same against either.
@@ -52,12 +63,15 @@ export interface ExternalTaskService {
     errorCode: string,
     errorMessage?: string,
   ): Promise<void>;
-  /** Fails the task with a technical error. */
+  /** Fails the task with a technical error, or schedules a retry (see {@link ServiceErrorOptions}). */
   handleServiceError(
     identity: Identity | undefined,
     workerId: string,
     externalTaskId: string,
     errorMessage: string,
     errorDetails?: unknown,
+    options?: ServiceErrorOptions,
   ): Promise<void>;
+  /** Gives a held task back without an outcome: unlocked and available to any worker at once. */
+  unlock(identity: Identity | undefined, workerId: string, externalTaskId: string): Promise<void>;
 }

@@ -2,4 +2,8 @@ export { tokenAccessPolicy } from './access-policy.js';
 export type { AccessPolicy, AccessRequest, ExternalTaskOperation } from './access-policy.js';
 export { ExternalTaskApi } from './external-task-api.js';
 export type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api.js';
-export type { ExternalTaskService, FetchAndLockOptions } from './external-task-service.js';
+export type {
+  ExternalTaskService,
+  FetchAndLockOptions,
+  ServiceErrorOptions,
+} from './external-task-service.js';

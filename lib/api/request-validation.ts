@@ -1,5 +1,5 @@
 import { BadRequestError } from '../errors/index.js';
-import type { TopicClaim } from '../repository/index.js';
+import type { RetryRequest, TopicClaim } from '../repository/index.js';
 import {
   limits,
   requireDuration,
@@ -7,7 +7,7 @@ import {
   requireObject,
   requireString,
 } from '../validation/index.js';
-import type { FetchAndLockOptions } from './external-task-service.js';
+import type { FetchAndLockOptions, ServiceErrorOptions } from './external-task-service.js';
 
 /** A fetch whose arguments have been checked. */
 export interface ValidFetch {
@@ -75,5 +75,16 @@ export function validateFetchOptions(options: FetchAndLockOptions): ValidFetch {
       limits.maxLongPollingTimeout,
     ),
     signal,
+  };
+}
+
+/** Checks a service error's retry options; `undefined` when no retry is asked for. */
+export function validateRetry(options: ServiceErrorOptions | undefined): RetryRequest | undefined {
+  if (options === undefined) return undefined;
+  requireObject('options', options);
+  if (options.retries === undefined) return undefined;
+  return {
+    retries: requireInteger('options.retries', options.retries, 0, limits.maxRetries),
+    retryTimeout: requireInteger('options.retryTimeout', options.retryTimeout ?? 0, 0, limits.maxDuration),
   };
 }

@@ -59,7 +59,11 @@ export class GoneError extends ExternalTaskError {
     readonly externalTaskId: string,
     readonly state: Exclude<ExternalTaskState, 'pending'>,
   ) {
-    super(`External task ${externalTaskId} is already ${state} and can no longer be changed.`);
+    super(
+      state === 'cancelled'
+        ? `External task ${externalTaskId} was cancelled by the engine and can no longer be changed.`
+        : `External task ${externalTaskId} is already ${state} and can no longer be changed.`,
+    );
   }
 }
 

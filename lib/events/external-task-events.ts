@@ -1,9 +1,11 @@
 import type { ExternalTask, ExternalTaskFailure, JsonValue } from '../model/index.js';
 
 /**
- * The events of {@link ExternalTaskApi.events}, one payload object each. They are derived from the
+ * The events of {@link ExternalTaskApi.events}, one payload object each. Listeners may be async; a
+ * rejection is reported to the logger like a throw. They are derived from the
  * repository's change announcements, so with a shared store every attached process hears every change.
- * Each outcome event (`task:finished`, `task:failed`) fires exactly once per task and facade.
+ * Each outcome event (`task:finished`, `task:failed`, `task:cancelled`) fires exactly once per outcome:
+ * once per task, unless the engine brings an incident back with `setRetries` and it fails again.
  */
 export interface ExternalTaskEvents {
   /** The engine created a task. */
@@ -12,10 +14,27 @@ export interface ExternalTaskEvents {
   'task:locked': (event: { task: ExternalTask }) => void;
   /** A worker extended its lock. */
   'task:extended': (event: { task: ExternalTask }) => void;
+  /** A worker gave a task back without an outcome; it is available again. */
+  'task:unlocked': (event: { task: ExternalTask }) => void;
+  /**
+   * A lock ran out without an outcome (`task.workerId` names the worker). Noticed when the store next
+   * looks at the topic — at the latest when a waiting long poll wakes for it.
+   */
+  'task:lockExpired': (event: { task: ExternalTask }) => void;
+  /** A service error with retries left the task pending until `task.retryAt`. */
+  'task:retryScheduled': (event: { task: ExternalTask; error: ExternalTaskFailure }) => void;
+  /** The engine set a task's retries; an incident it resolved is pending again. */
+  'task:retriesSet': (event: { task: ExternalTask }) => void;
   /** A worker finished a task with `result`. */
   'task:finished': (event: { task: ExternalTask; result: JsonValue | undefined }) => void;
-  /** A worker reported a BPMN or a service error. */
-  'task:failed': (event: { task: ExternalTask; error: ExternalTaskFailure }) => void;
+  /** A worker reported a BPMN or a service error; `incident` when the task's retries ran out. */
+  'task:failed': (event: {
+    task: ExternalTask;
+    error: ExternalTaskFailure;
+    incident: boolean;
+  }) => void;
+  /** The engine cancelled a pending task. */
+  'task:cancelled': (event: { task: ExternalTask }) => void;
 }
 
 /** The name of an event of {@link ExternalTaskEvents}. */

@@ -11,8 +11,11 @@ export interface Identity {
   readonly [claim: string]: unknown;
 }
 
-/** `pending` until an outcome is reported; `finished` and `failed` are final. */
-export type ExternalTaskState = 'pending' | 'finished' | 'failed';
+/**
+ * `pending` until an outcome is reported; `finished`, `failed` and `cancelled` (by the engine) are final.
+ * The one way back is {@link ExternalTaskRepository.setRetries} on a failed task that is an incident.
+ */
+export type ExternalTaskState = 'pending' | 'finished' | 'failed' | 'cancelled';
 
 /** A business error reported with {@link ExternalTaskApi.handleBpmnError}. */
 export interface BpmnFailure {
@@ -55,7 +58,14 @@ export interface ExternalTask {
   readonly createdAt: Date;
   readonly finishedAt?: Date;
   readonly result?: JsonValue;
+  /** On a failed task, the error; on a pending task waiting for a retry, the last error reported. */
   readonly error?: ExternalTaskFailure;
+  /** The remaining retry budget, if the task has one (set on create, by a service error or by setRetries). */
+  readonly retries?: number;
+  /** On a pending task after a service error with retries: when it becomes available again. */
+  readonly retryAt?: Date;
+  /** On a failed task: `true` when it failed because its retries ran out (an incident to resolve). */
+  readonly incident?: boolean;
 }
 
 /** What the engine gives {@link ExternalTaskRepository.create}. */
@@ -70,4 +80,6 @@ export interface NewExternalTask {
   readonly payload?: unknown;
   /** An integer; higher is handed out first. @default 0 */
   readonly priority?: number;
+  /** An initial retry budget (a non-negative integer); none by default. */
+  readonly retries?: number;
 }

@@ -1,4 +1,11 @@
-import type { ExternalTask, ExternalTaskFailure, JsonValue, NewExternalTask } from '../model/index.js';
+import type {
+  ExternalTask,
+  ExternalTaskFailure,
+  ExternalTaskState,
+  JsonValue,
+  NewExternalTask,
+  ServiceFailure,
+} from '../model/index.js';
 
 /** Decides whether a caller may see a task; given by the facade from its access policy. Must not throw. */
 export type TaskVisibility = (task: ExternalTask) => boolean;
@@ -26,10 +33,22 @@ export interface ExtendLockRequest {
   readonly isVisible?: TaskVisibility;
 }
 
-/** The outcome to write on a task held by `workerId`. */
+/** What a service error asks for: the remaining retries (absolute) and the delay before the next try. */
+export interface RetryRequest {
+  readonly retries: number;
+  readonly retryTimeout: number;
+}
+
+/**
+ * The outcome to write on a task held by `workerId`. A service failure with `retry.retries > 0` does not
+ * end the task: it returns to `pending`, unlocked, available again after `retry.retryTimeout` ms, with
+ * `retries` stored. Otherwise the task fails; the failure is an incident when the task had a retry budget
+ * or `retry` was given (its retries ran out).
+ */
 export type TaskOutcome =
   | { readonly state: 'finished'; readonly result?: JsonValue }
-  | { readonly state: 'failed'; readonly error: ExternalTaskFailure };
+  | { readonly state: 'failed'; readonly error: ExternalTaskFailure }
+  | { readonly state: 'failed'; readonly error: ServiceFailure; readonly retry: RetryRequest };
 
 /** Write the outcome of a task held by `workerId`. */
 export interface CompleteRequest {
@@ -37,6 +56,57 @@ export interface CompleteRequest {
   readonly workerId: string;
   readonly outcome: TaskOutcome;
   readonly isVisible?: TaskVisibility;
+}
+
+/** Give a task held by `workerId` back without an outcome: unlocked and available at once. */
+export interface UnlockRequest {
+  readonly externalTaskId: string;
+  readonly workerId: string;
+  readonly isVisible?: TaskVisibility;
+}
+
+/** Which pending tasks {@link ExternalTaskRepository.cancel} ends: one task, or all of a flow node or process instance. */
+export type CancelSelector =
+  | { readonly externalTaskId: string }
+  | { readonly flowNodeInstanceId: string }
+  | { readonly processInstanceId: string };
+
+/** A filter for {@link ExternalTaskRepository.query}; every given field must match. */
+export interface ExternalTaskQuery {
+  readonly state?: ExternalTaskState;
+  readonly topic?: string;
+  readonly processInstanceId?: string;
+  readonly correlationId?: string;
+  readonly flowNodeInstanceId?: string;
+  /** Only failed tasks that are (or are not) incidents. */
+  readonly incident?: boolean;
+  /** Page size, 1 to 1,000. @default 100 */
+  readonly limit?: number;
+  /** How many matching tasks to skip. @default 0 */
+  readonly offset?: number;
+}
+
+/** One page of a query, in creation order, with the number of all matching tasks. */
+export interface ExternalTaskPage {
+  readonly tasks: ExternalTask[];
+  readonly total: number;
+}
+
+/** How many tasks of one topic are in which state. */
+export interface TopicTaskCounts {
+  readonly topic: string;
+  /** Pending and available now. */
+  readonly available: number;
+  /** Pending and locked by a worker. */
+  readonly locked: number;
+  /** Pending and waiting for a retry to become due. */
+  readonly retrying: number;
+  /** Failed, incidents included. */
+  readonly failed: number;
+  /** Failed because the retries ran out. */
+  readonly incidents: number;
+  readonly finished: number;
+  readonly cancelled: number;
 }
 
 /**
@@ -56,12 +126,31 @@ export type ConditionalWriteResult =
  * A change the store announces after it happened. `task` is the record after the change. A repository
  * shared by several processes announces every change to every process attached to it.
  */
-export type ExternalTaskChange =
-  | { readonly type: 'created'; readonly task: ExternalTask }
-  | { readonly type: 'locked'; readonly task: ExternalTask }
-  | { readonly type: 'extended'; readonly task: ExternalTask }
-  | { readonly type: 'finished'; readonly task: ExternalTask }
-  | { readonly type: 'failed'; readonly task: ExternalTask };
+export interface ExternalTaskChange {
+  readonly type: ExternalTaskChangeType;
+  readonly task: ExternalTask;
+}
+
+/**
+ * - `created`, `locked`, `extended`, `finished`, `failed`, `cancelled`: what the name says;
+ * - `unlocked`: the holder gave the task back (available now);
+ * - `retryScheduled`: a service error left the task pending until `task.retryAt`;
+ * - `lockExpired`: the store noticed that a lock ran out without an outcome (`task` still names the
+ *   worker). It is noticed lazily, when the store next looks at the topic (a claim, `nextAvailableAt`,
+ *   `countByTopic`);
+ * - `retriesSet`: the engine set the retry budget; an incident it resolves is available now.
+ */
+export type ExternalTaskChangeType =
+  | 'created'
+  | 'locked'
+  | 'extended'
+  | 'unlocked'
+  | 'lockExpired'
+  | 'retryScheduled'
+  | 'retriesSet'
+  | 'finished'
+  | 'failed'
+  | 'cancelled';
 
 /** Receives the store's changes. Must not throw (a repository contains and reports it if it does). */
 export type ExternalTaskChangeListener = (change: ExternalTaskChange) => void;
@@ -98,9 +187,32 @@ export interface ExternalTaskRepository {
   /** Writes an outcome, under the same condition as {@link extendLock}; exactly one of racing writes wins. */
   complete(request: CompleteRequest): Promise<ConditionalWriteResult>;
 
+  /** Gives a held task back without an outcome, under the same condition as {@link extendLock}. */
+  unlock(request: UnlockRequest): Promise<ConditionalWriteResult>;
+
+  /**
+   * For the engine: ends the selected tasks that are still pending (state `cancelled`, announced as
+   * `cancelled`); a worker holding one gets 410 on its next call. Resolves to the number cancelled.
+   */
+  cancel(selector: CancelSelector): Promise<number>;
+
+  /**
+   * For the engine: sets a task's retry budget. On a pending task it replaces the budget; on a failed
+   * task that is an incident, `retries > 0` brings it back to `pending`, available at once.
+   * @throws {@link NotFoundError}, {@link GoneError} for any other final task, {@link BadRequestError}.
+   */
+  setRetries(externalTaskId: string, retries: number): Promise<ExternalTask>;
+
+  /** For the engine and operators: matching tasks, one page at a time, in creation order. */
+  query(filter: ExternalTaskQuery): Promise<ExternalTaskPage>;
+
+  /** Counts per topic and state, from indexes (no scan of tasks). All topics when none are named. */
+  countByTopic(topicNames?: readonly string[]): Promise<TopicTaskCounts[]>;
+
   /**
    * The earliest time at which a pending task of these topics that is not available now becomes
-   * available (its lock expires), or `undefined` if there is none. Long polls use it to wake on time.
+   * available (its lock expires, or its retry becomes due), or `undefined` if there is none. Long polls
+   * use it to wake on time.
    */
   nextAvailableAt(topicNames: readonly string[]): Promise<Date | undefined>;
 

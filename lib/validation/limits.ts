@@ -17,4 +17,6 @@ export const limits = Object.freeze({
   maxDuration: 2 ** 31 - 1,
   /** Topics in one fetch. */
   maxTopics: 100,
+  /** A retry budget: 0 to 1,000,000. */
+  maxRetries: 1_000_000,
 });

@@ -157,7 +157,12 @@ describe('fetch and lock under concurrency', () => {
             getById: later((id) => store.getById(id)),
             claim: later((request) => store.claim(request)),
             extendLock: later((request) => store.extendLock(request)),
+            unlock: later((request) => store.unlock(request)),
             complete: later((request) => store.complete(request)),
+            cancel: later((selector) => store.cancel(selector)),
+            setRetries: later((id, retries) => store.setRetries(id, retries)),
+            query: later((filter) => store.query(filter)),
+            countByTopic: later((topics) => store.countByTopic(topics)),
             nextAvailableAt: later((topics) => store.nextAvailableAt(topics)),
             subscribe: (listener) => store.subscribe(listener),
           };

@@ -11,37 +11,21 @@ export type StubbedRepository = {
 
 /** A repository whose every method is a stub with a harmless default answer. */
 export function stubRepository(): StubbedRepository {
+  const stub = <K extends keyof ExternalTaskRepository>() =>
+    sinon.stub<Parameters<ExternalTaskRepository[K]>, ReturnType<ExternalTaskRepository[K]>>();
   return {
-    create: sinon
-      .stub<Parameters<ExternalTaskRepository['create']>, ReturnType<ExternalTaskRepository['create']>>()
-      .rejects(new Error('not stubbed')),
-    getById: sinon
-      .stub<Parameters<ExternalTaskRepository['getById']>, ReturnType<ExternalTaskRepository['getById']>>()
-      .resolves(undefined),
-    claim: sinon
-      .stub<Parameters<ExternalTaskRepository['claim']>, ReturnType<ExternalTaskRepository['claim']>>()
-      .resolves([]),
-    extendLock: sinon
-      .stub<
-        Parameters<ExternalTaskRepository['extendLock']>,
-        ReturnType<ExternalTaskRepository['extendLock']>
-      >()
-      .resolves({ status: 'not-found' }),
-    complete: sinon
-      .stub<Parameters<ExternalTaskRepository['complete']>, ReturnType<ExternalTaskRepository['complete']>>()
-      .resolves({ status: 'not-found' }),
-    nextAvailableAt: sinon
-      .stub<
-        Parameters<ExternalTaskRepository['nextAvailableAt']>,
-        ReturnType<ExternalTaskRepository['nextAvailableAt']>
-      >()
-      .resolves(undefined),
-    subscribe: sinon
-      .stub<
-        Parameters<ExternalTaskRepository['subscribe']>,
-        ReturnType<ExternalTaskRepository['subscribe']>
-      >()
-      .returns(() => undefined),
+    create: stub<'create'>().rejects(new Error('not stubbed')),
+    getById: stub<'getById'>().resolves(undefined),
+    claim: stub<'claim'>().resolves([]),
+    extendLock: stub<'extendLock'>().resolves({ status: 'not-found' }),
+    unlock: stub<'unlock'>().resolves({ status: 'not-found' }),
+    complete: stub<'complete'>().resolves({ status: 'not-found' }),
+    cancel: stub<'cancel'>().resolves(0),
+    setRetries: stub<'setRetries'>().rejects(new Error('not stubbed')),
+    query: stub<'query'>().resolves({ tasks: [], total: 0 }),
+    countByTopic: stub<'countByTopic'>().resolves([]),
+    nextAvailableAt: stub<'nextAvailableAt'>().resolves(undefined),
+    subscribe: stub<'subscribe'>().returns(() => undefined),
   };
 }
 

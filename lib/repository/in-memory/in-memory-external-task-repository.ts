@@ -1,30 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../clock/index.js';
+import { GoneError, NotFoundError } from '../../errors/index.js';
 import { consoleLogger, type Logger } from '../../logging/index.js';
-import type { ExternalTask, NewExternalTask } from '../../model/index.js';
-import {
-  copyJsonValue,
-  optionalString,
-  requireInteger,
-  requireObject,
-  requireString,
-} from '../../validation/index.js';
+import type { ExternalTask, ExternalTaskState, NewExternalTask } from '../../model/index.js';
+import { limits, requireInteger, requireString } from '../../validation/index.js';
 import type {
+  CancelSelector,
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
   ExtendLockRequest,
   ExternalTaskChange,
   ExternalTaskChangeListener,
+  ExternalTaskChangeType,
+  ExternalTaskPage,
+  ExternalTaskQuery,
   ExternalTaskRepository,
   TaskVisibility,
+  TopicTaskCounts,
+  UnlockRequest,
 } from '../external-task-repository.js';
+import { validateCancelSelector, validateNewTask, validateQuery } from '../repository-arguments.js';
 import { toSnapshot, type StoredTask } from './stored-task.js';
+import { matches, TaskIndexes } from './task-indexes.js';
 import { compareHandOutOrder, TopicQueues } from './topic-queues.js';
 
 /** Options of {@link InMemoryExternalTaskRepository}. */
 export interface InMemoryExternalTaskRepositoryOptions {
-  /** Where "now" comes from (lock expiry, timestamps). @default systemClock */
+  /** Where "now" comes from (lock expiry, retries, timestamps). @default systemClock */
   readonly clock?: Clock;
   /** Receives failures of change listeners. @default consoleLogger */
   readonly logger?: Logger;
@@ -32,8 +35,9 @@ export interface InMemoryExternalTaskRepositoryOptions {
 
 /**
  * The embedded store: all tasks in this process's memory, indexed per topic so that claiming `k` of `n`
- * tasks costs O(k log n). Every operation runs to completion without yielding between its check and
- * its write, which makes each one atomic in a single Node process.
+ * tasks costs O(k log n), with secondary indexes for queries and cancellation. Every operation runs to
+ * completion without yielding between its check and its write, which makes each one atomic in a single
+ * Node process. Changes are announced to subscribers after the operation has been applied.
  *
  * @example
  * ```ts
@@ -49,6 +53,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   private readonly logger: Logger;
   private readonly tasks = new Map<string, StoredTask>();
   private readonly topics = new Map<string, TopicQueues>();
+  private readonly indexes = new TaskIndexes();
   private readonly listeners = new Set<ExternalTaskChangeListener>();
   private sequence = 0;
 
@@ -58,27 +63,10 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   }
 
   create(input: NewExternalTask): Promise<ExternalTask> {
-    return settle(() => {
-      requireObject('task', input);
-      const identity =
-        input.identity === undefined
-          ? undefined
-          : copyJsonValue('identity', requireObject('identity', input.identity));
+    return this.operation((changes) => {
       const task: StoredTask = {
+        ...validateNewTask(input),
         id: randomUUID(),
-        topic: requireString('topic', input.topic),
-        flowNodeInstanceId: requireString('flowNodeInstanceId', input.flowNodeInstanceId),
-        correlationId: requireString('correlationId', input.correlationId),
-        processInstanceId: requireString('processInstanceId', input.processInstanceId),
-        processModelId: optionalString('processModelId', input.processModelId),
-        identity: identity as StoredTask['identity'],
-        payload: copyJsonValue('payload', input.payload ?? null),
-        priority: requireInteger(
-          'priority',
-          input.priority ?? 0,
-          Number.MIN_SAFE_INTEGER,
-          Number.MAX_SAFE_INTEGER,
-        ),
         createdAt: this.clock.now(),
         sequence: this.sequence++,
         state: 'pending',
@@ -87,37 +75,39 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         finishedAt: undefined,
         result: undefined,
         error: undefined,
+        retryAt: undefined,
+        incident: undefined,
         queue: undefined,
         heapIndex: -1,
       };
       this.tasks.set(task.id, task);
+      this.indexes.add(task);
       this.queuesOf(task.topic).makeReady(task);
-      const snapshot = toSnapshot(task);
-      this.announce({ type: 'created', task: snapshot });
-      return snapshot;
+      return this.changed(changes, 'created', task);
     });
   }
 
   getById(externalTaskId: string): Promise<ExternalTask | undefined> {
-    return settle(() => {
+    return this.operation(() => {
       const task = this.tasks.get(externalTaskId);
       return task && toSnapshot(task);
     });
   }
 
   claim(request: ClaimRequest): Promise<ExternalTask[]> {
-    return settle(() => {
+    return this.operation((changes) => {
       const now = this.clock.now();
       const topics = request.topics.flatMap(({ topicName, lockDuration }) => {
         const queues = this.topics.get(topicName);
+        queues?.promoteDue(now, (task) => this.changed(changes, 'lockExpired', task));
         return queues ? [{ queues, lockDuration }] : [];
       });
-      const claimed: StoredTask[] = [];
+      const claimed: ExternalTask[] = [];
       const hidden: { queues: TopicQueues; task: StoredTask }[] = [];
       while (claimed.length < request.maxTasks) {
         let best: { queues: TopicQueues; lockDuration: number; task: StoredTask } | undefined;
         for (const topic of topics) {
-          const task = topic.queues.peekAvailable(now);
+          const task = topic.queues.peekReady();
           if (task && (!best || compareHandOutOrder(task, best.task) < 0)) best = { ...topic, task };
         }
         if (!best) break;
@@ -129,53 +119,134 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         }
         task.workerId = request.workerId;
         task.lockExpirationTime = now + lockDuration;
-        queues.makeWaiting(task);
-        claimed.push(task);
+        task.retryAt = undefined;
+        queues.makeLocked(task);
+        claimed.push(this.changed(changes, 'locked', task));
       }
       for (const { queues, task } of hidden) queues.makeReady(task);
-      const snapshots = claimed.map(toSnapshot);
-      for (const task of snapshots) this.announce({ type: 'locked', task });
-      return snapshots;
+      return claimed;
     });
   }
 
   extendLock(request: ExtendLockRequest): Promise<ConditionalWriteResult> {
-    return settle(() =>
-      this.writeHeldTask(request.externalTaskId, request.workerId, request.isVisible, (task) => {
+    return this.operation((changes) =>
+      this.writeHeldTask(changes, request.externalTaskId, request.workerId, request.isVisible, (task) => {
         task.lockExpirationTime = this.clock.now() + request.lockDuration;
-        this.queuesOf(task.topic).makeWaiting(task);
+        this.queuesOf(task.topic).makeLocked(task);
         return 'extended';
       }),
     );
   }
 
-  complete(request: CompleteRequest): Promise<ConditionalWriteResult> {
-    return settle(() =>
-      this.writeHeldTask(request.externalTaskId, request.workerId, request.isVisible, (task) => {
-        const { outcome } = request;
-        task.state = outcome.state;
-        task.finishedAt = this.clock.now();
+  unlock(request: UnlockRequest): Promise<ConditionalWriteResult> {
+    return this.operation((changes) =>
+      this.writeHeldTask(changes, request.externalTaskId, request.workerId, request.isVisible, (task) => {
+        task.workerId = undefined;
         task.lockExpirationTime = undefined;
-        if (outcome.state === 'finished') task.result = outcome.result;
-        else task.error = outcome.error;
-        const queues = this.queuesOf(task.topic);
-        queues.detach(task);
-        if (queues.isEmpty) this.topics.delete(task.topic);
-        return outcome.state;
+        this.queuesOf(task.topic).makeReady(task);
+        return 'unlocked';
       }),
     );
   }
 
+  complete(request: CompleteRequest): Promise<ConditionalWriteResult> {
+    return this.operation((changes) =>
+      this.writeHeldTask(changes, request.externalTaskId, request.workerId, request.isVisible, (task) => {
+        const { outcome } = request;
+        const now = this.clock.now();
+        const queues = this.queuesOf(task.topic);
+        task.lockExpirationTime = undefined;
+        if (outcome.state === 'finished') {
+          task.result = outcome.result;
+          this.end(task, 'finished', now);
+          return 'finished';
+        }
+        task.error = outcome.error;
+        const retry = 'retry' in outcome ? outcome.retry : undefined;
+        if (retry && retry.retries > 0) {
+          task.workerId = undefined;
+          task.retries = retry.retries;
+          task.retryAt = now + retry.retryTimeout;
+          queues.makeDelayed(task);
+          return 'retryScheduled';
+        }
+        if (outcome.error.type === 'service' && (retry || task.retries !== undefined)) {
+          task.retries = 0;
+          task.incident = true;
+        }
+        this.end(task, 'failed', now);
+        return 'failed';
+      }),
+    );
+  }
+
+  cancel(selector: CancelSelector): Promise<number> {
+    return this.operation((changes) => {
+      let cancelled = 0;
+      for (const task of this.select(selector)) {
+        if (task.state !== 'pending') continue;
+        task.lockExpirationTime = undefined;
+        task.retryAt = undefined;
+        this.end(task, 'cancelled', this.clock.now());
+        this.changed(changes, 'cancelled', task);
+        cancelled++;
+      }
+      return cancelled;
+    });
+  }
+
+  setRetries(externalTaskId: string, retries: number): Promise<ExternalTask> {
+    return this.operation((changes) => {
+      requireString('externalTaskId', externalTaskId);
+      requireInteger('retries', retries, 0, limits.maxRetries);
+      const task = this.tasks.get(externalTaskId);
+      if (!task) throw new NotFoundError(externalTaskId);
+      if (task.state === 'failed' && task.incident === true && retries > 0) {
+        const queues = this.queuesOf(task.topic);
+        queues.finals.failed--;
+        queues.finals.incidents--;
+        task.incident = undefined;
+        task.finishedAt = undefined;
+        this.setState(task, 'pending');
+        queues.makeReady(task);
+      } else if (task.state !== 'pending' && task.incident !== true) {
+        throw new GoneError(externalTaskId, task.state);
+      }
+      task.retries = retries;
+      return this.changed(changes, 'retriesSet', task);
+    });
+  }
+
+  query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
+    return this.operation(() => {
+      const { limit, offset } = validateQuery(filter);
+      const candidates = this.indexes.candidates(filter) ?? this.tasks.values();
+      const found = [...candidates].filter((task) => matches(task, filter));
+      found.sort((a, b) => a.sequence - b.sequence);
+      return { tasks: found.slice(offset, offset + limit).map(toSnapshot), total: found.length };
+    });
+  }
+
+  countByTopic(topicNames?: readonly string[]): Promise<TopicTaskCounts[]> {
+    return this.operation((changes) => {
+      const now = this.clock.now();
+      return (topicNames ?? [...this.topics.keys()]).map((topic) => {
+        const queues = this.topics.get(topic) ?? new TopicQueues();
+        queues.promoteDue(now, (task) => this.changed(changes, 'lockExpired', task));
+        return { topic, ...queues.pendingCounts(), ...queues.finals };
+      });
+    });
+  }
+
   nextAvailableAt(topicNames: readonly string[]): Promise<Date | undefined> {
-    return settle(() => {
+    return this.operation((changes) => {
       const now = this.clock.now();
       let earliest: number | undefined;
       for (const topicName of topicNames) {
         const queues = this.topics.get(topicName);
-        queues?.peekAvailable(now); // files expired locks as available, so only future expirations remain
-        const expiration = queues?.nextLockExpiration();
-        if (expiration !== undefined && (earliest === undefined || expiration < earliest))
-          earliest = expiration;
+        queues?.promoteDue(now, (task) => this.changed(changes, 'lockExpired', task));
+        const next = queues?.nextTransition();
+        if (next !== undefined && (earliest === undefined || next < earliest)) earliest = next;
       }
       return earliest === undefined ? undefined : new Date(earliest);
     });
@@ -191,19 +262,40 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
    * most recent lock is `workerId`'s — followed by `write` in the same synchronous step.
    */
   private writeHeldTask(
+    changes: ExternalTaskChange[],
     externalTaskId: string,
     workerId: string,
     isVisible: TaskVisibility | undefined,
-    write: (task: StoredTask) => ExternalTaskChange['type'],
+    write: (task: StoredTask) => ExternalTaskChangeType,
   ): ConditionalWriteResult {
     const task = this.tasks.get(externalTaskId);
     if (!task || (isVisible && !isVisible(toSnapshot(task)))) return { status: 'not-found' };
     if (task.state !== 'pending') return { status: 'gone', task: toSnapshot(task) };
     if (task.workerId !== workerId) return { status: 'locked', task: toSnapshot(task) };
-    const type = write(task);
-    const snapshot = toSnapshot(task);
-    this.announce({ type, task: snapshot });
-    return { status: 'ok', task: snapshot };
+    return { status: 'ok', task: this.changed(changes, write(task), task) };
+  }
+
+  /** Moves a pending task to a final state. */
+  private end(task: StoredTask, state: 'finished' | 'failed' | 'cancelled', now: number): void {
+    const queues = this.queuesOf(task.topic);
+    queues.detach(task);
+    queues.finals[state]++;
+    if (task.incident) queues.finals.incidents++;
+    task.finishedAt = now;
+    this.setState(task, state);
+  }
+
+  private setState(task: StoredTask, state: ExternalTaskState): void {
+    const previous = task.state;
+    task.state = state;
+    this.indexes.changeState(task, previous);
+  }
+
+  private select(selector: CancelSelector): Iterable<StoredTask> {
+    const { field, value } = validateCancelSelector(selector);
+    if (field !== 'externalTaskId') return [...this.indexes.find(field, value)];
+    const task = this.tasks.get(value);
+    return task ? [task] : [];
   }
 
   private queuesOf(topic: string): TopicQueues {
@@ -213,6 +305,33 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       this.topics.set(topic, queues);
     }
     return queues;
+  }
+
+  /** Records a change of `task` (its snapshot now) for announcement, and returns that snapshot. */
+  private changed(
+    changes: ExternalTaskChange[],
+    type: ExternalTaskChangeType,
+    task: StoredTask,
+  ): ExternalTask {
+    const snapshot = toSnapshot(task);
+    changes.push({ type, task: snapshot });
+    return snapshot;
+  }
+
+  /**
+   * Runs one store operation synchronously (so it is atomic), then announces the changes it recorded,
+   * and hands its outcome out as a promise (errors reject; an operation that throws changes nothing).
+   */
+  private operation<T>(body: (changes: ExternalTaskChange[]) => T): Promise<T> {
+    const changes: ExternalTaskChange[] = [];
+    let result: T;
+    try {
+      result = body(changes);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    for (const change of changes) this.announce(change);
+    return Promise.resolve(result);
   }
 
   private announce(change: ExternalTaskChange): void {
@@ -226,14 +345,5 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         });
       }
     }
-  }
-}
-
-/** Runs a synchronous store operation and hands its outcome out as a promise (errors reject). */
-function settle<T>(operation: () => T): Promise<T> {
-  try {
-    return Promise.resolve(operation());
-  } catch (error) {
-    return Promise.reject(error);
   }
 }

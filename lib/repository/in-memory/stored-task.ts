@@ -21,8 +21,11 @@ export interface StoredTask extends HeapItem {
   finishedAt: number | undefined;
   result: JsonValue | undefined;
   error: ExternalTaskFailure | undefined;
-  /** Which queue of its topic holds the task: `ready` (available) or `waiting` (locked); none when final. */
-  queue: 'ready' | 'waiting' | undefined;
+  retries: number | undefined;
+  retryAt: number | undefined;
+  incident: boolean | undefined;
+  /** Which queue of its topic holds the pending task (see {@link TopicQueues}); none when final. */
+  queue: 'ready' | 'locked' | 'delayed' | undefined;
 }
 
 /** A fresh, detached record of `task` (payload, result and error are frozen and shared). */
@@ -44,5 +47,8 @@ export function toSnapshot(task: StoredTask): ExternalTask {
     ...(task.finishedAt !== undefined && { finishedAt: new Date(task.finishedAt) }),
     ...(task.result !== undefined && { result: task.result }),
     ...(task.error !== undefined && { error: task.error }),
+    ...(task.retries !== undefined && { retries: task.retries }),
+    ...(task.retryAt !== undefined && { retryAt: new Date(task.retryAt) }),
+    ...(task.incident !== undefined && { incident: task.incident }),
   };
 }

@@ -1,0 +1,76 @@
+import type { ExternalTaskState } from '../../model/index.js';
+import type { ExternalTaskQuery } from '../external-task-repository.js';
+import type { StoredTask } from './stored-task.js';
+
+type IndexedField = 'topic' | 'processInstanceId' | 'correlationId' | 'flowNodeInstanceId' | 'state';
+
+const indexedFields: readonly IndexedField[] = [
+  'flowNodeInstanceId',
+  'processInstanceId',
+  'correlationId',
+  'topic',
+  'state',
+];
+
+/**
+ * Secondary indexes of the in-memory store: for each queryable field, the tasks per value. Queries and
+ * cancellation start from the smallest matching index instead of scanning every task.
+ */
+export class TaskIndexes {
+  private readonly indexes = new Map<IndexedField, Map<string, Set<StoredTask>>>(
+    indexedFields.map((field) => [field, new Map()]),
+  );
+
+  add(task: StoredTask): void {
+    for (const field of indexedFields) this.insert(field, task[field], task);
+  }
+
+  /** Re-files `task` after its state changed from `previous`. */
+  changeState(task: StoredTask, previous: ExternalTaskState): void {
+    this.delete('state', previous, task);
+    this.insert('state', task.state, task);
+  }
+
+  /** The tasks whose `field` is `value`. */
+  find(field: IndexedField, value: string): ReadonlySet<StoredTask> {
+    return this.indexes.get(field)?.get(value) ?? new Set();
+  }
+
+  /** The smallest index set that `filter` restricts to, or `undefined` if it names no indexed field. */
+  candidates(filter: ExternalTaskQuery): ReadonlySet<StoredTask> | undefined {
+    let smallest: ReadonlySet<StoredTask> | undefined;
+    for (const field of indexedFields) {
+      const value = filter[field];
+      if (value === undefined) continue;
+      const tasks = this.find(field, value);
+      if (!smallest || tasks.size < smallest.size) smallest = tasks;
+    }
+    return smallest;
+  }
+
+  private insert(field: IndexedField, value: string, task: StoredTask): void {
+    const index = this.indexes.get(field) as Map<string, Set<StoredTask>>;
+    let tasks = index.get(value);
+    if (!tasks) {
+      tasks = new Set();
+      index.set(value, tasks);
+    }
+    tasks.add(task);
+  }
+
+  private delete(field: IndexedField, value: string, task: StoredTask): void {
+    const index = this.indexes.get(field) as Map<string, Set<StoredTask>>;
+    const tasks = index.get(value);
+    tasks?.delete(task);
+    if (tasks?.size === 0) index.delete(value);
+  }
+}
+
+/** Whether `task` matches every field `filter` gives. */
+export function matches(task: StoredTask, filter: ExternalTaskQuery): boolean {
+  return (
+    indexedFields.every((field) => filter[field] === undefined || filter[field] === task[field]) &&
+    (filter.incident === undefined ||
+      (task.state === 'failed' && (task.incident === true) === filter.incident))
+  );
+}
