@@ -1,83 +1,105 @@
 /**
- * A small simulated engine hands three orders to in-process workers and prints what happens: one order
- * goes through (finish), one is out of stock (a BPMN error the process could route to a boundary event),
- * and one meets a broken payment gateway (a service error).
+ * A small simulated engine hands orders to in-process workers and prints what happens:
+ * - order A-100 goes through: the handler's return value finishes the task;
+ * - order A-101 asks for a unicorn: the handler throws a BpmnError (the process could route it to an error
+ *   boundary event);
+ * - order A-102 meets a flaky payment gateway: the handler throws, the worker retries after a short delay,
+ *   and the second attempt succeeds;
+ * - order A-103 has an expired card: every attempt throws, and when the retries are spent the task fails as
+ *   an incident (a service error the engine must look at).
  *
  * Run: npm run demo
  */
 import {
+  BpmnError,
   ExternalTaskApi,
+  ExternalTaskWorker,
   InMemoryExternalTaskRepository,
   type ExternalTask,
-  type JsonValue,
 } from '../lib/index.js';
+
+interface Order {
+  readonly id: string;
+  readonly item: string;
+  readonly card: 'valid' | 'flaky' | 'expired';
+}
 
 const repository = new InMemoryExternalTaskRepository();
 const api = new ExternalTaskApi({ repository });
-const identity = { token: 'demo-worker' };
+const startedAt = Date.now();
+const log = (who: string, message: string): void =>
+  console.log(`${String(Date.now() - startedAt).padStart(5)} ms  ${who.padEnd(9)} ${message}`);
 
-const log = (who: string, message: string): void => console.log(`${who.padEnd(8)} ${message}`);
-
-api.events.on('task:created', ({ task }) => log('engine', `created ${task.topic} for ${task.correlationId}`));
-api.events.on('task:locked', ({ task }) =>
-  log('api', `${task.workerId} locked ${task.topic} of ${task.correlationId}`),
+api.events.on('task:created', ({ task }) =>
+  log('engine', `created "${task.topic}" for order ${task.correlationId}`),
 );
 api.events.on('task:finished', ({ task, result }) =>
   log('engine', `${task.correlationId} finished: ${JSON.stringify(result)}`),
 );
-api.events.on('task:failed', ({ task, error }) =>
+api.events.on('task:retryScheduled', ({ task }) =>
+  log('engine', `${task.correlationId} will be retried (${task.retries} left)`),
+);
+api.events.on('task:failed', ({ task, error, incident }) =>
   log(
     'engine',
-    `${task.correlationId} failed (${error.type}): ${error.type === 'bpmn' ? error.errorCode : error.errorMessage}`,
+    `${task.correlationId} failed with a ${error.type} error: ` +
+      (error.type === 'bpmn' ? error.errorCode : error.errorMessage) +
+      (incident ? ' (incident: retries spent)' : ''),
   ),
 );
 
-/** The simulated engine: one process instance per order, each delegating "charge and invoice" to a worker. */
-async function runOrder(order: { id: string; item: string; card: string }): Promise<ExternalTask> {
+const gatewayCalls = new Map<string, number>();
+const worker = new ExternalTaskWorker(api, {
+  topic: 'charge-and-invoice',
+  workerId: 'demo-worker',
+  identity: { token: 'demo-worker-token' },
+  concurrency: 2,
+  lockDuration: 10_000,
+  retry: { retries: 2, strategy: 'fixed', delay: 200, jitter: 0 },
+  handler: async (task) => {
+    const order = task.payload as unknown as Order;
+    log('worker', `charging order ${order.id} (${order.item})`);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the payment gateway takes a moment
+    if (order.item === 'unicorn') throw new BpmnError('OUT_OF_STOCK', 'no unicorns left');
+    const call = (gatewayCalls.get(order.id) ?? 0) + 1;
+    gatewayCalls.set(order.id, call);
+    if (order.card === 'expired' || (order.card === 'flaky' && call === 1)) {
+      throw new Error(`payment gateway declined the card (call ${call})`);
+    }
+    return { invoice: `INV-${order.id}` };
+  },
+});
+worker.events.on('task:failed', ({ task, kind, retry }) => {
+  if (kind === 'service' && retry && retry.retries > 0) {
+    log('worker', `${task.correlationId}: asked for a retry in ${retry.retryTimeout} ms`);
+  }
+});
+
+/** The simulated engine: one process instance per order, delegating "charge and invoice" to a worker. */
+async function runOrder(order: Order): Promise<ExternalTask> {
   const task = await repository.create({
     topic: 'charge-and-invoice',
     correlationId: order.id,
     processInstanceId: `process-${order.id}`,
     flowNodeInstanceId: `charge-and-invoice-${order.id}`,
-    payload: order,
+    payload: { ...order },
   });
   return api.waitForOutcome(task.id);
 }
 
-/** An in-process worker: long-polls its topic, handles each task and reports the outcome. */
-async function worker(workerId: string, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    const tasks = await api.fetchAndLock(identity, {
-      workerId,
-      topics: [{ topicName: 'charge-and-invoice', lockDuration: 10_000 }],
-      maxTasks: 1,
-      longPollingTimeout: 5_000,
-      signal,
-    });
-    for (const task of tasks) {
-      const order = task.payload as { [key: string]: JsonValue };
-      if (order['item'] === 'unicorn') {
-        await api.handleBpmnError(identity, workerId, task.id, 'OUT_OF_STOCK', 'no unicorns left');
-      } else if (order['card'] === 'expired') {
-        await api.handleServiceError(identity, workerId, task.id, 'payment gateway unreachable', {
-          gateway: 'demo-pay',
-        });
-      } else {
-        await api.finishExternalTask(identity, workerId, task.id, { invoice: `INV-${String(order['id'])}` });
-      }
-    }
-  }
-}
-
-const stop = new AbortController();
-const workers = [worker('worker-1', stop.signal), worker('worker-2', stop.signal)];
+await worker.start();
 const outcomes = await Promise.all([
   runOrder({ id: 'A-100', item: 'book', card: 'valid' }),
   runOrder({ id: 'A-101', item: 'unicorn', card: 'valid' }),
-  runOrder({ id: 'A-102', item: 'lamp', card: 'expired' }),
+  runOrder({ id: 'A-102', item: 'lamp', card: 'flaky' }),
+  runOrder({ id: 'A-103', item: 'chair', card: 'expired' }),
 ]);
-stop.abort();
-await Promise.all(workers);
+await worker.stop();
 api.close();
+
 console.log('\nOutcomes:');
-for (const task of outcomes) console.log(`  ${task.correlationId}: ${task.state}`);
+for (const task of outcomes) {
+  console.log(`  ${task.correlationId}: ${task.state}${task.incident ? ' (incident)' : ''}`);
+}
+const counts = await repository.countByTopic(['charge-and-invoice']);
+console.log('Counts:', JSON.stringify(counts[0]));

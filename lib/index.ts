@@ -57,3 +57,18 @@ export type {
   UnlockRequest,
 } from './repository/index.js';
 export { limits } from './validation/index.js';
+export { BpmnError, ExternalTaskWorker, TaskAbortedError, workerDefaults } from './worker/index.js';
+export type {
+  BackoffOptions,
+  ExternalTaskHandler,
+  ExternalTaskWorkerEventName,
+  ExternalTaskWorkerEvents,
+  ExternalTaskWorkerOptions,
+  PlannedRetry,
+  ReportOperation,
+  RetryPolicyOptions,
+  TaskAbortCode,
+  TaskContext,
+  WorkerErrorContext,
+  WorkerState,
+} from './worker/index.js';

@@ -28,11 +28,7 @@ export interface ExternalTaskEvents {
   /** A worker finished a task with `result`. */
   'task:finished': (event: { task: ExternalTask; result: JsonValue | undefined }) => void;
   /** A worker reported a BPMN or a service error; `incident` when the task's retries ran out. */
-  'task:failed': (event: {
-    task: ExternalTask;
-    error: ExternalTaskFailure;
-    incident: boolean;
-  }) => void;
+  'task:failed': (event: { task: ExternalTask; error: ExternalTaskFailure; incident: boolean }) => void;
   /** The engine cancelled a pending task. */
   'task:cancelled': (event: { task: ExternalTask }) => void;
 }

@@ -24,13 +24,14 @@ function copy(value: unknown, path: string, ancestors: Set<object>): JsonValue {
       ancestors.add(value);
       let result: JsonValue;
       if (Array.isArray(value)) {
-        result = Object.freeze(
-          value.map((item: unknown, index) =>
-            item === undefined
-              ? refuse(`${path}[${index}]`, 'is undefined')
-              : copy(item, `${path}[${index}]`, ancestors),
-          ),
-        );
+        const items: JsonValue[] = [];
+        // Indexed, not map(): map() skips the holes of a sparse array, which would survive the copy.
+        for (let index = 0; index < value.length; index++) {
+          const item: unknown = value[index];
+          const itemPath = `${path}[${index}]`;
+          items.push(item === undefined ? refuse(itemPath, 'is undefined') : copy(item, itemPath, ancestors));
+        }
+        result = Object.freeze(items);
       } else if (isPlainObject(value)) {
         const entries: Record<string, JsonValue> = {};
         for (const [key, item] of Object.entries(value)) {

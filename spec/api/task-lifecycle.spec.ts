@@ -103,7 +103,7 @@ describe('retries, incidents, unlock and cancellation through the api', () => {
     });
 
     it('a service error without options fails the task as the spec says (an incident only if it had a budget)', async () => {
-      const failed = sinon.spy();
+      const failed = sinon.spy((_event: { incident: boolean }) => undefined);
       api.events.on('task:failed', failed);
       const plain = await held('w1');
       await api.handleServiceError(identity, 'w1', plain.id, 'boom');
@@ -130,6 +130,15 @@ describe('retries, incidents, unlock and cancellation through the api', () => {
       await repository.setRetries(task.id, 3);
       await clock.tickAsync(0);
       expect(answered?.map((t) => [t.id, t.state, t.retries])).to.deep.equal([[task.id, 'pending', 3]]);
+    });
+
+    it('after setRetries the worker whose failure made the incident holds nothing', async () => {
+      const task = await held('w1', { retries: 1 });
+      await api.handleServiceError(identity, 'w1', task.id, 'down', undefined, { retries: 0 });
+      await repository.setRetries(task.id, 2);
+      expect(await refusal(api.finishExternalTask(identity, 'w1', task.id, 'late'))).to.be.instanceOf(
+        LockedError,
+      );
     });
 
     it('refuses bad retry options, naming them, and changes nothing', async () => {
@@ -246,7 +255,7 @@ describe('retries, incidents, unlock and cancellation through the api', () => {
 
   describe('lock expiry', () => {
     it('announces task:lockExpired when the lock runs out while a poll waits, without delaying that poll', async () => {
-      const expired = sinon.spy();
+      const expired = sinon.spy((_event: { task: ExternalTask }) => undefined);
       api.events.on('task:lockExpired', expired);
       await repository.create(newTask());
       await api.fetchAndLockExternalTasks(identity, 'w1', 'invoice', 1, 0, 3000);

@@ -207,6 +207,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         queues.finals.incidents--;
         task.incident = undefined;
         task.finishedAt = undefined;
+        task.workerId = undefined; // a fresh start: the worker that failed it holds nothing
         this.setState(task, 'pending');
         queues.makeReady(task);
       } else if (task.state !== 'pending' && task.incident !== true) {

@@ -1,0 +1,261 @@
+import type { ExternalTaskService } from '../api/index.js';
+import { ContainedEventEmitter } from '../events/index.js';
+import type { ExternalTask } from '../model/index.js';
+import { abortableSleep } from './abortable-sleep.js';
+import { Backoff } from './backoff.js';
+import { TaskAbortedError } from './task-aborted-error.js';
+import { TaskRun } from './task-run.js';
+import { TaskSlots } from './task-slots.js';
+import type { ExternalTaskWorkerEvents } from './worker-events.js';
+import {
+  resolveWorkerOptions,
+  type ExternalTaskWorkerOptions,
+  type ResolvedWorkerOptions,
+} from './worker-options.js';
+
+/** The states of an {@link ExternalTaskWorker}; see the class comment. */
+export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+const serviceMethods = [
+  'fetchAndLock',
+  'extendLock',
+  'finishExternalTask',
+  'handleBpmnError',
+  'handleServiceError',
+  'unlock',
+] as const;
+
+/**
+ * Fetches tasks of one or more topics, runs a handler for each (at most `concurrency` at once), keeps
+ * their locks while they run, and reports what each handler returned or threw. It works with any
+ * {@link ExternalTaskService}: the in-process {@link ExternalTaskApi} or a remote client.
+ *
+ * State machine:
+ * ```
+ *   idle ──start()──▶ starting ──▶ running ──stop()──▶ stopping ──▶ stopped ──start()──▶ starting …
+ * ```
+ * - `idle`: constructed, options checked; nothing runs.
+ * - `starting`: `start()` creates the stop signal and launches the poll loop (synchronously, so `start()`
+ *   resolves with the worker `running`).
+ * - `running`: the poll loop waits for a free slot, fetches as many tasks as slots are free (a long poll),
+ *   starts a handler per task, and repeats. Fetch failures back off and retry; nothing ends the loop but
+ *   `stop()`.
+ * - `stopping`: `stop()` aborted the stop signal: the open fetch ends at once and no new one starts.
+ *   Running handlers get `stopGracePeriod` ms to finish (their outcomes are reported); then their signals
+ *   are aborted and their outcomes dropped.
+ * - `stopped`: no fetch, handler run, timer or listener of the worker is left. `start()` may run it again.
+ *
+ * `start()` while starting or running, and `stop()` while idle or stopped, do nothing; `stop()` while
+ * stopping returns the same promise; `start()` while stopping starts again once the stop is complete.
+ *
+ * @example
+ * ```ts
+ * const api = new ExternalTaskApi({ repository: new InMemoryExternalTaskRepository() });
+ * const worker = new ExternalTaskWorker(api, {
+ *   topic: 'send-invoice',
+ *   identity: { token: 'worker-token' },
+ *   concurrency: 10,
+ *   handler: async (task, { signal }) => {
+ *     const response = await fetch('https://billing.example/invoices', {
+ *       method: 'POST',
+ *       body: JSON.stringify(task.payload),
+ *       signal,
+ *     });
+ *     if (response.status === 422) throw new BpmnError('INVOICE_REJECTED', await response.text());
+ *     return { invoiceId: ((await response.json()) as { id: string }).id };
+ *   },
+ * });
+ * worker.events.on('task:failed', ({ task, error }) => console.warn(task.id, error));
+ * await worker.start();
+ * // … on shutdown:
+ * await worker.stop();
+ * ```
+ */
+export class ExternalTaskWorker {
+  /** Typed events; see {@link ExternalTaskWorkerEvents}. Listener exceptions are logged, never thrown. */
+  readonly events: ContainedEventEmitter<ExternalTaskWorkerEvents>;
+  /** The id this worker locks tasks under (the option, or a generated unique one). */
+  readonly workerId: string;
+
+  private readonly options: ResolvedWorkerOptions;
+  private readonly slots: TaskSlots;
+  private readonly backoff: Backoff;
+  private readonly runs = new Set<TaskRun>();
+  private currentState: WorkerState = 'idle';
+  private loopController: AbortController | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+
+  /**
+   * @throws TypeError or RangeError naming the option (and its value) when an option is invalid, and
+   * TypeError when `api` lacks a method of {@link ExternalTaskService}.
+   */
+  constructor(
+    private readonly api: ExternalTaskService,
+    options: ExternalTaskWorkerOptions,
+  ) {
+    const missing = serviceMethods.filter(
+      (method) => typeof (api as Partial<ExternalTaskService> | null)?.[method] !== 'function',
+    );
+    if (missing.length > 0) {
+      throw new TypeError(
+        `ExternalTaskWorker: api must be an ExternalTaskService; it lacks ${missing.join(', ')}.`,
+      );
+    }
+    this.options = resolveWorkerOptions(options);
+    this.workerId = this.options.workerId;
+    const { logger } = this.options;
+    this.events = new ContainedEventEmitter((event, error) =>
+      logger.error(`A listener of ${event} threw; the worker carries on.`, { error }),
+    );
+    this.slots = new TaskSlots(this.options.concurrency);
+    this.backoff = new Backoff(this.options.backoff);
+  }
+
+  /** Where the worker is in its life; see the class comment. */
+  get state(): WorkerState {
+    return this.currentState;
+  }
+
+  /** How many handlers are running (or having their outcome reported) now. */
+  get running(): number {
+    return this.runs.size;
+  }
+
+  /** Starts polling. Resolves once the poll loop runs; safe to call twice, and after `stop()` to restart. */
+  start(): Promise<void> {
+    if (this.currentState === 'starting' || this.currentState === 'running') return Promise.resolve();
+    if (this.stopping) return this.stopping.then(() => this.start());
+    this.currentState = 'starting';
+    const controller = new AbortController();
+    this.loopController = controller;
+    this.backoff.reset();
+    this.currentState = 'running';
+    this.loopDone = this.pollLoop(controller.signal);
+    this.events.emit('worker:started', { workerId: this.workerId });
+    return Promise.resolve();
+  }
+
+  /**
+   * Stops: ends the open fetch at once, fetches no more, waits up to `stopGracePeriod` ms for running
+   * handlers, then aborts the rest (dropping their outcomes). Resolves when nothing of the worker is left
+   * running. Safe to call twice and concurrently.
+   */
+  stop(): Promise<void> {
+    if (this.currentState === 'idle' || this.currentState === 'stopped') return Promise.resolve();
+    if (this.stopping) return this.stopping;
+    this.currentState = 'stopping';
+    this.stopping = (async () => {
+      try {
+        await this.shutdown();
+      } finally {
+        this.stopping = undefined;
+        this.currentState = 'stopped';
+        this.events.emit('worker:stopped', { workerId: this.workerId });
+      }
+    })();
+    return this.stopping;
+  }
+
+  /** Resolves when no handler runs (at once if none does). More may start later while the worker runs. */
+  onIdle(): Promise<void> {
+    return this.slots.onIdle();
+  }
+
+  private async shutdown(): Promise<void> {
+    this.loopController?.abort(new DOMException('The worker is stopping.', 'AbortError'));
+    await this.loopDone;
+    if (this.slots.taken === 0) return;
+    if (this.options.stopGracePeriod > 0) {
+      const graceOver = new AbortController();
+      await Promise.race([
+        this.slots.onIdle(),
+        abortableSleep(this.options.clock, this.options.stopGracePeriod, graceOver.signal),
+      ]);
+      graceOver.abort();
+    }
+    for (const run of this.runs) run.abort(TaskAbortedError.workerStopped(run.task));
+    await this.slots.onIdle();
+  }
+
+  private async pollLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let delay: number;
+      try {
+        delay = await this.pollOnce(signal);
+      } catch (error) {
+        // Only a bug gets here; the loop must outlive it all the same.
+        delay = this.backoff.next();
+        this.options.logger.error('The poll loop failed unexpectedly; it carries on.', { error });
+        this.events.emit('error', { error, context: { type: 'loop' } });
+      }
+      if (delay > 0) await abortableSleep(this.options.clock, delay, signal);
+    }
+  }
+
+  /** One fetch and the start of its tasks; answers how long to wait before the next fetch. */
+  private async pollOnce(signal: AbortSignal): Promise<number> {
+    const { clock, identity, workerId, topics, lockDuration, maxTasks, longPollingTimeout } = this.options;
+    await this.slots.waitForFree(signal);
+    if (signal.aborted) return 0;
+    const startedAt = clock.now();
+    let tasks: ExternalTask[];
+    try {
+      tasks = await this.api.fetchAndLock(identity, {
+        workerId,
+        topics: topics.map((topicName) => ({ topicName, lockDuration })),
+        maxTasks: Math.min(maxTasks, this.slots.free),
+        longPollingTimeout,
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) return 0;
+      const retryInMs = this.backoff.next();
+      this.options.logger.warn(`Fetching external tasks failed; retrying in ${retryInMs} ms.`, { error });
+      this.events.emit('poll:error', { error, retryInMs });
+      return retryInMs;
+    }
+    this.backoff.reset();
+    if (signal.aborted) {
+      await this.release(tasks);
+      return 0;
+    }
+    this.events.emit('poll:success', { count: tasks.length });
+    for (const task of tasks) this.startTask(task);
+    return tasks.length > 0 ? 0 : this.options.pollInterval - (clock.now() - startedAt);
+  }
+
+  private startTask(task: ExternalTask): void {
+    const run = new TaskRun(task, this.api, this.options, this.events);
+    this.runs.add(run);
+    this.slots
+      .run(async () => {
+        try {
+          await run.execute();
+        } finally {
+          this.runs.delete(run);
+        }
+      })
+      .catch((error: unknown) => {
+        this.options.logger.error('A task run failed unexpectedly.', { externalTaskId: task.id, error });
+        this.events.emit('error', { error, context: { type: 'loop' } });
+      });
+  }
+
+  /** Tasks that arrived after `stop()` began are not run: they are handed back at once with `unlock`. */
+  private async release(tasks: readonly ExternalTask[]): Promise<void> {
+    await Promise.all(
+      tasks.map(async (task) => {
+        try {
+          await this.api.unlock(this.options.identity, this.workerId, task.id);
+        } catch (error) {
+          this.options.logger.error('Handing back a task fetched while stopping failed.', {
+            externalTaskId: task.id,
+            error,
+          });
+          this.events.emit('error', { error, context: { type: 'unlock', task } });
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,17 @@
+export { BpmnError } from './bpmn-error.js';
+export { ExternalTaskWorker, type WorkerState } from './external-task-worker.js';
+export { TaskAbortedError, type TaskAbortCode } from './task-aborted-error.js';
+export type { ExternalTaskHandler, TaskContext } from './task-handler.js';
+export type {
+  ExternalTaskWorkerEventName,
+  ExternalTaskWorkerEvents,
+  ReportOperation,
+  WorkerErrorContext,
+} from './worker-events.js';
+export type { PlannedRetry } from './retry-policy.js';
+export {
+  workerDefaults,
+  type BackoffOptions,
+  type ExternalTaskWorkerOptions,
+  type RetryPolicyOptions,
+} from './worker-options.js';

@@ -1,0 +1,171 @@
+import type { ExternalTaskService } from '../api/index.js';
+import type { ContainedEventEmitter } from '../events/index.js';
+import type { ExternalTask } from '../model/index.js';
+import { limits } from '../validation/index.js';
+import { BpmnError } from './bpmn-error.js';
+import { LockKeeper } from './lock-keeper.js';
+import { planRetry } from './retry-policy.js';
+import { TaskAbortedError } from './task-aborted-error.js';
+import type { ExternalTaskWorkerEvents, ReportOperation } from './worker-events.js';
+import type { ResolvedWorkerOptions } from './worker-options.js';
+
+/** What the handler came to. */
+type HandlerOutcome =
+  | { readonly kind: 'result'; readonly result: unknown }
+  | { readonly kind: 'bpmn'; readonly error: BpmnError }
+  | { readonly kind: 'service'; readonly error: unknown };
+
+/**
+ * One task, from handler call to reported outcome: runs the handler with a {@link LockKeeper} beside it,
+ * and reports what the handler returned or threw — unless the run was aborted (lost lock, or the worker
+ * stopped), in which case the outcome is dropped. {@link execute} never rejects: failures to report
+ * become `error` events.
+ */
+export class TaskRun {
+  private readonly controller = new AbortController();
+  private handlerSettled = false;
+
+  constructor(
+    readonly task: ExternalTask,
+    private readonly api: ExternalTaskService,
+    private readonly options: ResolvedWorkerOptions,
+    private readonly events: ContainedEventEmitter<ExternalTaskWorkerEvents>,
+  ) {}
+
+  /** Aborts the handler, unless it has already settled; its outcome will then not be reported. */
+  abort(reason: TaskAbortedError): void {
+    if (this.handlerSettled || this.controller.signal.aborted) return;
+    this.controller.abort(reason);
+    this.events.emit('task:aborted', { task: this.task, reason });
+  }
+
+  async execute(): Promise<void> {
+    const { api, task, options } = this;
+    const keeper = new LockKeeper({
+      api,
+      identity: options.identity,
+      workerId: options.workerId,
+      task,
+      lockDuration: options.lockDuration,
+      interval: options.extendLockInterval,
+      clock: options.clock,
+      events: this.events,
+      logger: options.logger,
+      onLockLost: (error) => this.abort(TaskAbortedError.lockLost(task, error)),
+    });
+    this.events.emit('task:started', { task });
+    keeper.start();
+    let outcome: HandlerOutcome | undefined;
+    try {
+      outcome = await this.handlerOrAbort(keeper);
+    } finally {
+      await keeper.stop();
+    }
+    if (outcome) await this.report(outcome);
+  }
+
+  /** The handler's outcome, or `undefined` as soon as the run is aborted (the handler may go on). */
+  private handlerOrAbort(keeper: LockKeeper): Promise<HandlerOutcome | undefined> {
+    const { signal } = this.controller;
+    const context = { signal, extendLock: (duration?: number) => keeper.extendNow(duration) };
+    const handling = (async (): Promise<HandlerOutcome> => {
+      try {
+        return { kind: 'result', result: await this.options.handler(this.task, context) };
+      } catch (error) {
+        return error instanceof BpmnError ? { kind: 'bpmn', error } : { kind: 'service', error };
+      }
+    })();
+    return new Promise((resolve) => {
+      const onAbort = (): void => resolve(undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void handling.then((outcome) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return;
+        this.handlerSettled = true;
+        resolve(outcome);
+      });
+    });
+  }
+
+  private async report(outcome: HandlerOutcome): Promise<void> {
+    const { api, task } = this;
+    const { identity, workerId } = this.options;
+    switch (outcome.kind) {
+      case 'result':
+        if (
+          await this.call('finishExternalTask', () =>
+            api.finishExternalTask(identity, workerId, task.id, outcome.result),
+          )
+        ) {
+          this.events.emit('task:completed', { task, result: outcome.result });
+        }
+        return;
+      case 'bpmn': {
+        const { code, message } = outcome.error;
+        if (
+          await this.call('handleBpmnError', () =>
+            api.handleBpmnError(identity, workerId, task.id, code, message ? truncate(message) : undefined),
+          )
+        ) {
+          this.events.emit('task:failed', { task, error: outcome.error, kind: 'bpmn' });
+        }
+        return;
+      }
+      case 'service':
+        await this.reportServiceError(outcome.error);
+        return;
+    }
+  }
+
+  private async reportServiceError(error: unknown): Promise<void> {
+    const { message, details } = describeFailure(error);
+    const { identity, workerId } = this.options;
+    const retry = planRetry(this.task, this.options.retry, Math.random());
+    const reported = await this.call('handleServiceError', () =>
+      retry
+        ? this.api.handleServiceError(identity, workerId, this.task.id, message, details, retry)
+        : this.api.handleServiceError(identity, workerId, this.task.id, message, details),
+    );
+    if (reported) this.events.emit('task:failed', { task: this.task, error, kind: 'service', retry });
+  }
+
+  /**
+   * Makes one report; answers whether it was recorded. A failure becomes an `error` event. When a finish
+   * or a BPMN error is refused as a bad request (a result that is not JSON, an error code too long), the
+   * task is failed with a service error instead, so it does not come back again and again.
+   */
+  private async call(operation: ReportOperation, send: () => Promise<void>): Promise<boolean> {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      this.options.logger.error(`${operation} failed; the task is fetched again once its lock expires.`, {
+        externalTaskId: this.task.id,
+        error,
+      });
+      this.events.emit('error', { error, context: { type: 'report', operation, task: this.task } });
+      const refused = (error as { status?: unknown } | null)?.status === 400;
+      if (refused && operation !== 'handleServiceError') await this.reportServiceError(error);
+      return false;
+    }
+  }
+}
+
+function truncate(message: string): string {
+  return message.length > limits.maxMessageLength ? message.slice(0, limits.maxMessageLength) : message;
+}
+
+/** The message and details a service error is reported with: the error's message and `{ name, stack }`. */
+function describeFailure(error: unknown): { message: string; details?: { name: string; stack?: string } } {
+  if (error instanceof Error) {
+    const details = { name: error.name, ...(typeof error.stack === 'string' && { stack: error.stack }) };
+    return { message: truncate(error.message || error.name || 'Error'), details };
+  }
+  let text: string;
+  try {
+    text = String(error);
+  } catch {
+    text = Object.prototype.toString.call(error);
+  }
+  return { message: truncate(text || 'The handler threw an empty value.') };
+}

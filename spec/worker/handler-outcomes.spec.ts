@@ -1,0 +1,201 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import type { ExternalTask, ExternalTaskApi, InMemoryExternalTaskRepository } from '../../lib/index.js';
+import { BpmnError, ExternalTaskWorker, type ExternalTaskHandler } from '../../lib/worker/index.js';
+import {
+  createStack,
+  newTask,
+  recordEvents,
+  settle,
+  stopAll,
+  stubService,
+  taskRecord,
+  testOptions,
+  useFakeTimers,
+} from './worker-fixtures.js';
+
+describe('worker: handler outcomes', () => {
+  let clock: sinon.SinonFakeTimers;
+  let repository: InMemoryExternalTaskRepository;
+  let api: ExternalTaskApi;
+  let workers: ExternalTaskWorker[];
+
+  beforeEach(() => {
+    clock = useFakeTimers();
+    ({ repository, api } = createStack());
+    workers = [];
+  });
+
+  afterEach(async () => {
+    try {
+      api.close();
+      await stopAll(clock, workers);
+    } finally {
+      clock.restore();
+    }
+  });
+
+  function startWorker(handler: ExternalTaskHandler): ExternalTaskWorker {
+    const worker = new ExternalTaskWorker(api, testOptions({ handler }));
+    workers.push(worker);
+    void worker.start();
+    return worker;
+  }
+
+  /** Creates one task, lets the worker handle it, and answers the stored record. */
+  async function runOne(handler: ExternalTaskHandler, payload?: unknown): Promise<ExternalTask> {
+    startWorker(handler);
+    const { id } = await repository.create(newTask('send-invoice', payload));
+    const outcome = await settle(clock, api.waitForOutcome(id));
+    return outcome;
+  }
+
+  for (const [label, value] of [
+    ['undefined', undefined],
+    ['0', 0],
+    ["''", ''],
+    ['false', false],
+    ['null', null],
+    ['an object', { invoiceId: 'inv-1', lines: [1, 2] }],
+  ] as const) {
+    it(`finishes the task with a handler result of ${label}`, async () => {
+      const task = await runOne(() => value);
+      expect(task.state).to.equal('finished');
+      expect(task.result).to.deep.equal(value);
+    });
+  }
+
+  it('finishes with what an async handler resolves to, and hands it the task with its payload', async () => {
+    const handler = sinon.spy(async (task: ExternalTask) => {
+      await Promise.resolve();
+      return { echoed: task.payload };
+    });
+    const task = await runOne(handler, { amount: 42 });
+    expect(task.result).to.deep.equal({ echoed: { amount: 42 } });
+    expect(handler.firstCall.args[0].id).to.equal(task.id);
+  });
+
+  it('emits task:started, then task:completed with the result once it is reported', async () => {
+    const worker = startWorker(() => 7);
+    const seen: string[] = [];
+    worker.events.on('task:started', ({ task }) => seen.push(`started ${task.id}`));
+    worker.events.on('task:completed', ({ task, result }) =>
+      seen.push(`completed ${task.id} ${String(result)}`),
+    );
+    const { id } = await repository.create(newTask());
+    await settle(clock, api.waitForOutcome(id));
+    await clock.tickAsync(0);
+    expect(seen).to.deep.equal([`started ${id}`, `completed ${id} 7`]);
+  });
+
+  it('reports a thrown BpmnError with handleBpmnError (code and message)', async () => {
+    const task = await runOne(() => {
+      throw new BpmnError('CREDIT_REFUSED', 'score below 500');
+    });
+    expect(task.state).to.equal('failed');
+    expect(task.error).to.deep.equal({
+      type: 'bpmn',
+      errorCode: 'CREDIT_REFUSED',
+      errorMessage: 'score below 500',
+    });
+  });
+
+  it('reports a BpmnError without a message with the code alone', async () => {
+    const task = await runOne(() => Promise.reject(new BpmnError('NO_STOCK')));
+    expect(task.error).to.deep.equal({ type: 'bpmn', errorCode: 'NO_STOCK' });
+  });
+
+  it('reports any other error with handleServiceError(message, { name, stack })', async () => {
+    const task = await runOne(async () => {
+      await Promise.resolve();
+      throw new RangeError('amount out of range');
+    });
+    expect(task.state).to.equal('failed');
+    expect(task.error).to.include({ type: 'service', errorMessage: 'amount out of range' });
+    const details = (task.error as unknown as { errorDetails: { name: string; stack: string } }).errorDetails;
+    expect(details.name).to.equal('RangeError');
+    expect(details.stack).to.be.a('string').and.include('amount out of range');
+  });
+
+  it('reports a synchronous throw as a service error', async () => {
+    const task = await runOne(() => {
+      throw new Error('boom');
+    });
+    expect(task.error).to.include({ type: 'service', errorMessage: 'boom' });
+  });
+
+  it('reports a thrown non-Error value as a service error with its text and no details', async () => {
+    const task = await runOne(() => {
+      throw 'plain string'; // eslint-disable-line @typescript-eslint/only-throw-error
+    });
+    expect(task.error).to.deep.equal({ type: 'service', errorMessage: 'plain string' });
+  });
+
+  it('emits task:failed with kind bpmn or service and the thrown error', async () => {
+    const thrown = [new BpmnError('B'), new Error('S')];
+    const worker = startWorker((task) => {
+      throw thrown[(task.payload as { i: number }).i]!;
+    });
+    const failed = recordEvents(worker, 'task:failed');
+    for (const i of [0, 1]) {
+      const { id } = await repository.create(newTask('send-invoice', { i }));
+      await settle(clock, api.waitForOutcome(id));
+    }
+    await clock.tickAsync(0);
+    expect(failed).to.have.length(2);
+    expect(failed[0]).to.include({ error: thrown[0], kind: 'bpmn' });
+    expect(failed[1]).to.include({ error: thrown[1], kind: 'service' });
+  });
+
+  it('fails the task with a service error when the result is refused (not JSON)', async () => {
+    const worker = startWorker(() => ({ when: () => 'not JSON' }));
+    const errors = recordEvents(worker, 'error');
+    const { id } = await repository.create(newTask());
+    const task = await settle(clock, api.waitForOutcome(id));
+    expect(task.state).to.equal('failed');
+    expect(task.error).to.include({ type: 'service' });
+    expect(errors[0]?.context).to.include({ type: 'report', operation: 'finishExternalTask' });
+  });
+
+  it('truncates a message longer than the API accepts instead of losing the report', async () => {
+    const task = await runOne(() => {
+      throw new Error('x'.repeat(20_000));
+    });
+    expect((task.error as { errorMessage: string }).errorMessage).to.have.length(10_000);
+  });
+
+  it('calls the service with the worker identity, workerId and task id', async () => {
+    const service = stubService();
+    service.fetchAndLock.onFirstCall().resolves([taskRecord('a'), taskRecord('b')]);
+    const worker = new ExternalTaskWorker(
+      service,
+      testOptions({
+        workerId: 'w-1',
+        handler: (task) => {
+          if (task.id === 'b') throw new BpmnError('E', 'm');
+          return 'r';
+        },
+      }),
+    );
+    workers.push(worker);
+    await worker.start();
+    await clock.tickAsync(0);
+    expect(service.finishExternalTask.calledOnceWithExactly({ token: 't' }, 'w-1', 'a', 'r')).to.equal(true);
+    expect(service.handleBpmnError.calledOnceWithExactly({ token: 't' }, 'w-1', 'b', 'E', 'm')).to.equal(
+      true,
+    );
+  });
+});
+
+describe('BpmnError', () => {
+  it('carries its code and message, and is an Error', () => {
+    const error = new BpmnError('CODE', 'message');
+    expect(error).to.be.instanceOf(Error);
+    expect(error).to.include({ name: 'BpmnError', code: 'CODE', message: 'message' });
+  });
+
+  it('refuses an empty or missing code', () => {
+    expect(() => new BpmnError('')).to.throw(TypeError, /code/);
+    expect(() => new BpmnError(undefined as unknown as string)).to.throw(TypeError, /code/);
+  });
+});

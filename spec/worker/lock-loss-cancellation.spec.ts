@@ -1,0 +1,160 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import {
+  GoneError,
+  LockedError,
+  NotFoundError,
+  type ExternalTaskApi,
+  type InMemoryExternalTaskRepository,
+} from '../../lib/index.js';
+import {
+  ExternalTaskWorker,
+  TaskAbortedError,
+  type ExternalTaskWorkerOptions,
+  type TaskContext,
+} from '../../lib/worker/index.js';
+import {
+  abortListeners,
+  createStack,
+  deferred,
+  newTask,
+  recordEvents,
+  stopAll,
+  stubService,
+  taskRecord,
+  testOptions,
+  useFakeTimers,
+} from './worker-fixtures.js';
+
+describe('worker: cancellation when the lock is lost', () => {
+  let clock: sinon.SinonFakeTimers;
+  let workers: ExternalTaskWorker[];
+  let api: ExternalTaskApi;
+  let repository: InMemoryExternalTaskRepository;
+
+  beforeEach(() => {
+    clock = useFakeTimers();
+    workers = [];
+    ({ repository, api } = createStack());
+  });
+
+  afterEach(async () => {
+    try {
+      api.close();
+      await stopAll(clock, workers);
+    } finally {
+      clock.restore();
+    }
+  });
+
+  function startWorker(
+    service: ConstructorParameters<typeof ExternalTaskWorker>[0],
+    overrides: Partial<ExternalTaskWorkerOptions>,
+  ): ExternalTaskWorker {
+    const worker = new ExternalTaskWorker(service, testOptions(overrides));
+    workers.push(worker);
+    void worker.start();
+    return worker;
+  }
+
+  for (const [status, error] of [
+    [404, new NotFoundError('a')],
+    [410, new GoneError('a', 'finished')],
+    [423, new LockedError('a', 'me', 'someone-else', new Date())],
+  ] as const) {
+    it(`extend answers ${status}: aborts the handler's signal, drops its result, emits task:aborted`, async () => {
+      const service = stubService();
+      service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
+      service.extendLock.rejects(error);
+      const release = deferred<string>();
+      let signal: AbortSignal | undefined;
+      const worker = startWorker(service, {
+        lockDuration: 10_000,
+        handler: (_task, context: TaskContext) => {
+          signal = context.signal;
+          return release.promise;
+        },
+      });
+      const aborted = recordEvents(worker, 'task:aborted');
+
+      await clock.tickAsync(4_999);
+      expect(signal?.aborted).to.equal(false);
+      await clock.tickAsync(1);
+      expect(signal?.aborted).to.equal(true);
+      expect(signal?.reason)
+        .to.be.instanceOf(TaskAbortedError)
+        .and.include({ code: 'LOCK_LOST', externalTaskId: 'a' });
+      expect((signal?.reason as TaskAbortedError).cause).to.equal(error);
+      expect(aborted).to.have.length(1);
+      expect(aborted[0]?.reason).to.equal(signal?.reason);
+      expect(worker.running).to.equal(0); // the slot is free again at once
+
+      release.resolve('too late');
+      await clock.tickAsync(20_000);
+      expect(service.finishExternalTask.called).to.equal(false);
+      expect(service.handleServiceError.called).to.equal(false);
+      expect(service.extendLock.callCount).to.equal(1);
+      expect(abortListeners(signal!)).to.equal(0);
+    });
+  }
+
+  it('drops a rejection of an aborted handler as well (no report, no unhandled rejection)', async () => {
+    const service = stubService();
+    service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
+    service.extendLock.rejects(new GoneError('a', 'failed'));
+    const worker = startWorker(service, {
+      lockDuration: 10_000,
+      handler: (_task, { signal }) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason as Error)),
+        ),
+    });
+    const failed = recordEvents(worker, 'task:failed');
+    await clock.tickAsync(10_000);
+    expect(service.handleServiceError.called).to.equal(false);
+    expect(failed).to.deep.equal([]);
+  });
+
+  it('fetches a new task into the freed slot while the aborted handler ignores its signal', async () => {
+    const service = stubService();
+    service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
+    service.fetchAndLock.onSecondCall().resolves([taskRecord('b')]);
+    service.extendLock.withArgs(sinon.match.any, sinon.match.any, 'a').rejects(new NotFoundError('a'));
+    const started: string[] = [];
+    startWorker(service, {
+      concurrency: 1,
+      lockDuration: 10_000,
+      handler: (task) => {
+        started.push(task.id);
+        return task.id === 'a' ? new Promise(() => undefined) : 'b done';
+      },
+    });
+    await clock.tickAsync(5_000);
+    expect(started).to.deep.equal(['a', 'b']);
+    expect(
+      service.finishExternalTask.calledOnceWith(sinon.match.any, sinon.match.any, 'b', 'b done'),
+    ).to.equal(true);
+  });
+
+  it('with the real stack: a task finished behind the worker’s back (410) aborts its handler', async () => {
+    let signal: AbortSignal | undefined;
+    const worker = startWorker(api, {
+      lockDuration: 10_000,
+      handler: (_task, context) => {
+        signal = context.signal;
+        return new Promise(() => undefined);
+      },
+    });
+    const { id } = await repository.create(newTask());
+    await clock.tickAsync(1_000);
+    // Someone reports for the same worker id (a duplicate process, say): the task is gone.
+    await repository.complete({
+      externalTaskId: id,
+      workerId: worker.workerId,
+      outcome: { state: 'finished' },
+    });
+    await clock.tickAsync(4_000);
+    expect(signal?.aborted).to.equal(true);
+    expect((signal?.reason as TaskAbortedError).cause).to.be.instanceOf(GoneError);
+  });
+});
