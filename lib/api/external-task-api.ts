@@ -17,6 +17,7 @@ import type {
   TaskOutcome,
   TaskVisibility,
   TopicClaim,
+  UnlockRequest,
 } from '../repository/index.js';
 import {
   copyJsonValue,
@@ -51,6 +52,9 @@ export interface ExternalTaskApiOptions {
   /** Receives failures that cannot be thrown to a caller (listeners, the store's announcements). @default consoleLogger */
   readonly logger?: Logger;
 }
+
+/** The part every conditional write on a held task shares: who asks, for which task, seeing what. */
+type HeldTask = Pick<UnlockRequest, 'workerId' | 'externalTaskId' | 'isVisible'>;
 
 /** Options of {@link ExternalTaskApi.waitForOutcome}. */
 export interface WaitForOutcomeOptions {
@@ -135,15 +139,14 @@ export class ExternalTaskApi implements ExternalTaskService {
     externalTaskId: string,
     additionalDuration: number,
   ): Promise<void> {
-    return this.run(identity, { operation: 'extendLock', workerId, externalTaskId }, async () => {
-      const request = {
-        workerId: requireString('workerId', workerId),
-        externalTaskId: requireString('externalTaskId', externalTaskId),
-        lockDuration: requireDuration('additionalDuration', additionalDuration),
-        ...this.visibilityFor(identity),
-      };
-      this.throwUnlessWritten(await this.repository.extendLock(request), request);
-    });
+    return this.run(identity, { operation: 'extendLock', workerId, externalTaskId }, () =>
+      this.writeHeldTask(identity, workerId, externalTaskId, (target) =>
+        this.repository.extendLock({
+          ...target,
+          lockDuration: requireDuration('additionalDuration', additionalDuration),
+        }),
+      ),
+    );
   }
 
   finishExternalTask(
@@ -214,14 +217,9 @@ export class ExternalTaskApi implements ExternalTaskService {
   }
 
   unlock(identity: Identity | undefined, workerId: string, externalTaskId: string): Promise<void> {
-    return this.run(identity, { operation: 'unlock', workerId, externalTaskId }, async () => {
-      const request = {
-        workerId: requireString('workerId', workerId),
-        externalTaskId: requireString('externalTaskId', externalTaskId),
-        ...this.visibilityFor(identity),
-      };
-      this.throwUnlessWritten(await this.repository.unlock(request), request);
-    });
+    return this.run(identity, { operation: 'unlock', workerId, externalTaskId }, () =>
+      this.writeHeldTask(identity, workerId, externalTaskId, (target) => this.repository.unlock(target)),
+    );
   }
 
   /**
@@ -281,19 +279,33 @@ export class ExternalTaskApi implements ExternalTaskService {
     return this.longPolls.wait(request, fetch.longPollingTimeout, fetch.signal, announcementCount);
   }
 
-  private async complete(
+  private complete(
     identity: Identity | undefined,
     workerId: string,
     externalTaskId: string,
     outcome: () => TaskOutcome,
   ): Promise<void> {
-    const request = {
+    return this.writeHeldTask(identity, workerId, externalTaskId, (target) =>
+      this.repository.complete({ ...target, outcome: outcome() }),
+    );
+  }
+
+  /**
+   * Checks the ids, then makes one conditional write on a task the worker must hold, and turns a refusal
+   * into its typed error (404, 410, 423).
+   */
+  private async writeHeldTask(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    write: (target: HeldTask) => Promise<ConditionalWriteResult>,
+  ): Promise<void> {
+    const target: HeldTask = {
       workerId: requireString('workerId', workerId),
       externalTaskId: requireString('externalTaskId', externalTaskId),
-      outcome: outcome(),
       ...this.visibilityFor(identity),
     };
-    this.throwUnlessWritten(await this.repository.complete(request), request);
+    this.throwUnlessWritten(await write(target), target);
   }
 
   private throwUnlessWritten(

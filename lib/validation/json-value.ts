@@ -36,7 +36,15 @@ function copy(value: unknown, path: string, ancestors: Set<object>): JsonValue {
         const entries: Record<string, JsonValue> = {};
         for (const [key, item] of Object.entries(value)) {
           // As JSON.stringify does, an undefined property is left out rather than refused.
-          if (item !== undefined) entries[key] = copy(item, `${path}.${key}`, ancestors);
+          // defineProperty, not assignment: a key named __proto__ must stay a key, not become the prototype.
+          if (item !== undefined) {
+            Object.defineProperty(entries, key, {
+              value: copy(item, `${path}.${key}`, ancestors),
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+          }
         }
         result = Object.freeze(entries);
       } else {

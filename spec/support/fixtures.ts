@@ -7,9 +7,16 @@ export const identity = { token: 'test-token' };
 /** A fixed start time for fake clocks, so records are reproducible. */
 export const startTime = Date.UTC(2026, 0, 1);
 
-/** Fakes Date and the timer functions only (promises and microtasks stay real). */
-export function useFakeTime(): sinon.SinonFakeTimers {
-  return sinon.useFakeTimers({ now: startTime, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+/**
+ * Fakes Date and the timer functions only (promises and microtasks stay real). With `intervals`,
+ * `setInterval` and `clearInterval` are faked too.
+ */
+export function useFakeTime({ intervals = false }: { intervals?: boolean } = {}): sinon.SinonFakeTimers {
+  const intervalTimers = intervals ? (['setInterval', 'clearInterval'] as const) : [];
+  return sinon.useFakeTimers({
+    now: startTime,
+    toFake: ['Date', 'setTimeout', 'clearTimeout', ...intervalTimers],
+  });
 }
 
 let counter = 0;

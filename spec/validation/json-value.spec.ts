@@ -182,6 +182,19 @@ describe('copyJsonValue', () => {
     });
   });
 
+  describe('keys named __proto__', () => {
+    it('copies a __proto__ key of parsed JSON as an own property, without changing the prototype', () => {
+      const input = JSON.parse('{"__proto__": {"isAdmin": true}, "a": 1}') as unknown;
+
+      const copy = copyJsonValue('result', input) as Record<string, unknown>;
+
+      expect(Object.keys(copy)).to.deep.equal(['__proto__', 'a']);
+      expect(JSON.stringify(copy)).to.equal('{"__proto__":{"isAdmin":true},"a":1}');
+      expect([Object.prototype, null]).to.include(Object.getPrototypeOf(copy));
+      expect(copy.isAdmin).to.be.undefined;
+    });
+  });
+
   describe('sparse arrays', () => {
     it('does not keep a hole in an array: refuses it like undefined, or turns it into null as JSON does', () => {
       const sparse: unknown[] = [1];

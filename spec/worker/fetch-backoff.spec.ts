@@ -2,33 +2,11 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { InternalError } from '../../lib/index.js';
 import { Backoff } from '../../lib/worker/backoff.js';
-import { ExternalTaskWorker, type ExternalTaskWorkerOptions } from '../../lib/worker/index.js';
-import {
-  emptyLongPoll,
-  startTime,
-  stopAll,
-  stubService,
-  taskRecord,
-  testOptions,
-  useFakeTimers,
-} from './worker-fixtures.js';
+import type { ExternalTaskWorker, ExternalTaskWorkerOptions } from '../../lib/worker/index.js';
+import { emptyLongPoll, startTime, stubService, taskRecord, useWorkerTestbed } from './worker-fixtures.js';
 
 describe('worker: fetch backoff and recovery', () => {
-  let clock: sinon.SinonFakeTimers;
-  let workers: ExternalTaskWorker[];
-
-  beforeEach(() => {
-    clock = useFakeTimers();
-    workers = [];
-  });
-
-  afterEach(async () => {
-    try {
-      await stopAll(clock, workers);
-    } finally {
-      clock.restore();
-    }
-  });
+  const bed = useWorkerTestbed({ stack: false });
 
   const noJitter = { initialDelay: 1_000, factor: 2, maxDelay: 5_000, jitter: 0 };
 
@@ -36,10 +14,7 @@ describe('worker: fetch backoff and recovery', () => {
     service: ReturnType<typeof stubService>,
     overrides: Partial<ExternalTaskWorkerOptions> = {},
   ): ExternalTaskWorker {
-    const worker = new ExternalTaskWorker(service, testOptions({ backoff: noJitter, ...overrides }));
-    workers.push(worker);
-    void worker.start();
-    return worker;
+    return bed.startWorker({ backoff: noJitter, ...overrides }, service);
   }
 
   it('backs off exponentially, caps the delay, and emits poll:error with retryInMs', async () => {
@@ -55,7 +30,7 @@ describe('worker: fetch backoff and recovery', () => {
       expect(error).to.be.instanceOf(InternalError);
       retries.push(retryInMs);
     });
-    await clock.tickAsync(30_000);
+    await bed.clock.tickAsync(30_000);
     expect(retries.slice(0, 6)).to.deep.equal([1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
     expect(fetchedAt.slice(0, 6)).to.deep.equal([0, 1_000, 3_000, 7_000, 12_000, 17_000]);
   });
@@ -73,7 +48,7 @@ describe('worker: fetch backoff and recovery', () => {
     worker.events.on('poll:error', ({ retryInMs }) => retries.push(retryInMs));
     const successes = sinon.spy();
     worker.events.on('poll:success', successes);
-    await clock.tickAsync(20_000);
+    await bed.clock.tickAsync(20_000);
     expect(retries).to.deep.equal([1_000, 2_000, 4_000, 1_000, 2_000]);
     expect(successes.callCount).to.equal(1);
   });
@@ -84,7 +59,7 @@ describe('worker: fetch backoff and recovery', () => {
     service.fetchAndLock.onCall(1).rejects(new Error('down'));
     service.fetchAndLock.onCall(2).resolves([taskRecord('a')]);
     const worker = startWorker(service);
-    await clock.tickAsync(3_000);
+    await bed.clock.tickAsync(3_000);
     expect(service.finishExternalTask.calledOnceWith(sinon.match.any, worker.workerId, 'a')).to.equal(true);
     expect(worker.state).to.equal('running');
   });
@@ -98,9 +73,9 @@ describe('worker: fetch backoff and recovery', () => {
       const worker = startWorker(service, { backoff: { ...noJitter, jitter: 0.5 } });
       const retries: number[] = [];
       worker.events.on('poll:error', ({ retryInMs }) => retries.push(retryInMs));
-      await clock.tickAsync(0);
-      await clock.tickAsync(750);
-      await clock.tickAsync(2_000);
+      await bed.clock.tickAsync(0);
+      await bed.clock.tickAsync(750);
+      await bed.clock.tickAsync(2_000);
       expect(retries).to.deep.equal([750, 2_000, 2_002]); // 4000 × (1 − 0.5 × 0.999)
     } finally {
       random.restore();
@@ -118,26 +93,26 @@ describe('worker: fetch backoff and recovery', () => {
     const worker = startWorker(service);
     const errors = sinon.spy();
     worker.events.on('poll:error', errors);
-    await clock.tickAsync(0);
+    await bed.clock.tickAsync(0);
     await worker.stop();
     expect(errors.called).to.equal(false);
-    expect(clock.countTimers()).to.equal(0);
+    expect(bed.clock.countTimers()).to.equal(0);
   });
 
   it('waits pollInterval between fetches that answer [] at once (no long polling)', async () => {
     const service = stubService();
     service.fetchAndLock.resolves([]);
     startWorker(service, { longPollingTimeout: 0, pollInterval: 1_000 });
-    await clock.tickAsync(0);
+    await bed.clock.tickAsync(0);
     expect(service.fetchAndLock.callCount).to.equal(1);
-    await clock.tickAsync(10_000);
+    await bed.clock.tickAsync(10_000);
     expect(service.fetchAndLock.callCount).to.equal(11);
   });
 
   it('fetches again at once after a long poll that used its full time', async () => {
     const service = stubService();
     startWorker(service, { longPollingTimeout: 30_000, pollInterval: 1_000 });
-    await clock.tickAsync(30_000);
+    await bed.clock.tickAsync(30_000);
     expect(service.fetchAndLock.callCount).to.equal(2);
   });
 });

@@ -1,52 +1,29 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import type { ExternalTask, ExternalTaskApi, InMemoryExternalTaskRepository } from '../../lib/index.js';
-import { BpmnError, ExternalTaskWorker, type ExternalTaskHandler } from '../../lib/worker/index.js';
+import type { ExternalTask } from '../../lib/index.js';
+import { BpmnError, type ExternalTaskHandler, type ExternalTaskWorker } from '../../lib/worker/index.js';
 import {
-  createStack,
+  identity,
   newTask,
   recordEvents,
   settle,
-  stopAll,
   stubService,
   taskRecord,
-  testOptions,
-  useFakeTimers,
+  useWorkerTestbed,
 } from './worker-fixtures.js';
 
 describe('worker: handler outcomes', () => {
-  let clock: sinon.SinonFakeTimers;
-  let repository: InMemoryExternalTaskRepository;
-  let api: ExternalTaskApi;
-  let workers: ExternalTaskWorker[];
-
-  beforeEach(() => {
-    clock = useFakeTimers();
-    ({ repository, api } = createStack());
-    workers = [];
-  });
-
-  afterEach(async () => {
-    try {
-      api.close();
-      await stopAll(clock, workers);
-    } finally {
-      clock.restore();
-    }
-  });
+  const bed = useWorkerTestbed();
 
   function startWorker(handler: ExternalTaskHandler): ExternalTaskWorker {
-    const worker = new ExternalTaskWorker(api, testOptions({ handler }));
-    workers.push(worker);
-    void worker.start();
-    return worker;
+    return bed.startWorker({ handler });
   }
 
   /** Creates one task, lets the worker handle it, and answers the stored record. */
   async function runOne(handler: ExternalTaskHandler, payload?: unknown): Promise<ExternalTask> {
     startWorker(handler);
-    const { id } = await repository.create(newTask('send-invoice', payload));
-    const outcome = await settle(clock, api.waitForOutcome(id));
+    const { id } = await bed.repository.create(newTask('send-invoice', payload));
+    const outcome = await settle(bed.clock, bed.api.waitForOutcome(id));
     return outcome;
   }
 
@@ -82,9 +59,9 @@ describe('worker: handler outcomes', () => {
     worker.events.on('task:completed', ({ task, result }) =>
       seen.push(`completed ${task.id} ${String(result)}`),
     );
-    const { id } = await repository.create(newTask());
-    await settle(clock, api.waitForOutcome(id));
-    await clock.tickAsync(0);
+    const { id } = await bed.repository.create(newTask());
+    await settle(bed.clock, bed.api.waitForOutcome(id));
+    await bed.clock.tickAsync(0);
     expect(seen).to.deep.equal([`started ${id}`, `completed ${id} 7`]);
   });
 
@@ -138,10 +115,10 @@ describe('worker: handler outcomes', () => {
     });
     const failed = recordEvents(worker, 'task:failed');
     for (const i of [0, 1]) {
-      const { id } = await repository.create(newTask('send-invoice', { i }));
-      await settle(clock, api.waitForOutcome(id));
+      const { id } = await bed.repository.create(newTask('send-invoice', { i }));
+      await settle(bed.clock, bed.api.waitForOutcome(id));
     }
-    await clock.tickAsync(0);
+    await bed.clock.tickAsync(0);
     expect(failed).to.have.length(2);
     expect(failed[0]).to.include({ error: thrown[0], kind: 'bpmn' });
     expect(failed[1]).to.include({ error: thrown[1], kind: 'service' });
@@ -150,8 +127,8 @@ describe('worker: handler outcomes', () => {
   it('fails the task with a service error when the result is refused (not JSON)', async () => {
     const worker = startWorker(() => ({ when: () => 'not JSON' }));
     const errors = recordEvents(worker, 'error');
-    const { id } = await repository.create(newTask());
-    const task = await settle(clock, api.waitForOutcome(id));
+    const { id } = await bed.repository.create(newTask());
+    const task = await settle(bed.clock, bed.api.waitForOutcome(id));
     expect(task.state).to.equal('failed');
     expect(task.error).to.include({ type: 'service' });
     expect(errors[0]?.context).to.include({ type: 'report', operation: 'finishExternalTask' });
@@ -167,23 +144,20 @@ describe('worker: handler outcomes', () => {
   it('calls the service with the worker identity, workerId and task id', async () => {
     const service = stubService();
     service.fetchAndLock.onFirstCall().resolves([taskRecord('a'), taskRecord('b')]);
-    const worker = new ExternalTaskWorker(
-      service,
-      testOptions({
+    const worker = bed.createWorker(
+      {
         workerId: 'w-1',
         handler: (task) => {
           if (task.id === 'b') throw new BpmnError('E', 'm');
           return 'r';
         },
-      }),
+      },
+      service,
     );
-    workers.push(worker);
     await worker.start();
-    await clock.tickAsync(0);
-    expect(service.finishExternalTask.calledOnceWithExactly({ token: 't' }, 'w-1', 'a', 'r')).to.equal(true);
-    expect(service.handleBpmnError.calledOnceWithExactly({ token: 't' }, 'w-1', 'b', 'E', 'm')).to.equal(
-      true,
-    );
+    await bed.clock.tickAsync(0);
+    expect(service.finishExternalTask.calledOnceWithExactly(identity, 'w-1', 'a', 'r')).to.equal(true);
+    expect(service.handleBpmnError.calledOnceWithExactly(identity, 'w-1', 'b', 'E', 'm')).to.equal(true);
   });
 });
 

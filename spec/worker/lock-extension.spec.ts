@@ -1,18 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { InternalError } from '../../lib/index.js';
+import type { TaskContext } from '../../lib/worker/index.js';
 import {
-  InternalError,
-  type ExternalTaskApi,
-  type ExternalTaskService,
-  type InMemoryExternalTaskRepository,
-} from '../../lib/index.js';
-import {
-  ExternalTaskWorker,
-  type ExternalTaskWorkerOptions,
-  type TaskContext,
-} from '../../lib/worker/index.js';
-import {
-  createStack,
   deferred,
   delay,
   identity,
@@ -20,96 +10,69 @@ import {
   recordEvents,
   settle,
   startTime,
-  stopAll,
   stubService,
   taskRecord,
-  testOptions,
-  useFakeTimers,
+  useWorkerTestbed,
 } from './worker-fixtures.js';
 
 describe('worker: automatic lock extension', () => {
-  let clock: sinon.SinonFakeTimers;
-  let repository: InMemoryExternalTaskRepository;
-  let api: ExternalTaskApi;
-  let workers: ExternalTaskWorker[];
-
-  beforeEach(() => {
-    clock = useFakeTimers();
-    ({ repository, api } = createStack());
-    workers = [];
-  });
-
-  afterEach(async () => {
-    try {
-      api.close();
-      await stopAll(clock, workers);
-    } finally {
-      clock.restore();
-    }
-  });
-
-  function startWorker(
-    overrides: Partial<ExternalTaskWorkerOptions>,
-    service: ExternalTaskService = api,
-  ): ExternalTaskWorker {
-    const worker = new ExternalTaskWorker(service, testOptions(overrides));
-    workers.push(worker);
-    void worker.start();
-    return worker;
-  }
+  const bed = useWorkerTestbed();
 
   it('extends every lockDuration / 2 while a slow handler runs, and stops when it settles', async () => {
     const extendedAt: number[] = [];
-    const extendLock = api.extendLock.bind(api);
-    const spy = sinon.stub(api, 'extendLock').callsFake((...args) => {
+    const extendLock = bed.api.extendLock.bind(bed.api);
+    const spy = sinon.stub(bed.api, 'extendLock').callsFake((...args) => {
       extendedAt.push(Date.now() - startTime);
       return extendLock(...args);
     });
-    startWorker({ lockDuration: 10_000, handler: () => delay(22_000) });
-    const { id } = await repository.create(newTask());
+    bed.startWorker({ lockDuration: 10_000, handler: () => delay(22_000) });
+    const { id } = await bed.repository.create(newTask());
 
-    await clock.tickAsync(22_000);
+    await bed.clock.tickAsync(22_000);
     expect(extendedAt).to.deep.equal([5_000, 10_000, 15_000, 20_000]);
     expect(spy.alwaysCalledWith(identity, sinon.match.string, id, 10_000)).to.equal(true);
-    expect((await repository.getById(id))?.state).to.equal('finished');
+    expect((await bed.repository.getById(id))?.state).to.equal('finished');
 
-    await clock.tickAsync(60_000);
+    await bed.clock.tickAsync(60_000);
     expect(spy.callCount).to.equal(4);
   });
 
   it('uses extendLockInterval when given', async () => {
     const service = stubService();
     service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
-    startWorker({ lockDuration: 10_000, extendLockInterval: 2_000, handler: () => delay(7_000) }, service);
-    await clock.tickAsync(7_000);
+    bed.startWorker(
+      { lockDuration: 10_000, extendLockInterval: 2_000, handler: () => delay(7_000) },
+      service,
+    );
+    await bed.clock.tickAsync(7_000);
     expect(service.extendLock.callCount).to.equal(3);
     expect(service.extendLock.alwaysCalledWith(identity, sinon.match.string, 'a', 10_000)).to.equal(true);
   });
 
   it('keeps a task whose handler is slower than the lock; another worker cannot take it', async () => {
     const done = deferred();
-    const first = startWorker({ workerId: 'first', lockDuration: 10_000, handler: () => done.promise });
-    const { id } = await repository.create(newTask());
-    await clock.tickAsync(0);
+    const first = bed.startWorker({ workerId: 'first', lockDuration: 10_000, handler: () => done.promise });
+    const { id } = await bed.repository.create(newTask());
+    await bed.clock.tickAsync(0);
     expect(first.running).to.equal(1);
 
-    await clock.tickAsync(35_000); // 3.5 lock durations
-    const stolen = await api.fetchAndLockExternalTasks(identity, 'second', 'send-invoice', 1, 0, 10_000);
+    await bed.clock.tickAsync(35_000); // 3.5 lock durations
+    const stolen = await bed.api.fetchAndLockExternalTasks(identity, 'second', 'send-invoice', 1, 0, 10_000);
     expect(stolen).to.deep.equal([]);
-    const record = await repository.getById(id);
+    const record = await bed.repository.getById(id);
     expect(record?.workerId).to.equal('first');
     expect(record?.lockExpirationTime?.getTime()).to.be.greaterThan(Date.now());
 
     done.resolve();
-    await settle(clock, api.waitForOutcome(id));
-    expect((await repository.getById(id))?.state).to.equal('finished');
+    await settle(bed.clock, bed.api.waitForOutcome(id));
+    expect((await bed.repository.getById(id))?.state).to.equal('finished');
   });
 
   it('emits lock:extended for each extension', async () => {
-    const worker = startWorker({ lockDuration: 10_000, handler: () => delay(11_000) });
+    const worker = bed.startWorker({ lockDuration: 10_000, handler: () => delay(11_000) });
     const extended = recordEvents(worker, 'lock:extended');
-    const { id } = await repository.create(newTask());
-    await clock.tickAsync(11_000);
+    const { id } = await bed.repository.create(newTask());
+    await bed.clock.tickAsync(11_000);
     expect(extended).to.have.length(2);
     expect(extended[0]?.task.id).to.equal(id);
   });
@@ -121,9 +84,9 @@ describe('worker: automatic lock extension', () => {
     const handler = sinon.spy((_task: unknown, { signal }: TaskContext) =>
       delay(16_000).then(() => signal.aborted),
     );
-    const worker = startWorker({ lockDuration: 10_000, handler }, service);
+    const worker = bed.startWorker({ lockDuration: 10_000, handler }, service);
     const failed = recordEvents(worker, 'lock:extendFailed');
-    await clock.tickAsync(16_000);
+    await bed.clock.tickAsync(16_000);
     expect(service.extendLock.callCount).to.equal(3);
     expect(failed).to.have.length(1);
     expect(failed[0]?.error).to.be.instanceOf(InternalError);
@@ -135,7 +98,7 @@ describe('worker: automatic lock extension', () => {
   it('extends at once when the handler calls extendLock, and restarts the cadence', async () => {
     const service = stubService();
     service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
-    startWorker(
+    bed.startWorker(
       {
         lockDuration: 10_000,
         handler: async (_task, { extendLock }) => {
@@ -146,11 +109,11 @@ describe('worker: automatic lock extension', () => {
       },
       service,
     );
-    await clock.tickAsync(3_000);
+    await bed.clock.tickAsync(3_000);
     expect(service.extendLock.firstCall.args[3]).to.equal(60_000);
-    await clock.tickAsync(4_999);
+    await bed.clock.tickAsync(4_999);
     expect(service.extendLock.callCount).to.equal(1);
-    await clock.tickAsync(1);
+    await bed.clock.tickAsync(1);
     expect(service.extendLock.callCount).to.equal(2);
     expect(service.extendLock.secondCall.args[3]).to.equal(10_000);
   });
@@ -165,10 +128,10 @@ describe('worker: automatic lock extension', () => {
         (_identity, { signal }) =>
           new Promise((resolve) => signal?.addEventListener('abort', () => resolve([]), { once: true })),
       );
-    const worker = startWorker({ lockDuration: 10_000, handler: () => delay(12_000) }, service);
-    await clock.tickAsync(12_000);
+    const worker = bed.startWorker({ lockDuration: 10_000, handler: () => delay(12_000) }, service);
+    await bed.clock.tickAsync(12_000);
     expect(worker.running).to.equal(0);
     expect(service.fetchAndLock.callCount).to.equal(2);
-    expect(clock.countTimers()).to.equal(0);
+    expect(bed.clock.countTimers()).to.equal(0);
   });
 });

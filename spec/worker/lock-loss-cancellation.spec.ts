@@ -1,60 +1,30 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { GoneError, LockedError, NotFoundError } from '../../lib/index.js';
 import {
-  GoneError,
-  LockedError,
-  NotFoundError,
-  type ExternalTaskApi,
-  type InMemoryExternalTaskRepository,
-} from '../../lib/index.js';
-import {
-  ExternalTaskWorker,
   TaskAbortedError,
+  type ExternalTaskWorker,
   type ExternalTaskWorkerOptions,
   type TaskContext,
 } from '../../lib/worker/index.js';
 import {
   abortListeners,
-  createStack,
   deferred,
   newTask,
   recordEvents,
-  stopAll,
   stubService,
   taskRecord,
-  testOptions,
-  useFakeTimers,
+  useWorkerTestbed,
 } from './worker-fixtures.js';
 
 describe('worker: cancellation when the lock is lost', () => {
-  let clock: sinon.SinonFakeTimers;
-  let workers: ExternalTaskWorker[];
-  let api: ExternalTaskApi;
-  let repository: InMemoryExternalTaskRepository;
-
-  beforeEach(() => {
-    clock = useFakeTimers();
-    workers = [];
-    ({ repository, api } = createStack());
-  });
-
-  afterEach(async () => {
-    try {
-      api.close();
-      await stopAll(clock, workers);
-    } finally {
-      clock.restore();
-    }
-  });
+  const bed = useWorkerTestbed();
 
   function startWorker(
     service: ConstructorParameters<typeof ExternalTaskWorker>[0],
     overrides: Partial<ExternalTaskWorkerOptions>,
   ): ExternalTaskWorker {
-    const worker = new ExternalTaskWorker(service, testOptions(overrides));
-    workers.push(worker);
-    void worker.start();
-    return worker;
+    return bed.startWorker(overrides, service);
   }
 
   for (const [status, error] of [
@@ -77,9 +47,9 @@ describe('worker: cancellation when the lock is lost', () => {
       });
       const aborted = recordEvents(worker, 'task:aborted');
 
-      await clock.tickAsync(4_999);
+      await bed.clock.tickAsync(4_999);
       expect(signal?.aborted).to.equal(false);
-      await clock.tickAsync(1);
+      await bed.clock.tickAsync(1);
       expect(signal?.aborted).to.equal(true);
       expect(signal?.reason)
         .to.be.instanceOf(TaskAbortedError)
@@ -90,7 +60,7 @@ describe('worker: cancellation when the lock is lost', () => {
       expect(worker.running).to.equal(0); // the slot is free again at once
 
       release.resolve('too late');
-      await clock.tickAsync(20_000);
+      await bed.clock.tickAsync(20_000);
       expect(service.finishExternalTask.called).to.equal(false);
       expect(service.handleServiceError.called).to.equal(false);
       expect(service.extendLock.callCount).to.equal(1);
@@ -110,7 +80,7 @@ describe('worker: cancellation when the lock is lost', () => {
         ),
     });
     const failed = recordEvents(worker, 'task:failed');
-    await clock.tickAsync(10_000);
+    await bed.clock.tickAsync(10_000);
     expect(service.handleServiceError.called).to.equal(false);
     expect(failed).to.deep.equal([]);
   });
@@ -129,7 +99,7 @@ describe('worker: cancellation when the lock is lost', () => {
         return task.id === 'a' ? new Promise(() => undefined) : 'b done';
       },
     });
-    await clock.tickAsync(5_000);
+    await bed.clock.tickAsync(5_000);
     expect(started).to.deep.equal(['a', 'b']);
     expect(
       service.finishExternalTask.calledOnceWith(sinon.match.any, sinon.match.any, 'b', 'b done'),
@@ -138,22 +108,22 @@ describe('worker: cancellation when the lock is lost', () => {
 
   it('with the real stack: a task finished behind the worker’s back (410) aborts its handler', async () => {
     let signal: AbortSignal | undefined;
-    const worker = startWorker(api, {
+    const worker = startWorker(bed.api, {
       lockDuration: 10_000,
       handler: (_task, context) => {
         signal = context.signal;
         return new Promise(() => undefined);
       },
     });
-    const { id } = await repository.create(newTask());
-    await clock.tickAsync(1_000);
+    const { id } = await bed.repository.create(newTask());
+    await bed.clock.tickAsync(1_000);
     // Someone reports for the same worker id (a duplicate process, say): the task is gone.
-    await repository.complete({
+    await bed.repository.complete({
       externalTaskId: id,
       workerId: worker.workerId,
       outcome: { state: 'finished' },
     });
-    await clock.tickAsync(4_000);
+    await bed.clock.tickAsync(4_000);
     expect(signal?.aborted).to.equal(true);
     expect((signal?.reason as TaskAbortedError).cause).to.be.instanceOf(GoneError);
   });

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import type { ExternalTaskApi, InMemoryExternalTaskRepository } from '../../lib/index.js';
-import { ExternalTaskWorker, type ExternalTaskWorkerOptions } from '../../lib/worker/index.js';
+import { ExternalTaskWorker } from '../../lib/worker/index.js';
 import {
   createStack,
   createTasks,
@@ -9,49 +8,23 @@ import {
   newTask,
   settle,
   silentLogger,
-  stopAll,
   testOptions,
-  useFakeTimers,
+  useWorkerTestbed,
 } from './worker-fixtures.js';
 
 describe('worker: poll loop', () => {
-  let clock: sinon.SinonFakeTimers;
-  let repository: InMemoryExternalTaskRepository;
-  let api: ExternalTaskApi;
-  let workers: ExternalTaskWorker[];
-
-  beforeEach(() => {
-    clock = useFakeTimers();
-    ({ repository, api } = createStack());
-    workers = [];
-  });
-
-  afterEach(async () => {
-    try {
-      api.close();
-      await stopAll(clock, workers);
-    } finally {
-      clock.restore();
-    }
-  });
-
-  function startWorker(overrides: Partial<ExternalTaskWorkerOptions> = {}): ExternalTaskWorker {
-    const worker = new ExternalTaskWorker(api, testOptions(overrides));
-    workers.push(worker);
-    void worker.start();
-    return worker;
-  }
+  const bed = useWorkerTestbed();
 
   it('fetches with identity, workerId, topics, min(maxTasks, free slots), longPollingTimeout, signal', async () => {
-    const fetchAndLock = sinon.spy(api, 'fetchAndLock');
-    startWorker({
+    const fetchAndLock = sinon.spy(bed.api, 'fetchAndLock');
+    bed.startWorker({
       workerId: 'w-7',
       concurrency: 4,
       maxTasks: 2,
       lockDuration: 9_000,
       longPollingTimeout: 12_000,
     });
-    await clock.tickAsync(0);
+    await bed.clock.tickAsync(0);
     const [who, options] = fetchAndLock.firstCall.args;
     expect(who).to.deep.equal(identity);
     expect(options).to.deep.include({
@@ -64,22 +37,22 @@ describe('worker: poll loop', () => {
   });
 
   it('picks up a task created while it long-polls, at once', async () => {
-    const worker = startWorker({ handler: (task) => task.payload });
+    const worker = bed.startWorker({ handler: (task) => task.payload });
     const started = sinon.spy();
     worker.events.on('task:started', started);
-    await clock.tickAsync(10_000);
-    const { id } = await repository.create(newTask('send-invoice', 'hello'));
-    await clock.tickAsync(0);
+    await bed.clock.tickAsync(10_000);
+    const { id } = await bed.repository.create(newTask('send-invoice', 'hello'));
+    await bed.clock.tickAsync(0);
     expect(started.calledOnce).to.equal(true);
-    expect((await repository.getById(id))?.result).to.equal('hello');
+    expect((await bed.repository.getById(id))?.result).to.equal('hello');
   });
 
   it('emits poll:success with the number of tasks fetched, and keeps polling', async () => {
-    await createTasks(repository, 3);
-    const worker = startWorker({ concurrency: 5, longPollingTimeout: 1_000, pollInterval: 0 });
+    await createTasks(bed.repository, 3);
+    const worker = bed.startWorker({ concurrency: 5, longPollingTimeout: 1_000, pollInterval: 0 });
     const counts: number[] = [];
     worker.events.on('poll:success', ({ count }) => counts.push(count));
-    await clock.tickAsync(3_000);
+    await bed.clock.tickAsync(3_000);
     expect(counts[0]).to.equal(3);
     expect(counts.slice(1).every((count) => count === 0)).to.equal(true);
     expect(counts.length).to.be.at.least(3);
@@ -87,23 +60,23 @@ describe('worker: poll loop', () => {
 
   it('carries on when an event listener throws, and logs it', async () => {
     const logger = silentLogger();
-    const worker = startWorker({ logger, handler: () => 'ok' });
+    const worker = bed.startWorker({ logger, handler: () => 'ok' });
     worker.events.on('task:started', () => {
       throw new Error('listener bug');
     });
     // An async listener that rejects, on purpose.
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
     worker.events.on('poll:success', () => Promise.reject(new Error('async listener bug')));
-    const { id } = await repository.create(newTask());
-    const task = await settle(clock, api.waitForOutcome(id));
+    const { id } = await bed.repository.create(newTask());
+    const task = await settle(bed.clock, bed.api.waitForOutcome(id));
     expect(task.result).to.equal('ok');
     expect(logger.error.called).to.equal(true);
     expect(worker.state).to.equal('running');
   });
 
   it('gives each worker its own workerId by default', () => {
-    const a = new ExternalTaskWorker(api, testOptions());
-    const b = new ExternalTaskWorker(api, testOptions());
+    const a = new ExternalTaskWorker(bed.api, testOptions());
+    const b = new ExternalTaskWorker(bed.api, testOptions());
     expect(a.workerId).to.be.a('string').and.not.equal(b.workerId);
     expect(a.workerId).to.include(String(process.pid));
   });

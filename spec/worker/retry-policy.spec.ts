@@ -1,17 +1,14 @@
 import { expect } from 'chai';
-import type sinon from 'sinon';
-import type { ExternalTask, ExternalTaskApi, InMemoryExternalTaskRepository } from '../../lib/index.js';
+import type { ExternalTask } from '../../lib/index.js';
 import { planRetry, type ResolvedRetryPolicy } from '../../lib/worker/retry-policy.js';
 import { ExternalTaskWorker } from '../../lib/worker/index.js';
 import {
-  createStack,
   newTask,
   recordEvents,
   settle,
-  stopAll,
   taskRecord,
   testOptions,
-  useFakeTimers,
+  useWorkerTestbed,
 } from './worker-fixtures.js';
 
 const policy = (overrides: Partial<ResolvedRetryPolicy> = {}): ResolvedRetryPolicy => ({
@@ -57,43 +54,23 @@ describe('worker: retry policy', () => {
   });
 
   describe('a worker with retries', () => {
-    let clock: sinon.SinonFakeTimers;
-    let repository: InMemoryExternalTaskRepository;
-    let api: ExternalTaskApi;
-    let worker: ExternalTaskWorker | undefined;
-
-    beforeEach(() => {
-      clock = useFakeTimers();
-      ({ repository, api } = createStack());
-    });
-
-    afterEach(async () => {
-      try {
-        api.close();
-        await stopAll(clock, worker ? [worker] : []);
-      } finally {
-        clock.restore();
-      }
-    });
+    const bed = useWorkerTestbed();
 
     it('retries a failing handler `retries` times after the planned delays, then fails it as an incident', async () => {
       const attempts: number[] = [];
       const started = Date.now();
-      worker = new ExternalTaskWorker(
-        api,
-        testOptions({
-          handler: () => {
-            attempts.push(Date.now() - started);
-            throw new Error('gateway down');
-          },
-          longPollingTimeout: 60_000,
-          retry: { retries: 2, strategy: 'fixed', delay: 5000, jitter: 0 },
-        }),
-      );
+      const worker = bed.createWorker({
+        handler: () => {
+          attempts.push(Date.now() - started);
+          throw new Error('gateway down');
+        },
+        longPollingTimeout: 60_000,
+        retry: { retries: 2, strategy: 'fixed', delay: 5000, jitter: 0 },
+      });
       const failures = recordEvents(worker, 'task:failed');
       await worker.start();
-      const { id } = await repository.create(newTask());
-      const outcome = await settle(clock, api.waitForOutcome(id), 60_000);
+      const { id } = await bed.repository.create(newTask());
+      const outcome = await settle(bed.clock, bed.api.waitForOutcome(id), 60_000);
 
       expect(outcome).to.include({ state: 'failed', incident: true, retries: 0 });
       expect(outcome.error).to.include({ type: 'service', errorMessage: 'gateway down' });
@@ -106,31 +83,28 @@ describe('worker: retry policy', () => {
     });
 
     it('without a retry option a failure ends the task at once, as the specification says', async () => {
-      worker = new ExternalTaskWorker(
-        api,
-        testOptions({
-          handler: () => {
-            throw new Error('boom');
-          },
-        }),
-      );
+      const worker = bed.createWorker({
+        handler: () => {
+          throw new Error('boom');
+        },
+      });
       await worker.start();
-      const { id } = await repository.create(newTask());
-      const outcome = await settle(clock, api.waitForOutcome(id));
+      const { id } = await bed.repository.create(newTask());
+      const outcome = await settle(bed.clock, bed.api.waitForOutcome(id));
       expect(outcome.state).to.equal('failed');
       expect(outcome.incident).to.equal(undefined);
     });
 
     it('refuses bad retry options, naming them', () => {
       const handler = (): null => null;
-      expect(() => new ExternalTaskWorker(api, testOptions({ handler, retry: { retries: -1 } }))).to.throw(
-        RangeError,
-        /retry\.retries/,
-      );
       expect(
-        () => new ExternalTaskWorker(api, testOptions({ handler, retry: { strategy: 'linear' as 'fixed' } })),
+        () => new ExternalTaskWorker(bed.api, testOptions({ handler, retry: { retries: -1 } })),
+      ).to.throw(RangeError, /retry\.retries/);
+      expect(
+        () =>
+          new ExternalTaskWorker(bed.api, testOptions({ handler, retry: { strategy: 'linear' as 'fixed' } })),
       ).to.throw(RangeError, /retry\.strategy/);
-      expect(() => new ExternalTaskWorker(api, testOptions({ handler, retry: { delay: 1.5 } }))).to.throw(
+      expect(() => new ExternalTaskWorker(bed.api, testOptions({ handler, retry: { delay: 1.5 } }))).to.throw(
         TypeError,
         /retry\.delay/,
       );

@@ -1,74 +1,35 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import type {
-  ExternalTask,
-  ExternalTaskApi,
-  FetchAndLockOptions,
-  InMemoryExternalTaskRepository,
-} from '../../lib/index.js';
-import {
-  ExternalTaskWorker,
-  TaskAbortedError,
-  type ExternalTaskWorkerOptions,
-} from '../../lib/worker/index.js';
+import type { ExternalTask, FetchAndLockOptions } from '../../lib/index.js';
+import { TaskAbortedError } from '../../lib/worker/index.js';
 import {
   abortListeners,
-  createStack,
   deferred,
   delay,
   identity,
   newTask,
   recordEvents,
-  stopAll,
   stubService,
   taskRecord,
-  testOptions,
   track,
-  useFakeTimers,
+  useWorkerTestbed,
 } from './worker-fixtures.js';
 
 describe('worker: start and stop', () => {
-  let clock: sinon.SinonFakeTimers;
-  let repository: InMemoryExternalTaskRepository;
-  let api: ExternalTaskApi;
-  let workers: ExternalTaskWorker[];
-
-  beforeEach(() => {
-    clock = useFakeTimers();
-    ({ repository, api } = createStack());
-    workers = [];
-  });
-
-  afterEach(async () => {
-    try {
-      api.close();
-      await stopAll(clock, workers);
-    } finally {
-      clock.restore();
-    }
-  });
-
-  function createWorker(
-    overrides: Partial<ExternalTaskWorkerOptions> = {},
-    service: ConstructorParameters<typeof ExternalTaskWorker>[0] = api,
-  ): ExternalTaskWorker {
-    const worker = new ExternalTaskWorker(service, testOptions(overrides));
-    workers.push(worker);
-    return worker;
-  }
+  const bed = useWorkerTestbed();
 
   describe('during a long poll', () => {
     it('resolves at once, having aborted the signal of the open fetch', async () => {
-      const fetchAndLock = sinon.spy(api, 'fetchAndLock');
-      const worker = createWorker({ longPollingTimeout: 600_000 });
+      const fetchAndLock = sinon.spy(bed.api, 'fetchAndLock');
+      const worker = bed.createWorker({ longPollingTimeout: 600_000 });
       await worker.start();
-      await clock.tickAsync(1_000);
+      await bed.clock.tickAsync(1_000);
       expect(fetchAndLock.callCount).to.equal(1);
       const { signal } = fetchAndLock.firstCall.args[1] as FetchAndLockOptions & { signal: AbortSignal };
       expect(signal.aborted).to.equal(false);
 
       const stopped = track(worker.stop());
-      await clock.tickAsync(0); // no time passes
+      await bed.clock.tickAsync(0); // no time passes
       expect(stopped.settled).to.equal(true);
       expect(signal.aborted).to.equal(true);
       expect(await fetchAndLock.firstCall.returnValue).to.deep.equal([]);
@@ -76,22 +37,22 @@ describe('worker: start and stop', () => {
     });
 
     it('leaves no timer, no listener and no further fetch behind', async () => {
-      const fetchAndLock = sinon.spy(api, 'fetchAndLock');
-      const worker = createWorker();
+      const fetchAndLock = sinon.spy(bed.api, 'fetchAndLock');
+      const worker = bed.createWorker();
       const listenersBefore = worker.events.eventNames().length;
       await worker.start();
-      await clock.tickAsync(1_000);
+      await bed.clock.tickAsync(1_000);
       await worker.stop();
-      expect(clock.countTimers()).to.equal(0);
+      expect(bed.clock.countTimers()).to.equal(0);
       const { signal } = fetchAndLock.firstCall.args[1] as { signal: AbortSignal };
       expect(abortListeners(signal)).to.equal(0);
       expect(worker.events.eventNames().length).to.equal(listenersBefore);
-      await clock.tickAsync(600_000);
+      await bed.clock.tickAsync(600_000);
       expect(fetchAndLock.callCount).to.equal(1);
     });
 
     it('emits worker:started and worker:stopped once each', async () => {
-      const worker = createWorker();
+      const worker = bed.createWorker();
       const seen: string[] = [];
       worker.events.on('worker:started', () => seen.push('started'));
       worker.events.on('worker:stopped', () => seen.push('stopped'));
@@ -105,26 +66,29 @@ describe('worker: start and stop', () => {
 
   describe('with running handlers', () => {
     it('waits for handlers that end within the grace period and reports their results', async () => {
-      const worker = createWorker({ stopGracePeriod: 5_000, handler: () => delay(3_000).then(() => 'ok') });
+      const worker = bed.createWorker({
+        stopGracePeriod: 5_000,
+        handler: () => delay(3_000).then(() => 'ok'),
+      });
       await worker.start();
-      const { id } = await repository.create(newTask());
-      await clock.tickAsync(0);
+      const { id } = await bed.repository.create(newTask());
+      await bed.clock.tickAsync(0);
       expect(worker.running).to.equal(1);
 
       const stopped = track(worker.stop());
-      await clock.tickAsync(2_999);
+      await bed.clock.tickAsync(2_999);
       expect(stopped.settled).to.equal(false);
       expect(worker.state).to.equal('stopping');
-      await clock.tickAsync(1);
+      await bed.clock.tickAsync(1);
       expect(stopped.settled).to.equal(true);
-      expect((await repository.getById(id))?.result).to.equal('ok');
-      expect(clock.countTimers()).to.equal(0);
+      expect((await bed.repository.getById(id))?.result).to.equal('ok');
+      expect(bed.clock.countTimers()).to.equal(0);
     });
 
     it('aborts handlers still running after the grace period and drops their outcomes', async () => {
       const release = deferred<string>();
       let signal: AbortSignal | undefined;
-      const worker = createWorker({
+      const worker = bed.createWorker({
         stopGracePeriod: 5_000,
         handler: (_task, context) => {
           signal = context.signal;
@@ -133,37 +97,37 @@ describe('worker: start and stop', () => {
       });
       const aborted = recordEvents(worker, 'task:aborted');
       await worker.start();
-      const { id } = await repository.create(newTask());
-      await clock.tickAsync(0);
+      const { id } = await bed.repository.create(newTask());
+      await bed.clock.tickAsync(0);
 
       const stopped = track(worker.stop());
-      await clock.tickAsync(4_999);
+      await bed.clock.tickAsync(4_999);
       expect(stopped.settled).to.equal(false);
       expect(signal?.aborted).to.equal(false);
-      await clock.tickAsync(1);
+      await bed.clock.tickAsync(1);
       expect(stopped.settled).to.equal(true);
       expect(signal?.reason).to.be.instanceOf(TaskAbortedError).and.include({ code: 'WORKER_STOPPED' });
       expect(aborted.map(({ task }) => task.id)).to.deep.equal([id]);
-      expect(clock.countTimers()).to.equal(0);
+      expect(bed.clock.countTimers()).to.equal(0);
       expect(abortListeners(signal!)).to.equal(0);
 
       release.resolve('too late');
-      await clock.tickAsync(0);
-      const record = await repository.getById(id);
+      await bed.clock.tickAsync(0);
+      const record = await bed.repository.getById(id);
       expect(record?.state).to.equal('pending'); // its lock expires; it will be fetched again
     });
 
     it('keeps extending locks during the grace period', async () => {
       const service = stubService();
       service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
-      const worker = createWorker(
+      const worker = bed.createWorker(
         { lockDuration: 4_000, stopGracePeriod: 10_000, handler: () => delay(9_000) },
         service,
       );
       await worker.start();
-      await clock.tickAsync(0);
+      await bed.clock.tickAsync(0);
       const stopped = track(worker.stop());
-      await clock.tickAsync(9_000);
+      await bed.clock.tickAsync(9_000);
       expect(stopped.settled).to.equal(true);
       expect(service.extendLock.callCount).to.equal(4);
       expect(service.finishExternalTask.calledOnce).to.equal(true);
@@ -171,7 +135,7 @@ describe('worker: start and stop', () => {
 
     it('aborts at once with stopGracePeriod 0', async () => {
       let signal: AbortSignal | undefined;
-      const worker = createWorker({
+      const worker = bed.createWorker({
         stopGracePeriod: 0,
         handler: (_task, context) => {
           signal = context.signal;
@@ -179,10 +143,10 @@ describe('worker: start and stop', () => {
         },
       });
       await worker.start();
-      await repository.create(newTask());
-      await clock.tickAsync(0);
+      await bed.repository.create(newTask());
+      await bed.clock.tickAsync(0);
       const stopped = track(worker.stop());
-      await clock.tickAsync(0);
+      await bed.clock.tickAsync(0);
       expect(stopped.settled).to.equal(true);
       expect(signal?.aborted).to.equal(true);
     });
@@ -193,13 +157,13 @@ describe('worker: start and stop', () => {
     const answer = deferred<ExternalTask[]>();
     service.fetchAndLock.onFirstCall().returns(answer.promise); // ignores the signal, answers late
     const handler = sinon.spy();
-    const worker = createWorker({ handler }, service);
+    const worker = bed.createWorker({ handler }, service);
     await worker.start();
     const stopped = track(worker.stop());
-    await clock.tickAsync(0);
+    await bed.clock.tickAsync(0);
     expect(stopped.settled).to.equal(false); // waits for the fetch it started
     answer.resolve([taskRecord('a'), taskRecord('b')]);
-    await clock.tickAsync(0);
+    await bed.clock.tickAsync(0);
     expect(stopped.settled).to.equal(true);
     expect(handler.called).to.equal(false);
     expect(service.unlock.args).to.deep.equal([
@@ -214,58 +178,58 @@ describe('worker: start and stop', () => {
     service.unlock.rejects(new Error('store down'));
     const answer = deferred<ExternalTask[]>();
     service.fetchAndLock.onFirstCall().returns(answer.promise);
-    const worker = createWorker({ handler: sinon.spy() }, service);
+    const worker = bed.createWorker({ handler: sinon.spy() }, service);
     const errors = recordEvents(worker, 'error');
     await worker.start();
     const stopped = track(worker.stop());
     answer.resolve([taskRecord('a')]);
-    await clock.tickAsync(0);
+    await bed.clock.tickAsync(0);
     expect(stopped.settled).to.equal(true);
     expect(errors.map((event) => event.context.type)).to.deep.equal(['unlock']);
   });
 
   it('can be started again after stop and picks up where it left off', async () => {
-    const worker = createWorker({ handler: (task) => task.id });
+    const worker = bed.createWorker({ handler: (task) => task.id });
     await worker.start();
     await worker.stop();
-    const { id } = await repository.create(newTask());
+    const { id } = await bed.repository.create(newTask());
     await worker.start();
-    await clock.tickAsync(0);
-    expect((await repository.getById(id))?.result).to.equal(id);
+    await bed.clock.tickAsync(0);
+    expect((await bed.repository.getById(id))?.result).to.equal(id);
   });
 
   it('start() during stopping starts again once the stop is complete', async () => {
-    const worker = createWorker({ stopGracePeriod: 1_000, handler: () => new Promise(() => undefined) });
+    const worker = bed.createWorker({ stopGracePeriod: 1_000, handler: () => new Promise(() => undefined) });
     await worker.start();
-    await repository.create(newTask());
-    await clock.tickAsync(0);
+    await bed.repository.create(newTask());
+    await bed.clock.tickAsync(0);
     const stopping = track(worker.stop());
     const restarting = track(worker.start());
-    await clock.tickAsync(1_000);
+    await bed.clock.tickAsync(1_000);
     expect(stopping.settled && restarting.settled).to.equal(true);
     expect(worker.state).to.equal('running');
   });
 
   it('stop() on a worker never started resolves at once', async () => {
-    const worker = createWorker();
+    const worker = bed.createWorker();
     await worker.stop();
     expect(worker.state).to.equal('idle');
   });
 
   it('onIdle() resolves when no handler runs', async () => {
-    const worker = createWorker({ handler: () => delay(2_000) });
+    const worker = bed.createWorker({ handler: () => delay(2_000) });
     await worker.start();
     await worker.onIdle();
     await createTasksNow(2);
-    await clock.tickAsync(0);
+    await bed.clock.tickAsync(0);
     const idle = track(worker.onIdle());
-    await clock.tickAsync(1_999);
+    await bed.clock.tickAsync(1_999);
     expect(idle.settled).to.equal(false);
-    await clock.tickAsync(1);
+    await bed.clock.tickAsync(1);
     expect(idle.settled).to.equal(true);
   });
 
   async function createTasksNow(count: number): Promise<void> {
-    for (let i = 0; i < count; i++) await repository.create(newTask());
+    for (let i = 0; i < count; i++) await bed.repository.create(newTask());
   }
 });

@@ -4,33 +4,34 @@ import {
   ExternalTaskApi,
   InMemoryExternalTaskRepository,
   type ExternalTask,
+  type ExternalTaskRepository,
   type ExternalTaskService,
   type FetchAndLockOptions,
   type Logger,
   type NewExternalTask,
 } from '../../lib/index.js';
-import type {
+import {
   ExternalTaskWorker,
-  ExternalTaskWorkerEventName,
-  ExternalTaskWorkerEvents,
-  ExternalTaskWorkerOptions,
+  type ExternalTaskWorkerEventName,
+  type ExternalTaskWorkerEvents,
+  type ExternalTaskWorkerOptions,
 } from '../../lib/worker/index.js';
+import {
+  createTasks as supportCreateTasks,
+  identity,
+  newTask as supportNewTask,
+  startTime,
+  useFakeTime,
+} from '../support/fixtures.js';
 
-/** The identity the default access policy accepts. */
-export const identity = { token: 't' };
-
-/** A fixed start time, so fake-clock times read well in failures. */
-export const startTime = Date.UTC(2026, 0, 1);
+export { identity, startTime };
 
 /**
  * Fakes Date and the timers. Microtasks (`queueMicrotask`, `process.nextTick`) stay real: they are not
  * time, and p-queue keeps its books with `queueMicrotask`.
  */
 export function useFakeTimers(): sinon.SinonFakeTimers {
-  return sinon.useFakeTimers({
-    now: startTime,
-    toFake: ['Date', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
-  });
+  return useFakeTime({ intervals: true });
 }
 
 /** A logger that records instead of printing. */
@@ -45,29 +46,18 @@ export function createStack(): { repository: InMemoryExternalTaskRepository; api
   return { repository, api };
 }
 
-let counter = 0;
-
-/** A valid new task for `topic`. */
-export function newTask(topic = 'send-invoice', payload: unknown = { n: counter + 1 }): NewExternalTask {
-  counter++;
-  return {
-    topic,
-    correlationId: `correlation-${counter}`,
-    processInstanceId: `process-${counter}`,
-    flowNodeInstanceId: `flow-node-${counter}`,
-    payload,
-  };
+/** A valid new task for `topic` (the workers' default topic unless told), with `payload` if given. */
+export function newTask(topic = 'send-invoice', payload?: unknown): NewExternalTask {
+  return supportNewTask(topic, payload === undefined ? {} : { payload });
 }
 
-/** Creates `count` tasks on `topic`; answers their ids in order. */
-export async function createTasks(
-  repository: InMemoryExternalTaskRepository,
+/** Creates `count` tasks on `topic` (the workers' default topic unless told); answers their ids in order. */
+export function createTasks(
+  repository: ExternalTaskRepository,
   count: number,
   topic = 'send-invoice',
 ): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) ids.push((await repository.create(newTask(topic))).id);
-  return ids;
+  return supportCreateTasks(repository, count, topic);
 }
 
 /** A task record for stubbed services. */
@@ -193,4 +183,76 @@ export async function stopAll(
   workers: readonly ExternalTaskWorker[],
 ): Promise<void> {
   await settle(clock, Promise.all(workers.map((worker) => worker.stop())));
+}
+
+/** The shared test bed of a worker `describe` block; its properties are filled in `beforeEach`. */
+export interface WorkerClockTestbed {
+  /** The fake clock, installed for each test. */
+  clock: sinon.SinonFakeTimers;
+  /** The workers to stop after each test; {@link createWorker} adds to it. */
+  workers: ExternalTaskWorker[];
+  /** A worker on `service` with {@link testOptions}, stopped after the test; not started. */
+  createWorker(
+    overrides: Partial<ExternalTaskWorkerOptions>,
+    service: ConstructorParameters<typeof ExternalTaskWorker>[0],
+  ): ExternalTaskWorker;
+  /** {@link createWorker}, then starts the worker without waiting. */
+  startWorker(
+    overrides: Partial<ExternalTaskWorkerOptions>,
+    service: ConstructorParameters<typeof ExternalTaskWorker>[0],
+  ): ExternalTaskWorker;
+}
+
+/** A {@link WorkerClockTestbed} with the real in-process stack; workers run on `api` unless told. */
+export interface WorkerTestbed extends WorkerClockTestbed {
+  repository: InMemoryExternalTaskRepository;
+  api: ExternalTaskApi;
+  createWorker(
+    overrides?: Partial<ExternalTaskWorkerOptions>,
+    service?: ConstructorParameters<typeof ExternalTaskWorker>[0],
+  ): ExternalTaskWorker;
+  startWorker(
+    overrides?: Partial<ExternalTaskWorkerOptions>,
+    service?: ConstructorParameters<typeof ExternalTaskWorker>[0],
+  ): ExternalTaskWorker;
+}
+
+/**
+ * Sets up the shared test bed for the enclosing `describe` block. Before each test: fake timers, the
+ * in-process stack (unless `stack: false`) and an empty list of workers. After each test: closes the api,
+ * stops the workers (ticking the fake clock) and restores the clock.
+ */
+export function useWorkerTestbed(): WorkerTestbed;
+export function useWorkerTestbed(options: { stack: false }): WorkerClockTestbed;
+export function useWorkerTestbed({ stack = true }: { stack?: boolean } = {}): WorkerTestbed {
+  const testbed: WorkerTestbed = {
+    workers: [],
+    createWorker(overrides = {}, service = testbed.api) {
+      const worker = new ExternalTaskWorker(service, testOptions(overrides));
+      testbed.workers.push(worker);
+      return worker;
+    },
+    startWorker(overrides = {}, service = testbed.api) {
+      const worker = testbed.createWorker(overrides, service);
+      void worker.start();
+      return worker;
+    },
+  } as Partial<WorkerTestbed> as WorkerTestbed;
+
+  beforeEach(() => {
+    testbed.clock = useFakeTimers();
+    if (stack) Object.assign(testbed, createStack());
+    testbed.workers = [];
+  });
+
+  afterEach(async () => {
+    try {
+      if (stack) testbed.api.close();
+      await stopAll(testbed.clock, testbed.workers);
+    } finally {
+      testbed.clock.restore();
+    }
+  });
+
+  return testbed;
 }

@@ -21,6 +21,7 @@ import type {
   UnlockRequest,
 } from '../external-task-repository.js';
 import { validateCancelSelector, validateNewTask, validateQuery } from '../repository-arguments.js';
+import { FinalTaskRetention } from './final-task-retention.js';
 import { toSnapshot, type StoredTask } from './stored-task.js';
 import { matches, TaskIndexes } from './task-indexes.js';
 import { compareHandOutOrder, TopicQueues } from './topic-queues.js';
@@ -31,6 +32,12 @@ export interface InMemoryExternalTaskRepositoryOptions {
   readonly clock?: Clock;
   /** Receives failures of change listeners. @default consoleLogger */
   readonly logger?: Logger;
+  /**
+   * How long a finished, failed or cancelled task is kept after it ended, in ms; then it is forgotten
+   * (`getById` answers `undefined`, queries and counts no longer include it). Keeps a long-running
+   * process's memory bounded. @default Infinity (kept for the life of the store)
+   */
+  readonly finalTaskRetention?: number;
 }
 
 /**
@@ -55,18 +62,32 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   private readonly topics = new Map<string, TopicQueues>();
   private readonly indexes = new TaskIndexes();
   private readonly listeners = new Set<ExternalTaskChangeListener>();
+  private readonly retention: FinalTaskRetention;
   private sequence = 0;
 
   constructor(options: InMemoryExternalTaskRepositoryOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? consoleLogger;
+    const retention = options.finalTaskRetention ?? Infinity;
+    if (retention !== Infinity) requireInteger('finalTaskRetention', retention, 0, Number.MAX_SAFE_INTEGER);
+    this.retention = new FinalTaskRetention(retention);
   }
 
   create(input: NewExternalTask): Promise<ExternalTask> {
     return this.operation((changes) => {
+      const valid = validateNewTask(input);
+      // One literal with every field, in a fixed order: all stored tasks share one compact object shape.
       const task: StoredTask = {
-        ...validateNewTask(input),
         id: randomUUID(),
+        topic: valid.topic,
+        flowNodeInstanceId: valid.flowNodeInstanceId,
+        correlationId: valid.correlationId,
+        processInstanceId: valid.processInstanceId,
+        processModelId: valid.processModelId,
+        identity: valid.identity,
+        payload: valid.payload,
+        priority: valid.priority,
+        retries: valid.retries,
         createdAt: this.clock.now(),
         sequence: this.sequence++,
         state: 'pending',
@@ -158,6 +179,8 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         task.lockExpirationTime = undefined;
         if (outcome.state === 'finished') {
           task.result = outcome.result;
+          task.error = undefined; // an earlier failure that was retried is not this task's outcome
+          task.retryAt = undefined;
           this.end(task, 'finished', now);
           return 'finished';
         }
@@ -284,6 +307,16 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     if (task.incident) queues.finals.incidents++;
     task.finishedAt = now;
     this.setState(task, state);
+    this.retention.track(task);
+  }
+
+  /** Removes a final task whose retention ran out, from the store, its indexes and its topic's counts. */
+  private forget(task: StoredTask): void {
+    this.tasks.delete(task.id);
+    this.indexes.remove(task);
+    const finals = this.queuesOf(task.topic).finals;
+    finals[task.state as 'finished' | 'failed' | 'cancelled']--;
+    if (task.incident) finals.incidents--;
   }
 
   private setState(task: StoredTask, state: ExternalTaskState): void {
@@ -325,6 +358,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
    */
   private operation<T>(body: (changes: ExternalTaskChange[]) => T): Promise<T> {
     const changes: ExternalTaskChange[] = [];
+    for (const task of this.retention.takeExpired(this.clock.now())) this.forget(task);
     let result: T;
     try {
       result = body(changes);

@@ -1,27 +1,21 @@
-import type { ExternalTask, ExternalTaskFailure, Identity, JsonValue } from '../../model/index.js';
+import type { ExternalTask, ExternalTaskFailure, JsonValue } from '../../model/index.js';
+import type { ValidNewTask } from '../repository-arguments.js';
 import type { HeapItem } from './indexed-heap.js';
 
 /** The in-memory store's own mutable record of a task; never handed out (see {@link toSnapshot}). */
-export interface StoredTask extends HeapItem {
+export interface StoredTask extends ValidNewTask, HeapItem {
   readonly id: string;
-  readonly topic: string;
-  readonly flowNodeInstanceId: string;
-  readonly correlationId: string;
-  readonly processInstanceId: string;
-  readonly processModelId: string | undefined;
-  readonly identity: Identity | undefined;
-  readonly payload: JsonValue;
-  readonly priority: number;
   readonly createdAt: number;
   /** Creation order, for strict FIFO among equal priorities and creation times. */
   readonly sequence: number;
   state: ExternalTask['state'];
+  /** The remaining retry budget (see {@link ExternalTask.retries}). */
+  retries: number | undefined;
   workerId: string | undefined;
   lockExpirationTime: number | undefined;
   finishedAt: number | undefined;
   result: JsonValue | undefined;
   error: ExternalTaskFailure | undefined;
-  retries: number | undefined;
   retryAt: number | undefined;
   incident: boolean | undefined;
   /** Which queue of its topic holds the pending task (see {@link TopicQueues}); none when final. */

@@ -12,17 +12,25 @@ const indexedFields: readonly IndexedField[] = [
   'state',
 ];
 
+/** The tasks with one value of a field: most instance ids have a single task, kept without a Set. */
+type Entry = StoredTask | Set<StoredTask>;
+
 /**
  * Secondary indexes of the in-memory store: for each queryable field, the tasks per value. Queries and
  * cancellation start from the smallest matching index instead of scanning every task.
  */
 export class TaskIndexes {
-  private readonly indexes = new Map<IndexedField, Map<string, Set<StoredTask>>>(
+  private readonly indexes = new Map<IndexedField, Map<string, Entry>>(
     indexedFields.map((field) => [field, new Map()]),
   );
 
   add(task: StoredTask): void {
     for (const field of indexedFields) this.insert(field, task[field], task);
+  }
+
+  /** Takes `task` out of every index. */
+  remove(task: StoredTask): void {
+    for (const field of indexedFields) this.delete(field, task[field], task);
   }
 
   /** Re-files `task` after its state changed from `previous`. */
@@ -33,7 +41,9 @@ export class TaskIndexes {
 
   /** The tasks whose `field` is `value`. */
   find(field: IndexedField, value: string): ReadonlySet<StoredTask> {
-    return this.indexes.get(field)?.get(value) ?? new Set();
+    const entry = this.index(field).get(value);
+    if (entry === undefined) return new Set();
+    return entry instanceof Set ? entry : new Set([entry]);
   }
 
   /** The smallest index set that `filter` restricts to, or `undefined` if it names no indexed field. */
@@ -49,20 +59,25 @@ export class TaskIndexes {
   }
 
   private insert(field: IndexedField, value: string, task: StoredTask): void {
-    const index = this.indexes.get(field) as Map<string, Set<StoredTask>>;
-    let tasks = index.get(value);
-    if (!tasks) {
-      tasks = new Set();
-      index.set(value, tasks);
-    }
-    tasks.add(task);
+    const index = this.index(field);
+    const entry = index.get(value);
+    if (entry === undefined) index.set(value, task);
+    else if (entry instanceof Set) entry.add(task);
+    else index.set(value, new Set([entry, task]));
   }
 
   private delete(field: IndexedField, value: string, task: StoredTask): void {
-    const index = this.indexes.get(field) as Map<string, Set<StoredTask>>;
-    const tasks = index.get(value);
-    tasks?.delete(task);
-    if (tasks?.size === 0) index.delete(value);
+    const index = this.index(field);
+    const entry = index.get(value);
+    if (entry === task) index.delete(value);
+    else if (entry instanceof Set) {
+      entry.delete(task);
+      if (entry.size === 0) index.delete(value);
+    }
+  }
+
+  private index(field: IndexedField): Map<string, Entry> {
+    return this.indexes.get(field) as Map<string, Entry>;
   }
 }
 

@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import * as publicApi from '../lib/index.js';
+
+describe('the public API', () => {
+  it('exports exactly these values (a change here is a change of the published contract)', () => {
+    expect(Object.keys(publicApi).sort()).to.deep.equal([
+      'BadRequestError',
+      'BpmnError',
+      'ContainedEventEmitter',
+      'ExternalTaskApi',
+      'ExternalTaskError',
+      'ExternalTaskWorker',
+      'ForbiddenError',
+      'GoneError',
+      'InMemoryExternalTaskRepository',
+      'InternalError',
+      'LockedError',
+      'NotFoundError',
+      'TaskAbortedError',
+      'UnauthorizedError',
+      'consoleLogger',
+      'limits',
+      'systemClock',
+      'tokenAccessPolicy',
+      'workerDefaults',
+    ]);
+  });
+
+  it('gives every error its status and stable code', () => {
+    const errors = [
+      [new publicApi.BadRequestError('x', 'bad'), 400, 'BAD_REQUEST'],
+      [new publicApi.UnauthorizedError('who?'), 401, 'UNAUTHORIZED'],
+      [new publicApi.ForbiddenError('no'), 403, 'FORBIDDEN'],
+      [new publicApi.NotFoundError('id'), 404, 'TASK_NOT_FOUND'],
+      [new publicApi.GoneError('id', 'finished'), 410, 'TASK_GONE'],
+      [new publicApi.LockedError('id', 'w1', 'w2', undefined), 423, 'TASK_LOCKED'],
+      [new publicApi.InternalError('oops'), 500, 'INTERNAL_ERROR'],
+    ] as const;
+    for (const [error, status, code] of errors) {
+      expect(error).to.be.instanceOf(publicApi.ExternalTaskError).and.instanceOf(Error);
+      expect(error).to.include({ status, code, name: error.constructor.name });
+    }
+  });
+});

@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import type sinon from 'sinon';
+import { BadRequestError, InMemoryExternalTaskRepository } from '../../../lib/index.js';
+import { newTask, useFakeTime } from '../../support/fixtures.js';
+
+describe('InMemoryExternalTaskRepository: finalTaskRetention', () => {
+  let clock: sinon.SinonFakeTimers;
+
+  beforeEach(() => {
+    clock = useFakeTime();
+  });
+
+  afterEach(() => clock.restore());
+
+  async function finish(repository: InMemoryExternalTaskRepository, topic = 'invoice'): Promise<string> {
+    const { id } = await repository.create(newTask(topic, { processInstanceId: 'pi-kept' }));
+    await repository.claim({
+      workerId: 'w1',
+      topics: [{ topicName: topic, lockDuration: 1000 }],
+      maxTasks: 1,
+    });
+    await repository.complete({
+      externalTaskId: id,
+      workerId: 'w1',
+      outcome: { state: 'finished', result: 1 },
+    });
+    return id;
+  }
+
+  it('forgets a final task once its retention has run out, from lookups, queries and counts', async () => {
+    const repository = new InMemoryExternalTaskRepository({ finalTaskRetention: 10_000 });
+    const id = await finish(repository);
+    await clock.tickAsync(9_999);
+    expect((await repository.getById(id))?.state).to.equal('finished');
+    await clock.tickAsync(1);
+    expect(await repository.getById(id)).to.equal(undefined);
+    expect((await repository.query({ processInstanceId: 'pi-kept' })).total).to.equal(0);
+    expect((await repository.countByTopic(['invoice']))[0]).to.include({ finished: 0 });
+  });
+
+  it('keeps pending tasks however old they are, and forgets final ones in the order they ended', async () => {
+    const repository = new InMemoryExternalTaskRepository({ finalTaskRetention: 1000 });
+    const pending = await repository.create(newTask('other'));
+    const first = await finish(repository);
+    await clock.tickAsync(500);
+    const second = await finish(repository);
+    await clock.tickAsync(500);
+    expect(await repository.getById(first)).to.equal(undefined);
+    expect(await repository.getById(second)).to.not.equal(undefined);
+    await clock.tickAsync(5000);
+    expect(await repository.getById(second)).to.equal(undefined);
+    expect((await repository.getById(pending.id))?.state).to.equal('pending');
+  });
+
+  it('does not forget an incident brought back with setRetries', async () => {
+    const repository = new InMemoryExternalTaskRepository({ finalTaskRetention: 1000 });
+    const { id } = await repository.create(newTask('invoice', { retries: 1 }));
+    await repository.claim({
+      workerId: 'w1',
+      topics: [{ topicName: 'invoice', lockDuration: 1000 }],
+      maxTasks: 1,
+    });
+    await repository.complete({
+      externalTaskId: id,
+      workerId: 'w1',
+      outcome: { state: 'failed', error: { type: 'service', errorMessage: 'down' } },
+    });
+    await clock.tickAsync(500);
+    await repository.setRetries(id, 2);
+    await clock.tickAsync(5000);
+    expect((await repository.getById(id))?.state).to.equal('pending');
+  });
+
+  it('keeps final tasks for the life of the store by default', async () => {
+    const repository = new InMemoryExternalTaskRepository();
+    const id = await finish(repository);
+    await clock.tickAsync(365 * 24 * 3600 * 1000);
+    expect((await repository.getById(id))?.state).to.equal('finished');
+  });
+
+  it('refuses a retention that is not a non-negative integer (or Infinity)', () => {
+    for (const finalTaskRetention of [-1, 1.5, NaN]) {
+      expect(() => new InMemoryExternalTaskRepository({ finalTaskRetention }))
+        .to.throw(BadRequestError)
+        .with.property('argument', 'finalTaskRetention');
+    }
+  });
+
+  it('a task finished after a retried failure no longer carries that failure', async () => {
+    const repository = new InMemoryExternalTaskRepository();
+    const { id } = await repository.create(newTask());
+    const claim = { workerId: 'w1', topics: [{ topicName: 'invoice', lockDuration: 1000 }], maxTasks: 1 };
+    await repository.claim(claim);
+    await repository.complete({
+      externalTaskId: id,
+      workerId: 'w1',
+      outcome: {
+        state: 'failed',
+        error: { type: 'service', errorMessage: 'down' },
+        retry: { retries: 1, retryTimeout: 0 },
+      },
+    });
+    expect((await repository.getById(id))?.error).to.deep.equal({ type: 'service', errorMessage: 'down' });
+    await repository.claim(claim);
+    await repository.complete({
+      externalTaskId: id,
+      workerId: 'w1',
+      outcome: { state: 'finished', result: 'ok' },
+    });
+    const finished = await repository.getById(id);
+    expect(finished).to.include({ state: 'finished', result: 'ok' });
+    expect(finished).to.not.have.property('error');
+  });
+});
