@@ -225,32 +225,20 @@ export class ExternalTaskApi implements ExternalTaskService {
   /**
    * For the engine: resolves with the task's final record once it is finished, failed or cancelled (at
    * once if it already is), so the engine need not manage listeners. Rejects with {@link NotFoundError} for an
-   * unknown id, and with the signal's reason when `signal` aborts.
+   * unknown id (400 for an invalid one), and with the signal's reason when `signal` aborts.
    */
-  waitForOutcome(externalTaskId: string, options: WaitForOutcomeOptions = {}): Promise<ExternalTask> {
-    return new Promise((resolve, reject) => {
-      requireString('externalTaskId', externalTaskId);
-      const { signal } = options;
-      signal?.throwIfAborted();
-      const onAbort = (): void => end(() => reject(signal?.reason as Error));
-      const remove = this.outcomeWaiters.add(externalTaskId, {
-        resolve: (task) => end(() => resolve(task)),
-        reject: (error) => end(() => reject(error)),
-      });
-      const end = (answer: () => void): void => {
-        remove();
-        signal?.removeEventListener('abort', onAbort);
-        answer();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.repository.getById(externalTaskId).then(
-        (task) => {
-          if (!task) end(() => reject(new NotFoundError(externalTaskId)));
-          else if (task.state !== 'pending') end(() => resolve(task));
-        },
-        (error: unknown) => end(() => reject(this.toExternalTaskError(error, 'waitForOutcome'))),
-      );
-    });
+  async waitForOutcome(externalTaskId: string, options: WaitForOutcomeOptions = {}): Promise<ExternalTask> {
+    return this.outcomeWaiters.wait(
+      requireString('externalTaskId', externalTaskId),
+      options.signal,
+      async () => {
+        try {
+          return await this.repository.getById(externalTaskId);
+        } catch (error) {
+          throw this.toExternalTaskError(error, 'waitForOutcome');
+        }
+      },
+    );
   }
 
   /**

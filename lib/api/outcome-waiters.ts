@@ -1,3 +1,4 @@
+import { NotFoundError } from '../errors/index.js';
 import type { ExternalTask } from '../model/index.js';
 
 /** Someone awaiting one task's outcome. */
@@ -27,6 +28,40 @@ export class OutcomeWaiters {
       if (waiters.size === 0 && this.byTaskId.get(externalTaskId) === waiters)
         this.byTaskId.delete(externalTaskId);
     };
+  }
+
+  /**
+   * Resolves with the final record of `externalTaskId`: at once if `read` finds it final, else when
+   * {@link resolve} hands it over. Rejects with {@link NotFoundError} when `read` finds nothing, with the
+   * signal's reason when `signal` aborts, and with what `read` rejects with. Registers before reading, so
+   * an outcome written in between is not missed; leaves nothing behind once settled.
+   */
+  wait(
+    externalTaskId: string,
+    signal: AbortSignal | undefined,
+    read: () => Promise<ExternalTask | undefined>,
+  ): Promise<ExternalTask> {
+    return new Promise((resolve, reject) => {
+      signal?.throwIfAborted();
+      const onAbort = (): void => end(() => reject(signal?.reason as unknown));
+      const remove = this.add(externalTaskId, {
+        resolve: (task) => end(() => resolve(task)),
+        reject: (error) => end(() => reject(error)),
+      });
+      const end = (answer: () => void): void => {
+        remove();
+        signal?.removeEventListener('abort', onAbort);
+        answer();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      read().then(
+        (task) => {
+          if (!task) end(() => reject(new NotFoundError(externalTaskId)));
+          else if (task.state !== 'pending') end(() => resolve(task));
+        },
+        (error: unknown) => end(() => reject(error)),
+      );
+    });
   }
 
   /** Hands the final record `task` to everyone waiting for it. */

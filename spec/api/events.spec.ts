@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import {
+  BadRequestError,
   ExternalTaskApi,
   InMemoryExternalTaskRepository,
   NotFoundError,
@@ -136,6 +137,12 @@ describe('events and awaiting outcomes', () => {
       const task = await lockedTask();
       await api.handleBpmnError(identity, 'w1', task.id, 'E_X');
       expect((await api.waitForOutcome(task.id)).error).to.deep.equal({ type: 'bpmn', errorCode: 'E_X' });
+    });
+
+    it('rejects (does not throw) with a BadRequestError for an invalid id', async () => {
+      const waiting = api.waitForOutcome('');
+      const error: unknown = await waiting.catch((caught: unknown) => caught);
+      expect(error).to.be.instanceOf(BadRequestError).and.include({ argument: 'externalTaskId' });
     });
 
     it('rejects with NotFoundError for an unknown task', async () => {

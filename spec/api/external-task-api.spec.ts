@@ -15,7 +15,7 @@ import {
   type Identity,
   type Logger,
 } from '../../lib/index.js';
-import { identity, startTime } from '../support/fixtures.js';
+import { identity, rejectionOf, startTime } from '../support/fixtures.js';
 import { storeCalls, stubRepository, type StubbedRepository } from '../support/stub-repository.js';
 
 const taskId = '6f1c1f9e-2a53-4c39-9a0b-8f0a7f3b2a10';
@@ -36,11 +36,8 @@ function record(overrides: Partial<ExternalTask> = {}): ExternalTask {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ExternalTaskError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error, 'the call should have been refused').to.be.instanceOf(ExternalTaskError);
+  const error = await rejectionOf(promise);
+  expect(error, 'the call should have been refused with a typed error').to.be.instanceOf(ExternalTaskError);
   return error as ExternalTaskError;
 }
 

@@ -8,6 +8,7 @@ import type {
   ExternalTaskRepository,
   TopicClaim,
 } from '../../lib/repository/index.js';
+import { rejectionOf } from '../support/fixtures.js';
 
 /** 2030-01-01T00:00:00.000Z: the fake "now" every case starts at. */
 const START = Date.UTC(2030, 0, 1);
@@ -29,16 +30,6 @@ function newTask(overrides: Partial<NewExternalTask> = {}): NewExternalTask {
     processInstanceId: `pi-${counter}`,
     ...overrides,
   };
-}
-
-/** The error `promise` rejects with; fails the test if it fulfils. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  return expect.fail('expected the promise to reject');
 }
 
 function ids(tasks: readonly ExternalTask[]): string[] {

@@ -13,6 +13,7 @@ import type {
   RetryRequest,
   TopicTaskCounts,
 } from '../../lib/repository/index.js';
+import { rejectionOf } from '../support/fixtures.js';
 
 /** 2026-01-01T00:00:00.000Z: the fake "now" every case starts at. */
 const START = Date.UTC(2026, 0, 1);
@@ -32,16 +33,6 @@ function newTask(overrides: Partial<NewExternalTask> = {}): NewExternalTask {
     processInstanceId: `lc-pi-${counter}`,
     ...overrides,
   };
-}
-
-/** The error `promise` rejects with; fails the test if it fulfils. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  return expect.fail('expected the promise to reject');
 }
 
 async function expectBadRequest(promise: Promise<unknown>, argument: string): Promise<void> {

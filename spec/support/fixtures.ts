@@ -1,5 +1,11 @@
+import { expect } from 'chai';
 import sinon from 'sinon';
-import type { ExternalTaskRepository, NewExternalTask } from '../../lib/index.js';
+import {
+  ExternalTaskApi,
+  InMemoryExternalTaskRepository,
+  type ExternalTaskRepository,
+  type NewExternalTask,
+} from '../../lib/index.js';
 
 /** The identity the default access policy accepts. */
 export const identity = { token: 'test-token' };
@@ -43,4 +49,39 @@ export async function createTasks(
   const ids: string[] = [];
   for (let i = 0; i < count; i++) ids.push((await repository.create(newTask(topic))).id);
   return ids;
+}
+
+/** The error `promise` rejects with; fails the test if it fulfils. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  return expect.fail('expected the promise to reject');
+}
+
+/** The in-process stack on fake time, fresh for each test of the calling `describe`. */
+export interface ApiTestbed {
+  clock: sinon.SinonFakeTimers;
+  repository: InMemoryExternalTaskRepository;
+  api: ExternalTaskApi;
+}
+
+/**
+ * Registers hooks that give each test a fake clock, a repository and an api (filled in before each test),
+ * and that close the api and restore the clock after it.
+ */
+export function useApiTestbed(): ApiTestbed {
+  const bed = {} as ApiTestbed;
+  beforeEach(() => {
+    bed.clock = useFakeTime();
+    bed.repository = new InMemoryExternalTaskRepository();
+    bed.api = new ExternalTaskApi({ repository: bed.repository });
+  });
+  afterEach(() => {
+    bed.api.close();
+    bed.clock.restore();
+  });
+  return bed;
 }
