@@ -1,5 +1,12 @@
 import { systemClock, type Clock } from '../clock/index.js';
-import { ExternalTaskError, GoneError, InternalError, LockedError, NotFoundError } from '../errors/index.js';
+import {
+  BadRequestError,
+  ExternalTaskError,
+  GoneError,
+  InternalError,
+  LockedError,
+  NotFoundError,
+} from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import type {
@@ -22,8 +29,9 @@ import type {
 import {
   copyJsonValue,
   limits,
-  optionalString,
+  optionalText,
   requireDuration,
+  requireObject,
   requireString,
 } from '../validation/index.js';
 import { tokenAccessPolicy, type AccessPolicy, type AccessRequest } from './access-policy.js';
@@ -172,7 +180,7 @@ export class ExternalTaskApi implements ExternalTaskService {
   ): Promise<void> {
     return this.run(identity, { operation: 'handleBpmnError', workerId, externalTaskId }, () =>
       this.complete(identity, workerId, externalTaskId, () => {
-        const message = optionalString('errorMessage', errorMessage, limits.maxMessageLength);
+        const message = optionalText('errorMessage', errorMessage, limits.maxMessageLength);
         const error: BpmnFailure = Object.freeze({
           type: 'bpmn',
           errorCode: requireString('errorCode', errorCode),
@@ -228,29 +236,33 @@ export class ExternalTaskApi implements ExternalTaskService {
    * unknown id (400 for an invalid one), and with the signal's reason when `signal` aborts.
    */
   async waitForOutcome(externalTaskId: string, options: WaitForOutcomeOptions = {}): Promise<ExternalTask> {
-    return this.outcomeWaiters.wait(
-      requireString('externalTaskId', externalTaskId),
-      options.signal,
-      async () => {
-        try {
-          return await this.repository.getById(externalTaskId);
-        } catch (error) {
-          throw this.toExternalTaskError(error, 'waitForOutcome');
-        }
-      },
-    );
+    requireString('externalTaskId', externalTaskId);
+    const { signal } = requireObject('options', options ?? {}) as WaitForOutcomeOptions;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new BadRequestError('signal', 'signal must be an AbortSignal.');
+    }
+    // A closed api hears no more outcomes: waiting would never end.
+    if (this.closed) throw closedError();
+    return this.outcomeWaiters.wait(externalTaskId, signal, async () => {
+      try {
+        return await this.repository.getById(externalTaskId);
+      } catch (error) {
+        throw this.toExternalTaskError(error, 'waitForOutcome');
+      }
+    });
   }
 
   /**
    * Stops listening to the repository, answers every waiting fetch with `[]` and rejects every
-   * {@link waitForOutcome} with an `AbortError`. Later fetches answer `[]` at once. Safe to call twice.
+   * {@link waitForOutcome} with an `AbortError`. Later fetches answer `[]` at once without claiming
+   * anything, and later `waitForOutcome` calls reject with an `AbortError`. Safe to call twice.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
     this.longPolls.close();
-    this.outcomeWaiters.rejectAll(new DOMException('The ExternalTaskApi was closed.', 'AbortError'));
+    this.outcomeWaiters.rejectAll(closedError());
   }
 
   private async fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<ExternalTask[]> {
@@ -260,6 +272,8 @@ export class ExternalTaskApi implements ExternalTaskService {
       maxTasks: fetch.maxTasks,
       ...this.visibilityFor(identity),
     };
+    // Nobody would receive the tasks: claim none rather than leave them locked until their locks expire.
+    if (this.closed || fetch.signal?.aborted) return [];
     const announcementCount = this.longPolls.announcementCount;
     const tasks = await this.repository.claim(request);
     if (tasks.length > 0 || fetch.longPollingTimeout === 0 || this.closed || fetch.signal?.aborted)
@@ -381,6 +395,10 @@ export class ExternalTaskApi implements ExternalTaskService {
         this.events.emit(`task:${type}`, { task });
     }
   }
+}
+
+function closedError(): DOMException {
+  return new DOMException('The ExternalTaskApi was closed.', 'AbortError');
 }
 
 /** When a pending task becomes available: at its lock's expiry, at its retry time, or now. */

@@ -30,8 +30,9 @@ function first<T>(items: Iterable<T> | undefined): T | undefined {
  * of the topic reached its expiry time (one timer for the earliest expiry of all waited-on topics). A
  * single drain loop takes dirty topics one by one and makes one claim for the topic's first waiter:
  * with tasks, the waiter is answered (and if it got all it asked for, the topic stays dirty for the
- * next); with none, it keeps waiting for the rest of its time. So one new task wakes one waiter, and a
- * waiting poll costs nothing until it is woken. When its time runs out, its signal aborts or the
+ * next); with none, it keeps waiting for the rest of its time. (With a visibility filter, a waiter that
+ * got less than it asked for may have been hidden tasks another can see, so the next waiter is tried.)
+ * So one new task wakes one waiter, and a waiting poll costs nothing until it is woken. When its time runs out, its signal aborts or the
  * dispatcher closes, a waiter answers `[]` and leaves no timer or listener behind.
  */
 export class LongPollDispatcher {
@@ -127,15 +128,29 @@ export class LongPollDispatcher {
     try {
       for (let topicName = first(this.dirty); topicName !== undefined; topicName = first(this.dirty)) {
         this.dirty.delete(topicName);
-        const waiter = first(this.waitersByTopic.get(topicName));
-        if (waiter) await this.claimFor(waiter);
+        await this.wakeWaitersOf(topicName);
       }
     } finally {
       this.draining = false;
     }
   }
 
-  private async claimFor(waiter: Waiter): Promise<void> {
+  /**
+   * Claims for the topic's waiters in arrival order. Normally the first waiter's claim settles it: with
+   * all it asked for, the topic stays dirty for the next waiter; with less, nothing else is available.
+   * But when a visibility filter may have hidden tasks from a waiter, the next waiter is tried too, since
+   * it may see them.
+   */
+  private async wakeWaitersOf(topicName: string): Promise<void> {
+    for (const waiter of [...(this.waitersByTopic.get(topicName) ?? [])]) {
+      if (waiter.settled) continue;
+      const claimed = await this.claimFor(waiter);
+      if (claimed < 0 || claimed === waiter.request.maxTasks || !waiter.request.isVisible) return;
+    }
+  }
+
+  /** One claim for `waiter`; answers how many tasks it got (-1 when the store failed). */
+  private async claimFor(waiter: Waiter): Promise<number> {
     waiter.claiming = true;
     let tasks: ExternalTask[];
     try {
@@ -143,15 +158,17 @@ export class LongPollDispatcher {
     } catch (error) {
       waiter.claiming = false;
       this.settle(waiter, () => waiter.reject(error));
-      return;
+      return -1;
     }
     waiter.claiming = false;
     // All it asked for: there may be more for the next waiter.
-    if (tasks.length === waiter.request.maxTasks)
+    if (tasks.length === waiter.request.maxTasks) {
       for (const topicName of waiter.topicNames) this.dirty.add(topicName);
+    }
     if (tasks.length > 0 || waiter.expired) this.settle(waiter, () => waiter.resolve(tasks));
     // The claim took every task due so far; learn when the next lock of these topics expires.
     void this.learnDueTimes(waiter.topicNames);
+    return tasks.length;
   }
 
   private expire(waiter: Waiter): void {

@@ -68,12 +68,10 @@ export function validateFetchOptions(options: FetchAndLockOptions): ValidFetch {
     workerId: requireString('workerId', options.workerId),
     topics: validTopics,
     maxTasks: requireInteger('maxTasks', options.maxTasks, 1, limits.maxTasks),
-    longPollingTimeout: requireInteger(
-      'longPollingTimeout',
-      options.longPollingTimeout ?? 0,
-      0,
-      limits.maxLongPollingTimeout,
-    ),
+    longPollingTimeout:
+      options.longPollingTimeout === undefined
+        ? 0
+        : requireInteger('longPollingTimeout', options.longPollingTimeout, 0, limits.maxLongPollingTimeout),
     signal,
   };
 }
@@ -82,9 +80,21 @@ export function validateFetchOptions(options: FetchAndLockOptions): ValidFetch {
 export function validateRetry(options: ServiceErrorOptions | undefined): RetryRequest | undefined {
   if (options === undefined) return undefined;
   requireObject('options', options);
-  if (options.retries === undefined) return undefined;
+  const { retries, retryTimeout } = options;
+  if (retries === undefined) {
+    if (retryTimeout !== undefined) {
+      throw new BadRequestError(
+        'options.retries',
+        'options.retryTimeout needs options.retries (how often to retry).',
+      );
+    }
+    return undefined;
+  }
   return {
-    retries: requireInteger('options.retries', options.retries, 0, limits.maxRetries),
-    retryTimeout: requireInteger('options.retryTimeout', options.retryTimeout ?? 0, 0, limits.maxDuration),
+    retries: requireInteger('options.retries', retries, 0, limits.maxRetries),
+    retryTimeout:
+      retryTimeout === undefined
+        ? 0
+        : requireInteger('options.retryTimeout', retryTimeout, 0, limits.maxDuration),
   };
 }

@@ -23,6 +23,8 @@ export interface ExternalTaskEvents {
   'task:lockExpired': (event: { task: ExternalTask }) => void;
   /** A service error with retries left the task pending until `task.retryAt`. */
   'task:retryScheduled': (event: { task: ExternalTask; error: ExternalTaskFailure }) => void;
+  /** A scheduled retry came due; the task is available again (noticed like `task:lockExpired`). */
+  'task:retryDue': (event: { task: ExternalTask }) => void;
   /** The engine set a task's retries; an incident it resolved is pending again. */
   'task:retriesSet': (event: { task: ExternalTask }) => void;
   /** A worker finished a task with `result`. */

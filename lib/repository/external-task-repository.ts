@@ -136,8 +136,9 @@ export interface ExternalTaskChange {
  * - `unlocked`: the holder gave the task back (available now);
  * - `retryScheduled`: a service error left the task pending until `task.retryAt`;
  * - `lockExpired`: the store noticed that a lock ran out without an outcome (`task` still names the
- *   worker). It is noticed lazily, when the store next looks at the topic (a claim, `nextAvailableAt`,
- *   `countByTopic`);
+ *   worker); `retryDue`: the store noticed that a scheduled retry came due. Both are noticed lazily,
+ *   when the store next looks at the topic (a claim, `nextAvailableAt`, `countByTopic`), and the task is
+ *   available from then on;
  * - `retriesSet`: the engine set the retry budget; an incident it resolves is available now.
  */
 export type ExternalTaskChangeType =
@@ -147,6 +148,7 @@ export type ExternalTaskChangeType =
   | 'unlocked'
   | 'lockExpired'
   | 'retryScheduled'
+  | 'retryDue'
   | 'retriesSet'
   | 'finished'
   | 'failed'

@@ -36,13 +36,11 @@ export function validateNewTask(input: NewExternalTask): ValidNewTask {
       input.identity === undefined
         ? undefined
         : (copyJsonValue('identity', requireObject('identity', input.identity)) as Identity),
-    payload: copyJsonValue('payload', input.payload ?? null),
-    priority: requireInteger(
-      'priority',
-      input.priority ?? 0,
-      Number.MIN_SAFE_INTEGER,
-      Number.MAX_SAFE_INTEGER,
-    ),
+    payload: input.payload === undefined ? null : copyJsonValue('payload', input.payload),
+    priority:
+      input.priority === undefined
+        ? 0
+        : requireInteger('priority', input.priority, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
     retries:
       input.retries === undefined
         ? undefined
@@ -65,9 +63,18 @@ export function validateQuery(filter: ExternalTaskQuery): { limit: number; offse
     throw new BadRequestError('incident', 'incident must be a boolean.');
   }
   return {
-    limit: requireInteger('limit', filter.limit ?? 100, 1, limits.maxTasks),
-    offset: requireInteger('offset', filter.offset ?? 0, 0, Number.MAX_SAFE_INTEGER),
+    limit: filter.limit === undefined ? 100 : requireInteger('limit', filter.limit, 1, limits.maxTasks),
+    offset:
+      filter.offset === undefined ? 0 : requireInteger('offset', filter.offset, 0, Number.MAX_SAFE_INTEGER),
   };
+}
+
+/** Checks an optional list of topic names (for counts). */
+export function validateTopicNames(topicNames: readonly string[] | undefined): readonly string[] | undefined {
+  if (topicNames === undefined) return undefined;
+  if (!Array.isArray(topicNames))
+    throw new BadRequestError('topicNames', 'topicNames must be an array of topic names.');
+  return topicNames.map((topicName, index) => requireString(`topicNames[${index}]`, topicName));
 }
 
 /** Checks a cancel selector: exactly one of its three keys, a valid id. */

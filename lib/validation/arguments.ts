@@ -19,6 +19,19 @@ export function requireString(
   if (typeof value !== 'string' || value.length === 0) {
     throw new BadRequestError(argument, `${argument} must be a non-empty string, got ${describe(value)}.`);
   }
+  return withinLength(argument, value, maxLength);
+}
+
+/** `undefined`, or a string (possibly empty) of at most `maxLength` characters: free text. */
+export function optionalText(argument: string, value: unknown, maxLength: number): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    throw new BadRequestError(argument, `${argument} must be a string, got ${describe(value)}.`);
+  }
+  return withinLength(argument, value, maxLength);
+}
+
+function withinLength(argument: string, value: string, maxLength: number): string {
   if (value.length > maxLength) {
     throw new BadRequestError(
       argument,

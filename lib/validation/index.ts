@@ -1,6 +1,7 @@
 export { limits } from './limits.js';
 export {
   optionalString,
+  optionalText,
   requireDuration,
   requireInteger,
   requireObject,

@@ -21,6 +21,9 @@ function copy(value: unknown, path: string, ancestors: Set<object>): JsonValue {
     case 'object': {
       if (value === null) return null;
       if (ancestors.has(value)) refuse(path, 'refers back to itself');
+      // The recursion is as deep as the value; a bound keeps a hostile value from exhausting the stack.
+      if (ancestors.size >= limits.maxJsonDepth)
+        refuse(path, `is nested deeper than ${limits.maxJsonDepth} levels`);
       ancestors.add(value);
       let result: JsonValue;
       if (Array.isArray(value)) {

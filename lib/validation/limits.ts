@@ -9,6 +9,8 @@ export const limits = Object.freeze({
   maxMessageLength: 10_000,
   /** Payloads, results and error details: up to 1 MiB as UTF-8 JSON. */
   maxJsonBytes: 1024 * 1024,
+  /** ... nested at most 100 arrays or objects deep. */
+  maxJsonDepth: 100,
   /** `maxTasks`: 1 to 1,000 per fetch. */
   maxTasks: 1000,
   /** `longPollingTimeout`: 0 to 30 minutes. */

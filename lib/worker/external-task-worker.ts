@@ -180,7 +180,7 @@ export class ExternalTaskWorker {
 
   private async pollLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      let delay: number;
+      let delay: number | undefined;
       try {
         delay = await this.pollOnce(signal);
       } catch (error) {
@@ -189,15 +189,20 @@ export class ExternalTaskWorker {
         this.options.logger.error('The poll loop failed unexpectedly; it carries on.', { error });
         this.events.emit('error', { error, context: { type: 'loop' } });
       }
-      if (delay > 0) await abortableSleep(this.options.clock, delay, signal);
+      // A round that started no task always waits on the timer queue, even for 0 ms: with zero delays
+      // and an API that answers at once, the loop must still let timers and I/O run.
+      if (delay !== undefined) await abortableSleep(this.options.clock, Math.max(0, delay), signal);
     }
   }
 
-  /** One fetch and the start of its tasks; answers how long to wait before the next fetch. */
-  private async pollOnce(signal: AbortSignal): Promise<number> {
+  /**
+   * One fetch and the start of its tasks; answers how long to wait before the next fetch, or `undefined`
+   * to go on at once (tasks were started, or the worker is stopping).
+   */
+  private async pollOnce(signal: AbortSignal): Promise<number | undefined> {
     const { clock, identity, workerId, topics, lockDuration, maxTasks, longPollingTimeout } = this.options;
     await this.slots.waitForFree(signal);
-    if (signal.aborted) return 0;
+    if (signal.aborted) return undefined;
     const startedAt = clock.now();
     let tasks: ExternalTask[];
     try {
@@ -209,7 +214,7 @@ export class ExternalTaskWorker {
         signal,
       });
     } catch (error) {
-      if (signal.aborted) return 0;
+      if (signal.aborted) return undefined;
       const retryInMs = this.backoff.next();
       this.options.logger.warn(`Fetching external tasks failed; retrying in ${retryInMs} ms.`, { error });
       this.events.emit('poll:error', { error, retryInMs });
@@ -218,11 +223,11 @@ export class ExternalTaskWorker {
     this.backoff.reset();
     if (signal.aborted) {
       await this.release(tasks);
-      return 0;
+      return undefined;
     }
     this.events.emit('poll:success', { count: tasks.length });
     for (const task of tasks) this.startTask(task);
-    return tasks.length > 0 ? 0 : this.options.pollInterval - (clock.now() - startedAt);
+    return tasks.length > 0 ? undefined : this.options.pollInterval - (clock.now() - startedAt);
   }
 
   private startTask(task: ExternalTask): void {

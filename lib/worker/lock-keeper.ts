@@ -94,7 +94,10 @@ export class LockKeeper {
   private extend(duration: number): Promise<void> {
     const { api, identity, workerId, task, events, logger } = this.options;
     this.clearTimer();
-    const attempt = api.extendLock(identity, workerId, task.id, duration).then(
+    // Through a promise executor, so that a transport throwing synchronously still ends up in the handlers.
+    const attempt = new Promise<void>((resolve) =>
+      resolve(api.extendLock(identity, workerId, task.id, duration)),
+    ).then(
       () => {
         if (this.stopped) return;
         events.emit('lock:extended', { task });

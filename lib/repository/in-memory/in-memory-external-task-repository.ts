@@ -20,7 +20,12 @@ import type {
   TopicTaskCounts,
   UnlockRequest,
 } from '../external-task-repository.js';
-import { validateCancelSelector, validateNewTask, validateQuery } from '../repository-arguments.js';
+import {
+  validateCancelSelector,
+  validateNewTask,
+  validateQuery,
+  validateTopicNames,
+} from '../repository-arguments.js';
 import { FinalTaskRetention } from './final-task-retention.js';
 import { toSnapshot, type StoredTask } from './stored-task.js';
 import { matches, TaskIndexes } from './task-indexes.js';
@@ -120,7 +125,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       const now = this.clock.now();
       const topics = request.topics.flatMap(({ topicName, lockDuration }) => {
         const queues = this.topics.get(topicName);
-        queues?.promoteDue(now, (task) => this.changed(changes, 'lockExpired', task));
+        queues?.promoteDue(now, (task, why) => this.changed(changes, why, task));
         return queues ? [{ queues, lockDuration }] : [];
       });
       const claimed: ExternalTask[] = [];
@@ -133,7 +138,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         }
         if (!best) break;
         const { queues, lockDuration, task } = best;
-        if (request.isVisible && !request.isVisible(toSnapshot(task))) {
+        if (request.isVisible && !this.visible(request.isVisible, task)) {
           queues.detach(task);
           hidden.push({ queues, task });
           continue;
@@ -254,9 +259,9 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   countByTopic(topicNames?: readonly string[]): Promise<TopicTaskCounts[]> {
     return this.operation((changes) => {
       const now = this.clock.now();
-      return (topicNames ?? [...this.topics.keys()]).map((topic) => {
+      return (validateTopicNames(topicNames) ?? [...this.topics.keys()]).map((topic) => {
         const queues = this.topics.get(topic) ?? new TopicQueues();
-        queues.promoteDue(now, (task) => this.changed(changes, 'lockExpired', task));
+        queues.promoteDue(now, (task, why) => this.changed(changes, why, task));
         return { topic, ...queues.pendingCounts(), ...queues.finals };
       });
     });
@@ -268,7 +273,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       let earliest: number | undefined;
       for (const topicName of topicNames) {
         const queues = this.topics.get(topicName);
-        queues?.promoteDue(now, (task) => this.changed(changes, 'lockExpired', task));
+        queues?.promoteDue(now, (task, why) => this.changed(changes, why, task));
         const next = queues?.nextTransition();
         if (next !== undefined && (earliest === undefined || next < earliest)) earliest = next;
       }
@@ -293,10 +298,23 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     write: (task: StoredTask) => ExternalTaskChangeType,
   ): ConditionalWriteResult {
     const task = this.tasks.get(externalTaskId);
-    if (!task || (isVisible && !isVisible(toSnapshot(task)))) return { status: 'not-found' };
+    if (!task || (isVisible && !this.visible(isVisible, task))) return { status: 'not-found' };
     if (task.state !== 'pending') return { status: 'gone', task: toSnapshot(task) };
     if (task.workerId !== workerId) return { status: 'locked', task: toSnapshot(task) };
     return { status: 'ok', task: this.changed(changes, write(task), task) };
+  }
+
+  /** Asks a caller's visibility check; one that throws counts as "not visible", so nothing is half done. */
+  private visible(isVisible: TaskVisibility, task: StoredTask): boolean {
+    try {
+      return isVisible(toSnapshot(task));
+    } catch (error) {
+      this.logger.error('A visibility check threw; the task counts as not visible.', {
+        externalTaskId: task.id,
+        error,
+      });
+      return false;
+    }
   }
 
   /** Moves a pending task to a final state. */
@@ -312,6 +330,9 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
 
   /** Removes a final task whose retention ran out, from the store, its indexes and its topic's counts. */
   private forget(task: StoredTask): void {
+    // A task that ended twice in the same millisecond (an incident revived and failed again) has two
+    // retention entries; only the first may count.
+    if (this.tasks.get(task.id) !== task) return;
     this.tasks.delete(task.id);
     this.indexes.remove(task);
     const finals = this.queuesOf(task.topic).finals;

@@ -30,15 +30,18 @@ export class TopicQueues {
   private readonly locked = new IndexedHeap<StoredTask>(byTime((task) => task.lockExpirationTime));
   private readonly delayed = new IndexedHeap<StoredTask>(byTime((task) => task.retryAt));
 
-  /** Moves every task whose lock expired or whose retry is due by `now` to `ready`; reports expired locks. */
-  promoteDue(now: number, onLockExpired: (task: StoredTask) => void): void {
+  /**
+   * Moves every task whose lock expired or whose retry came due by `now` to `ready`, and reports each
+   * (`lockExpired` or `retryDue`), so that the store can announce it.
+   */
+  promoteDue(now: number, onPromoted: (task: StoredTask, why: 'lockExpired' | 'retryDue') => void): void {
     for (
       let next = this.locked.peek();
       next && (next.lockExpirationTime as number) <= now;
       next = this.locked.peek()
     ) {
       this.makeReady(next);
-      onLockExpired(next);
+      onPromoted(next, 'lockExpired');
     }
     for (
       let next = this.delayed.peek();
@@ -46,6 +49,7 @@ export class TopicQueues {
       next = this.delayed.peek()
     ) {
       this.makeReady(next);
+      onPromoted(next, 'retryDue');
     }
   }
 
