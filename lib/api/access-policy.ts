@@ -1,5 +1,7 @@
 import { UnauthorizedError } from '../errors/index.js';
+import type { Logger } from '../logging/index.js';
 import type { ExternalTask, Identity } from '../model/index.js';
+import type { TaskVisibility } from '../repository/index.js';
 
 /** The operations a worker can call, as an access policy sees them. */
 export type ExternalTaskOperation =
@@ -49,3 +51,28 @@ export const tokenAccessPolicy: AccessPolicy = {
     }
   },
 };
+
+/**
+ * The repository's visibility check for `identity` under `policy` (none when the policy sees all). A
+ * policy that throws is reported to `logger` and the task counts as not visible.
+ */
+export function visibilityFor(
+  policy: AccessPolicy,
+  identity: Identity | undefined,
+  logger: Logger,
+): { isVisible?: TaskVisibility } {
+  if (!policy.isVisible) return {};
+  return {
+    isVisible: (task) => {
+      try {
+        return policy.isVisible?.(identity, task) === true;
+      } catch (error) {
+        logger.error('The access policy threw in isVisible; the task is treated as invisible.', {
+          externalTaskId: task.id,
+          error,
+        });
+        return false;
+      }
+    },
+  };
+}

@@ -34,7 +34,7 @@ import {
   requireObject,
   requireString,
 } from '../validation/index.js';
-import { tokenAccessPolicy, type AccessPolicy, type AccessRequest } from './access-policy.js';
+import { tokenAccessPolicy, visibilityFor, type AccessPolicy, type AccessRequest } from './access-policy.js';
 import type {
   ExternalTaskService,
   FetchAndLockOptions,
@@ -332,21 +332,7 @@ export class ExternalTaskApi implements ExternalTaskService {
   }
 
   private visibilityFor(identity: Identity | undefined): { isVisible?: TaskVisibility } {
-    const policy = this.accessPolicy;
-    if (!policy.isVisible) return {};
-    return {
-      isVisible: (task) => {
-        try {
-          return policy.isVisible?.(identity, task) === true;
-        } catch (error) {
-          this.logger.error('The access policy threw in isVisible; the task is treated as invisible.', {
-            externalTaskId: task.id,
-            error,
-          });
-          return false;
-        }
-      },
-    };
+    return visibilityFor(this.accessPolicy, identity, this.logger);
   }
 
   private async run<T>(
@@ -365,12 +351,8 @@ export class ExternalTaskApi implements ExternalTaskService {
   private toExternalTaskError(error: unknown, operation: string): ExternalTaskError {
     if (error instanceof ExternalTaskError) return error;
     this.logger.error(`${operation} failed unexpectedly.`, { error });
-    return new InternalError(
-      `${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    const message = error instanceof Error ? error.message : String(error);
+    return new InternalError(`${operation} failed: ${message}`, { cause: error });
   }
 
   private onChange({ type, task }: ExternalTaskChange): void {

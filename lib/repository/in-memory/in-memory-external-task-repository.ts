@@ -26,6 +26,7 @@ import {
   validateQuery,
   validateTopicNames,
 } from '../repository-arguments.js';
+import { ChangeAnnouncer } from '../change-announcer.js';
 import { FinalTaskRetention } from './final-task-retention.js';
 import { toSnapshot, type StoredTask } from './stored-task.js';
 import { matches, TaskIndexes } from './task-indexes.js';
@@ -66,13 +67,14 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   private readonly tasks = new Map<string, StoredTask>();
   private readonly topics = new Map<string, TopicQueues>();
   private readonly indexes = new TaskIndexes();
-  private readonly listeners = new Set<ExternalTaskChangeListener>();
+  private readonly announcer: ChangeAnnouncer;
   private readonly retention: FinalTaskRetention;
   private sequence = 0;
 
   constructor(options: InMemoryExternalTaskRepositoryOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? consoleLogger;
+    this.announcer = new ChangeAnnouncer(this.logger);
     const retention = options.finalTaskRetention ?? Infinity;
     if (retention !== Infinity) requireInteger('finalTaskRetention', retention, 0, Number.MAX_SAFE_INTEGER);
     this.retention = new FinalTaskRetention(retention);
@@ -282,8 +284,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   }
 
   subscribe(listener: ExternalTaskChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.announcer.subscribe(listener);
   }
 
   /**
@@ -386,20 +387,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     } catch (error) {
       return Promise.reject(error);
     }
-    for (const change of changes) this.announce(change);
+    this.announcer.announce(changes);
     return Promise.resolve(result);
-  }
-
-  private announce(change: ExternalTaskChange): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        this.logger.error('A repository change listener threw; the change itself was applied.', {
-          change,
-          error,
-        });
-      }
-    }
   }
 }
