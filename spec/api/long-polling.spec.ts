@@ -286,7 +286,7 @@ describe('long polling', () => {
     }
   });
 
-  it('answers waiting polls with [] when the bed.api closes, and later polls at once', async () => {
+  it('answers waiting polls with [] when the api closes, and later polls at once', async () => {
     const result = track(poll('w1'));
     await bed.clock.tickAsync(0);
     bed.api.close();

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import sinon from 'sinon';
 import { BadRequestError } from '../../lib/errors/index.js';
 import type { ExternalTask, NewExternalTask } from '../../lib/model/index.js';
 import type {
@@ -8,7 +7,7 @@ import type {
   ExternalTaskRepository,
   TopicClaim,
 } from '../../lib/repository/index.js';
-import { rejectionOf } from '../support/fixtures.js';
+import { rejectionOf, useRepositoryTestbed } from '../support/fixtures.js';
 
 /** 2030-01-01T00:00:00.000Z: the fake "now" every case starts at. */
 const START = Date.UTC(2030, 0, 1);
@@ -76,25 +75,10 @@ export function behavesLikeAnExternalTaskRepository(
 }
 
 function defineCases(createRepository: () => ExternalTaskRepository | Promise<ExternalTaskRepository>): void {
-  let clock: sinon.SinonFakeTimers;
-  let repository: ExternalTaskRepository;
-  let changes: ExternalTaskChange[];
-  let unsubscribe: () => void;
-
-  beforeEach(async () => {
-    clock = sinon.useFakeTimers({ now: START, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
-    repository = await createRepository();
-    changes = [];
-    unsubscribe = repository.subscribe((change) => changes.push(change));
-  });
-
-  afterEach(() => {
-    unsubscribe();
-    clock.restore();
-  });
+  const bed = useRepositoryTestbed(createRepository, START);
 
   const create = (overrides: Partial<NewExternalTask> = {}): Promise<ExternalTask> =>
-    repository.create(newTask(overrides));
+    bed.repository.create(newTask(overrides));
 
   const claim = (
     workerId: string,
@@ -102,7 +86,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     topics: readonly TopicClaim[] = [{ topicName: TOPIC, lockDuration: 1000 }],
     isVisible?: (task: ExternalTask) => boolean,
   ): Promise<ExternalTask[]> =>
-    repository.claim({ workerId, topics, maxTasks, ...(isVisible && { isVisible }) });
+    bed.repository.claim({ workerId, topics, maxTasks, ...(isVisible && { isVisible }) });
 
   const extend = (
     externalTaskId: string,
@@ -110,7 +94,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     lockDuration: number,
     isVisible?: (task: ExternalTask) => boolean,
   ): Promise<ConditionalWriteResult> =>
-    repository.extendLock({ externalTaskId, workerId, lockDuration, ...(isVisible && { isVisible }) });
+    bed.repository.extendLock({ externalTaskId, workerId, lockDuration, ...(isVisible && { isVisible }) });
 
   const finish = (
     externalTaskId: string,
@@ -118,7 +102,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     result?: ExternalTask['result'],
     isVisible?: (task: ExternalTask) => boolean,
   ): Promise<ConditionalWriteResult> =>
-    repository.complete({
+    bed.repository.complete({
       externalTaskId,
       workerId,
       outcome: { state: 'finished', ...(result !== undefined && { result }) },
@@ -126,17 +110,17 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     });
 
   const fail = (externalTaskId: string, workerId: string): Promise<ConditionalWriteResult> =>
-    repository.complete({
+    bed.repository.complete({
       externalTaskId,
       workerId,
       outcome: { state: 'failed', error: { type: 'bpmn', errorCode: 'E-42', errorMessage: 'no stock' } },
     });
 
-  const changeTypes = (): string[] => changes.map((change) => change.type);
+  const changeTypes = (): string[] => bed.changes.map((change) => change.type);
 
   describe('create', () => {
     it('returns a pending record with a UUID, every given field, createdAt = now and no lock', async () => {
-      const task = await repository.create({
+      const task = await bed.repository.create({
         topic: TOPIC,
         flowNodeInstanceId: 'fni-1',
         correlationId: 'corr-1',
@@ -180,11 +164,11 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       const task = await create({ retries: 3 });
 
       expect(task.retries).to.equal(3);
-      expect((await repository.getById(task.id))?.retries).to.equal(3);
+      expect((await bed.repository.getById(task.id))?.retries).to.equal(3);
     });
 
     it('stamps createdAt with the time of the call', async () => {
-      clock.tick(12_345);
+      bed.clock.tick(12_345);
       const task = await create();
 
       expect(task.createdAt.getTime()).to.equal(START + 12_345);
@@ -199,13 +183,13 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('makes the task readable with getById as an equal snapshot', async () => {
       const task = await create({ payload: { amount: 42 }, priority: -3, processModelId: 'm' });
 
-      expect(await repository.getById(task.id)).to.deep.equal(task);
+      expect(await bed.repository.getById(task.id)).to.deep.equal(task);
     });
 
     it('answers undefined from getById for an unknown id', async () => {
       await create();
 
-      expect(await repository.getById(UNKNOWN_ID)).to.be.undefined;
+      expect(await bed.repository.getById(UNKNOWN_ID)).to.be.undefined;
     });
 
     it('accepts ids of 255 characters, the smallest and largest safe priorities and 1 MiB of payload', async () => {
@@ -313,12 +297,12 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     for (const { title, input, argument } of invalidInputs) {
       it(`refuses ${title} with a BadRequestError naming ${argument}, and stores nothing`, async () => {
         const given = input();
-        const error = await rejectionOf(repository.create(given as NewExternalTask));
+        const error = await rejectionOf(bed.repository.create(given as NewExternalTask));
 
         expect(error).to.be.instanceOf(BadRequestError);
         expect((error as BadRequestError).code).to.equal('BAD_REQUEST');
         expect((error as BadRequestError).argument).to.equal(argument);
-        expect(changes).to.deep.equal([]);
+        expect(bed.changes).to.deep.equal([]);
         const topic = (given as { topic?: unknown } | null)?.topic;
         const topics = [TOPIC, ...(typeof topic === 'string' && topic !== TOPIC ? [topic] : [])];
         const claimed = await claim(
@@ -331,7 +315,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     }
 
     it('keeps working normally after refusing an input', async () => {
-      await rejectionOf(repository.create(newTask({ priority: 0.5 })));
+      await rejectionOf(bed.repository.create(newTask({ priority: 0.5 })));
       const task = await create();
 
       expect(ids(await claim('worker', 10))).to.deep.equal([task.id]);
@@ -349,7 +333,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
 
       const expected = { amount: 42, lines: [{ sku: 'a' }], tags: ['x'] };
       expect(task.payload).to.deep.equal(expected);
-      expect((await repository.getById(task.id))?.payload).to.deep.equal(expected);
+      expect((await bed.repository.getById(task.id))?.payload).to.deep.equal(expected);
       expect((await claim('worker', 1))[0]?.payload).to.deep.equal(expected);
     });
 
@@ -359,12 +343,15 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       identity.token = 'changed';
       identity.groups.push('b');
 
-      expect((await repository.getById(task.id))?.identity).to.deep.equal({ token: 'engine', groups: ['a'] });
+      expect((await bed.repository.getById(task.id))?.identity).to.deep.equal({
+        token: 'engine',
+        groups: ['a'],
+      });
     });
 
     it('hands out detached records: changing one changes nothing in the store', async () => {
       const created = await create({ priority: 1 });
-      const read = (await repository.getById(created.id))!;
+      const read = (await bed.repository.getById(created.id))!;
       for (const snapshot of [created, read]) {
         const mutable = snapshot as unknown as Record<string, unknown>;
         mutable.state = 'finished';
@@ -374,7 +361,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
         snapshot.createdAt.setTime(0);
       }
 
-      const again = await repository.getById(created.id);
+      const again = await bed.repository.getById(created.id);
       expect(again?.state).to.equal('pending');
       expect(again?.topic).to.equal(TOPIC);
       expect(again?.priority).to.equal(1);
@@ -388,13 +375,13 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       const [claimed] = await claim('worker', 1);
       claimed!.lockExpirationTime!.setTime(START);
 
-      expect((await repository.getById(task.id))?.lockExpirationTime?.getTime()).to.equal(START + 1000);
+      expect((await bed.repository.getById(task.id))?.lockExpirationTime?.getTime()).to.equal(START + 1000);
       expect(await claim('other', 1)).to.deep.equal([]);
     });
 
     it('hands out a deeply frozen payload', async () => {
       const task = await create({ payload: { lines: [{ sku: 'a' }] } });
-      const read = (await repository.getById(task.id))!;
+      const read = (await bed.repository.getById(task.id))!;
 
       for (const snapshot of [task, read]) {
         const payload = snapshot.payload as { lines: { sku: string }[] };
@@ -405,14 +392,14 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
           payload.lines[0]!.sku = 'changed';
         }).to.throw(TypeError);
       }
-      expect((await repository.getById(task.id))?.payload).to.deep.equal({ lines: [{ sku: 'a' }] });
+      expect((await bed.repository.getById(task.id))?.payload).to.deep.equal({ lines: [{ sku: 'a' }] });
     });
   });
 
   describe('claim', () => {
     it('locks the tasks it returns for the worker until now + lockDuration', async () => {
       const task = await create();
-      clock.tick(500);
+      bed.clock.tick(500);
       const claimed = await claim('worker-1', 5, [{ topicName: TOPIC, lockDuration: 30_000 }]);
 
       expect(claimed).to.have.length(1);
@@ -420,7 +407,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       expect(claimed[0]?.state).to.equal('pending');
       expect(claimed[0]?.workerId).to.equal('worker-1');
       expect(claimed[0]?.lockExpirationTime?.getTime()).to.equal(START + 500 + 30_000);
-      expect(await repository.getById(task.id)).to.deep.equal(claimed[0]);
+      expect(await bed.repository.getById(task.id)).to.deep.equal(claimed[0]);
     });
 
     it('returns no more than maxTasks tasks, and the rest to the next claim', async () => {
@@ -458,9 +445,9 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
 
     it('hands out the oldest first among equal priorities', async () => {
       const oldest = await create();
-      clock.tick(1000);
+      bed.clock.tick(1000);
       const middle = await create();
-      clock.tick(1000);
+      bed.clock.tick(1000);
       const newest = await create();
 
       expect(ids(await claim('worker', 1))).to.deep.equal([oldest.id]);
@@ -514,16 +501,16 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('does not hand out a locked task again while its lock holds', async () => {
       const task = await create();
       await claim('worker-1', 1);
-      clock.tick(999);
+      bed.clock.tick(999);
 
       expect(await claim('worker-2', 10)).to.deep.equal([]);
-      expect((await repository.getById(task.id))?.workerId).to.equal('worker-1');
+      expect((await bed.repository.getById(task.id))?.workerId).to.equal('worker-1');
     });
 
     it('hands out a task again, to another worker, once its lock has expired', async () => {
       const task = await create();
       await claim('worker-1', 1);
-      clock.tick(1000);
+      bed.clock.tick(1000);
 
       const claimed = await claim('worker-2', 10, [{ topicName: TOPIC, lockDuration: 2000 }]);
 
@@ -535,10 +522,10 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('keeps the original position in the order for a task whose lock expired', async () => {
       const first = await create();
       const second = await create();
-      clock.tick(10);
+      bed.clock.tick(10);
       const third = await create();
       await claim('worker-1', 1, [{ topicName: TOPIC, lockDuration: 100 }]);
-      clock.tick(100);
+      bed.clock.tick(100);
       const fourth = await create();
 
       const claimed = await claim('worker-2', 10);
@@ -550,15 +537,17 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       const hidden = await create({ identity: { token: 't', owner: 'alice' } });
       const visible = await create({ identity: { token: 't', owner: 'bob' } });
       const hiddenToo = await create({ identity: { token: 't', owner: 'alice' } });
-      changes.length = 0;
+      bed.changes.length = 0;
       const bobSees = (task: ExternalTask): boolean => task.identity?.owner === 'bob';
 
       const claimed = await claim('bob-worker', 10, undefined, bobSees);
 
       expect(ids(claimed)).to.deep.equal([visible.id]);
-      expect(await repository.getById(hidden.id)).to.deep.equal(hidden);
-      expect(await repository.getById(hiddenToo.id)).to.deep.equal(hiddenToo);
-      expect(changes.map((change) => [change.type, change.task.id])).to.deep.equal([['locked', visible.id]]);
+      expect(await bed.repository.getById(hidden.id)).to.deep.equal(hidden);
+      expect(await bed.repository.getById(hiddenToo.id)).to.deep.equal(hiddenToo);
+      expect(bed.changes.map((change) => [change.type, change.task.id])).to.deep.equal([
+        ['locked', visible.id],
+      ]);
       expect(ids(await claim('alice-worker', 10))).to.deep.equal(ids([hidden, hiddenToo]));
     });
 
@@ -572,10 +561,10 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('asks isVisible about tasks whose lock expired, too', async () => {
       const task = await create({ identity: { token: 't', owner: 'alice' } });
       await claim('alice-worker', 1);
-      clock.tick(1000);
+      bed.clock.tick(1000);
 
       expect(await claim('bob-worker', 1, undefined, (t) => t.identity?.owner === 'bob')).to.deep.equal([]);
-      expect((await repository.getById(task.id))?.workerId).to.equal('alice-worker');
+      expect((await bed.repository.getById(task.id))?.workerId).to.equal('alice-worker');
       expect(ids(await claim('alice-worker-2', 1))).to.deep.equal([task.id]);
     });
   });
@@ -584,26 +573,26 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('sets the lock to now + lockDuration, counted from now, even when shorter than before', async () => {
       const task = await create();
       await claim('worker', 1, [{ topicName: TOPIC, lockDuration: 10_000 }]);
-      clock.tick(3000);
+      bed.clock.tick(3000);
 
       const result = await extend(task.id, 'worker', 500);
 
       expect(result.status).to.equal('ok');
       expect(taskOf(result).lockExpirationTime?.getTime()).to.equal(START + 3500);
       expect(taskOf(result).workerId).to.equal('worker');
-      expect((await repository.getById(task.id))?.lockExpirationTime?.getTime()).to.equal(START + 3500);
-      clock.tick(499);
+      expect((await bed.repository.getById(task.id))?.lockExpirationTime?.getTime()).to.equal(START + 3500);
+      bed.clock.tick(499);
       expect(await claim('other', 1)).to.deep.equal([]);
-      clock.tick(1);
+      bed.clock.tick(1);
       expect(ids(await claim('other', 1))).to.deep.equal([task.id]);
     });
 
     it('extends a lock beyond its original expiry', async () => {
       const task = await create();
       await claim('worker', 1);
-      clock.tick(900);
+      bed.clock.tick(900);
       await extend(task.id, 'worker', 5000);
-      clock.tick(1000);
+      bed.clock.tick(1000);
 
       expect(await claim('other', 1)).to.deep.equal([]);
     });
@@ -637,15 +626,15 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('answers locked, showing the holder, when another worker holds the lock', async () => {
       const task = await create();
       await claim('holder', 1);
-      changes.length = 0;
+      bed.changes.length = 0;
 
       const result = await extend(task.id, 'intruder', 60_000);
 
       expect(result.status).to.equal('locked');
       expect(taskOf(result).workerId).to.equal('holder');
       expect(taskOf(result).lockExpirationTime?.getTime()).to.equal(START + 1000);
-      expect((await repository.getById(task.id))?.lockExpirationTime?.getTime()).to.equal(START + 1000);
-      expect(changes).to.deep.equal([]);
+      expect((await bed.repository.getById(task.id))?.lockExpirationTime?.getTime()).to.equal(START + 1000);
+      expect(bed.changes).to.deep.equal([]);
     });
 
     it('answers locked, showing no holder, for a task nobody has locked', async () => {
@@ -661,7 +650,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('lets a worker whose lock expired, and whom nobody replaced, still extend it', async () => {
       const task = await create();
       await claim('worker', 1);
-      clock.tick(5000);
+      bed.clock.tick(5000);
 
       const result = await extend(task.id, 'worker', 1000);
 
@@ -672,18 +661,18 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('makes a task whose expired lock was extended unavailable again', async () => {
       const task = await create();
       await claim('worker', 1);
-      clock.tick(5000);
+      bed.clock.tick(5000);
       await extend(task.id, 'worker', 1000);
 
       expect(await claim('other', 10)).to.deep.equal([]);
-      clock.tick(1000);
+      bed.clock.tick(1000);
       expect(ids(await claim('other', 10))).to.deep.equal([task.id]);
     });
 
     it('answers locked to the first worker once another worker has claimed the expired task', async () => {
       const task = await create();
       await claim('first', 1);
-      clock.tick(1000);
+      bed.clock.tick(1000);
       await claim('second', 1);
 
       const result = await extend(task.id, 'first', 1000);
@@ -695,11 +684,11 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('answers not-found, changing nothing, when the caller cannot see the task', async () => {
       const task = await create();
       await claim('worker', 1);
-      changes.length = 0;
+      bed.changes.length = 0;
 
       expect(await extend(task.id, 'worker', 60_000, () => false)).to.deep.equal({ status: 'not-found' });
-      expect((await repository.getById(task.id))?.lockExpirationTime?.getTime()).to.equal(START + 1000);
-      expect(changes).to.deep.equal([]);
+      expect((await bed.repository.getById(task.id))?.lockExpirationTime?.getTime()).to.equal(START + 1000);
+      expect(bed.changes).to.deep.equal([]);
     });
 
     it('extends when isVisible answers true', async () => {
@@ -714,7 +703,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('marks a held task finished with its result and finishedAt = now, and drops the lock', async () => {
       const task = await create();
       await claim('worker', 1);
-      clock.tick(250);
+      bed.clock.tick(250);
 
       const result = await finish(task.id, 'worker', { invoice: 'INV-1', total: 42 });
 
@@ -726,7 +715,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       expect(finished.workerId).to.equal('worker');
       expect(finished.lockExpirationTime).to.be.undefined;
       expect(finished.error).to.be.undefined;
-      expect(await repository.getById(task.id)).to.deep.equal(finished);
+      expect(await bed.repository.getById(task.id)).to.deep.equal(finished);
     });
 
     it('marks a held task finished without a result', async () => {
@@ -742,7 +731,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('marks a held task failed with a BPMN error', async () => {
       const task = await create();
       await claim('worker', 1);
-      clock.tick(40);
+      bed.clock.tick(40);
 
       const result = await fail(task.id, 'worker');
 
@@ -753,14 +742,14 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       expect(failed.finishedAt?.getTime()).to.equal(START + 40);
       expect(failed.result).to.be.undefined;
       expect(failed.lockExpirationTime).to.be.undefined;
-      expect(await repository.getById(task.id)).to.deep.equal(failed);
+      expect(await bed.repository.getById(task.id)).to.deep.equal(failed);
     });
 
     it('marks a held task failed with a service error and its details', async () => {
       const task = await create();
       await claim('worker', 1);
 
-      const result = await repository.complete({
+      const result = await bed.repository.complete({
         externalTaskId: task.id,
         workerId: 'worker',
         outcome: {
@@ -783,10 +772,10 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       await claim('worker', 2);
       await finish(finished.id, 'worker');
       await fail(failed.id, 'worker');
-      clock.tick(24 * 60 * 60 * 1000);
+      bed.clock.tick(24 * 60 * 60 * 1000);
 
       expect(ids(await claim('other', 10))).to.deep.equal([pending.id]);
-      clock.tick(24 * 60 * 60 * 1000);
+      bed.clock.tick(24 * 60 * 60 * 1000);
       expect(ids(await claim('other', 10))).to.deep.equal([pending.id]);
     });
 
@@ -794,14 +783,14 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       const task = await create();
       await claim('worker', 1);
       await finish(task.id, 'worker', 'first');
-      changes.length = 0;
+      bed.changes.length = 0;
 
       const result = await fail(task.id, 'worker');
 
       expect(result.status).to.equal('gone');
       expect(taskOf(result).state).to.equal('finished');
       expect(taskOf(result).result).to.equal('first');
-      expect(changes).to.deep.equal([]);
+      expect(bed.changes).to.deep.equal([]);
     });
 
     it('answers not-found for an unknown task', async () => {
@@ -816,7 +805,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
 
       expect(result.status).to.equal('locked');
       expect(taskOf(result).workerId).to.equal('holder');
-      expect((await repository.getById(task.id))?.state).to.equal('pending');
+      expect((await bed.repository.getById(task.id))?.state).to.equal('pending');
     });
 
     it('answers locked for a task nobody has locked', async () => {
@@ -832,7 +821,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('lets a worker whose lock expired, and whom nobody replaced, still finish it', async () => {
       const task = await create();
       await claim('worker', 1);
-      clock.tick(60_000);
+      bed.clock.tick(60_000);
 
       const result = await finish(task.id, 'worker', 'late but done');
 
@@ -844,7 +833,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('answers locked to the first worker once another worker has claimed the expired task', async () => {
       const task = await create();
       await claim('first', 1);
-      clock.tick(1000);
+      bed.clock.tick(1000);
       await claim('second', 1);
 
       const result = await finish(task.id, 'first', 'too late');
@@ -859,13 +848,13 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       await claim('worker', 1);
 
       expect(await finish(task.id, 'worker', 'x', () => false)).to.deep.equal({ status: 'not-found' });
-      expect((await repository.getById(task.id))?.state).to.equal('pending');
+      expect((await bed.repository.getById(task.id))?.state).to.equal('pending');
     });
 
     it('lets exactly one of many concurrent outcomes win; the others get gone', async () => {
       const task = await create();
       await claim('worker', 1);
-      changes.length = 0;
+      bed.changes.length = 0;
 
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
@@ -877,17 +866,17 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       expect(statuses.filter((status) => status === 'ok')).to.have.length(1);
       expect(statuses.filter((status) => status === 'gone')).to.have.length(19);
       const winner = taskOf(results.find((result) => result.status === 'ok')!);
-      expect(await repository.getById(task.id)).to.deep.equal(winner);
-      expect(changes).to.have.length(1);
+      expect(await bed.repository.getById(task.id)).to.deep.equal(winner);
+      expect(bed.changes).to.have.length(1);
     });
   });
 
   describe('nextAvailableAt', () => {
     it('answers undefined when no task of the topics is locked', async () => {
-      expect(await repository.nextAvailableAt([TOPIC])).to.be.undefined;
+      expect(await bed.repository.nextAvailableAt([TOPIC])).to.be.undefined;
       await create();
-      expect(await repository.nextAvailableAt([TOPIC])).to.be.undefined;
-      expect(await repository.nextAvailableAt([])).to.be.undefined;
+      expect(await bed.repository.nextAvailableAt([TOPIC])).to.be.undefined;
+      expect(await bed.repository.nextAvailableAt([])).to.be.undefined;
     });
 
     it('answers the earliest lock expiration among the given topics', async () => {
@@ -898,7 +887,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       await claim('worker', 1, [{ topicName: OTHER_TOPIC, lockDuration: 3000 }]);
       await claim('worker', 1, [{ topicName: OTHER_TOPIC, lockDuration: 2000 }]);
 
-      const at = await repository.nextAvailableAt([TOPIC, OTHER_TOPIC]);
+      const at = await bed.repository.nextAvailableAt([TOPIC, OTHER_TOPIC]);
 
       expect(at).to.be.instanceOf(Date);
       expect(at?.getTime()).to.equal(START + 2000);
@@ -910,8 +899,8 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       await claim('worker', 1, [{ topicName: TOPIC, lockDuration: 5000 }]);
       await claim('worker', 1, [{ topicName: OTHER_TOPIC, lockDuration: 1000 }]);
 
-      expect((await repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 5000);
-      expect(await repository.nextAvailableAt(['third'])).to.be.undefined;
+      expect((await bed.repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 5000);
+      expect(await bed.repository.nextAvailableAt(['third'])).to.be.undefined;
     });
 
     it('moves with extendLock, later and earlier', async () => {
@@ -919,10 +908,10 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       await create();
       await claim('worker', 2, [{ topicName: TOPIC, lockDuration: 4000 }]);
       await extend(first.id, 'worker', 10_000);
-      expect((await repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 4000);
+      expect((await bed.repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 4000);
 
       await extend(first.id, 'worker', 100);
-      expect((await repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 100);
+      expect((await bed.repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 100);
     });
 
     it('moves with complete, and answers undefined once every locked task is final', async () => {
@@ -931,13 +920,13 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       const third = await create();
       await claim('worker', 1, [{ topicName: TOPIC, lockDuration: 1000 }]);
       await claim('worker', 2, [{ topicName: TOPIC, lockDuration: 3000 }]);
-      expect((await repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 1000);
+      expect((await bed.repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 1000);
 
       await finish(first.id, 'worker');
-      expect((await repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 3000);
+      expect((await bed.repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 3000);
       await finish(second.id, 'worker');
       await fail(third.id, 'worker');
-      expect(await repository.nextAvailableAt([TOPIC])).to.be.undefined;
+      expect(await bed.repository.nextAvailableAt([TOPIC])).to.be.undefined;
     });
 
     it('does not count a lock that has already expired (that task is available now)', async () => {
@@ -945,9 +934,9 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
       await create();
       await claim('worker', 1, [{ topicName: TOPIC, lockDuration: 1000 }]);
       await claim('worker', 1, [{ topicName: TOPIC, lockDuration: 5000 }]);
-      clock.tick(2000);
+      bed.clock.tick(2000);
 
-      expect((await repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 5000);
+      expect((await bed.repository.nextAvailableAt([TOPIC]))?.getTime()).to.equal(START + 5000);
     });
   });
 
@@ -955,14 +944,14 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     it('announces every change once, with the record after the change', async () => {
       const task = await create();
       const [locked] = await claim('worker', 1);
-      clock.tick(10);
+      bed.clock.tick(10);
       const extended = taskOf(await extend(task.id, 'worker', 2000));
       const finished = taskOf(await finish(task.id, 'worker', 'ok'));
       const other = await create();
       const [otherLocked] = await claim('worker', 1);
       const failed = taskOf(await fail(other.id, 'worker'));
 
-      expect(changes).to.deep.equal([
+      expect(bed.changes).to.deep.equal([
         { type: 'created', task },
         { type: 'locked', task: locked },
         { type: 'extended', task: extended },
@@ -971,37 +960,37 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
         { type: 'locked', task: otherLocked },
         { type: 'failed', task: failed },
       ]);
-      expect(changes[2]?.task.lockExpirationTime?.getTime()).to.equal(START + 2010);
-      expect(changes[3]?.task.state).to.equal('finished');
+      expect(bed.changes[2]?.task.lockExpirationTime?.getTime()).to.equal(START + 2010);
+      expect(bed.changes[3]?.task.state).to.equal('finished');
     });
 
     it('announces one locked change per claimed task', async () => {
       const created = [await create(), await create(), await create()];
-      changes.length = 0;
+      bed.changes.length = 0;
 
       await claim('worker', 10);
 
       expect(changeTypes()).to.deep.equal(['locked', 'locked', 'locked']);
-      expect(changes.map((change) => change.task.id)).to.have.members(ids(created));
-      for (const change of changes) expect(change.task.workerId).to.equal('worker');
+      expect(bed.changes.map((change) => change.task.id)).to.have.members(ids(created));
+      for (const change of bed.changes) expect(change.task.workerId).to.equal('worker');
     });
 
     it('announces nothing for writes that did not happen', async () => {
       const task = await create();
       await claim('holder', 1);
-      changes.length = 0;
+      bed.changes.length = 0;
 
       await extend(task.id, 'intruder', 1000);
       await finish(task.id, 'intruder');
       await extend(UNKNOWN_ID, 'holder', 1000);
       await claim('other', 10);
 
-      expect(changes).to.deep.equal([]);
+      expect(bed.changes).to.deep.equal([]);
     });
 
     it('stops announcing to a listener once it unsubscribed', async () => {
       const heard: ExternalTaskChange[] = [];
-      const stop = repository.subscribe((change) => heard.push(change));
+      const stop = bed.repository.subscribe((change) => heard.push(change));
       await create();
       stop();
       await create();
@@ -1012,11 +1001,11 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
     });
 
     it('completes the operation and still informs other listeners when a listener throws', async () => {
-      const stopThrowing = repository.subscribe(() => {
+      const stopThrowing = bed.repository.subscribe(() => {
         throw new Error('listener failure');
       });
       const heard: string[] = [];
-      const stop = repository.subscribe((change) => heard.push(change.type));
+      const stop = bed.repository.subscribe((change) => heard.push(change.type));
       try {
         const task = await create();
         const claimed = await claim('worker', 1);
@@ -1075,7 +1064,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
           ],
           maxTasks: 1 + random(8),
         }));
-        const results = await Promise.all(requests.map((request) => repository.claim(request)));
+        const results = await Promise.all(requests.map((request) => bed.repository.claim(request)));
         results.forEach((tasks, i) => {
           const request = requests[i]!;
           expect(tasks.length).to.be.at.most(request.maxTasks);
@@ -1097,7 +1086,7 @@ function defineCases(createRepository: () => ExternalTaskRepository | Promise<Ex
             ]);
           }
         });
-        clock.tick(random(300));
+        bed.clock.tick(random(300));
       }
 
       expect(holds.size).to.equal(120);

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import sinon from 'sinon';
 import { BadRequestError, GoneError, NotFoundError } from '../../lib/errors/index.js';
 import type { ExternalTask, NewExternalTask } from '../../lib/model/index.js';
 import type {
@@ -13,7 +12,7 @@ import type {
   RetryRequest,
   TopicTaskCounts,
 } from '../../lib/repository/index.js';
-import { rejectionOf } from '../support/fixtures.js';
+import { rejectionOf, useRepositoryTestbed } from '../support/fixtures.js';
 
 /** 2026-01-01T00:00:00.000Z: the fake "now" every case starts at. */
 const START = Date.UTC(2026, 0, 1);
@@ -110,29 +109,14 @@ function countRecords(tasks: readonly ExternalTask[], now: number): Counts {
 export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
   createRepository: () => ExternalTaskRepository | Promise<ExternalTaskRepository>,
 ): void {
-  let clock: sinon.SinonFakeTimers;
-  let repository: ExternalTaskRepository;
-  let changes: ExternalTaskChange[];
-  let unsubscribe: () => void;
+  const bed = useRepositoryTestbed(createRepository, START);
   let topicCounter = 0;
-
-  beforeEach(async () => {
-    clock = sinon.useFakeTimers({ now: START, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
-    repository = await createRepository();
-    changes = [];
-    unsubscribe = repository.subscribe((change) => changes.push(change));
-  });
-
-  afterEach(() => {
-    unsubscribe();
-    clock.restore();
-  });
 
   /** A topic no other case (or run) uses, for counts that need a clean slate. */
   const freshTopic = (): string => `lc-topic-${++topicCounter}-${Math.random().toString(36).slice(2, 8)}`;
 
   const create = (overrides: Partial<NewExternalTask> = {}): Promise<ExternalTask> =>
-    repository.create(newTask(overrides));
+    bed.repository.create(newTask(overrides));
 
   const claim = (
     workerId: string,
@@ -140,7 +124,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     topicName = TOPIC,
     lockDuration = LOCK,
   ): Promise<ExternalTask[]> =>
-    repository.claim({ workerId, topics: [{ topicName, lockDuration }], maxTasks });
+    bed.repository.claim({ workerId, topics: [{ topicName, lockDuration }], maxTasks });
 
   /** Creates a task and has `workerId` claim it (and only it, whatever else its topic holds). */
   const createHeld = async (
@@ -150,7 +134,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
   ): Promise<ExternalTask> => {
     const topic = overrides.topic ?? freshTopic();
     const task = await create({ ...overrides, topic });
-    const claimed = await repository.claim({
+    const claimed = await bed.repository.claim({
       workerId,
       topics: [{ topicName: topic, lockDuration }],
       maxTasks: 1,
@@ -161,13 +145,17 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
   };
 
   const extend = (externalTaskId: string, workerId: string, lockDuration = LOCK) =>
-    repository.extendLock({ externalTaskId, workerId, lockDuration });
+    bed.repository.extendLock({ externalTaskId, workerId, lockDuration });
 
   const finish = (externalTaskId: string, workerId: string) =>
-    repository.complete({ externalTaskId, workerId, outcome: { state: 'finished', result: { ok: true } } });
+    bed.repository.complete({
+      externalTaskId,
+      workerId,
+      outcome: { state: 'finished', result: { ok: true } },
+    });
 
   const failBpmn = (externalTaskId: string, workerId: string) =>
-    repository.complete({
+    bed.repository.complete({
       externalTaskId,
       workerId,
       outcome: { state: 'failed', error: { type: 'bpmn', errorCode: 'E-42', errorMessage: 'no stock' } },
@@ -176,7 +164,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
   const serviceError = { type: 'service', errorMessage: 'mail server down' } as const;
 
   const failService = (externalTaskId: string, workerId: string, retry?: RetryRequest) =>
-    repository.complete({
+    bed.repository.complete({
       externalTaskId,
       workerId,
       outcome: retry
@@ -185,24 +173,24 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     });
 
   const unlock = (externalTaskId: string, workerId: string) =>
-    repository.unlock({ externalTaskId, workerId });
+    bed.repository.unlock({ externalTaskId, workerId });
 
   const current = async (externalTaskId: string): Promise<ExternalTask> => {
-    const task = await repository.getById(externalTaskId);
+    const task = await bed.repository.getById(externalTaskId);
     expect(task, `task ${externalTaskId}`).to.not.equal(undefined);
     return task!;
   };
 
   const changesOf = (type: ExternalTaskChangeType, externalTaskId?: string): ExternalTaskChange[] =>
-    changes.filter(
+    bed.changes.filter(
       (change) => change.type === type && (externalTaskId === undefined || change.task.id === externalTaskId),
     );
 
   const typesFor = (externalTaskId: string): ExternalTaskChangeType[] =>
-    changes.filter((change) => change.task.id === externalTaskId).map((change) => change.type);
+    bed.changes.filter((change) => change.task.id === externalTaskId).map((change) => change.type);
 
   const countsOf = async (topic: string): Promise<TopicTaskCounts> => {
-    const [counts] = await repository.countByTopic([topic]);
+    const [counts] = await bed.repository.countByTopic([topic]);
     expect(counts).to.not.equal(undefined);
     return counts!;
   };
@@ -215,7 +203,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
   const allOfTopic = async (topic: string): Promise<ExternalTask[]> => {
     const tasks: ExternalTask[] = [];
     for (;;) {
-      const page = await repository.query({ topic, limit: 1000, offset: tasks.length });
+      const page = await bed.repository.query({ topic, limit: 1000, offset: tasks.length });
       tasks.push(...page.tasks);
       if (page.tasks.length === 0 || tasks.length >= page.total) return tasks;
     }
@@ -252,8 +240,8 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       it(`refuses ${label} as retries with a BadRequestError naming 'retries', storing nothing`, async () => {
         const topic = freshTopic();
         await expectBadRequest(create({ topic, retries: value as unknown as number }), 'retries');
-        expect((await repository.query({ topic })).total).to.equal(0);
-        expect(changes).to.deep.equal([]);
+        expect((await bed.repository.query({ topic })).total).to.equal(0);
+        expect(bed.changes).to.deep.equal([]);
       });
     }
   });
@@ -261,7 +249,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
   describe('service failures with retries', () => {
     it('keeps the task pending, unlocked, with the new budget, the due time and the last error', async () => {
       const held = await createHeld('worker-a', { retries: 5 });
-      clock.tick(100);
+      bed.clock.tick(100);
       const result = await failService(held.id, 'worker-a', { retries: 4, retryTimeout: 3000 });
       expect(result.status).to.equal('ok');
       for (const task of [taskOf(result), await current(held.id)]) {
@@ -290,9 +278,9 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const held = await createHeld('worker-a', { topic: TOPIC });
       await failService(held.id, 'worker-a', { retries: 2, retryTimeout: 3000 });
       expect(await claim('worker-b')).to.deep.equal([]);
-      clock.tick(2999);
+      bed.clock.tick(2999);
       expect(await claim('worker-b')).to.deep.equal([]);
-      clock.tick(1);
+      bed.clock.tick(1);
       const claimed = await claim('worker-b');
       expect(ids(claimed)).to.deep.equal([held.id]);
       expect(claimed[0]).to.include({ workerId: 'worker-b', retries: 2 });
@@ -311,14 +299,14 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     it("answers 'locked' to the old holder's extend, complete and unlock once the retry is scheduled", async () => {
       const held = await createHeld();
       await failService(held.id, 'worker-a', { retries: 2, retryTimeout: 3000 });
-      changes = [];
+      bed.changes = [];
       expect((await extend(held.id, 'worker-a')).status).to.equal('locked');
       expect((await finish(held.id, 'worker-a')).status).to.equal('locked');
       expect((await failService(held.id, 'worker-a', { retries: 1, retryTimeout: 10 })).status).to.equal(
         'locked',
       );
       expect((await unlock(held.id, 'worker-a')).status).to.equal('locked');
-      expect(changes).to.deep.equal([]);
+      expect(bed.changes).to.deep.equal([]);
       const task = await current(held.id);
       expect(task).to.include({ state: 'pending', retries: 2 });
       expect(task.retryAt).to.deep.equal(new Date(START + 3000));
@@ -327,7 +315,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     it("answers 'locked' to the old holder once another worker claimed the due retry", async () => {
       const held = await createHeld('worker-a', { topic: TOPIC });
       await failService(held.id, 'worker-a', { retries: 2, retryTimeout: 100 });
-      clock.tick(100);
+      bed.clock.tick(100);
       expect(ids(await claim('worker-b'))).to.deep.equal([held.id]);
       const result = await finish(held.id, 'worker-a');
       expect(result.status).to.equal('locked');
@@ -337,7 +325,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
 
     it("fails with an incident when the retries given are 0, announced as 'failed'", async () => {
       const held = await createHeld('worker-a', { retries: 1 });
-      clock.tick(250);
+      bed.clock.tick(250);
       const result = await failService(held.id, 'worker-a', { retries: 0, retryTimeout: 1000 });
       expect(result.status).to.equal('ok');
       for (const task of [taskOf(result), await current(held.id)]) {
@@ -349,7 +337,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       }
       expect(typesFor(held.id)).to.deep.equal(['created', 'locked', 'failed']);
       expect(changesOf('failed', held.id)[0]!.task).to.include({ incident: true });
-      clock.tick(5000);
+      bed.clock.tick(5000);
       expect(await claim('worker-b', 10, held.topic)).to.deep.equal([]);
     });
 
@@ -375,7 +363,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     it('fails with an incident on a service failure without retry after an earlier retry set a budget', async () => {
       const held = await createHeld('worker-a', { topic: TOPIC });
       await failService(held.id, 'worker-a', { retries: 1, retryTimeout: 10 });
-      clock.tick(10);
+      bed.clock.tick(10);
       expect(ids(await claim('worker-b'))).to.deep.equal([held.id]);
       const result = await failService(held.id, 'worker-b');
       expect(taskOf(result)).to.include({ state: 'failed', incident: true });
@@ -401,16 +389,18 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
         expect(task.incident).to.not.equal(true);
       }
       await expectCounts(held.topic, { failed: 1 });
-      expect(ids((await repository.query({ topic: held.topic, incident: true })).tasks)).to.deep.equal([]);
+      expect(ids((await bed.repository.query({ topic: held.topic, incident: true })).tasks)).to.deep.equal(
+        [],
+      );
     });
 
     it('lets the next holder schedule another retry with a lower budget', async () => {
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic, retries: 3 });
       await failService(held.id, 'worker-a', { retries: 2, retryTimeout: 100 });
-      clock.tick(100);
+      bed.clock.tick(100);
       expect(ids(await claim('worker-b', 1, topic))).to.deep.equal([held.id]);
-      clock.tick(50);
+      bed.clock.tick(50);
       const result = await failService(held.id, 'worker-b', { retries: 1, retryTimeout: 200 });
       expect(taskOf(result)).to.include({ state: 'pending', retries: 1 });
       expect(taskOf(result).retryAt).to.deep.equal(new Date(START + 150 + 200));
@@ -422,9 +412,9 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     it('answers the due time of a scheduled retry', async () => {
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic });
-      clock.tick(40);
+      bed.clock.tick(40);
       await failService(held.id, 'worker-a', { retries: 1, retryTimeout: 2000 });
-      expect(await repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + 40 + 2000));
+      expect(await bed.repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + 40 + 2000));
     });
 
     it('answers the earliest of lock expirations and retry times among the given topics only', async () => {
@@ -437,15 +427,15 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const early = await createHeld('worker-a', { topic: other });
       await failService(early.id, 'worker-a', { retries: 1, retryTimeout: 100 });
 
-      expect(await repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + 2000));
-      expect(await repository.nextAvailableAt([topic, other])).to.deep.equal(new Date(START + 100));
-      expect(await repository.nextAvailableAt([other])).to.deep.equal(new Date(START + 100));
-      expect(await repository.nextAvailableAt([quiet])).to.equal(undefined);
+      expect(await bed.repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + 2000));
+      expect(await bed.repository.nextAvailableAt([topic, other])).to.deep.equal(new Date(START + 100));
+      expect(await bed.repository.nextAvailableAt([other])).to.deep.equal(new Date(START + 100));
+      expect(await bed.repository.nextAvailableAt([quiet])).to.equal(undefined);
 
-      clock.tick(100);
-      expect(await repository.nextAvailableAt([topic, other])).to.deep.equal(new Date(START + 2000));
-      clock.tick(1900);
-      expect(await repository.nextAvailableAt([topic, other])).to.deep.equal(new Date(START + 5000));
+      bed.clock.tick(100);
+      expect(await bed.repository.nextAvailableAt([topic, other])).to.deep.equal(new Date(START + 2000));
+      bed.clock.tick(1900);
+      expect(await bed.repository.nextAvailableAt([topic, other])).to.deep.equal(new Date(START + 5000));
     });
 
     it('answers a lock expiration when it comes before a retry', async () => {
@@ -453,32 +443,32 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const retried = await createHeld('worker-a', { topic });
       await failService(retried.id, 'worker-a', { retries: 1, retryTimeout: 9000 });
       await createHeld('worker-b', { topic }, 700);
-      expect(await repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + 700));
+      expect(await bed.repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + 700));
     });
 
     it('answers undefined once the retry is due, and the new lock expiration once it is claimed', async () => {
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic });
       await failService(held.id, 'worker-a', { retries: 1, retryTimeout: 300 });
-      clock.tick(300);
-      expect(await repository.nextAvailableAt([topic])).to.equal(undefined);
+      bed.clock.tick(300);
+      expect(await bed.repository.nextAvailableAt([topic])).to.equal(undefined);
       await claim('worker-b', 1, topic, 800);
-      expect(await repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + 300 + 800));
+      expect(await bed.repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + 300 + 800));
     });
 
     it('forgets a retry whose task was cancelled', async () => {
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic });
       await failService(held.id, 'worker-a', { retries: 1, retryTimeout: 300 });
-      expect(await repository.cancel({ externalTaskId: held.id })).to.equal(1);
-      expect(await repository.nextAvailableAt([topic])).to.equal(undefined);
+      expect(await bed.repository.cancel({ externalTaskId: held.id })).to.equal(1);
+      expect(await bed.repository.nextAvailableAt([topic])).to.equal(undefined);
     });
   });
 
   describe('unlock', () => {
     it("gives the holder's task back: pending, no worker, no lock, announced 'unlocked'", async () => {
       const held = await createHeld();
-      clock.tick(10);
+      bed.clock.tick(10);
       const result = await unlock(held.id, 'worker-a');
       expect(result.status).to.equal('ok');
       for (const task of [taskOf(result), await current(held.id)]) {
@@ -498,7 +488,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const claimed = await claim('worker-b', 1, topic);
       expect(ids(claimed)).to.deep.equal([held.id]);
       expect(claimed[0]!.workerId).to.equal('worker-b');
-      expect(await repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + LOCK));
+      expect(await bed.repository.nextAvailableAt([topic])).to.deep.equal(new Date(START + LOCK));
     });
 
     it("answers 'locked' to the former holder's extend and complete after unlocking", async () => {
@@ -512,7 +502,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
 
     it('lets the holder unlock a task whose lock expired unnoticed', async () => {
       const held = await createHeld();
-      clock.tick(LOCK * 5);
+      bed.clock.tick(LOCK * 5);
       const result = await unlock(held.id, 'worker-a');
       expect(result.status).to.equal('ok');
       expect(taskOf(result)).to.not.have.property('workerId');
@@ -520,14 +510,14 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
 
     it("answers 'locked' to another worker and changes nothing", async () => {
       const held = await createHeld('worker-a');
-      changes = [];
+      bed.changes = [];
       const result = await unlock(held.id, 'worker-b');
       expect(result.status).to.equal('locked');
       expect(taskOf(result)).to.include({ workerId: 'worker-a' });
       const task = await current(held.id);
       expect(task.workerId).to.equal('worker-a');
       expect(task.lockExpirationTime).to.deep.equal(held.lockExpirationTime);
-      expect(changes).to.deep.equal([]);
+      expect(bed.changes).to.deep.equal([]);
       expect(await claim('worker-b', 1, held.topic)).to.deep.equal([]);
     });
 
@@ -558,9 +548,9 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
 
     it("answers 'not-found' when isVisible says no, and changes nothing", async () => {
       const held = await createHeld();
-      changes = [];
+      bed.changes = [];
       const seen: string[] = [];
-      const result = await repository.unlock({
+      const result = await bed.repository.unlock({
         externalTaskId: held.id,
         workerId: 'worker-a',
         isVisible: (task) => {
@@ -571,15 +561,15 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       expect(result).to.deep.equal({ status: 'not-found' });
       expect(seen).to.include(held.id);
       expect((await current(held.id)).workerId).to.equal('worker-a');
-      expect(changes).to.deep.equal([]);
+      expect(bed.changes).to.deep.equal([]);
     });
   });
 
   describe('cancel', () => {
     it('cancels one pending task by id: state cancelled, finishedAt now, announced once', async () => {
       const task = await create();
-      clock.tick(1234);
-      expect(await repository.cancel({ externalTaskId: task.id })).to.equal(1);
+      bed.clock.tick(1234);
+      expect(await bed.repository.cancel({ externalTaskId: task.id })).to.equal(1);
       const cancelled = await current(task.id);
       expect(cancelled.state).to.equal('cancelled');
       expect(cancelled.finishedAt).to.deep.equal(new Date(START + 1234));
@@ -590,7 +580,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
 
     it("cancels a locked task; the holder's extend, complete and unlock then answer 'gone' (cancelled)", async () => {
       const held = await createHeld();
-      expect(await repository.cancel({ externalTaskId: held.id })).to.equal(1);
+      expect(await bed.repository.cancel({ externalTaskId: held.id })).to.equal(1);
       const cancelled = await current(held.id);
       expect(cancelled.state).to.equal('cancelled');
       expect(cancelled).to.not.have.property('lockExpirationTime');
@@ -613,12 +603,12 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const retrying = await createHeld('worker-a', { topic });
       await failService(retrying.id, 'worker-a', { retries: 1, retryTimeout: 100 });
       for (const task of [available, locked, retrying]) {
-        expect(await repository.cancel({ externalTaskId: task.id })).to.equal(1);
+        expect(await bed.repository.cancel({ externalTaskId: task.id })).to.equal(1);
       }
       expect(await claim('worker-b', 10, topic)).to.deep.equal([]);
-      clock.tick(LOCK * 10);
+      bed.clock.tick(LOCK * 10);
       expect(await claim('worker-b', 10, topic)).to.deep.equal([]);
-      expect(await repository.nextAvailableAt([topic])).to.equal(undefined);
+      expect(await bed.repository.nextAvailableAt([topic])).to.equal(undefined);
       expect(changesOf('lockExpired')).to.deep.equal([]);
     });
 
@@ -627,7 +617,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const first = await create({ topic, flowNodeInstanceId: 'lc-fni-shared' });
       const second = await createHeld('worker-a', { topic, flowNodeInstanceId: 'lc-fni-shared' });
       const other = await create({ topic });
-      expect(await repository.cancel({ flowNodeInstanceId: 'lc-fni-shared' })).to.equal(2);
+      expect(await bed.repository.cancel({ flowNodeInstanceId: 'lc-fni-shared' })).to.equal(2);
       expect((await current(first.id)).state).to.equal('cancelled');
       expect((await current(second.id)).state).to.equal('cancelled');
       expect((await current(other.id)).state).to.equal('pending');
@@ -650,10 +640,10 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       await failService(incident.id, 'worker-a');
       const elsewhere = await create({ topic });
       const before = await Promise.all([finished, failed, incident].map((task) => current(task.id)));
-      changes = [];
-      clock.tick(77);
+      bed.changes = [];
+      bed.clock.tick(77);
 
-      expect(await repository.cancel({ processInstanceId })).to.equal(3);
+      expect(await bed.repository.cancel({ processInstanceId })).to.equal(3);
 
       for (const task of [available, locked, retrying]) {
         const cancelled = await current(task.id);
@@ -663,29 +653,33 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const after = await Promise.all([finished, failed, incident].map((task) => current(task.id)));
       expect(after).to.deep.equal(before);
       expect((await current(elsewhere.id)).state).to.equal('pending');
-      expect(changes.map((change) => change.type)).to.deep.equal(['cancelled', 'cancelled', 'cancelled']);
-      expect(changes.map((change) => change.task.id)).to.have.members([available.id, locked.id, retrying.id]);
+      expect(bed.changes.map((change) => change.type)).to.deep.equal(['cancelled', 'cancelled', 'cancelled']);
+      expect(bed.changes.map((change) => change.task.id)).to.have.members([
+        available.id,
+        locked.id,
+        retrying.id,
+      ]);
     });
 
     it('answers 0 and announces nothing when the selection has no pending task left', async () => {
       const task = await create();
-      expect(await repository.cancel({ externalTaskId: task.id })).to.equal(1);
-      changes = [];
-      expect(await repository.cancel({ externalTaskId: task.id })).to.equal(0);
-      expect(await repository.cancel({ processInstanceId: task.processInstanceId })).to.equal(0);
-      expect(await repository.cancel({ flowNodeInstanceId: task.flowNodeInstanceId })).to.equal(0);
-      expect(changes).to.deep.equal([]);
+      expect(await bed.repository.cancel({ externalTaskId: task.id })).to.equal(1);
+      bed.changes = [];
+      expect(await bed.repository.cancel({ externalTaskId: task.id })).to.equal(0);
+      expect(await bed.repository.cancel({ processInstanceId: task.processInstanceId })).to.equal(0);
+      expect(await bed.repository.cancel({ flowNodeInstanceId: task.flowNodeInstanceId })).to.equal(0);
+      expect(bed.changes).to.deep.equal([]);
       const held = await createHeld();
       await finish(held.id, 'worker-a');
-      expect(await repository.cancel({ externalTaskId: held.id })).to.equal(0);
+      expect(await bed.repository.cancel({ externalTaskId: held.id })).to.equal(0);
       expect((await current(held.id)).state).to.equal('finished');
     });
 
     it('answers 0 for unknown ids', async () => {
       await create();
-      expect(await repository.cancel({ externalTaskId: UNKNOWN_ID })).to.equal(0);
-      expect(await repository.cancel({ flowNodeInstanceId: 'lc-no-such-fni' })).to.equal(0);
-      expect(await repository.cancel({ processInstanceId: 'lc-no-such-pi' })).to.equal(0);
+      expect(await bed.repository.cancel({ externalTaskId: UNKNOWN_ID })).to.equal(0);
+      expect(await bed.repository.cancel({ flowNodeInstanceId: 'lc-no-such-fni' })).to.equal(0);
+      expect(await bed.repository.cancel({ processInstanceId: 'lc-no-such-pi' })).to.equal(0);
       expect(changesOf('cancelled')).to.deep.equal([]);
     });
 
@@ -705,7 +699,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     ] as const) {
       it(`refuses a selector with ${label} with a BadRequestError naming '${argument}'`, async () => {
         const task = await create({ processInstanceId: 'y' });
-        await expectBadRequest(repository.cancel(selector as unknown as CancelSelector), argument);
+        await expectBadRequest(bed.repository.cancel(selector as unknown as CancelSelector), argument);
         expect((await current(task.id)).state).to.equal('pending');
         expect(changesOf('cancelled')).to.deep.equal([]);
       });
@@ -714,14 +708,14 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
 
   describe('setRetries', () => {
     it('throws NotFoundError for an unknown task', async () => {
-      const error = await rejectionOf(repository.setRetries(UNKNOWN_ID, 3));
+      const error = await rejectionOf(bed.repository.setRetries(UNKNOWN_ID, 3));
       expect(error).to.be.instanceOf(NotFoundError);
       expect(error).to.include({ status: 404, code: 'TASK_NOT_FOUND', externalTaskId: UNKNOWN_ID });
     });
 
     it("replaces the budget of a pending task, announced 'retriesSet'", async () => {
       const task = await create({ retries: 1 });
-      const updated = await repository.setRetries(task.id, 7);
+      const updated = await bed.repository.setRetries(task.id, 7);
       expect(updated).to.include({ id: task.id, state: 'pending', retries: 7 });
       expect((await current(task.id)).retries).to.equal(7);
       expect(typesFor(task.id)).to.deep.equal(['created', 'retriesSet']);
@@ -730,14 +724,14 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
 
     it('gives a budget to a pending task that had none, and may set it to 0', async () => {
       const task = await create();
-      expect((await repository.setRetries(task.id, 2)).retries).to.equal(2);
-      expect((await repository.setRetries(task.id, 0)).retries).to.equal(0);
+      expect((await bed.repository.setRetries(task.id, 2)).retries).to.equal(2);
+      expect((await bed.repository.setRetries(task.id, 0)).retries).to.equal(0);
       expect(await current(task.id)).to.include({ state: 'pending', retries: 0 });
     });
 
     it("leaves a locked task's lock alone", async () => {
       const held = await createHeld();
-      const updated = await repository.setRetries(held.id, 4);
+      const updated = await bed.repository.setRetries(held.id, 4);
       expect(updated.workerId).to.equal('worker-a');
       expect(updated.lockExpirationTime).to.deep.equal(held.lockExpirationTime);
       expect((await finish(held.id, 'worker-a')).status).to.equal('ok');
@@ -747,8 +741,8 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic, retries: 1 });
       await failService(held.id, 'worker-a', { retries: 0, retryTimeout: 0 });
-      clock.tick(500);
-      const revived = await repository.setRetries(held.id, 3);
+      bed.clock.tick(500);
+      const revived = await bed.repository.setRetries(held.id, 3);
       for (const task of [revived, await current(held.id)]) {
         expect(task).to.include({ state: 'pending', retries: 3 });
         expect(task).to.not.have.property('incident');
@@ -767,7 +761,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic, retries: 2 });
       await failService(held.id, 'worker-a');
-      const task = await repository.setRetries(held.id, 0);
+      const task = await bed.repository.setRetries(held.id, 0);
       expect(task).to.include({ state: 'failed', incident: true });
       expect(await current(held.id)).to.include({ state: 'failed', incident: true });
       expect(await claim('worker-b', 1, topic)).to.deep.equal([]);
@@ -777,14 +771,14 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     it('throws GoneError for a finished task', async () => {
       const held = await createHeld();
       await finish(held.id, 'worker-a');
-      await expectGone(repository.setRetries(held.id, 3), held.id, 'finished');
+      await expectGone(bed.repository.setRetries(held.id, 3), held.id, 'finished');
       expect((await current(held.id)).state).to.equal('finished');
     });
 
     it('throws GoneError for a cancelled task, saying it was cancelled', async () => {
       const task = await create();
-      await repository.cancel({ externalTaskId: task.id });
-      const error = await expectGone(repository.setRetries(task.id, 3), task.id, 'cancelled');
+      await bed.repository.cancel({ externalTaskId: task.id });
+      const error = await expectGone(bed.repository.setRetries(task.id, 3), task.id, 'cancelled');
       expect(error.message).to.include('cancelled');
       expect((await current(task.id)).state).to.equal('cancelled');
     });
@@ -792,17 +786,17 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     it('throws GoneError for a BPMN failure (not an incident)', async () => {
       const held = await createHeld('worker-a', { retries: 2 });
       await failBpmn(held.id, 'worker-a');
-      await expectGone(repository.setRetries(held.id, 3), held.id, 'failed');
+      await expectGone(bed.repository.setRetries(held.id, 3), held.id, 'failed');
       expect((await current(held.id)).state).to.equal('failed');
     });
 
     it('throws GoneError for a service failure on a task without budget (not an incident)', async () => {
       const held = await createHeld();
       await failService(held.id, 'worker-a');
-      changes = [];
-      await expectGone(repository.setRetries(held.id, 3), held.id, 'failed');
+      bed.changes = [];
+      await expectGone(bed.repository.setRetries(held.id, 3), held.id, 'failed');
       expect((await current(held.id)).state).to.equal('failed');
-      expect(changes).to.deep.equal([]);
+      expect(bed.changes).to.deep.equal([]);
     });
 
     for (const [label, value] of [
@@ -814,7 +808,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     ] as const) {
       it(`refuses ${label} with a BadRequestError naming 'retries', changing nothing`, async () => {
         const task = await create({ retries: 1 });
-        await expectBadRequest(repository.setRetries(task.id, value as unknown as number), 'retries');
+        await expectBadRequest(bed.repository.setRetries(task.id, value as unknown as number), 'retries');
         expect((await current(task.id)).retries).to.equal(1);
         expect(changesOf('retriesSet')).to.deep.equal([]);
       });
@@ -842,7 +836,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const incidentOther = await createHeld('worker-a', { topic: other, processInstanceId: pi, retries: 1 });
       await failService(incidentOther.id, 'worker-a', { retries: 0, retryTimeout: 0 });
       const cancelled = await create({ topic: other, flowNodeInstanceId: `${pi}-fni` });
-      await repository.cancel({ externalTaskId: cancelled.id });
+      await bed.repository.cancel({ externalTaskId: cancelled.id });
       const retrying = await createHeld('worker-a', { topic, processInstanceId: pi });
       await failService(retrying.id, 'worker-a', { retries: 1, retryTimeout: 1000 });
       return {
@@ -862,16 +856,16 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     };
 
     const queryIds = async (filter: ExternalTaskQuery): Promise<string[]> =>
-      ids((await repository.query(filter)).tasks);
+      ids((await bed.repository.query(filter)).tasks);
 
     it('finds tasks by topic, in creation order, with their current records', async () => {
       const s = await setUp();
-      const page = await repository.query({ topic: s.topic });
+      const page = await bed.repository.query({ topic: s.topic });
       expect(ids(page.tasks)).to.deep.equal(ids([s.pending, s.locked, s.bpmn, s.incident, s.retrying]));
       expect(page.total).to.equal(5);
       expect(page.tasks[1]).to.deep.equal(await current(s.locked.id));
       expect(page.tasks[4]).to.include({ state: 'pending', retries: 1 });
-      expect(ids((await repository.query({ topic: s.other })).tasks)).to.deep.equal(
+      expect(ids((await bed.repository.query({ topic: s.other })).tasks)).to.deep.equal(
         ids([s.finished, s.incidentOther, s.cancelled]),
       );
     });
@@ -933,7 +927,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
         ids([s.pending, s.retrying]),
       );
       expect(await queryIds({ topic: s.topic, state: 'finished' })).to.deep.equal(ids([s.locked]));
-      await repository.setRetries(s.incident.id, 1);
+      await bed.repository.setRetries(s.incident.id, 1);
       expect(await queryIds({ topic: s.topic, incident: true })).to.deep.equal([]);
       expect(await queryIds({ topic: s.topic, state: 'pending' })).to.deep.equal(
         ids([s.pending, s.incident, s.retrying]),
@@ -942,17 +936,17 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
 
     it('pages with limit and offset; total counts all matches', async () => {
       const s = await setUp();
-      const first = await repository.query({ topic: s.topic, limit: 2 });
+      const first = await bed.repository.query({ topic: s.topic, limit: 2 });
       expect(ids(first.tasks)).to.deep.equal(ids([s.pending, s.locked]));
       expect(first.total).to.equal(5);
-      const second = await repository.query({ topic: s.topic, limit: 2, offset: 2 });
+      const second = await bed.repository.query({ topic: s.topic, limit: 2, offset: 2 });
       expect(ids(second.tasks)).to.deep.equal(ids([s.bpmn, s.incident]));
       expect(second.total).to.equal(5);
-      const last = await repository.query({ topic: s.topic, limit: 2, offset: 4 });
+      const last = await bed.repository.query({ topic: s.topic, limit: 2, offset: 4 });
       expect(ids(last.tasks)).to.deep.equal(ids([s.retrying]));
-      const beyond = await repository.query({ topic: s.topic, limit: 2, offset: 5 });
+      const beyond = await bed.repository.query({ topic: s.topic, limit: 2, offset: 5 });
       expect(beyond).to.deep.equal({ tasks: [], total: 5 });
-      expect(await repository.query({ topic: s.topic, state: 'finished' })).to.deep.equal({
+      expect(await bed.repository.query({ topic: s.topic, state: 'finished' })).to.deep.equal({
         tasks: [],
         total: 0,
       });
@@ -962,15 +956,15 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const topic = freshTopic();
       const created: ExternalTask[] = [];
       for (let i = 0; i < 1001; i++) created.push(await create({ topic }));
-      const page = await repository.query({ topic });
+      const page = await bed.repository.query({ topic });
       expect(page.total).to.equal(1001);
       expect(ids(page.tasks)).to.deep.equal(ids(created.slice(0, 100)));
-      const rest = await repository.query({ topic, offset: 100 });
+      const rest = await bed.repository.query({ topic, offset: 100 });
       expect(ids(rest.tasks)).to.deep.equal(ids(created.slice(100, 200)));
-      const big = await repository.query({ topic, limit: 1000 });
+      const big = await bed.repository.query({ topic, limit: 1000 });
       expect(big.tasks).to.have.length(1000);
       expect(ids(big.tasks)).to.deep.equal(ids(created.slice(0, 1000)));
-      const tail = await repository.query({ topic, limit: 1000, offset: 1000 });
+      const tail = await bed.repository.query({ topic, limit: 1000, offset: 1000 });
       expect(ids(tail.tasks)).to.deep.equal([created[1000]!.id]);
     });
 
@@ -991,7 +985,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     ] as const) {
       it(`refuses ${label} with a BadRequestError naming '${argument}'`, async () => {
         await create();
-        await expectBadRequest(repository.query(filter as unknown as ExternalTaskQuery), argument);
+        await expectBadRequest(bed.repository.query(filter as unknown as ExternalTaskQuery), argument);
       });
     }
   });
@@ -999,7 +993,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
   describe('countByTopic', () => {
     it('answers zeros for an unknown topic', async () => {
       const topic = freshTopic();
-      expect(await repository.countByTopic([topic])).to.deep.equal([{ topic, ...zeroCounts }]);
+      expect(await bed.repository.countByTopic([topic])).to.deep.equal([{ topic, ...zeroCounts }]);
     });
 
     it('answers one entry per named topic', async () => {
@@ -1008,7 +1002,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       await create({ topic });
       await create({ topic });
       await createHeld('worker-a', { topic: other });
-      const counts = await repository.countByTopic([topic, other]);
+      const counts = await bed.repository.countByTopic([topic, other]);
       expect(counts).to.have.length(2);
       expect(counts.find((entry) => entry.topic === topic)).to.deep.equal({
         topic,
@@ -1028,7 +1022,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       await create({ topic });
       const held = await createHeld('worker-a', { topic: other });
       await finish(held.id, 'worker-a');
-      const counts = await repository.countByTopic();
+      const counts = await bed.repository.countByTopic();
       expect(counts.find((entry) => entry.topic === topic)).to.deep.equal({
         topic,
         ...zeroCounts,
@@ -1048,13 +1042,13 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const retried = await createHeld('worker-a', { topic }, 5000);
       await failService(retried.id, 'worker-a', { retries: 1, retryTimeout: 2000 });
       await expectCounts(topic, { locked: 1, retrying: 1 });
-      clock.tick(999);
+      bed.clock.tick(999);
       await expectCounts(topic, { locked: 1, retrying: 1 });
-      clock.tick(1);
+      bed.clock.tick(1);
       await expectCounts(topic, { available: 1, retrying: 1 });
-      clock.tick(999);
+      bed.clock.tick(999);
       await expectCounts(topic, { available: 1, retrying: 1 });
-      clock.tick(1);
+      bed.clock.tick(1);
       await expectCounts(topic, { available: 2 });
     });
 
@@ -1084,13 +1078,13 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       await failService(t1.id, 'worker-a', { retries: 1, retryTimeout: 100 });
       await expectCounts(topic, { available: 1, locked: 1, retrying: 1, finished: 1, failed: 1 });
 
-      await repository.cancel({ externalTaskId: t4.id });
+      await bed.repository.cancel({ externalTaskId: t4.id });
       await expectCounts(topic, { locked: 1, retrying: 1, finished: 1, failed: 1, cancelled: 1 });
 
-      await repository.cancel({ externalTaskId: t5.id });
+      await bed.repository.cancel({ externalTaskId: t5.id });
       await expectCounts(topic, { retrying: 1, finished: 1, failed: 1, cancelled: 2 });
 
-      clock.tick(100);
+      bed.clock.tick(100);
       await expectCounts(topic, { available: 1, finished: 1, failed: 1, cancelled: 2 });
 
       expect(ids(await claim('worker-b', 5, topic))).to.deep.equal([t1.id]);
@@ -1099,10 +1093,10 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       await failService(t1.id, 'worker-b');
       await expectCounts(topic, { finished: 1, failed: 2, incidents: 1, cancelled: 2 });
 
-      await repository.setRetries(t1.id, 0);
+      await bed.repository.setRetries(t1.id, 0);
       await expectCounts(topic, { finished: 1, failed: 2, incidents: 1, cancelled: 2 });
 
-      await repository.setRetries(t1.id, 1);
+      await bed.repository.setRetries(t1.id, 1);
       await expectCounts(topic, { available: 1, finished: 1, failed: 1, cancelled: 2 });
 
       expect(ids(await claim('worker-c', 5, topic))).to.deep.equal([t1.id]);
@@ -1189,8 +1183,8 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
 
           const check = async (): Promise<void> => {
             const now = Date.now();
-            const named = await repository.countByTopic(topics);
-            const everything = await repository.countByTopic();
+            const named = await bed.repository.countByTopic(topics);
+            const everything = await bed.repository.countByTopic();
             let earliest: number | undefined;
             for (const topic of topics) {
               const tasks = await allOfTopic(topic);
@@ -1207,7 +1201,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
                 }
               }
             }
-            const next = await repository.nextAvailableAt(topics);
+            const next = await bed.repository.nextAvailableAt(topics);
             expect(next?.getTime()).to.equal(earliest);
           };
 
@@ -1261,22 +1255,22 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
                 break;
               }
               case 'cancel': {
-                if (step.by === 'pi') await repository.cancel({ processInstanceId: pis[step.pi]! });
+                if (step.by === 'pi') await bed.repository.cancel({ processInstanceId: pis[step.pi]! });
                 else if (created.length > 0)
-                  await repository.cancel({ externalTaskId: created[step.task % created.length]! });
+                  await bed.repository.cancel({ externalTaskId: created[step.task % created.length]! });
                 break;
               }
               case 'setRetries': {
                 if (created.length === 0) break;
                 try {
-                  await repository.setRetries(created[step.task % created.length]!, step.retries);
+                  await bed.repository.setRetries(created[step.task % created.length]!, step.retries);
                 } catch (error) {
                   expect(error).to.be.instanceOf(GoneError);
                 }
                 break;
               }
               case 'tick':
-                clock.tick(step.ms);
+                bed.clock.tick(step.ms);
                 break;
               case 'check':
                 await check();
@@ -1294,7 +1288,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     it('is announced once when a claim notices the expired lock, naming the old worker', async () => {
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic });
-      clock.tick(LOCK);
+      bed.clock.tick(LOCK);
       const claimed = await claim('worker-b', 1, topic);
       expect(ids(claimed)).to.deep.equal([held.id]);
       const expired = changesOf('lockExpired', held.id);
@@ -1303,20 +1297,20 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       const types = typesFor(held.id);
       expect(types).to.deep.equal(['created', 'locked', 'lockExpired', 'locked']);
       await claim('worker-c', 1, topic);
-      await repository.nextAvailableAt([topic]);
-      await repository.countByTopic([topic]);
+      await bed.repository.nextAvailableAt([topic]);
+      await bed.repository.countByTopic([topic]);
       expect(changesOf('lockExpired', held.id)).to.have.length(1);
     });
 
     it('is announced once when nextAvailableAt notices it', async () => {
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic });
-      clock.tick(LOCK + 10);
-      await repository.nextAvailableAt([topic]);
+      bed.clock.tick(LOCK + 10);
+      await bed.repository.nextAvailableAt([topic]);
       expect(changesOf('lockExpired', held.id)).to.have.length(1);
       expect(changesOf('lockExpired', held.id)[0]!.task.workerId).to.equal('worker-a');
-      await repository.nextAvailableAt([topic]);
-      await repository.countByTopic([topic]);
+      await bed.repository.nextAvailableAt([topic]);
+      await bed.repository.countByTopic([topic]);
       await claim('worker-b', 1, topic);
       expect(changesOf('lockExpired', held.id)).to.have.length(1);
     });
@@ -1324,22 +1318,22 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     it('is announced once when countByTopic notices it', async () => {
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic });
-      clock.tick(LOCK);
-      await repository.countByTopic([topic]);
+      bed.clock.tick(LOCK);
+      await bed.repository.countByTopic([topic]);
       expect(changesOf('lockExpired', held.id)).to.have.length(1);
       expect(changesOf('lockExpired', held.id)[0]!.task.workerId).to.equal('worker-a');
-      await repository.countByTopic([topic]);
-      await repository.nextAvailableAt([topic]);
+      await bed.repository.countByTopic([topic]);
+      await bed.repository.nextAvailableAt([topic]);
       expect(changesOf('lockExpired', held.id)).to.have.length(1);
     });
 
     it('is not announced before the lock runs out', async () => {
       const topic = freshTopic();
       await createHeld('worker-a', { topic });
-      clock.tick(LOCK - 1);
+      bed.clock.tick(LOCK - 1);
       await claim('worker-b', 1, topic);
-      await repository.nextAvailableAt([topic]);
-      await repository.countByTopic([topic]);
+      await bed.repository.nextAvailableAt([topic]);
+      await bed.repository.countByTopic([topic]);
       expect(changesOf('lockExpired')).to.deep.equal([]);
     });
 
@@ -1351,9 +1345,9 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
       await finish(finished.id, 'worker-a');
       const retried = await createHeld('worker-a', { topic });
       await failService(retried.id, 'worker-a', { retries: 1, retryTimeout: 10 });
-      clock.tick(LOCK * 3);
-      await repository.countByTopic([topic]);
-      await repository.nextAvailableAt([topic]);
+      bed.clock.tick(LOCK * 3);
+      await bed.repository.countByTopic([topic]);
+      await bed.repository.nextAvailableAt([topic]);
       await claim('worker-b', 10, topic);
       expect(changesOf('lockExpired')).to.deep.equal([]);
     });
@@ -1361,10 +1355,10 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     it('is announced again for a new lock that runs out in turn', async () => {
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic });
-      clock.tick(LOCK);
+      bed.clock.tick(LOCK);
       await claim('worker-b', 1, topic);
-      clock.tick(LOCK);
-      await repository.countByTopic([topic]);
+      bed.clock.tick(LOCK);
+      await bed.repository.countByTopic([topic]);
       const expired = changesOf('lockExpired', held.id);
       expect(expired.map((change) => change.task.workerId)).to.deep.equal(['worker-a', 'worker-b']);
     });
@@ -1373,7 +1367,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
   describe('races', () => {
     const cancelVersusFinish = async (cancelFirst: boolean): Promise<void> => {
       const held = await createHeld();
-      const cancel = () => repository.cancel({ externalTaskId: held.id });
+      const cancel = () => bed.repository.cancel({ externalTaskId: held.id });
       const complete = () => finish(held.id, 'worker-a');
       const [count, result] = cancelFirst
         ? await Promise.all([cancel(), complete()])
@@ -1435,7 +1429,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
     const retryVersusCancel = async (cancelFirst: boolean): Promise<void> => {
       const topic = freshTopic();
       const held = await createHeld('worker-a', { topic, retries: 3 });
-      const cancel = () => repository.cancel({ externalTaskId: held.id });
+      const cancel = () => bed.repository.cancel({ externalTaskId: held.id });
       const retry = () => failService(held.id, 'worker-a', { retries: 2, retryTimeout: 100 });
       const [count, result] = cancelFirst
         ? await Promise.all([cancel(), retry()])
@@ -1450,7 +1444,7 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
         expect(typesFor(held.id)).to.deep.equal(['created', 'locked', 'retryScheduled', 'cancelled']);
       }
       expect((await current(held.id)).state).to.equal('cancelled');
-      clock.tick(100);
+      bed.clock.tick(100);
       expect(await claim('worker-b', 1, topic)).to.deep.equal([]);
       await expectCounts(topic, { cancelled: 1 });
     };
@@ -1472,8 +1466,8 @@ export function behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(
         await createHeld('worker-a', { topic, processInstanceId }),
       ];
       const [a, b] = await Promise.all([
-        repository.cancel({ processInstanceId }),
-        repository.cancel({ processInstanceId }),
+        bed.repository.cancel({ processInstanceId }),
+        bed.repository.cancel({ processInstanceId }),
       ]);
       expect(a + b).to.equal(3);
       expect(changesOf('cancelled').map((change) => change.task.id)).to.have.members(ids(tasks));

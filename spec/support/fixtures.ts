@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import {
   ExternalTaskApi,
   InMemoryExternalTaskRepository,
+  type ExternalTaskChange,
   type ExternalTaskRepository,
   type NewExternalTask,
 } from '../../lib/index.js';
@@ -81,6 +82,38 @@ export function useApiTestbed(): ApiTestbed {
   });
   afterEach(() => {
     bed.api.close();
+    bed.clock.restore();
+  });
+  return bed;
+}
+
+/** A repository under test on fake time, recording every change it announces. */
+export interface RepositoryTestbed {
+  clock: sinon.SinonFakeTimers;
+  repository: ExternalTaskRepository;
+  /** The changes announced since the test began (a test may empty it). */
+  changes: ExternalTaskChange[];
+}
+
+/**
+ * Registers hooks that give each test of the calling `describe` fake time from `now` (installed before
+ * the factory runs), a fresh store from `createRepository` and a record of its changes; and that stop
+ * recording and restore the clock after it.
+ */
+export function useRepositoryTestbed(
+  createRepository: () => ExternalTaskRepository | Promise<ExternalTaskRepository>,
+  now: number,
+): RepositoryTestbed {
+  const bed = {} as RepositoryTestbed;
+  let unsubscribe: () => void = () => undefined;
+  beforeEach(async () => {
+    bed.clock = sinon.useFakeTimers({ now, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    bed.repository = await createRepository();
+    bed.changes = [];
+    unsubscribe = bed.repository.subscribe((change) => bed.changes.push(change));
+  });
+  afterEach(() => {
+    unsubscribe();
     bed.clock.restore();
   });
   return bed;
