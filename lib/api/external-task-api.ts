@@ -266,14 +266,14 @@ export class ExternalTaskApi implements ExternalTaskService {
   }
 
   private async fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<ExternalTask[]> {
+    // Nobody would receive the tasks: claim none rather than leave them locked until their locks expire.
+    if (this.closed || fetch.signal?.aborted) return [];
     const request = {
       workerId: fetch.workerId,
       topics: fetch.topics,
       maxTasks: fetch.maxTasks,
       ...this.visibilityFor(identity),
     };
-    // Nobody would receive the tasks: claim none rather than leave them locked until their locks expire.
-    if (this.closed || fetch.signal?.aborted) return [];
     const announcementCount = this.longPolls.announcementCount;
     const tasks = await this.repository.claim(request);
     if (tasks.length > 0 || fetch.longPollingTimeout === 0 || this.closed || fetch.signal?.aborted)
