@@ -1,12 +1,13 @@
 import { BadRequestError } from '../errors/index.js';
 import { limits } from './limits.js';
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string')
+/** A short description of `value` for an error message: `"abc"`, `42`, `true`, `null`, `an array`, … */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') {
     return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  if (typeof value === 'number') return String(value);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
@@ -17,7 +18,10 @@ export function requireString(
   maxLength: number = limits.maxIdLength,
 ): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new BadRequestError(argument, `${argument} must be a non-empty string, got ${describe(value)}.`);
+    throw new BadRequestError(
+      argument,
+      `${argument} must be a non-empty string, got ${describeValue(value)}.`,
+    );
   }
   return withinLength(argument, value, maxLength);
 }
@@ -26,7 +30,7 @@ export function requireString(
 export function optionalText(argument: string, value: unknown, maxLength: number): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
-    throw new BadRequestError(argument, `${argument} must be a string, got ${describe(value)}.`);
+    throw new BadRequestError(argument, `${argument} must be a string, got ${describeValue(value)}.`);
   }
   return withinLength(argument, value, maxLength);
 }
@@ -53,7 +57,7 @@ export function optionalString(
 /** A safe integer within `[min, max]`. */
 export function requireInteger(argument: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new BadRequestError(argument, `${argument} must be an integer, got ${describe(value)}.`);
+    throw new BadRequestError(argument, `${argument} must be an integer, got ${describeValue(value)}.`);
   }
   if (value < min || value > max) {
     throw new BadRequestError(argument, `${argument} must be between ${min} and ${max}, got ${value}.`);
@@ -69,7 +73,7 @@ export function requireDuration(argument: string, value: unknown): number {
 /** A plain object (for option bags and identities). */
 export function requireObject(argument: string, value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BadRequestError(argument, `${argument} must be an object, got ${describe(value)}.`);
+    throw new BadRequestError(argument, `${argument} must be an object, got ${describeValue(value)}.`);
   }
   return value as Record<string, unknown>;
 }

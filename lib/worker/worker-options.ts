@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../clock/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import type { Identity } from '../model/index.js';
-import { limits } from '../validation/index.js';
+import { describeValue, limits } from '../validation/index.js';
 import type { DelaySchedule } from './backoff.js';
 import type { ResolvedRetryPolicy } from './retry-policy.js';
 import type { ExternalTaskHandler } from './task-handler.js';
@@ -148,7 +148,7 @@ export function defaultWorkerId(): string {
 /** Applies the defaults (with `??`, so 0 is kept) and checks every option (TypeError or RangeError). */
 export function resolveWorkerOptions(options: ExternalTaskWorkerOptions): ResolvedWorkerOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`ExternalTaskWorker: options must be an object, got ${describe(options)}.`);
+    throw new TypeError(`ExternalTaskWorker: options must be an object, got ${describeValue(options)}.`);
   }
   const maxDuration = limits.maxDuration;
   const concurrency = integer('concurrency', options.concurrency ?? workerDefaults.concurrency, 1);
@@ -161,11 +161,13 @@ export function resolveWorkerOptions(options: ExternalTaskWorkerOptions): Resolv
   );
   const backoff = options.backoff ?? {};
   if (typeof backoff !== 'object' || backoff === null) {
-    throw new TypeError(`ExternalTaskWorker: options.backoff must be an object, got ${describe(backoff)}.`);
+    throw new TypeError(
+      `ExternalTaskWorker: options.backoff must be an object, got ${describeValue(backoff)}.`,
+    );
   }
   const retry = options.retry ?? {};
   if (typeof retry !== 'object' || retry === null) {
-    throw new TypeError(`ExternalTaskWorker: options.retry must be an object, got ${describe(retry)}.`);
+    throw new TypeError(`ExternalTaskWorker: options.retry must be an object, got ${describeValue(retry)}.`);
   }
   const strategy = retry.strategy ?? workerDefaults.retry.strategy;
   if (strategy !== 'fixed' && strategy !== 'exponential') {
@@ -230,15 +232,10 @@ export function resolveWorkerOptions(options: ExternalTaskWorkerOptions): Resolv
   };
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
-
 function invalid(name: string, expected: string, value: unknown, ErrorType = TypeError): Error {
-  return new ErrorType(`ExternalTaskWorker: options.${name} must be ${expected}, got ${describe(value)}.`);
+  return new ErrorType(
+    `ExternalTaskWorker: options.${name} must be ${expected}, got ${describeValue(value)}.`,
+  );
 }
 
 function number(name: string, value: unknown, min: number, max: number): number {
