@@ -399,8 +399,8 @@ async function main(): Promise<void> {
         )
         .join('\n'),
   );
-  small.api.close();
-  large.api.close();
+  await small.api.close();
+  await large.api.close();
   console.log(`total run time: ${(Number(process.hrtime.bigint() - runStarted) / 1e9).toFixed(1)} s`);
 }
 

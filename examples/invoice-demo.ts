@@ -95,7 +95,7 @@ const outcomes = await Promise.all([
   runOrder({ id: 'A-103', item: 'chair', card: 'expired' }),
 ]);
 await worker.stop();
-api.close();
+await api.close();
 
 console.log('\nOutcomes:');
 for (const task of outcomes) {

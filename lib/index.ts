@@ -2,17 +2,20 @@ export { ExternalTaskApi, tokenAccessPolicy } from './api/index.js';
 export type {
   AccessPolicy,
   AccessRequest,
+  ConsumeOutcomesOptions,
   ExternalTaskApiOptions,
+  ExternalTaskOutcome,
   ExternalTaskOperation,
   ExternalTaskService,
   FetchAndLockOptions,
   ServiceErrorOptions,
   WaitForOutcomeOptions,
 } from './api/index.js';
-export { systemClock } from './clock/index.js';
+export { ManualClock, systemClock } from './clock/index.js';
 export type { Clock, TimerHandle } from './clock/index.js';
 export {
   BadRequestError,
+  ChangeFeedRetentionError,
   ExternalTaskError,
   ForbiddenError,
   GoneError,
@@ -35,23 +38,32 @@ export type {
   NewExternalTask,
   ServiceFailure,
 } from './model/index.js';
-export { InMemoryExternalTaskRepository } from './repository/index.js';
+export { inScope, InMemoryExternalTaskRepository } from './repository/index.js';
 export type {
+  AvailabilityHint,
+  AvailabilityListener,
+  AvailabilityWatch,
   CancelSelector,
+  ChangeFeed,
+  ChangeFeedResync,
+  ChangePosition,
+  ChangeSubscriber,
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
   ExtendLockRequest,
   ExternalTaskChange,
-  ExternalTaskChangeListener,
   ExternalTaskChangeType,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
+  HeldTaskRequest,
   InMemoryExternalTaskRepositoryOptions,
   RetryRequest,
+  SetRetriesResult,
+  TaskCountFilter,
   TaskOutcome,
-  TaskVisibility,
+  TaskScope,
   TopicClaim,
   TopicTaskCounts,
   UnlockRequest,

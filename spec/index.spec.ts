@@ -6,6 +6,7 @@ describe('the public API', () => {
     expect(Object.keys(publicApi).sort()).to.deep.equal([
       'BadRequestError',
       'BpmnError',
+      'ChangeFeedRetentionError',
       'ContainedEventEmitter',
       'ExternalTaskApi',
       'ExternalTaskError',
@@ -15,14 +16,25 @@ describe('the public API', () => {
       'InMemoryExternalTaskRepository',
       'InternalError',
       'LockedError',
+      'ManualClock',
       'NotFoundError',
       'TaskAbortedError',
       'UnauthorizedError',
       'consoleLogger',
+      'inScope',
       'limits',
       'systemClock',
       'tokenAccessPolicy',
       'workerDefaults',
+    ]);
+  });
+
+  it('exports exactly these values from external-task-api/testing', async () => {
+    const testing = await import('../lib/testing/index.js');
+    expect(Object.keys(testing).sort()).to.deep.equal([
+      'ManualClock',
+      'createStubRepository',
+      'describeRepositoryContract',
     ]);
   });
 
@@ -35,6 +47,7 @@ describe('the public API', () => {
       [new publicApi.GoneError('id', 'finished'), 410, 'TASK_GONE'],
       [new publicApi.LockedError('id', 'w1', 'w2', undefined), 423, 'TASK_LOCKED'],
       [new publicApi.InternalError('oops'), 500, 'INTERNAL_ERROR'],
+      [new publicApi.ChangeFeedRetentionError(3, 10), 410, 'CHANGE_FEED_RETENTION_EXCEEDED'],
     ] as const;
     for (const [error, status, code] of errors) {
       expect(error).to.be.instanceOf(publicApi.ExternalTaskError).and.instanceOf(Error);

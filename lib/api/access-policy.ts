@@ -1,7 +1,6 @@
 import { UnauthorizedError } from '../errors/index.js';
-import type { Logger } from '../logging/index.js';
-import type { ExternalTask, Identity } from '../model/index.js';
-import type { TaskVisibility } from '../repository/index.js';
+import type { Identity } from '../model/index.js';
+import type { TaskScope } from '../repository/index.js';
 
 /** The operations a worker can call, as an access policy sees them. */
 export type ExternalTaskOperation =
@@ -28,16 +27,17 @@ export interface AccessPolicy {
    */
   authorize(identity: Identity | undefined, request: AccessRequest): void | Promise<void>;
   /**
-   * Whether `identity` may see `task`. Invisible tasks are never handed out by a fetch, and the other
-   * operations answer 404 for them. It runs inside the store's atomic step, so it must be synchronous,
-   * fast and must not throw. @default every task is visible
+   * What `identity` may see, as data the store evaluates inside its atomic step (see {@link TaskScope}):
+   * tasks outside it are never handed out by a fetch, and the other operations answer 404 for them.
+   * Called after {@link authorize} accepted the request. `undefined` sees every task.
+   * @default every task is in scope
    */
-  isVisible?(identity: Identity | undefined, task: ExternalTask): boolean;
+  scope?(identity: Identity | undefined): TaskScope | undefined | Promise<TaskScope | undefined>;
 }
 
 /**
  * The default policy: 401 unless the identity carries a non-empty string `token`; everything else is
- * allowed and every task visible.
+ * allowed and every task in scope.
  */
 export const tokenAccessPolicy: AccessPolicy = {
   authorize(identity) {
@@ -51,28 +51,3 @@ export const tokenAccessPolicy: AccessPolicy = {
     }
   },
 };
-
-/**
- * The repository's visibility check for `identity` under `policy` (none when the policy sees all). A
- * policy that throws is reported to `logger` and the task counts as not visible.
- */
-export function visibilityFor(
-  policy: AccessPolicy,
-  identity: Identity | undefined,
-  logger: Logger,
-): { isVisible?: TaskVisibility } {
-  if (!policy.isVisible) return {};
-  return {
-    isVisible: (task) => {
-      try {
-        return policy.isVisible?.(identity, task) === true;
-      } catch (error) {
-        logger.error('The access policy threw in isVisible; the task is treated as invisible.', {
-          externalTaskId: task.id,
-          error,
-        });
-        return false;
-      }
-    },
-  };
-}

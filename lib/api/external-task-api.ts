@@ -12,19 +12,23 @@ import { consoleLogger, type Logger } from '../logging/index.js';
 import type {
   BpmnFailure,
   ExternalTask,
-  ExternalTaskFailure,
   ExternalTaskState,
   Identity,
   ServiceFailure,
 } from '../model/index.js';
-import type {
-  ConditionalWriteResult,
-  ExternalTaskChange,
-  ExternalTaskRepository,
-  TaskOutcome,
-  TaskVisibility,
-  TopicClaim,
-  UnlockRequest,
+import {
+  validateScope,
+  type AvailabilityWatch,
+  type ChangeFeed,
+  type ChangePosition,
+  type ChangeFeedResync,
+  type ConditionalWriteResult,
+  type ExternalTaskChange,
+  type ExternalTaskRepository,
+  type HeldTaskRequest,
+  type TaskOutcome,
+  type TaskScope,
+  type TopicClaim,
 } from '../repository/index.js';
 import {
   copyJsonValue,
@@ -34,7 +38,7 @@ import {
   requireObject,
   requireString,
 } from '../validation/index.js';
-import { tokenAccessPolicy, visibilityFor, type AccessPolicy, type AccessRequest } from './access-policy.js';
+import { tokenAccessPolicy, type AccessPolicy, type AccessRequest } from './access-policy.js';
 import type {
   ExternalTaskService,
   FetchAndLockOptions,
@@ -61,8 +65,26 @@ export interface ExternalTaskApiOptions {
   readonly logger?: Logger;
 }
 
-/** The part every conditional write on a held task shares: who asks, for which task, seeing what. */
-type HeldTask = Pick<UnlockRequest, 'workerId' | 'externalTaskId' | 'isVisible'>;
+/** One outcome handed to {@link ExternalTaskApi.consumeOutcomes}. */
+export interface ExternalTaskOutcome {
+  /** The final record: `finished`, `failed` or `cancelled`. */
+  readonly task: ExternalTask;
+  /** The outcome's position in the store's change feed: store it once the outcome is handled. */
+  readonly position: ChangePosition;
+}
+
+/** Options of {@link ExternalTaskApi.consumeOutcomes}. */
+export interface ConsumeOutcomesOptions {
+  /**
+   * Resume after this position: the position of the last outcome the engine handled, as it stored it.
+   * @default the current end (outcomes from now on)
+   */
+  readonly after?: ChangePosition | undefined;
+  /** Handles one outcome; a returned promise is awaited before the next outcome is handed over. */
+  onOutcome(outcome: ExternalTaskOutcome): void | Promise<void>;
+  /** The feed fell behind the store's retention and outcomes may be missing (see {@link ChangeFeedResync}). */
+  onResync?(resync: ChangeFeedResync): void | Promise<void>;
+}
 
 /** Options of {@link ExternalTaskApi.waitForOutcome}. */
 export interface WaitForOutcomeOptions {
@@ -99,14 +121,18 @@ export class ExternalTaskApi implements ExternalTaskService {
   private readonly logger: Logger;
   private readonly longPolls: LongPollDispatcher;
   private readonly outcomeWaiters = new OutcomeWaiters();
-  private readonly unsubscribe: () => void;
+  /** The change feed and the availability watch, once both are open. */
+  private readonly attached: Promise<[ChangeFeed, AvailabilityWatch]>;
+  private isAttached = false;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
+  /**
+   * @throws TypeError when `options` is not an options object with a `repository` that has every method
+   * of {@link ExternalTaskRepository} (the message names what is missing).
+   */
   constructor(options: ExternalTaskApiOptions) {
-    if (typeof options?.repository?.claim !== 'function') {
-      throw new TypeError('ExternalTaskApi: options.repository must be an ExternalTaskRepository.');
-    }
-    this.repository = options.repository;
+    this.repository = requireRepository(options);
     this.accessPolicy = options.accessPolicy ?? tokenAccessPolicy;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? consoleLogger;
@@ -114,7 +140,15 @@ export class ExternalTaskApi implements ExternalTaskService {
       this.logger.error(`A listener of ${event} threw; the other listeners still ran.`, { error }),
     );
     this.longPolls = new LongPollDispatcher(this.repository, this.clock, this.logger);
-    this.unsubscribe = this.repository.subscribe((change) => this.onChange(change));
+    this.attached = Promise.all([
+      this.repository.subscribe({ onChange: (change) => this.onChange(change) }),
+      this.repository.watchAvailability((hints) => this.longPolls.hint(hints)),
+    ]);
+    this.attached.then(
+      () => (this.isAttached = true),
+      (error: unknown) =>
+        this.logger.error('Could not attach to the repository: no events, no wake-ups.', { error }),
+    );
   }
 
   fetchAndLockExternalTasks(
@@ -243,8 +277,11 @@ export class ExternalTaskApi implements ExternalTaskService {
     }
     // A closed api hears no more outcomes: waiting would never end.
     if (this.closed) throw closedError();
+    // The waiter is registered before this call returns, and the store read only once the feed is live:
+    // an outcome delivered in between (even a stub's simulated change) is not missed.
     return this.outcomeWaiters.wait(externalTaskId, signal, async () => {
       try {
+        await this.attachment('waitForOutcome');
         return await this.repository.getById(externalTaskId);
       } catch (error) {
         throw this.toExternalTaskError(error, 'waitForOutcome');
@@ -253,26 +290,76 @@ export class ExternalTaskApi implements ExternalTaskService {
   }
 
   /**
+   * For the engine, the durable way to hear outcomes: hands every outcome (`finished`, `failed`,
+   * `cancelled`) after `after` to `onOutcome`, once each, in the order they happened, then every new one.
+   * The engine stores each handled outcome's `position` (best in the same transaction as the state change
+   * the outcome causes) and passes the last one as `after` when it starts again, so an outcome that
+   * happened while it was down is handled once, and none twice. Close the returned feed to stop.
+   * @throws {@link ChangeFeedRetentionError} when `after` is older than the store retains.
+   */
+  async consumeOutcomes(options: ConsumeOutcomesOptions): Promise<ChangeFeed> {
+    requireObject('options', options);
+    if (typeof options.onOutcome !== 'function') {
+      throw new BadRequestError('onOutcome', 'onOutcome must be a function.');
+    }
+    try {
+      return await this.repository.subscribe({
+        after: options.after,
+        onChange: (change) =>
+          isOutcome(change) ? options.onOutcome({ task: change.task, position: change.position }) : undefined,
+        ...(options.onResync && { onResync: (resync) => options.onResync?.(resync) }),
+      });
+    } catch (error) {
+      throw this.toExternalTaskError(error, 'consumeOutcomes');
+    }
+  }
+
+  /**
    * Stops listening to the repository, answers every waiting fetch with `[]` and rejects every
    * {@link waitForOutcome} with an `AbortError`. Later fetches answer `[]` at once without claiming
-   * anything, and later `waitForOutcome` calls reject with an `AbortError`. Safe to call twice.
+   * anything, and later `waitForOutcome` calls reject with an `AbortError`. Resolves once the change
+   * feed and the availability watch are closed. Safe to call twice (both calls resolve together).
    */
-  close(): void {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
-    this.unsubscribe();
     this.longPolls.close();
     this.outcomeWaiters.rejectAll(closedError());
+    this.closing = this.attached.then(
+      async ([feed, watch]) => {
+        await Promise.all([feed.close(), watch.close()]);
+      },
+      () => undefined,
+    );
+    return this.closing;
+  }
+
+  /** Whether {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Waits until the change feed and the availability watch are open (at once after the first time). */
+  private async attachment(operation: string): Promise<void> {
+    if (this.isAttached) return;
+    try {
+      await this.attached;
+    } catch (error) {
+      throw this.toExternalTaskError(error, operation);
+    }
   }
 
   private async fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<ExternalTask[]> {
     // Nobody would receive the tasks: claim none rather than leave them locked until their locks expire.
     if (this.closed || fetch.signal?.aborted) return [];
+    const scope = await this.scopeOf(identity);
+    await this.attachment('fetchAndLock');
+    if (this.closed || fetch.signal?.aborted) return [];
     const request = {
       workerId: fetch.workerId,
       topics: fetch.topics,
       maxTasks: fetch.maxTasks,
-      ...this.visibilityFor(identity),
+      ...(scope && { scope }),
     };
     const announcementCount = this.longPolls.announcementCount;
     const tasks = await this.repository.claim(request);
@@ -300,13 +387,14 @@ export class ExternalTaskApi implements ExternalTaskService {
     identity: Identity | undefined,
     workerId: string,
     externalTaskId: string,
-    write: (target: HeldTask) => Promise<ConditionalWriteResult>,
+    write: (target: HeldTaskRequest) => Promise<ConditionalWriteResult>,
   ): Promise<void> {
-    const target: HeldTask = {
+    const ids = {
       workerId: requireString('workerId', workerId),
       externalTaskId: requireString('externalTaskId', externalTaskId),
-      ...this.visibilityFor(identity),
     };
+    const scope = await this.scopeOf(identity);
+    const target: HeldTaskRequest = { ...ids, ...(scope && { scope }) };
     this.throwUnlessWritten(await write(target), target);
   }
 
@@ -331,8 +419,17 @@ export class ExternalTaskApi implements ExternalTaskService {
     }
   }
 
-  private visibilityFor(identity: Identity | undefined): { isVisible?: TaskVisibility } {
-    return visibilityFor(this.accessPolicy, identity, this.logger);
+  /** What the access policy lets `identity` see, checked so that a store can rely on its shape. */
+  private async scopeOf(identity: Identity | undefined): Promise<TaskScope | undefined> {
+    if (!this.accessPolicy.scope) return undefined;
+    const scope = await this.accessPolicy.scope(identity);
+    try {
+      return validateScope(scope);
+    } catch (error) {
+      throw new InternalError(`The access policy returned an invalid scope: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
 
   private async run<T>(
@@ -355,26 +452,21 @@ export class ExternalTaskApi implements ExternalTaskService {
     return new InternalError(`${operation} failed: ${message}`, { cause: error });
   }
 
-  private onChange({ type, task }: ExternalTaskChange): void {
-    if (task.state === 'pending')
-      this.longPolls.announceAvailable(task.topic, availableAt(task, this.clock.now()));
-    else this.outcomeWaiters.resolve(task);
-    switch (type) {
+  private onChange(change: ExternalTaskChange): void {
+    const { task } = change;
+    if (isOutcome(change)) this.outcomeWaiters.resolve(task);
+    switch (change.type) {
       case 'finished':
-        this.events.emit('task:finished', { task, result: task.result });
+        this.events.emit('task:finished', { task, result: change.result });
         return;
       case 'failed':
-        this.events.emit('task:failed', {
-          task,
-          error: task.error as ExternalTaskFailure,
-          incident: task.incident === true,
-        });
+        this.events.emit('task:failed', { task, error: change.error, incident: change.incident });
         return;
       case 'retryScheduled':
-        this.events.emit('task:retryScheduled', { task, error: task.error as ExternalTaskFailure });
+        this.events.emit('task:retryScheduled', { task, error: change.error });
         return;
       default:
-        this.events.emit(`task:${type}`, { task });
+        this.events.emit(`task:${change.type}`, { task });
     }
   }
 }
@@ -383,7 +475,46 @@ function closedError(): DOMException {
   return new DOMException('The ExternalTaskApi was closed.', 'AbortError');
 }
 
-/** When a pending task becomes available: at its lock's expiry, at its retry time, or now. */
-function availableAt(task: ExternalTask, now: number): number {
-  return task.lockExpirationTime?.getTime() ?? task.retryAt?.getTime() ?? now;
+/** Whether `change` gave its task its outcome. */
+function isOutcome(change: ExternalTaskChange): boolean {
+  return change.type === 'finished' || change.type === 'failed' || change.type === 'cancelled';
+}
+
+const repositoryMethods = [
+  'create',
+  'createMany',
+  'getById',
+  'claim',
+  'extendLock',
+  'complete',
+  'unlock',
+  'cancel',
+  'setRetries',
+  'query',
+  'countByTopic',
+  'msUntilNextAvailable',
+  'watchAvailability',
+  'subscribe',
+  'currentPosition',
+] as const satisfies readonly (keyof ExternalTaskRepository)[];
+
+/** The repository of `options`, or a TypeError that says what is wrong with it. */
+function requireRepository(options: ExternalTaskApiOptions): ExternalTaskRepository {
+  const given = options as Partial<ExternalTaskApiOptions & ExternalTaskRepository> | null | undefined;
+  if (typeof given?.claim === 'function' && given.repository === undefined) {
+    throw new TypeError(
+      'ExternalTaskApi takes an options object: write new ExternalTaskApi({ repository }), not new ExternalTaskApi(repository).',
+    );
+  }
+  const repository = given?.repository as Partial<ExternalTaskRepository> | null | undefined;
+  if (typeof repository !== 'object' || repository === null) {
+    throw new TypeError('ExternalTaskApi: options.repository must be an ExternalTaskRepository.');
+  }
+  const missing = repositoryMethods.filter((method) => typeof repository[method] !== 'function');
+  if (missing.length > 0) {
+    throw new TypeError(
+      `ExternalTaskApi: options.repository is not an ExternalTaskRepository; it lacks ${missing.join(', ')}.`,
+    );
+  }
+  return repository as ExternalTaskRepository;
 }

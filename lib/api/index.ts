@@ -1,7 +1,12 @@
 export { tokenAccessPolicy } from './access-policy.js';
 export type { AccessPolicy, AccessRequest, ExternalTaskOperation } from './access-policy.js';
 export { ExternalTaskApi } from './external-task-api.js';
-export type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api.js';
+export type {
+  ConsumeOutcomesOptions,
+  ExternalTaskApiOptions,
+  ExternalTaskOutcome,
+  WaitForOutcomeOptions,
+} from './external-task-api.js';
 export type {
   ExternalTaskService,
   FetchAndLockOptions,

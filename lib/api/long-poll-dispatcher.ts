@@ -1,7 +1,13 @@
 import type { Clock, TimerHandle } from '../clock/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ExternalTask } from '../model/index.js';
-import type { ClaimRequest, ExternalTaskRepository } from '../repository/index.js';
+import {
+  scopeCovers,
+  type AvailabilityHint,
+  type ClaimRequest,
+  type ExternalTaskRepository,
+  type TaskScope,
+} from '../repository/index.js';
 
 interface Waiter {
   readonly request: ClaimRequest;
@@ -26,14 +32,17 @@ function first<T>(items: Iterable<T> | undefined): T | undefined {
  * The fetches that found nothing and wait (long polling).
  *
  * State: each waiter sits in the queue of every topic it asked for, in arrival order. A topic becomes
- * *dirty* when tasks may have become available on it — the repository announced a new task, or a lock
- * of the topic reached its expiry time (one timer for the earliest expiry of all waited-on topics). A
- * single drain loop takes dirty topics one by one and makes one claim for the topic's first waiter:
- * with tasks, the waiter is answered (and if it got all it asked for, the topic stays dirty for the
- * next); with none, it keeps waiting for the rest of its time. (With a visibility filter, a waiter that
- * got less than it asked for may have been hidden tasks another can see, so the next waiter is tried.)
- * So one new task wakes one waiter, and a waiting poll costs nothing until it is woken. When its time runs out, its signal aborts or the
- * dispatcher closes, a waiter answers `[]` and leaves no timer or listener behind.
+ * *dirty* when tasks may have become available on it — the repository's availability hint says so now,
+ * or the time a hint (or the repository, asked after a claim) gave for the topic has come (one timer for
+ * the earliest such time of all waited-on topics; times are relative to the store's clock, so a process
+ * clock that differs from the store's does not make it wake early or late). A single drain loop takes
+ * dirty topics one by one and claims for the topic's waiters in arrival order: a waiter that gets tasks
+ * is answered (and if it got all it asked for, the next waiter is tried); one that gets fewer than it
+ * asked for has taken everything its scope covers, so a later waiter whose scope that one covers is
+ * skipped, and only waiters with other scopes are tried. So one new task wakes one waiter, no task
+ * waits while a waiter whose scope covers it waits, and a waiting poll costs nothing until it is woken.
+ * When its time runs out, its signal aborts or the dispatcher closes, a waiter answers `[]` and leaves
+ * no timer or listener behind.
  */
 export class LongPollDispatcher {
   private readonly waitersByTopic = new Map<string, Set<Waiter>>();
@@ -57,11 +66,6 @@ export class LongPollDispatcher {
    */
   get announcementCount(): number {
     return this.announcements;
-  }
-
-  /** Whether any fetch is waiting (for tests and diagnostics). */
-  get isIdle(): boolean {
-    return this.waitersByTopic.size === 0 && this.wakeTimer === undefined;
   }
 
   /** Waits up to `timeoutMs` for tasks of `request`; resolves `[]` when time runs out or `signal` aborts. */
@@ -96,16 +100,18 @@ export class LongPollDispatcher {
         waiters.add(waiter);
       }
       if (this.announcements !== announcementCountBeforeClaim) this.markDirty(topicNames);
-      void this.learnDueTimes(topicNames);
+      void this.learnDueTimes(waiter);
     });
   }
 
-  /** Tasks of `topicName` become available at `at` (ms since the epoch; now or earlier means now). */
-  announceAvailable(topicName: string, at: number): void {
+  /** The repository's availability hints: a topic's tasks become available now, or after a delay. */
+  hint(hints: readonly AvailabilityHint[]): void {
     this.announcements++;
-    if (!this.waitersByTopic.has(topicName)) return;
-    if (at <= this.clock.now()) this.markDirty([topicName]);
-    else this.setDue(topicName, at);
+    for (const { topic, delay } of hints) {
+      if (!this.waitersByTopic.has(topic)) continue;
+      if (delay <= 0) this.markDirty([topic]);
+      else this.setDue(topic, this.clock.now() + delay);
+    }
   }
 
   /** Answers every waiting fetch with `[]`. */
@@ -136,21 +142,25 @@ export class LongPollDispatcher {
   }
 
   /**
-   * Claims for the topic's waiters in arrival order. Normally the first waiter's claim settles it: with
-   * all it asked for, the topic stays dirty for the next waiter; with less, nothing else is available.
-   * But when a visibility filter may have hidden tasks from a waiter, the next waiter is tried too, since
-   * it may see them.
+   * Claims for the topic's waiters in arrival order. A waiter that got all it asked for leaves the topic
+   * dirty for the next. One that got less took all its scope covers: waiters whose scope it covers would
+   * find nothing and are skipped; a waiter with a scope it does not cover may find what it could not see.
    */
   private async wakeWaitersOf(topicName: string): Promise<void> {
+    const exhausted: (TaskScope | undefined)[] = [];
     for (const waiter of [...(this.waitersByTopic.get(topicName) ?? [])]) {
       if (waiter.settled) continue;
+      const scope = waiter.request.scope;
+      if (exhausted.some((covering) => scopeCovers(covering, scope))) continue;
       const claimed = await this.claimFor(waiter);
-      if (claimed < 0 || claimed === waiter.request.maxTasks || !waiter.request.isVisible) return;
+      if (claimed === 'failed' || claimed === waiter.request.maxTasks) return;
+      exhausted.push(scope);
+      if (scope === undefined) return;
     }
   }
 
-  /** One claim for `waiter`; answers how many tasks it got (-1 when the store failed). */
-  private async claimFor(waiter: Waiter): Promise<number> {
+  /** One claim for `waiter`; answers how many tasks it got, or `'failed'` when the store failed. */
+  private async claimFor(waiter: Waiter): Promise<number | 'failed'> {
     waiter.claiming = true;
     let tasks: ExternalTask[];
     try {
@@ -158,7 +168,7 @@ export class LongPollDispatcher {
     } catch (error) {
       waiter.claiming = false;
       this.settle(waiter, () => waiter.reject(error));
-      return -1;
+      return 'failed';
     }
     waiter.claiming = false;
     // All it asked for: there may be more for the next waiter.
@@ -167,7 +177,7 @@ export class LongPollDispatcher {
     }
     if (tasks.length > 0 || waiter.expired) this.settle(waiter, () => waiter.resolve(tasks));
     // The claim took every task due so far; learn when the next lock of these topics expires.
-    void this.learnDueTimes(waiter.topicNames);
+    if (!waiter.settled) void this.learnDueTimes(waiter);
     return tasks.length;
   }
 
@@ -194,13 +204,20 @@ export class LongPollDispatcher {
     answer();
   }
 
-  private async learnDueTimes(topicNames: readonly string[]): Promise<void> {
+  /**
+   * Asks the store when a task `waiter` may take becomes available on each of its topics: now (a task
+   * that became available after its last claim, e.g. a retry that came due meanwhile) marks the topic
+   * dirty; later sets the topic's wake time.
+   */
+  private async learnDueTimes(waiter: Waiter): Promise<void> {
     await Promise.all(
-      topicNames.map(async (topicName) => {
+      waiter.topicNames.map(async (topicName) => {
         if (!this.waitersByTopic.has(topicName)) return;
         try {
-          const at = await this.repository.nextAvailableAt([topicName]);
-          if (at && this.waitersByTopic.has(topicName)) this.setDue(topicName, at.getTime());
+          const delay = await this.repository.msUntilNextAvailable([topicName], waiter.request.scope);
+          if (delay === undefined || !this.waitersByTopic.has(topicName)) return;
+          if (delay === 0) this.markDirty([topicName]);
+          else this.setDue(topicName, this.clock.now() + delay);
         } catch (error) {
           this.logger.error('Could not read when the next lock expires; long polls wake on new tasks only.', {
             topicName,

@@ -93,3 +93,24 @@ export class InternalError extends ExternalTaskError {
   readonly status = 500;
   readonly code = 'INTERNAL_ERROR';
 }
+
+/**
+ * 410: a change feed was asked to resume after a position older than the store retains; the changes in
+ * between are gone. The subscriber must re-read the state it keeps, then subscribe from the current end.
+ */
+export class ChangeFeedRetentionError extends ExternalTaskError {
+  readonly status = 410;
+  readonly code = 'CHANGE_FEED_RETENTION_EXCEEDED';
+
+  constructor(
+    /** The position the subscriber asked to resume after. */
+    readonly after: number,
+    /** The oldest position the store can still resume after. */
+    readonly oldestResumable: number,
+  ) {
+    super(
+      `The change feed cannot resume after position ${after}: the store retains changes after ` +
+        `${oldestResumable} only. Re-read the state you keep, then subscribe from the current end.`,
+    );
+  }
+}

@@ -1,5 +1,6 @@
 export {
   BadRequestError,
+  ChangeFeedRetentionError,
   ExternalTaskError,
   ForbiddenError,
   GoneError,

@@ -45,7 +45,9 @@ export interface ExternalTask {
   readonly correlationId: string;
   readonly processInstanceId: string;
   readonly processModelId?: string;
-  /** The identity the task was created under; access policies may use it to decide visibility. */
+  /** The tenant the task belongs to; access scopes ({@link TaskScope}) select by it. */
+  readonly tenantId?: string;
+  /** The identity the task was created under (kept for the engine; access is decided by scopes). */
   readonly identity?: Identity;
   readonly payload: JsonValue;
   /** Higher first when handing out tasks; equal priorities go oldest first. */
@@ -62,6 +64,8 @@ export interface ExternalTask {
   readonly error?: ExternalTaskFailure;
   /** The remaining retry budget, if the task has one (set on create, by a service error or by setRetries). */
   readonly retries?: number;
+  /** How many times the task has been locked by a fetch, the current lock included (1 on its first run). */
+  readonly attempts: number;
   /** On a pending task after a service error with retries: when it becomes available again. */
   readonly retryAt?: Date;
   /** On a failed task: `true` when it failed because its retries ran out (an incident to resolve). */
@@ -74,12 +78,14 @@ export interface NewExternalTask {
   readonly flowNodeInstanceId: string;
   readonly correlationId: string;
   readonly processInstanceId: string;
-  readonly processModelId?: string;
-  readonly identity?: Identity;
+  readonly processModelId?: string | undefined;
+  /** The tenant the task belongs to (1 to 255 characters). */
+  readonly tenantId?: string | undefined;
+  readonly identity?: Identity | undefined;
   /** Input for the worker; any JSON value. @default null */
   readonly payload?: unknown;
   /** An integer; higher is handed out first. @default 0 */
-  readonly priority?: number;
+  readonly priority?: number | undefined;
   /** An initial retry budget (a non-negative integer); none by default. */
-  readonly retries?: number;
+  readonly retries?: number | undefined;
 }

@@ -7,8 +7,16 @@ import type {
   ServiceFailure,
 } from '../model/index.js';
 
-/** Decides whether a caller may see a task; given by the facade from its access policy. Must not throw. */
-export type TaskVisibility = (task: ExternalTask) => boolean;
+/**
+ * What a caller may see, as data every store evaluates inside its atomic step (a claim, a conditional
+ * write): a task is in scope when every given list contains the task's value. A task without a tenant
+ * (or without a process model) is outside a scope that lists tenants (or process models). An empty list
+ * sees nothing; no scope at all sees everything.
+ */
+export interface TaskScope {
+  readonly tenantIds?: readonly string[];
+  readonly processModelIds?: readonly string[];
+}
 
 /** One topic of a claim, with the lock duration tasks of this topic get. */
 export interface TopicClaim {
@@ -21,16 +29,21 @@ export interface ClaimRequest {
   readonly workerId: string;
   readonly topics: readonly TopicClaim[];
   readonly maxTasks: number;
-  /** Tasks for which this answers false are neither claimed nor changed. */
-  readonly isVisible?: TaskVisibility;
+  /** Tasks outside it are neither claimed nor changed. @default everything */
+  readonly scope?: TaskScope;
+}
+
+/** Who asks to write a task it must hold: the task, the worker, and what the caller may see. */
+export interface HeldTaskRequest {
+  readonly externalTaskId: string;
+  readonly workerId: string;
+  /** A task outside it answers `not-found`. @default everything */
+  readonly scope?: TaskScope;
 }
 
 /** Set the lock of a task held by `workerId` to now + `lockDuration`. */
-export interface ExtendLockRequest {
-  readonly externalTaskId: string;
-  readonly workerId: string;
+export interface ExtendLockRequest extends HeldTaskRequest {
   readonly lockDuration: number;
-  readonly isVisible?: TaskVisibility;
 }
 
 /** What a service error asks for: the remaining retries (absolute) and the delay before the next try. */
@@ -51,19 +64,12 @@ export type TaskOutcome =
   | { readonly state: 'failed'; readonly error: ServiceFailure; readonly retry: RetryRequest };
 
 /** Write the outcome of a task held by `workerId`. */
-export interface CompleteRequest {
-  readonly externalTaskId: string;
-  readonly workerId: string;
+export interface CompleteRequest extends HeldTaskRequest {
   readonly outcome: TaskOutcome;
-  readonly isVisible?: TaskVisibility;
 }
 
 /** Give a task held by `workerId` back without an outcome: unlocked and available at once. */
-export interface UnlockRequest {
-  readonly externalTaskId: string;
-  readonly workerId: string;
-  readonly isVisible?: TaskVisibility;
-}
+export type UnlockRequest = HeldTaskRequest;
 
 /** Which pending tasks {@link ExternalTaskRepository.cancel} ends: one task, or all of a flow node or process instance. */
 export type CancelSelector =
@@ -73,17 +79,18 @@ export type CancelSelector =
 
 /** A filter for {@link ExternalTaskRepository.query}; every given field must match. */
 export interface ExternalTaskQuery {
-  readonly state?: ExternalTaskState;
-  readonly topic?: string;
-  readonly processInstanceId?: string;
-  readonly correlationId?: string;
-  readonly flowNodeInstanceId?: string;
+  readonly state?: ExternalTaskState | undefined;
+  readonly topic?: string | undefined;
+  readonly tenantId?: string | undefined;
+  readonly processInstanceId?: string | undefined;
+  readonly correlationId?: string | undefined;
+  readonly flowNodeInstanceId?: string | undefined;
   /** Only failed tasks that are (or are not) incidents. */
-  readonly incident?: boolean;
+  readonly incident?: boolean | undefined;
   /** Page size, 1 to 1,000. @default 100 */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
   /** How many matching tasks to skip. @default 0 */
-  readonly offset?: number;
+  readonly offset?: number | undefined;
 }
 
 /** One page of a query, in creation order, with the number of all matching tasks. */
@@ -92,17 +99,29 @@ export interface ExternalTaskPage {
   readonly total: number;
 }
 
+/** Which counts {@link ExternalTaskRepository.countByTopic} answers. */
+export interface TaskCountFilter {
+  /** These topics, in this order (a topic without tasks counts zeros). @default every topic with tasks */
+  readonly topics?: readonly string[] | undefined;
+  /** Only tasks of this tenant. */
+  readonly tenantId?: string | undefined;
+}
+
 /** How many tasks of one topic are in which state. */
 export interface TopicTaskCounts {
   readonly topic: string;
-  /** Pending and available now. */
+  /** Pending and available now (never locked, lock expired, or retry due). */
   readonly available: number;
-  /** Pending and locked by a worker. */
+  /** Pending and locked by a worker until a time still to come. */
   readonly locked: number;
   /** Pending and waiting for a retry to become due. */
   readonly retrying: number;
-  /** Failed, incidents included. */
+  /** Failed, either way: `bpmnErrors + serviceErrors`. */
   readonly failed: number;
+  /** Failed with a BPMN error (a business outcome the process may handle). */
+  readonly bpmnErrors: number;
+  /** Failed with a service (technical) error, incidents included. */
+  readonly serviceErrors: number;
   /** Failed because the retries ran out. */
   readonly incidents: number;
   readonly finished: number;
@@ -112,7 +131,7 @@ export interface TopicTaskCounts {
 /**
  * The answer of a conditional write. The check and the write happen in one atomic step, so `ok` means
  * the write happened and any other status means nothing changed:
- * - `not-found`: no such task (or not visible to the caller);
+ * - `not-found`: no such task (or outside the caller's scope);
  * - `gone`: the task is final (`task` is its current record);
  * - `locked`: the task's most recent lock is not the requesting worker's (`task` shows whose, if anyone's).
  */
@@ -122,64 +141,162 @@ export type ConditionalWriteResult =
   | { readonly status: 'gone'; readonly task: ExternalTask }
   | { readonly status: 'locked'; readonly task: ExternalTask };
 
+/** The answer of {@link ExternalTaskRepository.setRetries}, in the style of a conditional write. */
+export type SetRetriesResult =
+  | { readonly status: 'ok'; readonly task: ExternalTask }
+  | { readonly status: 'not-found' }
+  | { readonly status: 'gone'; readonly task: ExternalTask };
+
 /**
- * A change the store announces after it happened. `task` is the record after the change. A repository
- * shared by several processes announces every change to every process attached to it.
+ * A position in a store's change feed: positions increase with every change, in the order the changes
+ * took effect. `0` comes before every change.
  */
-export interface ExternalTaskChange {
-  readonly type: ExternalTaskChangeType;
+export type ChangePosition = number;
+
+/** The fields every change carries. */
+interface ChangeBase {
+  /** Where the change sits in the feed. */
+  readonly position: ChangePosition;
+  /** The record after the change. */
   readonly task: ExternalTask;
 }
 
 /**
+ * A change in a store's feed: what happened to which task, at which position.
  * - `created`, `locked`, `extended`, `finished`, `failed`, `cancelled`: what the name says;
  * - `unlocked`: the holder gave the task back (available now);
+ * - `lockExpired`: a claim took over a task whose lock had run out without an outcome (`task` is the
+ *   record before that claim: it still names the worker whose lock expired); a `locked` change follows;
  * - `retryScheduled`: a service error left the task pending until `task.retryAt`;
- * - `lockExpired`: the store noticed that a lock ran out without an outcome (`task` still names the
- *   worker); `retryDue`: the store noticed that a scheduled retry came due. Both are noticed lazily,
- *   when the store next looks at the topic (a claim, `nextAvailableAt`, `countByTopic`), and the task is
- *   available from then on;
+ * - `retryDue`: a claim took a task whose scheduled retry had come due; a `locked` change follows;
  * - `retriesSet`: the engine set the retry budget; an incident it resolves is available now.
  */
-export type ExternalTaskChangeType =
-  | 'created'
-  | 'locked'
-  | 'extended'
-  | 'unlocked'
-  | 'lockExpired'
-  | 'retryScheduled'
-  | 'retryDue'
-  | 'retriesSet'
-  | 'finished'
-  | 'failed'
-  | 'cancelled';
+export type ExternalTaskChange =
+  | (ChangeBase & {
+      readonly type:
+        | 'created'
+        | 'locked'
+        | 'extended'
+        | 'unlocked'
+        | 'lockExpired'
+        | 'retryDue'
+        | 'retriesSet'
+        | 'cancelled';
+    })
+  | (ChangeBase & { readonly type: 'finished'; readonly result: JsonValue | undefined })
+  | (ChangeBase & {
+      readonly type: 'failed';
+      readonly error: ExternalTaskFailure;
+      readonly incident: boolean;
+    })
+  | (ChangeBase & { readonly type: 'retryScheduled'; readonly error: ExternalTaskFailure });
 
-/** Receives the store's changes. Must not throw (a repository contains and reports it if it does). */
-export type ExternalTaskChangeListener = (change: ExternalTaskChange) => void;
+/** The type of an {@link ExternalTaskChange}. */
+export type ExternalTaskChangeType = ExternalTaskChange['type'];
+
+/**
+ * Told to a subscriber when the feed could not deliver a stretch of changes — it fell behind the store's
+ * retention while it was slow. Changes after `lastDelivered` up to and including `resumedAfter` are
+ * lost to it; delivery goes on after `resumedAfter`. The subscriber must re-read what it keeps (e.g.
+ * the tasks it waits for) rather than trust the feed for that stretch.
+ */
+export interface ChangeFeedResync {
+  readonly lastDelivered: ChangePosition;
+  readonly resumedAfter: ChangePosition;
+}
+
+/** Who receives a store's changes, and from where. */
+export interface ChangeSubscriber {
+  /**
+   * Deliver the changes after this position (a position a subscriber handled before, kept across a
+   * restart). A position older than the store retains rejects the subscription with
+   * {@link ChangeFeedRetentionError}, never a silent gap. @default the current end: changes from now on
+   */
+  readonly after?: ChangePosition | undefined;
+  /**
+   * Receives each change once, in order. A returned promise is awaited before the next change is
+   * delivered. A throw or rejection is reported to the store's logger; delivery goes on.
+   */
+  onChange(change: ExternalTaskChange): void | Promise<void>;
+  /** The feed had to resynchronise (see {@link ChangeFeedResync}). @default logged as an error */
+  onResync?(resync: ChangeFeedResync): void | Promise<void>;
+}
+
+/** An open subscription to a store's change feed. */
+export interface ChangeFeed {
+  /** The position of the last change delivered (or the start position, before the first). */
+  readonly position: ChangePosition;
+  /** Stops delivery; resolves once no delivery is in progress. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * A lossy wake-up hint: tasks of `topic` become available after `delay` ms as the store's clock counts
+ * (0: now). `count` is how many, where the store knows it. Hints only wake long polls, which then ask
+ * the store; a lost or spurious hint costs a late or a needless claim, never a wrong answer.
+ */
+export interface AvailabilityHint {
+  readonly topic: string;
+  readonly delay: number;
+  readonly count?: number;
+}
+
+/**
+ * Receives hints, coalesced: one per topic per store operation. Stores send one when tasks become
+ * available now (created, unlocked, an incident revived), when a claim or a retry sets a time at which
+ * they will (the lock's expiry, the retry's due time), and when a lock is shortened — not when a lock
+ * is lengthened, which makes nothing available sooner. Must not throw.
+ */
+export type AvailabilityListener = (hints: readonly AvailabilityHint[]) => void;
+
+/** An open availability watch. */
+export interface AvailabilityWatch {
+  /** Stops the hints. Safe to call twice. */
+  close(): Promise<void>;
+}
 
 /**
  * The store of external tasks: the source of truth, and the one place where state changes happen.
  *
  * Every write that must not race is a single conditional operation here (compare-and-set), never a read
- * followed by a write elsewhere. The facade ({@link ExternalTaskApi}) owns validation, access and long
- * polling, and depends only on this interface; every adapter passes the same behaviour suite.
+ * followed by a write elsewhere. Scopes are data the store evaluates inside that step. Reads never write.
+ * "Now" is the store's own clock. The facade ({@link ExternalTaskApi}) owns validation, access and long
+ * polling, and depends only on this interface; every adapter passes the same contract suite
+ * (`describeRepositoryContract` from `external-task-api/testing`).
  *
- * The engine side (`create`, `getById`) is trusted in-process code: no access policy applies.
+ * The store announces in two ways: lossy, coalesced {@link AvailabilityHint}s that wake long polls, and
+ * an ordered, positioned, resumable change feed ({@link subscribe}) that the facade turns into events
+ * and outcome waits.
+ *
+ * Error style: state-dependent answers of writes on one task are statuses ({@link ConditionalWriteResult},
+ * {@link SetRetriesResult}); invalid arguments reject with {@link BadRequestError} naming the argument and
+ * change nothing; failures of the store itself reject with what went wrong.
+ *
+ * The engine side (`create`, `createMany`, `getById`, `cancel`, `setRetries`, `query`, `countByTopic`) is
+ * trusted code: no access policy applies.
  */
 export interface ExternalTaskRepository {
   /**
-   * Stores a new pending task and announces it.
+   * Stores a new pending task.
    * @throws {@link BadRequestError} naming the argument when the input is invalid; nothing is stored then.
    */
   create(task: NewExternalTask): Promise<ExternalTask>;
+
+  /**
+   * Stores several new pending tasks in one atomic step, all or none, in the given order (equal
+   * priorities are handed out in that order). Announced with one hint per topic.
+   * @throws {@link BadRequestError} naming the argument (e.g. `tasks[3].topic`); nothing is stored then.
+   */
+  createMany(tasks: readonly NewExternalTask[]): Promise<ExternalTask[]>;
 
   /** The task's current record, or `undefined`. */
   getById(externalTaskId: string): Promise<ExternalTask | undefined>;
 
   /**
-   * Locks and returns up to `maxTasks` tasks that are available now (pending, and never locked or with an
-   * expired lock), highest priority first, then oldest first. No task is ever returned to two claims
-   * whose locks overlap.
+   * Locks and returns up to `maxTasks` tasks in scope that are available now (pending, and never locked,
+   * or with a lock expired by the store's clock at this moment, or with a retry due), highest priority
+   * first, then oldest first. No task is ever returned to two claims whose locks overlap. Each claimed
+   * task's `attempts` grows by one.
    */
   claim(request: ClaimRequest): Promise<ExternalTask[]>;
 
@@ -193,31 +310,48 @@ export interface ExternalTaskRepository {
   unlock(request: UnlockRequest): Promise<ConditionalWriteResult>;
 
   /**
-   * For the engine: ends the selected tasks that are still pending (state `cancelled`, announced as
-   * `cancelled`); a worker holding one gets 410 on its next call. Resolves to the number cancelled.
+   * For the engine: ends the selected tasks that are still pending (state `cancelled`); a worker holding
+   * one gets 410 on its next call. Resolves to the number cancelled (0 when none matched or none was
+   * pending: a selector is a filter, not a reference to one task that must exist).
    */
   cancel(selector: CancelSelector): Promise<number>;
 
   /**
    * For the engine: sets a task's retry budget. On a pending task it replaces the budget; on a failed
-   * task that is an incident, `retries > 0` brings it back to `pending`, available at once.
-   * @throws {@link NotFoundError}, {@link GoneError} for any other final task, {@link BadRequestError}.
+   * task that is an incident, `retries > 0` brings it back to `pending`, available at once. Any other
+   * final task answers `gone`.
    */
-  setRetries(externalTaskId: string, retries: number): Promise<ExternalTask>;
+  setRetries(externalTaskId: string, retries: number): Promise<SetRetriesResult>;
 
   /** For the engine and operators: matching tasks, one page at a time, in creation order. */
   query(filter: ExternalTaskQuery): Promise<ExternalTaskPage>;
 
-  /** Counts per topic and state, from indexes (no scan of tasks). All topics when none are named. */
-  countByTopic(topicNames?: readonly string[]): Promise<TopicTaskCounts[]>;
+  /**
+   * Counts per topic and state, from indexes where the store has them. Accepts the topic names as an
+   * array, as the first edition did.
+   */
+  countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]>;
 
   /**
-   * The earliest time at which a pending task of these topics that is not available now becomes
-   * available (its lock expires, or its retry becomes due), or `undefined` if there is none. Long polls
-   * use it to wake on time.
+   * How long, in ms by the store's clock, until a pending task of these topics in `scope` is available:
+   * `0` if one is available now (never locked, lock expired, retry due); else until the earliest lock in
+   * scope expires or retry in scope comes due; `undefined` if none will be without a new change. Long
+   * polls use it to wake on time; it is relative so that a process whose clock differs from the store's
+   * still wakes on time, and scoped so that tasks a waiter may not take do not wake it again and again.
    */
-  nextAvailableAt(topicNames: readonly string[]): Promise<Date | undefined>;
+  msUntilNextAvailable(topicNames: readonly string[], scope?: TaskScope): Promise<number | undefined>;
 
-  /** Starts announcing changes to `listener`; returns the function that stops it. */
-  subscribe(listener: ExternalTaskChangeListener): () => void;
+  /** Starts sending availability hints to `listener`. */
+  watchAvailability(listener: AvailabilityListener): Promise<AvailabilityWatch>;
+
+  /**
+   * Opens a subscription to the change feed. Resolves once the subscription is live: every change that
+   * takes effect afterwards (and, with `after`, every retained change after that position) is delivered
+   * exactly once, in order.
+   * @throws {@link ChangeFeedRetentionError} when `after` is older than what the store retains.
+   */
+  subscribe(subscriber: ChangeSubscriber): Promise<ChangeFeed>;
+
+  /** The position of the latest change (0 if none yet). */
+  currentPosition(): Promise<ChangePosition>;
 }

@@ -1,21 +1,32 @@
 export type {
+  AvailabilityHint,
+  AvailabilityListener,
+  AvailabilityWatch,
   CancelSelector,
+  ChangeFeed,
+  ChangeFeedResync,
+  ChangePosition,
+  ChangeSubscriber,
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
   ExtendLockRequest,
   ExternalTaskChange,
-  ExternalTaskChangeListener,
   ExternalTaskChangeType,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
+  HeldTaskRequest,
   RetryRequest,
+  SetRetriesResult,
+  TaskCountFilter,
   TaskOutcome,
-  TaskVisibility,
+  TaskScope,
   TopicClaim,
   TopicTaskCounts,
   UnlockRequest,
 } from './external-task-repository.js';
 export { InMemoryExternalTaskRepository } from './in-memory/index.js';
 export type { InMemoryExternalTaskRepositoryOptions } from './in-memory/index.js';
+export { inScope, scopeCovers } from './task-scope.js';
+export { validateScope } from './repository-arguments.js';

@@ -8,7 +8,12 @@ import {
   requireObject,
   requireString,
 } from '../validation/index.js';
-import type { CancelSelector, ExternalTaskQuery } from './external-task-repository.js';
+import type {
+  CancelSelector,
+  ExternalTaskQuery,
+  TaskCountFilter,
+  TaskScope,
+} from './external-task-repository.js';
 
 /** A {@link NewExternalTask} after its checks: defaults applied, payload and identity copied and frozen. */
 export interface ValidNewTask {
@@ -17,6 +22,7 @@ export interface ValidNewTask {
   readonly correlationId: string;
   readonly processInstanceId: string;
   readonly processModelId: string | undefined;
+  readonly tenantId: string | undefined;
   readonly identity: Identity | undefined;
   readonly payload: JsonValue;
   readonly priority: number;
@@ -32,6 +38,7 @@ export function validateNewTask(input: NewExternalTask): ValidNewTask {
     correlationId: requireString('correlationId', input.correlationId),
     processInstanceId: requireString('processInstanceId', input.processInstanceId),
     processModelId: optionalString('processModelId', input.processModelId),
+    tenantId: optionalString('tenantId', input.tenantId),
     identity:
       input.identity === undefined
         ? undefined
@@ -48,12 +55,37 @@ export function validateNewTask(input: NewExternalTask): ValidNewTask {
   };
 }
 
+/**
+ * Checks the tasks given to `createMany`: an array of at most {@link limits.maxTasks}, each checked as
+ * `create` checks one, its errors naming the task (`tasks[3].topic`).
+ */
+export function validateNewTasks(inputs: readonly NewExternalTask[]): ValidNewTask[] {
+  if (!Array.isArray(inputs) || inputs.length > limits.maxTasks) {
+    throw new BadRequestError('tasks', `tasks must be an array of at most ${limits.maxTasks} tasks.`);
+  }
+  return inputs.map((input: NewExternalTask, index) => {
+    try {
+      return validateNewTask(input);
+    } catch (error) {
+      if (!(error instanceof BadRequestError)) throw error;
+      const argument = error.argument === 'task' ? `tasks[${index}]` : `tasks[${index}].${error.argument}`;
+      throw new BadRequestError(argument, `tasks[${index}]: ${error.message}`);
+    }
+  });
+}
+
 const states: readonly ExternalTaskState[] = ['pending', 'finished', 'failed', 'cancelled'];
 
 /** Checks a query filter; answers its page bounds with defaults applied. */
 export function validateQuery(filter: ExternalTaskQuery): { limit: number; offset: number } {
   requireObject('filter', filter);
-  for (const field of ['topic', 'processInstanceId', 'correlationId', 'flowNodeInstanceId'] as const) {
+  for (const field of [
+    'topic',
+    'tenantId',
+    'processInstanceId',
+    'correlationId',
+    'flowNodeInstanceId',
+  ] as const) {
     optionalString(field, filter[field]);
   }
   if (filter.state !== undefined && !states.includes(filter.state)) {
@@ -69,12 +101,45 @@ export function validateQuery(filter: ExternalTaskQuery): { limit: number; offse
   };
 }
 
-/** Checks an optional list of topic names (for counts). */
-export function validateTopicNames(topicNames: readonly string[] | undefined): readonly string[] | undefined {
-  if (topicNames === undefined) return undefined;
+/** Checks a list of topic names. */
+export function validateTopicNames(argument: string, topicNames: readonly string[]): readonly string[] {
   if (!Array.isArray(topicNames))
-    throw new BadRequestError('topicNames', 'topicNames must be an array of topic names.');
-  return topicNames.map((topicName, index) => requireString(`topicNames[${index}]`, topicName));
+    throw new BadRequestError(argument, `${argument} must be an array of topic names.`);
+  return topicNames.map((topicName, index) => requireString(`${argument}[${index}]`, topicName));
+}
+
+/** Checks what `countByTopic` is given: nothing, the topic names (as the first edition took), or a filter. */
+export function validateCountFilter(filter: TaskCountFilter | readonly string[] | undefined): {
+  topics: readonly string[] | undefined;
+  tenantId: string | undefined;
+} {
+  if (filter === undefined) return { topics: undefined, tenantId: undefined };
+  if (Array.isArray(filter)) return { topics: validateTopicNames('topicNames', filter), tenantId: undefined };
+  const { topics, tenantId } = requireObject('filter', filter) as TaskCountFilter;
+  return {
+    topics: topics === undefined ? undefined : validateTopicNames('topics', topics),
+    tenantId: optionalString('tenantId', tenantId),
+  };
+}
+
+/** Checks a scope: absent, or an object with optional lists of tenant and process model ids. */
+export function validateScope(scope: TaskScope | undefined): TaskScope | undefined {
+  if (scope === undefined) return undefined;
+  requireObject('scope', scope);
+  const list = (field: 'tenantIds' | 'processModelIds'): readonly string[] | undefined => {
+    const values: unknown = scope[field];
+    if (values === undefined) return undefined;
+    if (!Array.isArray(values)) {
+      throw new BadRequestError(`scope.${field}`, `scope.${field} must be an array of ids.`);
+    }
+    return Object.freeze(values.map((value, index) => requireString(`scope.${field}[${index}]`, value)));
+  };
+  const tenantIds = list('tenantIds');
+  const processModelIds = list('processModelIds');
+  return Object.freeze({
+    ...(tenantIds !== undefined && { tenantIds }),
+    ...(processModelIds !== undefined && { processModelIds }),
+  });
 }
 
 /** Checks a cancel selector: exactly one of its three keys, a valid id. */

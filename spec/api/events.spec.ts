@@ -22,8 +22,8 @@ describe('events and awaiting outcomes', () => {
     api = new ExternalTaskApi({ repository, logger });
   });
 
-  afterEach(() => {
-    api.close();
+  afterEach(async () => {
+    await api.close();
     clock.restore();
   });
 
@@ -165,7 +165,7 @@ describe('events and awaiting outcomes', () => {
       const task = await lockedTask();
       const outcome = api.waitForOutcome(task.id);
       await clock.tickAsync(0);
-      api.close();
+      await api.close();
       const error: unknown = await outcome.catch((caught: unknown) => caught);
       expect(error).to.have.property('name', 'AbortError');
     });

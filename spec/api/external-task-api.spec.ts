@@ -16,7 +16,8 @@ import {
   type Logger,
 } from '../../lib/index.js';
 import { identity, rejectionOf, startTime } from '../support/fixtures.js';
-import { storeCalls, stubRepository, type StubbedRepository } from '../support/stub-repository.js';
+import { createStubRepository, type StubRepository } from '../../lib/testing/stub-repository.js';
+import { storeCalls } from '../support/stub-repository.js';
 
 const taskId = '6f1c1f9e-2a53-4c39-9a0b-8f0a7f3b2a10';
 
@@ -31,6 +32,7 @@ function record(overrides: Partial<ExternalTask> = {}): ExternalTask {
     priority: 0,
     state: 'pending',
     createdAt: new Date(startTime),
+    attempts: 0,
     ...overrides,
   };
 }
@@ -42,12 +44,12 @@ async function rejection(promise: Promise<unknown>): Promise<ExternalTaskError> 
 }
 
 describe('ExternalTaskApi (against a stubbed repository)', () => {
-  let repository: StubbedRepository;
+  let repository: StubRepository;
   let logger: { error: sinon.SinonStub; warn: sinon.SinonStub };
   let api: ExternalTaskApi;
 
   beforeEach(() => {
-    repository = stubRepository();
+    repository = createStubRepository();
     logger = { error: sinon.stub(), warn: sinon.stub() };
     api = new ExternalTaskApi({ repository, logger: logger satisfies Logger });
   });
@@ -66,17 +68,19 @@ describe('ExternalTaskApi (against a stubbed repository)', () => {
       });
     });
 
-    it('hands the access policy’s visibility check to the repository', async () => {
-      const isVisible = sinon.stub().returns(false);
-      const visibilityApi = new ExternalTaskApi({
+    it('hands the access policy’s scope for the identity to the repository, as data', async () => {
+      const scope = sinon.stub().resolves({ tenantIds: ['acme'], processModelIds: ['billing'] });
+      const scopedApi = new ExternalTaskApi({
         repository,
-        accessPolicy: { authorize: () => undefined, isVisible },
+        accessPolicy: { authorize: () => undefined, scope },
       });
-      await visibilityApi.fetchAndLockExternalTasks(identity, 'w1', 'invoice', 1, 0, 10);
-      const check = repository.claim.firstCall.args[0].isVisible;
-      expect(check?.(record())).to.equal(false);
-      expect(isVisible.firstCall.args).to.deep.equal([identity, record()]);
-      visibilityApi.close();
+      await scopedApi.fetchAndLockExternalTasks(identity, 'w1', 'invoice', 1, 0, 10);
+      expect(repository.claim.firstCall.args[0].scope).to.deep.equal({
+        tenantIds: ['acme'],
+        processModelIds: ['billing'],
+      });
+      expect(scope.firstCall.args).to.deep.equal([identity]);
+      await scopedApi.close();
     });
   });
 
@@ -373,7 +377,7 @@ describe('ExternalTaskApi (against a stubbed repository)', () => {
         topicNames: ['invoice'],
       });
       expect(repository.complete.callCount).to.equal(0);
-      guarded.close();
+      await guarded.close();
     });
 
     it('an asynchronous policy is awaited before anything is read', async () => {
@@ -388,24 +392,42 @@ describe('ExternalTaskApi (against a stubbed repository)', () => {
       allow();
       await pending;
       expect(repository.claim.callCount).to.equal(1);
-      guarded.close();
+      await guarded.close();
     });
 
-    it('treats a visibility check that throws as "not visible" and logs it', async () => {
+    it('hands the scope to every conditional write too', async () => {
       const guarded = new ExternalTaskApi({
         repository,
-        logger,
-        accessPolicy: {
-          authorize: () => undefined,
-          isVisible: () => {
-            throw new Error('policy bug');
-          },
-        },
+        accessPolicy: { authorize: () => undefined, scope: () => ({ tenantIds: ['acme'] }) },
       });
       await guarded.extendLock(identity, 'w1', taskId, 10).catch(() => undefined);
-      expect(repository.extendLock.firstCall.args[0].isVisible?.(record())).to.equal(false);
-      expect(logger.error.calledOnce).to.equal(true);
-      guarded.close();
+      await guarded.finishExternalTask(identity, 'w1', taskId, 1).catch(() => undefined);
+      await guarded.unlock(identity, 'w1', taskId).catch(() => undefined);
+      expect(repository.extendLock.firstCall.args[0].scope).to.deep.equal({ tenantIds: ['acme'] });
+      expect(repository.complete.firstCall.args[0].scope).to.deep.equal({ tenantIds: ['acme'] });
+      expect(repository.unlock.firstCall.args[0].scope).to.deep.equal({ tenantIds: ['acme'] });
+      await guarded.close();
+    });
+
+    it('answers 500 and writes nothing when the policy’s scope throws or is malformed', async () => {
+      for (const scope of [
+        () => {
+          throw new Error('policy bug');
+        },
+        () => ({ tenantIds: 'acme' }) as never,
+        () => ({ processModelIds: [''] }),
+      ]) {
+        const guarded = new ExternalTaskApi({
+          repository,
+          logger,
+          accessPolicy: { authorize: () => undefined, scope },
+        });
+        const error = await rejection(guarded.extendLock(identity, 'w1', taskId, 10));
+        expect(error).to.be.instanceOf(InternalError);
+        expect(error.code).to.equal('INTERNAL_ERROR');
+        await guarded.close();
+      }
+      expect(storeCalls(repository)).to.equal(0);
     });
   });
 
@@ -413,12 +435,30 @@ describe('ExternalTaskApi (against a stubbed repository)', () => {
     expect(() => new ExternalTaskApi({} as never)).to.throw(TypeError, /repository/);
   });
 
-  it('close() stops listening to the repository and is safe to call twice', () => {
-    const unsubscribe = sinon.stub();
-    repository.subscribe.returns(unsubscribe);
+  it('refuses a repository passed where the options belong, pointing at { repository }', () => {
+    expect(() => new ExternalTaskApi(repository as never)).to.throw(TypeError, /\{ repository \}/);
+  });
+
+  it('refuses a repository that lacks methods, naming each missing one', () => {
+    const { msUntilNextAvailable: _a, currentPosition: _b, ...partial } = repository;
+    expect(() => new ExternalTaskApi({ repository: partial as never })).to.throw(
+      TypeError,
+      /lacks msUntilNextAvailable, currentPosition/,
+    );
+  });
+
+  it('close() closes its change feed and availability watch once, and is safe to call twice', async () => {
+    const feedClose = sinon.stub().resolves();
+    const watchClose = sinon.stub().resolves();
+    repository.subscribe.resolves({ position: 0, close: feedClose });
+    repository.watchAvailability.resolves({ close: watchClose });
     const closing = new ExternalTaskApi({ repository });
-    closing.close();
-    closing.close();
-    expect(unsubscribe.calledOnce).to.equal(true);
+    const first = closing.close();
+    const second = closing.close();
+    expect(second).to.equal(first);
+    await first;
+    expect(feedClose.calledOnce).to.equal(true);
+    expect(watchClose.calledOnce).to.equal(true);
+    expect(closing.isClosed).to.equal(true);
   });
 });

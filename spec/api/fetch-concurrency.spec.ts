@@ -65,7 +65,7 @@ describe('fetch and lock under concurrency', () => {
     expect([...finished.keys()].sort()).to.deep.equal([...ids].sort());
     expect([...finished.values()].every((count) => count === 1)).to.equal(true);
     expect([...locks.values()].every((history) => history.length === 1)).to.equal(true);
-    api.close();
+    await api.close();
   });
 
   it('never lets two workers hold overlapping locks while locks expire and tasks are retaken', async () => {
@@ -108,7 +108,7 @@ describe('fetch and lock under concurrency', () => {
       for (let step = 0; step < 200 && outcomes.size < ids.length; step++) await clock.tickAsync(250);
       stop = true;
       await clock.tickAsync(10_000);
-      api.close();
+      await api.close();
       await Promise.all(workers);
       const late = await Promise.all(staleReports);
 
@@ -154,6 +154,7 @@ describe('fetch and lock under concurrency', () => {
             };
           const repository: ExternalTaskRepository = {
             create: later((task) => store.create(task)),
+            createMany: later((tasks) => store.createMany(tasks)),
             getById: later((id) => store.getById(id)),
             claim: later((request) => store.claim(request)),
             extendLock: later((request) => store.extendLock(request)),
@@ -163,8 +164,10 @@ describe('fetch and lock under concurrency', () => {
             setRetries: later((id, retries) => store.setRetries(id, retries)),
             query: later((filter) => store.query(filter)),
             countByTopic: later((topics) => store.countByTopic(topics)),
-            nextAvailableAt: later((topics) => store.nextAvailableAt(topics)),
-            subscribe: (listener) => store.subscribe(listener),
+            msUntilNextAvailable: later((topics) => store.msUntilNextAvailable(topics)),
+            watchAvailability: (listener) => store.watchAvailability(listener),
+            subscribe: (subscriber) => store.subscribe(subscriber),
+            currentPosition: () => store.currentPosition(),
           };
           const api = new ExternalTaskApi({ repository });
           const polls: { topics: string[]; result?: ExternalTask[] }[] = [];
@@ -199,7 +202,7 @@ describe('fetch and lock under concurrency', () => {
               `a poll on ${poll.topics.join(',')} waits while a task is available`,
             ).to.deep.equal([]);
           }
-          api.close();
+          await api.close();
           await Promise.all(running);
         },
       ),
@@ -226,7 +229,7 @@ describe('fetch and lock under concurrency', () => {
         ['short', 10],
         ['long', 10_000],
       ]);
-      api.close();
+      await api.close();
     } finally {
       clock.restore();
     }

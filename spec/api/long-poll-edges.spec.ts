@@ -12,13 +12,13 @@ const minute = 60_000;
 describe('long polling: edge cases', () => {
   const bed = useApiTestbed();
 
-  it('with a visibility policy, a task the first waiter may not see wakes the next waiter who may', async () => {
+  it('with tenant scopes, a task the first waiter may not see wakes the next waiter who may', async () => {
     const repository = new InMemoryExternalTaskRepository();
     const api = new ExternalTaskApi({
       repository,
       accessPolicy: {
         authorize: () => undefined,
-        isVisible: (caller, task) => (task.payload as { for?: string }).for === caller?.token,
+        scope: (caller) => ({ tenantIds: [caller?.token as string] }),
       },
     });
     try {
@@ -31,12 +31,67 @@ describe('long polling: edge cases', () => {
         .fetchAndLockExternalTasks({ token: 'b' }, 'wb', 'invoice', 1, minute, minute)
         .then((t) => (answeredB = t));
       await bed.clock.tickAsync(100);
-      const task = await repository.create(newTask('invoice', { payload: { for: 'b' } }));
+      const task = await repository.create(newTask('invoice', { tenantId: 'b' }));
       await bed.clock.tickAsync(0);
       expect(answeredB?.map((t) => t.id)).to.deep.equal([task.id]);
       expect(answeredA).to.equal(undefined);
     } finally {
-      api.close();
+      await api.close();
+    }
+  });
+
+  it('with two tenants, no task waits while a poller whose scope covers it waits', async () => {
+    const repository = new InMemoryExternalTaskRepository();
+    const claims: string[] = [];
+    const claim = repository.claim.bind(repository);
+    repository.claim = (request) => {
+      claims.push(request.workerId);
+      return claim(request);
+    };
+    const api = new ExternalTaskApi({
+      repository,
+      accessPolicy: {
+        authorize: () => undefined,
+        scope: (caller) => (caller?.token === 'all' ? undefined : { tenantIds: [caller?.token as string] }),
+      },
+    });
+    try {
+      const answers = new Map<string, ExternalTask[]>();
+      for (const [token, workerId] of [
+        ['a', 'a1'],
+        ['a', 'a2'],
+        ['b', 'b1'],
+        ['a', 'a3'],
+        ['b', 'b2'],
+      ] as const) {
+        void api
+          .fetchAndLockExternalTasks({ token }, workerId, 'invoice', 1, minute, minute)
+          .then((tasks) => answers.set(workerId, tasks));
+      }
+      await bed.clock.tickAsync(100);
+      claims.length = 0;
+      const forB = await repository.create(newTask('invoice', { tenantId: 'b' }));
+      await bed.clock.tickAsync(0);
+      // a1 finds nothing; a2 and a3 share its scope and are skipped; b1 takes the task. It got all it
+      // asked for, so the topic is tried once more: a1 and b2 (a scope of its own) find nothing.
+      expect(claims).to.deep.equal(['a1', 'b1', 'a1', 'b2']);
+      expect(answers.get('b1')?.map((t) => t.id)).to.deep.equal([forB.id]);
+      claims.length = 0;
+      const [forA1, forA2] = await repository.createMany([
+        newTask('invoice', { tenantId: 'a' }),
+        newTask('invoice', { tenantId: 'a' }),
+      ]);
+      await bed.clock.tickAsync(0);
+      expect(answers.get('a1')?.map((t) => t.id)).to.deep.equal([forA1?.id]);
+      expect(answers.get('a2')?.map((t) => t.id)).to.deep.equal([forA2?.id]);
+      expect(answers.has('a3')).to.equal(false);
+      expect(answers.has('b2')).to.equal(false);
+      expect(claims).to.deep.equal(['a1', 'a2', 'a3', 'b2']);
+      const all = await repository.create(newTask('invoice'));
+      const unscoped = await api.fetchAndLockExternalTasks({ token: 'all' }, 'x', 'invoice', 5, 0, minute);
+      expect(unscoped.map((t) => t.id)).to.deep.equal([all.id]);
+    } finally {
+      await api.close();
     }
   });
 
@@ -74,7 +129,7 @@ describe('long polling: edge cases', () => {
       await bed.clock.tickAsync(0);
       expect(answered?.map((t) => t.id)).to.deep.equal([id]);
     } finally {
-      api.close();
+      await api.close();
     }
   });
 
@@ -96,7 +151,7 @@ describe('a closed api', () => {
 
   it('claims nothing: later fetches answer [] and leave the tasks available', async () => {
     const { id } = await bed.repository.create(newTask());
-    bed.api.close();
+    await bed.api.close();
     expect(
       await bed.api.fetchAndLockExternalTasks(identity, 'w1', 'invoice', 1, minute, minute),
     ).to.deep.equal([]);
@@ -106,7 +161,7 @@ describe('a closed api', () => {
 
   it('rejects a later waitForOutcome with an AbortError instead of waiting for ever', async () => {
     const { id } = await bed.repository.create(newTask());
-    bed.api.close();
+    await bed.api.close();
     const error: unknown = await bed.api.waitForOutcome(id).catch((caught: unknown) => caught);
     expect(error).to.have.property('name', 'AbortError');
   });

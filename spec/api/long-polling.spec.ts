@@ -100,20 +100,21 @@ describe('long polling', () => {
       repository: hidden,
       accessPolicy: {
         authorize: () => undefined,
-        isVisible: (_identity, task) => task.topic === 'invoice' && task.priority === 0,
+        scope: () => ({ processModelIds: ['seen'] }),
       },
     });
     try {
       const result = track(picky.fetchAndLockExternalTasks(identity, 'w1', 'invoice', 1, 10_000, minute));
       await bed.clock.tickAsync(1000);
-      await hidden.create(newTask('invoice', { priority: 5 })); // wakes the waiter, but it may not see the task
+      // wakes the waiter, but it may not see the task
+      await hidden.create(newTask('invoice', { priority: 5, processModelId: 'hidden' }));
       await bed.clock.tickAsync(1000);
       expect(result.settled).to.equal(false);
-      const visible = await hidden.create(newTask('invoice'));
+      const visible = await hidden.create(newTask('invoice', { processModelId: 'seen' }));
       await bed.clock.tickAsync(0);
       expect(result.value?.map((task) => task.id)).to.deep.equal([visible.id]);
     } finally {
-      picky.close();
+      await picky.close();
     }
   });
 
@@ -250,7 +251,7 @@ describe('long polling', () => {
       await bed.clock.tickAsync(0);
       expect(result.value).to.have.length(1);
     } finally {
-      racingApi.close();
+      await racingApi.close();
     }
   });
 
@@ -282,14 +283,14 @@ describe('long polling', () => {
         ).length,
       ).to.equal(0);
     } finally {
-      slowApi.close();
+      await slowApi.close();
     }
   });
 
   it('answers waiting polls with [] when the api closes, and later polls at once', async () => {
     const result = track(poll('w1'));
     await bed.clock.tickAsync(0);
-    bed.api.close();
+    await bed.api.close();
     await bed.clock.tickAsync(0);
     expect(result.value).to.deep.equal([]);
     expect(await poll('w2')).to.deep.equal([]);

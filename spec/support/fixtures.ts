@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import {
   ExternalTaskApi,
   InMemoryExternalTaskRepository,
+  type ChangeFeed,
   type ExternalTaskChange,
   type ExternalTaskRepository,
   type NewExternalTask,
@@ -80,8 +81,8 @@ export function useApiTestbed(): ApiTestbed {
     bed.repository = new InMemoryExternalTaskRepository();
     bed.api = new ExternalTaskApi({ repository: bed.repository });
   });
-  afterEach(() => {
-    bed.api.close();
+  afterEach(async () => {
+    await bed.api.close();
     bed.clock.restore();
   });
   return bed;
@@ -105,15 +106,15 @@ export function useRepositoryTestbed(
   now: number,
 ): RepositoryTestbed {
   const bed = {} as RepositoryTestbed;
-  let unsubscribe: () => void = () => undefined;
+  let feed: ChangeFeed | undefined;
   beforeEach(async () => {
     bed.clock = sinon.useFakeTimers({ now, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
     bed.repository = await createRepository();
     bed.changes = [];
-    unsubscribe = bed.repository.subscribe((change) => bed.changes.push(change));
+    feed = await bed.repository.subscribe({ onChange: (change) => void bed.changes.push(change) });
   });
-  afterEach(() => {
-    unsubscribe();
+  afterEach(async () => {
+    await feed?.close();
     bed.clock.restore();
   });
   return bed;

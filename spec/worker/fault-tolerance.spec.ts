@@ -97,7 +97,7 @@ async function runWithFaults(taskCount: number, faults: Faults) {
     };
   } finally {
     process.off('unhandledRejection', unhandled);
-    api.close();
+    await api.close();
     await worker.stop();
     clock.restore();
   }

@@ -95,7 +95,7 @@ describe('worker: with sinon fake timers at their defaults (microtasks faked too
       await settle(clock, worker.stop(), 100);
       expect(clock.countTimers()).to.equal(0);
     } finally {
-      api.close();
+      await api.close();
       await settle(clock, worker.stop(), 100);
       clock.restore();
     }

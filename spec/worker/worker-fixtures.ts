@@ -72,6 +72,7 @@ export function taskRecord(id: string, topic = 'send-invoice'): ExternalTask {
     priority: 0,
     state: 'pending',
     createdAt: new Date(startTime),
+    attempts: 1,
   };
 }
 
@@ -247,7 +248,7 @@ export function useWorkerTestbed({ stack = true }: { stack?: boolean } = {}): Wo
 
   afterEach(async () => {
     try {
-      if (stack) testbed.api.close();
+      if (stack) await testbed.api.close();
       await stopAll(testbed.clock, testbed.workers);
     } finally {
       testbed.clock.restore();

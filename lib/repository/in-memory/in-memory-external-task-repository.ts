@@ -1,49 +1,71 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../clock/index.js';
-import { GoneError, NotFoundError } from '../../errors/index.js';
 import { consoleLogger, type Logger } from '../../logging/index.js';
 import type { ExternalTask, ExternalTaskState, NewExternalTask } from '../../model/index.js';
 import { limits, requireInteger, requireString } from '../../validation/index.js';
 import type {
+  AvailabilityHint,
+  AvailabilityListener,
+  AvailabilityWatch,
   CancelSelector,
+  ChangeFeed,
+  ChangePosition,
+  ChangeSubscriber,
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
   ExtendLockRequest,
-  ExternalTaskChange,
-  ExternalTaskChangeListener,
-  ExternalTaskChangeType,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
-  TaskVisibility,
+  HeldTaskRequest,
+  SetRetriesResult,
+  TaskCountFilter,
+  TaskScope,
   TopicTaskCounts,
   UnlockRequest,
 } from '../external-task-repository.js';
 import {
   validateCancelSelector,
+  validateCountFilter,
   validateNewTask,
+  validateNewTasks,
   validateQuery,
-  validateTopicNames,
+  validateScope,
+  type ValidNewTask,
 } from '../repository-arguments.js';
-import { ChangeAnnouncer } from '../change-announcer.js';
+import { inScope } from '../task-scope.js';
+import { AvailabilityAnnouncer } from './availability-announcer.js';
+import { ChangeLog, type UnpositionedChange } from './change-log.js';
 import { FinalTaskRetention } from './final-task-retention.js';
 import { toSnapshot, type StoredTask } from './stored-task.js';
 import { matches, TaskIndexes } from './task-indexes.js';
-import { compareHandOutOrder, TopicQueues } from './topic-queues.js';
+import { compareHandOutOrder, finalCounters, TopicQueues, type FinalCounts } from './topic-queues.js';
 
 /** Options of {@link InMemoryExternalTaskRepository}. */
 export interface InMemoryExternalTaskRepositoryOptions {
   /** Where "now" comes from (lock expiry, retries, timestamps). @default systemClock */
-  readonly clock?: Clock;
-  /** Receives failures of change listeners. @default consoleLogger */
-  readonly logger?: Logger;
+  readonly clock?: Clock | undefined;
+  /** Receives failures of change subscribers and availability listeners. @default consoleLogger */
+  readonly logger?: Logger | undefined;
   /**
    * How long a finished, failed or cancelled task is kept after it ended, in ms; then it is forgotten
    * (`getById` answers `undefined`, queries and counts no longer include it). Keeps a long-running
    * process's memory bounded. @default Infinity (kept for the life of the store)
    */
-  readonly finalTaskRetention?: number;
+  readonly finalTaskRetention?: number | undefined;
+  /**
+   * How many of the latest changes the change feed keeps for subscribers that resume from a position
+   * (and for slow subscribers). A resume from further back is refused with
+   * {@link ChangeFeedRetentionError}. @default 10,000
+   */
+  readonly changeRetention?: number | undefined;
+}
+
+/** What one store operation records: its changes, and per topic the hint it makes. */
+interface Effects {
+  readonly changes: UnpositionedChange[];
+  readonly hints: Map<string, AvailabilityHint>;
 }
 
 /**
@@ -63,56 +85,36 @@ export interface InMemoryExternalTaskRepositoryOptions {
  */
 export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   private readonly clock: Clock;
-  private readonly logger: Logger;
   private readonly tasks = new Map<string, StoredTask>();
   private readonly topics = new Map<string, TopicQueues>();
   private readonly indexes = new TaskIndexes();
-  private readonly announcer: ChangeAnnouncer;
+  private readonly log: ChangeLog;
+  private readonly availability: AvailabilityAnnouncer;
   private readonly retention: FinalTaskRetention;
   private sequence = 0;
 
   constructor(options: InMemoryExternalTaskRepositoryOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? consoleLogger;
-    this.announcer = new ChangeAnnouncer(this.logger);
+    const logger = options.logger ?? consoleLogger;
     const retention = options.finalTaskRetention ?? Infinity;
     if (retention !== Infinity) requireInteger('finalTaskRetention', retention, 0, Number.MAX_SAFE_INTEGER);
     this.retention = new FinalTaskRetention(retention);
+    const changeRetention = requireInteger(
+      'changeRetention',
+      options.changeRetention ?? 10_000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    );
+    this.log = new ChangeLog(changeRetention, logger);
+    this.availability = new AvailabilityAnnouncer(logger);
   }
 
   create(input: NewExternalTask): Promise<ExternalTask> {
-    return this.operation((changes) => {
-      const valid = validateNewTask(input);
-      // One literal with every field, in a fixed order: all stored tasks share one compact object shape.
-      const task: StoredTask = {
-        id: randomUUID(),
-        topic: valid.topic,
-        flowNodeInstanceId: valid.flowNodeInstanceId,
-        correlationId: valid.correlationId,
-        processInstanceId: valid.processInstanceId,
-        processModelId: valid.processModelId,
-        identity: valid.identity,
-        payload: valid.payload,
-        priority: valid.priority,
-        retries: valid.retries,
-        createdAt: this.clock.now(),
-        sequence: this.sequence++,
-        state: 'pending',
-        workerId: undefined,
-        lockExpirationTime: undefined,
-        finishedAt: undefined,
-        result: undefined,
-        error: undefined,
-        retryAt: undefined,
-        incident: undefined,
-        queue: undefined,
-        heapIndex: -1,
-      };
-      this.tasks.set(task.id, task);
-      this.indexes.add(task);
-      this.queuesOf(task.topic).makeReady(task);
-      return this.changed(changes, 'created', task);
-    });
+    return this.operation((effects) => this.store(effects, validateNewTask(input)));
+  }
+
+  createMany(inputs: readonly NewExternalTask[]): Promise<ExternalTask[]> {
+    return this.operation((effects) => validateNewTasks(inputs).map((valid) => this.store(effects, valid)));
   }
 
   getById(externalTaskId: string): Promise<ExternalTask | undefined> {
@@ -123,15 +125,16 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   }
 
   claim(request: ClaimRequest): Promise<ExternalTask[]> {
-    return this.operation((changes) => {
+    return this.operation((effects) => {
+      const scope = validateScope(request.scope);
       const now = this.clock.now();
       const topics = request.topics.flatMap(({ topicName, lockDuration }) => {
         const queues = this.topics.get(topicName);
-        queues?.promoteDue(now, (task, why) => this.changed(changes, why, task));
+        queues?.promoteDue(now);
         return queues ? [{ queues, lockDuration }] : [];
       });
       const claimed: ExternalTask[] = [];
-      const hidden: { queues: TopicQueues; task: StoredTask }[] = [];
+      const skipped: { queues: TopicQueues; task: StoredTask }[] = [];
       while (claimed.length < request.maxTasks) {
         let best: { queues: TopicQueues; lockDuration: number; task: StoredTask } | undefined;
         for (const topic of topics) {
@@ -140,56 +143,70 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         }
         if (!best) break;
         const { queues, lockDuration, task } = best;
-        if (request.isVisible && !this.visible(request.isVisible, task)) {
-          queues.detach(task);
-          hidden.push({ queues, task });
+        // The lock is checked against the time now, whatever was promoted before: a clock that stepped
+        // back puts a lock that holds again back where it belongs.
+        if (task.lockExpirationTime !== undefined && task.lockExpirationTime > now) {
+          queues.makeLocked(task);
           continue;
         }
+        if (!inScope(task, scope)) {
+          queues.detach(task);
+          skipped.push({ queues, task });
+          continue;
+        }
+        if (task.lockExpirationTime !== undefined) this.changed(effects, { type: 'lockExpired' }, task);
+        else if (task.retryAt !== undefined) this.changed(effects, { type: 'retryDue' }, task);
         task.workerId = request.workerId;
         task.lockExpirationTime = now + lockDuration;
         task.retryAt = undefined;
+        task.attempts++;
         queues.makeLocked(task);
-        claimed.push(this.changed(changes, 'locked', task));
+        this.hint(effects, task.topic, lockDuration);
+        claimed.push(this.changed(effects, { type: 'locked' }, task));
       }
-      for (const { queues, task } of hidden) queues.makeReady(task);
+      for (const { queues, task } of skipped) queues.makeReady(task);
       return claimed;
     });
   }
 
   extendLock(request: ExtendLockRequest): Promise<ConditionalWriteResult> {
-    return this.operation((changes) =>
-      this.writeHeldTask(changes, request.externalTaskId, request.workerId, request.isVisible, (task) => {
+    return this.operation((effects) =>
+      this.writeHeldTask(effects, request, (task) => {
+        const previous = task.lockExpirationTime;
         task.lockExpirationTime = this.clock.now() + request.lockDuration;
         this.queuesOf(task.topic).makeLocked(task);
-        return 'extended';
+        // Only a shortened lock can make the task available sooner than a waiting poll expects.
+        if (previous !== undefined && task.lockExpirationTime < previous)
+          this.hint(effects, task.topic, request.lockDuration);
+        return { type: 'extended' };
       }),
     );
   }
 
   unlock(request: UnlockRequest): Promise<ConditionalWriteResult> {
-    return this.operation((changes) =>
-      this.writeHeldTask(changes, request.externalTaskId, request.workerId, request.isVisible, (task) => {
+    return this.operation((effects) =>
+      this.writeHeldTask(effects, request, (task) => {
         task.workerId = undefined;
         task.lockExpirationTime = undefined;
         this.queuesOf(task.topic).makeReady(task);
-        return 'unlocked';
+        this.hint(effects, task.topic, 0);
+        return { type: 'unlocked' };
       }),
     );
   }
 
   complete(request: CompleteRequest): Promise<ConditionalWriteResult> {
-    return this.operation((changes) =>
-      this.writeHeldTask(changes, request.externalTaskId, request.workerId, request.isVisible, (task) => {
+    return this.operation((effects) =>
+      this.writeHeldTask(effects, request, (task) => {
         const { outcome } = request;
         const now = this.clock.now();
-        const queues = this.queuesOf(task.topic);
         task.lockExpirationTime = undefined;
         if (outcome.state === 'finished') {
           task.result = outcome.result;
           task.error = undefined; // an earlier failure that was retried is not this task's outcome
           task.retryAt = undefined;
           this.end(task, 'finished', now);
-          return 'finished';
+          return { type: 'finished', result: outcome.result };
         }
         task.error = outcome.error;
         const retry = 'retry' in outcome ? outcome.retry : undefined;
@@ -197,54 +214,55 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
           task.workerId = undefined;
           task.retries = retry.retries;
           task.retryAt = now + retry.retryTimeout;
-          queues.makeDelayed(task);
-          return 'retryScheduled';
+          this.queuesOf(task.topic).makeDelayed(task);
+          this.hint(effects, task.topic, retry.retryTimeout);
+          return { type: 'retryScheduled', error: outcome.error };
         }
         if (outcome.error.type === 'service' && (retry || task.retries !== undefined)) {
           task.retries = 0;
           task.incident = true;
         }
         this.end(task, 'failed', now);
-        return 'failed';
+        return { type: 'failed', error: outcome.error, incident: task.incident === true };
       }),
     );
   }
 
   cancel(selector: CancelSelector): Promise<number> {
-    return this.operation((changes) => {
+    return this.operation((effects) => {
       let cancelled = 0;
       for (const task of this.select(selector)) {
         if (task.state !== 'pending') continue;
         task.lockExpirationTime = undefined;
         task.retryAt = undefined;
         this.end(task, 'cancelled', this.clock.now());
-        this.changed(changes, 'cancelled', task);
+        this.changed(effects, { type: 'cancelled' }, task);
         cancelled++;
       }
       return cancelled;
     });
   }
 
-  setRetries(externalTaskId: string, retries: number): Promise<ExternalTask> {
-    return this.operation((changes) => {
+  setRetries(externalTaskId: string, retries: number): Promise<SetRetriesResult> {
+    return this.operation((effects): SetRetriesResult => {
       requireString('externalTaskId', externalTaskId);
       requireInteger('retries', retries, 0, limits.maxRetries);
       const task = this.tasks.get(externalTaskId);
-      if (!task) throw new NotFoundError(externalTaskId);
+      if (!task) return { status: 'not-found' };
       if (task.state === 'failed' && task.incident === true && retries > 0) {
         const queues = this.queuesOf(task.topic);
-        queues.finals.failed--;
-        queues.finals.incidents--;
+        queues.countFinal(task, -1);
         task.incident = undefined;
         task.finishedAt = undefined;
         task.workerId = undefined; // a fresh start: the worker that failed it holds nothing
         this.setState(task, 'pending');
         queues.makeReady(task);
+        this.hint(effects, task.topic, 0);
       } else if (task.state !== 'pending' && task.incident !== true) {
-        throw new GoneError(externalTaskId, task.state);
+        return { status: 'gone', task: toSnapshot(task) };
       }
       task.retries = retries;
-      return this.changed(changes, 'retriesSet', task);
+      return { status: 'ok', task: this.changed(effects, { type: 'retriesSet' }, task) };
     });
   }
 
@@ -258,74 +276,126 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     });
   }
 
-  countByTopic(topicNames?: readonly string[]): Promise<TopicTaskCounts[]> {
-    return this.operation((changes) => {
+  countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
+    return this.operation(() => {
+      const { topics, tenantId } = validateCountFilter(filter);
       const now = this.clock.now();
-      return (validateTopicNames(topicNames) ?? [...this.topics.keys()]).map((topic) => {
+      if (tenantId !== undefined) return this.countTenant(tenantId, topics, now);
+      return (topics ?? [...this.topics.keys()]).map((topic) => {
         const queues = this.topics.get(topic) ?? new TopicQueues();
-        queues.promoteDue(now, (task, why) => this.changed(changes, why, task));
-        return { topic, ...queues.pendingCounts(), ...queues.finals };
+        return { topic, ...queues.pendingCounts(now), ...queues.finals };
       });
     });
   }
 
-  nextAvailableAt(topicNames: readonly string[]): Promise<Date | undefined> {
-    return this.operation((changes) => {
+  msUntilNextAvailable(topicNames: readonly string[], scope?: TaskScope): Promise<number | undefined> {
+    return this.operation(() => {
       const now = this.clock.now();
       let earliest: number | undefined;
       for (const topicName of topicNames) {
-        const queues = this.topics.get(topicName);
-        queues?.promoteDue(now, (task, why) => this.changed(changes, why, task));
-        const next = queues?.nextTransition();
+        const next = this.topics.get(topicName)?.msUntilAvailable(now, scope);
         if (next !== undefined && (earliest === undefined || next < earliest)) earliest = next;
       }
-      return earliest === undefined ? undefined : new Date(earliest);
+      return earliest;
     });
   }
 
-  subscribe(listener: ExternalTaskChangeListener): () => void {
-    return this.announcer.subscribe(listener);
+  watchAvailability(listener: AvailabilityListener): Promise<AvailabilityWatch> {
+    return this.operation(() => this.availability.watch(listener));
+  }
+
+  subscribe(subscriber: ChangeSubscriber): Promise<ChangeFeed> {
+    return this.operation(() => this.log.subscribe(subscriber));
+  }
+
+  currentPosition(): Promise<ChangePosition> {
+    return this.operation(() => this.log.currentPosition);
+  }
+
+  /** Stores one checked new task; part of `create` and `createMany`. */
+  private store(effects: Effects, valid: ValidNewTask): ExternalTask {
+    // One literal with every field, in a fixed order: all stored tasks share one compact object shape.
+    const task: StoredTask = {
+      id: randomUUID(),
+      topic: valid.topic,
+      flowNodeInstanceId: valid.flowNodeInstanceId,
+      correlationId: valid.correlationId,
+      processInstanceId: valid.processInstanceId,
+      processModelId: valid.processModelId,
+      tenantId: valid.tenantId,
+      identity: valid.identity,
+      payload: valid.payload,
+      priority: valid.priority,
+      retries: valid.retries,
+      attempts: 0,
+      createdAt: this.clock.now(),
+      sequence: this.sequence++,
+      state: 'pending',
+      workerId: undefined,
+      lockExpirationTime: undefined,
+      finishedAt: undefined,
+      result: undefined,
+      error: undefined,
+      retryAt: undefined,
+      incident: undefined,
+      queue: undefined,
+      heapIndex: -1,
+    };
+    this.tasks.set(task.id, task);
+    this.indexes.add(task);
+    this.queuesOf(task.topic).makeReady(task);
+    this.hint(effects, task.topic, 0);
+    return this.changed(effects, { type: 'created' }, task);
   }
 
   /**
-   * The one check every conditional write shares — the task exists and is visible, is pending, and its
+   * The one check every conditional write shares — the task exists and is in scope, is pending, and its
    * most recent lock is `workerId`'s — followed by `write` in the same synchronous step.
    */
   private writeHeldTask(
-    changes: ExternalTaskChange[],
-    externalTaskId: string,
-    workerId: string,
-    isVisible: TaskVisibility | undefined,
-    write: (task: StoredTask) => ExternalTaskChangeType,
+    effects: Effects,
+    { externalTaskId, workerId, scope }: HeldTaskRequest,
+    write: (task: StoredTask) => ChangeFields,
   ): ConditionalWriteResult {
     const task = this.tasks.get(externalTaskId);
-    if (!task || (isVisible && !this.visible(isVisible, task))) return { status: 'not-found' };
+    if (!task || !inScope(task, validateScope(scope))) return { status: 'not-found' };
     if (task.state !== 'pending') return { status: 'gone', task: toSnapshot(task) };
     if (task.workerId !== workerId) return { status: 'locked', task: toSnapshot(task) };
-    return { status: 'ok', task: this.changed(changes, write(task), task) };
+    return { status: 'ok', task: this.changed(effects, write(task), task) };
   }
 
-  /** Asks a caller's visibility check; one that throws counts as "not visible", so nothing is half done. */
-  private visible(isVisible: TaskVisibility, task: StoredTask): boolean {
-    try {
-      return isVisible(toSnapshot(task));
-    } catch (error) {
-      this.logger.error('A visibility check threw; the task counts as not visible.', {
-        externalTaskId: task.id,
-        error,
-      });
-      return false;
+  /** Counts one tenant's tasks per topic from the tenant index (no per-tenant queues exist). */
+  private countTenant(
+    tenantId: string,
+    topics: readonly string[] | undefined,
+    now: number,
+  ): TopicTaskCounts[] {
+    const counts = new Map<string, TopicTaskCounts & FinalCounts & Record<string, number>>();
+    const countsOf = (topic: string): Record<string, number> => {
+      let entry = counts.get(topic);
+      if (!entry) {
+        entry = { topic, ...zeroCounts() } as TopicTaskCounts & FinalCounts & Record<string, number>;
+        counts.set(topic, entry);
+      }
+      return entry;
+    };
+    for (const topic of topics ?? []) countsOf(topic);
+    for (const task of this.indexes.find('tenantId', tenantId)) {
+      if (topics && !topics.includes(task.topic)) continue;
+      const entry = countsOf(task.topic);
+      for (const counter of task.state === 'pending' ? [pendingCounter(task, now)] : finalCounters(task))
+        entry[counter] = (entry[counter] as number) + 1;
     }
+    return [...counts.values()];
   }
 
   /** Moves a pending task to a final state. */
   private end(task: StoredTask, state: 'finished' | 'failed' | 'cancelled', now: number): void {
     const queues = this.queuesOf(task.topic);
     queues.detach(task);
-    queues.finals[state]++;
-    if (task.incident) queues.finals.incidents++;
     task.finishedAt = now;
     this.setState(task, state);
+    queues.countFinal(task, 1);
     this.retention.track(task);
   }
 
@@ -336,9 +406,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     if (this.tasks.get(task.id) !== task) return;
     this.tasks.delete(task.id);
     this.indexes.remove(task);
-    const finals = this.queuesOf(task.topic).finals;
-    finals[task.state as 'finished' | 'failed' | 'cancelled']--;
-    if (task.incident) finals.incidents--;
+    this.queuesOf(task.topic).countFinal(task, -1);
   }
 
   private setState(task: StoredTask, state: ExternalTaskState): void {
@@ -363,31 +431,61 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     return queues;
   }
 
-  /** Records a change of `task` (its snapshot now) for announcement, and returns that snapshot. */
-  private changed(
-    changes: ExternalTaskChange[],
-    type: ExternalTaskChangeType,
-    task: StoredTask,
-  ): ExternalTask {
-    const snapshot = toSnapshot(task);
-    changes.push({ type, task: snapshot });
-    return snapshot;
+  /** Records a change of `task` (its snapshot now) for the feed, and returns another snapshot for the caller. */
+  private changed(effects: Effects, fields: ChangeFields, task: StoredTask): ExternalTask {
+    effects.changes.push({ ...fields, task: toSnapshot(task) } as UnpositionedChange);
+    return toSnapshot(task);
+  }
+
+  /** Notes that tasks of `topic` become available after `delay` ms: one hint per topic and operation. */
+  private hint(effects: Effects, topic: string, delay: number): void {
+    const known = effects.hints.get(topic);
+    effects.hints.set(topic, {
+      topic,
+      delay: known === undefined ? delay : Math.min(known.delay, delay),
+      count: (known?.count ?? 0) + 1,
+    });
   }
 
   /**
-   * Runs one store operation synchronously (so it is atomic), then announces the changes it recorded,
-   * and hands its outcome out as a promise (errors reject; an operation that throws changes nothing).
+   * Runs one store operation synchronously (so it is atomic), then hands its hints and changes out, and
+   * its outcome as a promise (errors reject; an operation that throws changes nothing).
    */
-  private operation<T>(body: (changes: ExternalTaskChange[]) => T): Promise<T> {
-    const changes: ExternalTaskChange[] = [];
+  private operation<T>(body: (effects: Effects) => T): Promise<T> {
+    const effects: Effects = { changes: [], hints: new Map() };
     for (const task of this.retention.takeExpired(this.clock.now())) this.forget(task);
     let result: T;
     try {
-      result = body(changes);
+      result = body(effects);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.announcer.announce(changes);
+    this.availability.announce([...effects.hints.values()]);
+    this.log.append(effects.changes);
     return Promise.resolve(result);
   }
+}
+
+/** What a write says about its change, besides the record. */
+type ChangeFields = Omit<UnpositionedChange, 'task'>;
+
+function zeroCounts(): Omit<TopicTaskCounts, 'topic'> {
+  return {
+    available: 0,
+    locked: 0,
+    retrying: 0,
+    failed: 0,
+    bpmnErrors: 0,
+    serviceErrors: 0,
+    incidents: 0,
+    finished: 0,
+    cancelled: 0,
+  };
+}
+
+/** Which pending count a pending task is in at `now`. */
+function pendingCounter(task: StoredTask, now: number): 'available' | 'locked' | 'retrying' {
+  if (task.retryAt !== undefined && task.retryAt > now) return 'retrying';
+  if (task.lockExpirationTime !== undefined && task.lockExpirationTime > now) return 'locked';
+  return 'available';
 }

@@ -20,6 +20,47 @@ export class IndexedHeap<T extends HeapItem> {
     return this.items[0];
   }
 
+  /**
+   * Visits, without changing the heap, every item for which `isDue` holds, given that it holds for an
+   * item only if it holds for the item's parent (a prefix of the heap order, such as "key <= now"), and
+   * answers the smallest item for which it does not hold. Costs O(due + 1).
+   */
+  scanDue(isDue: (item: T) => boolean, visit?: (item: T) => void): T | undefined {
+    let firstNotDue: T | undefined;
+    const stack = this.items.length > 0 ? [0] : [];
+    for (let index = stack.pop(); index !== undefined; index = stack.pop()) {
+      const item = this.items[index] as T;
+      if (!isDue(item)) {
+        if (!firstNotDue || this.compare(item, firstNotDue) < 0) firstNotDue = item;
+        continue;
+      }
+      visit?.(item);
+      if (2 * index + 1 < this.items.length) stack.push(2 * index + 1);
+      if (2 * index + 2 < this.items.length) stack.push(2 * index + 2);
+    }
+    return firstNotDue;
+  }
+
+  /**
+   * The smallest item for which `matches` holds, without changing the heap. Costs O(1 + the number of
+   * items before it that do not match), since a subtree is left as soon as its root matches.
+   */
+  minMatching(matches: (item: T) => boolean): T | undefined {
+    let best: T | undefined;
+    const stack = this.items.length > 0 ? [0] : [];
+    for (let index = stack.pop(); index !== undefined; index = stack.pop()) {
+      const item = this.items[index] as T;
+      if (best && this.compare(item, best) >= 0) continue;
+      if (matches(item)) {
+        best = item;
+        continue;
+      }
+      if (2 * index + 1 < this.items.length) stack.push(2 * index + 1);
+      if (2 * index + 2 < this.items.length) stack.push(2 * index + 2);
+    }
+    return best;
+  }
+
   push(item: T): void {
     item.heapIndex = this.items.length;
     this.items.push(item);

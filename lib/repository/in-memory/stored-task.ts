@@ -11,6 +11,8 @@ export interface StoredTask extends ValidNewTask, HeapItem {
   state: ExternalTask['state'];
   /** The remaining retry budget (see {@link ExternalTask.retries}). */
   retries: number | undefined;
+  /** How many claims locked it (see {@link ExternalTask.attempts}). */
+  attempts: number;
   workerId: string | undefined;
   lockExpirationTime: number | undefined;
   finishedAt: number | undefined;
@@ -31,6 +33,7 @@ export function toSnapshot(task: StoredTask): ExternalTask {
     correlationId: task.correlationId,
     processInstanceId: task.processInstanceId,
     ...(task.processModelId !== undefined && { processModelId: task.processModelId }),
+    ...(task.tenantId !== undefined && { tenantId: task.tenantId }),
     ...(task.identity !== undefined && { identity: task.identity }),
     payload: task.payload,
     priority: task.priority,
@@ -42,6 +45,7 @@ export function toSnapshot(task: StoredTask): ExternalTask {
     ...(task.result !== undefined && { result: task.result }),
     ...(task.error !== undefined && { error: task.error }),
     ...(task.retries !== undefined && { retries: task.retries }),
+    attempts: task.attempts,
     ...(task.retryAt !== undefined && { retryAt: new Date(task.retryAt) }),
     ...(task.incident !== undefined && { incident: task.incident }),
   };

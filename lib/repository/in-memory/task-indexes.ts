@@ -2,12 +2,14 @@ import type { ExternalTaskState } from '../../model/index.js';
 import type { ExternalTaskQuery } from '../external-task-repository.js';
 import type { StoredTask } from './stored-task.js';
 
-type IndexedField = 'topic' | 'processInstanceId' | 'correlationId' | 'flowNodeInstanceId' | 'state';
+type IndexedField =
+  'topic' | 'tenantId' | 'processInstanceId' | 'correlationId' | 'flowNodeInstanceId' | 'state';
 
 const indexedFields: readonly IndexedField[] = [
   'flowNodeInstanceId',
   'processInstanceId',
   'correlationId',
+  'tenantId',
   'topic',
   'state',
 ];
@@ -58,7 +60,9 @@ export class TaskIndexes {
     return smallest;
   }
 
-  private insert(field: IndexedField, value: string, task: StoredTask): void {
+  /** Files `task` under `value`; a task without a value (no tenant) is in no entry of that index. */
+  private insert(field: IndexedField, value: string | undefined, task: StoredTask): void {
+    if (value === undefined) return;
     const index = this.index(field);
     const entry = index.get(value);
     if (entry === undefined) index.set(value, task);
@@ -66,7 +70,8 @@ export class TaskIndexes {
     else index.set(value, new Set([entry, task]));
   }
 
-  private delete(field: IndexedField, value: string, task: StoredTask): void {
+  private delete(field: IndexedField, value: string | undefined, task: StoredTask): void {
+    if (value === undefined) return;
     const index = this.index(field);
     const entry = index.get(value);
     if (entry === task) index.delete(value);

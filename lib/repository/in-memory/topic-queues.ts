@@ -1,3 +1,6 @@
+import type { ExternalTaskFailure } from '../../model/index.js';
+import type { TaskScope } from '../external-task-repository.js';
+import { inScope } from '../task-scope.js';
 import { IndexedHeap } from './indexed-heap.js';
 import type { StoredTask } from './stored-task.js';
 
@@ -13,43 +16,53 @@ function byTime(time: (task: StoredTask) => number | undefined): (a: StoredTask,
 /** How many of a topic's tasks ended in each final way. */
 export interface FinalCounts {
   finished: number;
+  /** `bpmnErrors + serviceErrors`. */
   failed: number;
+  bpmnErrors: number;
+  serviceErrors: number;
   incidents: number;
   cancelled: number;
 }
 
+/** The final counters a final task counts in: its state, and for a failure its kind and incident. */
+export function finalCounters(task: {
+  state: StoredTask['state'];
+  error: ExternalTaskFailure | undefined;
+  incident: boolean | undefined;
+}): (keyof FinalCounts)[] {
+  if (task.state === 'finished' || task.state === 'cancelled') return [task.state];
+  if (task.state !== 'failed') return [];
+  const kind = task.error?.type === 'bpmn' ? 'bpmnErrors' : 'serviceErrors';
+  return task.incident === true ? ['failed', kind, 'incidents'] : ['failed', kind];
+}
+
 /**
  * The pending tasks of one topic, in three indexed heaps: `ready` (available, in hand-out order),
- * `locked` (by lock expiration) and `delayed` (waiting for a retry, by due time). A task moves from
- * `locked` or `delayed` back to `ready` lazily, when the store looks at the topic ({@link promoteDue}),
- * so no timer is needed and claiming k tasks costs O((k + due) log n). Final tasks are only counted.
+ * `locked` (by lock expiration) and `delayed` (waiting for a retry, by due time). Only a claim moves a
+ * task whose lock expired or whose retry came due from `locked` or `delayed` to `ready`
+ * ({@link promoteDue}); reads count and look without moving anything, so claiming k tasks costs
+ * O((k + due) log n) and no timer is needed. Final tasks are only counted.
  */
 export class TopicQueues {
-  readonly finals: FinalCounts = { finished: 0, failed: 0, incidents: 0, cancelled: 0 };
+  readonly finals: FinalCounts = {
+    finished: 0,
+    failed: 0,
+    bpmnErrors: 0,
+    serviceErrors: 0,
+    incidents: 0,
+    cancelled: 0,
+  };
   private readonly ready = new IndexedHeap<StoredTask>(compareHandOutOrder);
   private readonly locked = new IndexedHeap<StoredTask>(byTime((task) => task.lockExpirationTime));
   private readonly delayed = new IndexedHeap<StoredTask>(byTime((task) => task.retryAt));
 
-  /**
-   * Moves every task whose lock expired or whose retry came due by `now` to `ready`, and reports each
-   * (`lockExpired` or `retryDue`), so that the store can announce it.
-   */
-  promoteDue(now: number, onPromoted: (task: StoredTask, why: 'lockExpired' | 'retryDue') => void): void {
-    for (
-      let next = this.locked.peek();
-      next && (next.lockExpirationTime as number) <= now;
-      next = this.locked.peek()
-    ) {
+  /** Moves every task whose lock expired or whose retry came due by `now` to `ready`. */
+  promoteDue(now: number): void {
+    for (let next = this.locked.peek(); next && lockedUntil(next) <= now; next = this.locked.peek()) {
       this.makeReady(next);
-      onPromoted(next, 'lockExpired');
     }
-    for (
-      let next = this.delayed.peek();
-      next && (next.retryAt as number) <= now;
-      next = this.delayed.peek()
-    ) {
+    for (let next = this.delayed.peek(); next && retryAt(next) <= now; next = this.delayed.peek()) {
       this.makeReady(next);
-      onPromoted(next, 'retryDue');
     }
   }
 
@@ -58,17 +71,41 @@ export class TopicQueues {
     return this.ready.peek();
   }
 
-  /** When the earliest lock expires or retry becomes due. */
-  nextTransition(): number | undefined {
-    const lockExpiration = this.locked.peek()?.lockExpirationTime;
-    const retryAt = this.delayed.peek()?.retryAt;
-    if (lockExpiration === undefined) return retryAt;
-    return retryAt === undefined ? lockExpiration : Math.min(lockExpiration, retryAt);
+  /**
+   * How long after `now` a task in `scope` is available: 0 if one is now (ready, lock expired or retry
+   * due), else until the earliest lock in scope expires or retry in scope comes due.
+   */
+  msUntilAvailable(now: number, scope: TaskScope | undefined): number | undefined {
+    const matches = (task: StoredTask): boolean => inScope(task, scope);
+    if (this.ready.minMatching(matches)) return 0;
+    const lock = this.locked.minMatching(matches);
+    const retry = this.delayed.minMatching(matches);
+    const times = [lock && lockedUntil(lock), retry && retryAt(retry)].filter((t) => t !== undefined);
+    return times.length === 0 ? undefined : Math.max(0, Math.min(...times) - now);
   }
 
-  /** Pending tasks per queue (call {@link promoteDue} first). */
-  pendingCounts(): { available: number; locked: number; retrying: number } {
-    return { available: this.ready.size, locked: this.locked.size, retrying: this.delayed.size };
+  /** Pending tasks per state at `now`, without moving any. */
+  pendingCounts(now: number): { available: number; locked: number; retrying: number } {
+    let expired = 0;
+    let due = 0;
+    this.locked.scanDue(
+      (task) => lockedUntil(task) <= now,
+      () => expired++,
+    );
+    this.delayed.scanDue(
+      (task) => retryAt(task) <= now,
+      () => due++,
+    );
+    return {
+      available: this.ready.size + expired + due,
+      locked: this.locked.size - expired,
+      retrying: this.delayed.size - due,
+    };
+  }
+
+  /** Adds `task`'s final counters with `sign` +1 (it became final) or -1 (it is forgotten or revived). */
+  countFinal(task: StoredTask, sign: 1 | -1): void {
+    for (const counter of finalCounters(task)) this.finals[counter] += sign;
   }
 
   makeReady(task: StoredTask): void {
@@ -99,4 +136,12 @@ export class TopicQueues {
   private heap(queue: NonNullable<StoredTask['queue']>): IndexedHeap<StoredTask> {
     return queue === 'ready' ? this.ready : queue === 'locked' ? this.locked : this.delayed;
   }
+}
+
+function lockedUntil(task: StoredTask): number {
+  return task.lockExpirationTime as number;
+}
+
+function retryAt(task: StoredTask): number {
+  return task.retryAt as number;
 }

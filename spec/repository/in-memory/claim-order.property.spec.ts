@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { Clock } from '../../../lib/clock/index.js';
+import { ManualClock } from 'external-task-api/testing';
+import type { TimerHandle } from '../../../lib/clock/index.js';
 import type { ExternalTask } from '../../../lib/model/index.js';
-import type { ConditionalWriteResult, TopicClaim } from '../../../lib/repository/index.js';
+import type { ConditionalWriteResult, TaskScope, TopicClaim } from '../../../lib/repository/index.js';
 import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
+import { START } from '../contract/helpers.js';
 
 const TOPICS = ['a', 'b', 'c'] as const;
 const WORKERS = ['w1', 'w2', 'w3'] as const;
@@ -37,7 +39,7 @@ type Command =
       readonly state: 'finished' | 'failed';
       readonly sight: Sight;
     }
-  | { readonly kind: 'nextAvailableAt'; readonly topics: readonly string[] }
+  | { readonly kind: 'msUntilNextAvailable'; readonly topics: readonly string[] }
   | { readonly kind: 'advance'; readonly ms: number };
 
 const topic = fc.constantFrom(...TOPICS);
@@ -95,7 +97,7 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({
-      kind: fc.constant('nextAvailableAt' as const),
+      kind: fc.constant('msUntilNextAvailable' as const),
       topics: fc.uniqueArray(topic, { maxLength: TOPICS.length }),
     }),
   },
@@ -114,6 +116,7 @@ interface ModelTask {
   state: 'pending' | 'finished' | 'failed';
   workerId: string | undefined;
   lockExpirationTime: number | undefined;
+  attempts: number;
 }
 
 type ModelWriteStatus = ConditionalWriteResult['status'];
@@ -142,6 +145,7 @@ class NaiveModel {
     for (const task of claimed) {
       task.workerId = workerId;
       task.lockExpirationTime = now + topics.find((claim) => claim.topicName === task.topic)!.lockDuration;
+      task.attempts++;
     }
     return claimed;
   }
@@ -160,33 +164,22 @@ class NaiveModel {
     return { status: 'ok', task };
   }
 
-  nextAvailableAt(topics: readonly string[]): number | undefined {
+  msUntilNextAvailable(topics: readonly string[]): number | undefined {
     const now = this.now();
-    const expirations = this.tasks
-      .filter(
-        (task) =>
-          task.state === 'pending' &&
-          topics.includes(task.topic) &&
-          task.lockExpirationTime !== undefined &&
-          task.lockExpirationTime > now,
-      )
-      .map((task) => task.lockExpirationTime!);
-    return expirations.length === 0 ? undefined : Math.min(...expirations);
+    const availableAt = this.tasks
+      .filter((task) => task.state === 'pending' && topics.includes(task.topic))
+      .map((task) => Math.max(0, (task.lockExpirationTime ?? now) - now));
+    return availableAt.length === 0 ? undefined : Math.min(...availableAt);
   }
 }
 
-class ManualClock implements Clock {
-  time = Date.UTC(2030, 0, 1);
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimeout(): never {
+/** A manual clock that fails the run if the store schedules a timer: claims and writes need none. */
+class TimerlessClock extends ManualClock {
+  override setTimeout(): TimerHandle {
     throw new Error('the repository must not schedule timers');
   }
 
-  clearTimeout(): never {
+  override clearTimeout(): void {
     throw new Error('the repository must not schedule timers');
   }
 }
@@ -199,16 +192,15 @@ function expectSameRecord(actual: ExternalTask | undefined, expected: ModelTask)
   expect(actual!.lockExpirationTime?.getTime(), `lock of ${expected.id}`).to.equal(
     expected.lockExpirationTime,
   );
+  expect(actual!.attempts, `attempts of ${expected.id}`).to.equal(expected.attempts);
 }
 
 async function run(commands: readonly Command[]): Promise<void> {
-  const clock = new ManualClock();
+  const clock = new TimerlessClock(START);
   const repository = new InMemoryExternalTaskRepository({ clock });
   const model = new NaiveModel(() => clock.now());
-  const isVisibleFor =
-    (sight: Sight) =>
-    (task: ExternalTask): boolean =>
-      sight === 'all' || task.identity?.owner === sight;
+  const scopeOf = (sight: Sight): { scope?: TaskScope } =>
+    sight === 'all' ? {} : { scope: { tenantIds: [sight] } };
   const idOf = (pick: number): string => {
     // One more choice than there are tasks: that one names a task that does not exist.
     const index = pick % (model.tasks.length + 1);
@@ -231,7 +223,7 @@ async function run(commands: readonly Command[]): Promise<void> {
           correlationId: 'corr',
           processInstanceId: 'pi',
           priority: command.priority,
-          identity: { owner: command.owner },
+          tenantId: command.owner,
         });
         model.tasks.push({
           id: task.id,
@@ -241,6 +233,7 @@ async function run(commands: readonly Command[]): Promise<void> {
           state: 'pending',
           workerId: undefined,
           lockExpirationTime: undefined,
+          attempts: 0,
         });
         break;
       }
@@ -249,7 +242,7 @@ async function run(commands: readonly Command[]): Promise<void> {
           workerId: command.workerId,
           topics: command.topics,
           maxTasks: command.maxTasks,
-          ...(command.sight !== 'all' && { isVisible: isVisibleFor(command.sight) }),
+          ...scopeOf(command.sight),
         });
         const expected = model.claim(command.workerId, command.topics, command.maxTasks, command.sight);
         expect(claimed.map((task) => task.id)).to.deep.equal(expected.map((task) => task.id));
@@ -262,7 +255,7 @@ async function run(commands: readonly Command[]): Promise<void> {
           externalTaskId,
           workerId: command.workerId,
           lockDuration: command.lockDuration,
-          ...(command.sight !== 'all' && { isVisible: isVisibleFor(command.sight) }),
+          ...scopeOf(command.sight),
         });
         const expected = model.write(externalTaskId, command.workerId, command.sight, (task) => {
           task.lockExpirationTime = clock.now() + command.lockDuration;
@@ -279,7 +272,7 @@ async function run(commands: readonly Command[]): Promise<void> {
             command.state === 'finished'
               ? { state: 'finished', result: 'done' }
               : { state: 'failed', error: { type: 'bpmn', errorCode: 'E' } },
-          ...(command.sight !== 'all' && { isVisible: isVisibleFor(command.sight) }),
+          ...scopeOf(command.sight),
         });
         const expected = model.write(externalTaskId, command.workerId, command.sight, (task) => {
           task.state = command.state;
@@ -288,13 +281,13 @@ async function run(commands: readonly Command[]): Promise<void> {
         expectSameWrite(actual, expected);
         break;
       }
-      case 'nextAvailableAt': {
-        const actual = await repository.nextAvailableAt(command.topics);
-        expect(actual?.getTime()).to.equal(model.nextAvailableAt(command.topics));
+      case 'msUntilNextAvailable': {
+        const actual = await repository.msUntilNextAvailable(command.topics);
+        expect(actual).to.equal(model.msUntilNextAvailable(command.topics));
         break;
       }
       case 'advance':
-        clock.time += command.ms;
+        clock.advance(command.ms);
         break;
     }
   }

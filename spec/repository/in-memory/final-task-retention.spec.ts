@@ -1,19 +1,17 @@
 import { expect } from 'chai';
-import type sinon from 'sinon';
+import { ManualClock } from 'external-task-api/testing';
 import { BadRequestError, InMemoryExternalTaskRepository } from '../../../lib/index.js';
-import { newTask, useFakeTime } from '../../support/fixtures.js';
+import { newTask, START } from '../contract/helpers.js';
 
 describe('InMemoryExternalTaskRepository: finalTaskRetention', () => {
-  let clock: sinon.SinonFakeTimers;
+  let clock: ManualClock;
 
   beforeEach(() => {
-    clock = useFakeTime();
+    clock = new ManualClock(START);
   });
 
-  afterEach(() => clock.restore());
-
   async function finish(repository: InMemoryExternalTaskRepository, topic = 'invoice'): Promise<string> {
-    const { id } = await repository.create(newTask(topic, { processInstanceId: 'pi-kept' }));
+    const { id } = await repository.create(newTask({ topic, processInstanceId: 'pi-kept' }));
     await repository.claim({
       workerId: 'w1',
       topics: [{ topicName: topic, lockDuration: 1000 }],
@@ -28,33 +26,33 @@ describe('InMemoryExternalTaskRepository: finalTaskRetention', () => {
   }
 
   it('forgets a final task once its retention has run out, from lookups, queries and counts', async () => {
-    const repository = new InMemoryExternalTaskRepository({ finalTaskRetention: 10_000 });
+    const repository = new InMemoryExternalTaskRepository({ clock, finalTaskRetention: 10_000 });
     const id = await finish(repository);
-    await clock.tickAsync(9_999);
+    clock.advance(9_999);
     expect((await repository.getById(id))?.state).to.equal('finished');
-    await clock.tickAsync(1);
+    clock.advance(1);
     expect(await repository.getById(id)).to.equal(undefined);
     expect((await repository.query({ processInstanceId: 'pi-kept' })).total).to.equal(0);
     expect((await repository.countByTopic(['invoice']))[0]).to.include({ finished: 0 });
   });
 
   it('keeps pending tasks however old they are, and forgets final ones in the order they ended', async () => {
-    const repository = new InMemoryExternalTaskRepository({ finalTaskRetention: 1000 });
-    const pending = await repository.create(newTask('other'));
+    const repository = new InMemoryExternalTaskRepository({ clock, finalTaskRetention: 1000 });
+    const pending = await repository.create(newTask({ topic: 'other' }));
     const first = await finish(repository);
-    await clock.tickAsync(500);
+    clock.advance(500);
     const second = await finish(repository);
-    await clock.tickAsync(500);
+    clock.advance(500);
     expect(await repository.getById(first)).to.equal(undefined);
     expect(await repository.getById(second)).to.not.equal(undefined);
-    await clock.tickAsync(5000);
+    clock.advance(5000);
     expect(await repository.getById(second)).to.equal(undefined);
     expect((await repository.getById(pending.id))?.state).to.equal('pending');
   });
 
   it('does not forget an incident brought back with setRetries', async () => {
-    const repository = new InMemoryExternalTaskRepository({ finalTaskRetention: 1000 });
-    const { id } = await repository.create(newTask('invoice', { retries: 1 }));
+    const repository = new InMemoryExternalTaskRepository({ clock, finalTaskRetention: 1000 });
+    const { id } = await repository.create(newTask({ topic: 'invoice', retries: 1 }));
     await repository.claim({
       workerId: 'w1',
       topics: [{ topicName: 'invoice', lockDuration: 1000 }],
@@ -65,16 +63,16 @@ describe('InMemoryExternalTaskRepository: finalTaskRetention', () => {
       workerId: 'w1',
       outcome: { state: 'failed', error: { type: 'service', errorMessage: 'down' } },
     });
-    await clock.tickAsync(500);
+    clock.advance(500);
     await repository.setRetries(id, 2);
-    await clock.tickAsync(5000);
+    clock.advance(5000);
     expect((await repository.getById(id))?.state).to.equal('pending');
   });
 
   it('keeps final tasks for the life of the store by default', async () => {
-    const repository = new InMemoryExternalTaskRepository();
+    const repository = new InMemoryExternalTaskRepository({ clock });
     const id = await finish(repository);
-    await clock.tickAsync(365 * 24 * 3600 * 1000);
+    clock.advance(365 * 24 * 3600 * 1000);
     expect((await repository.getById(id))?.state).to.equal('finished');
   });
 
@@ -87,8 +85,8 @@ describe('InMemoryExternalTaskRepository: finalTaskRetention', () => {
   });
 
   it('a task finished after a retried failure no longer carries that failure', async () => {
-    const repository = new InMemoryExternalTaskRepository();
-    const { id } = await repository.create(newTask());
+    const repository = new InMemoryExternalTaskRepository({ clock });
+    const { id } = await repository.create(newTask({ topic: 'invoice' }));
     const claim = { workerId: 'w1', topics: [{ topicName: 'invoice', lockDuration: 1000 }], maxTasks: 1 };
     await repository.claim(claim);
     await repository.complete({

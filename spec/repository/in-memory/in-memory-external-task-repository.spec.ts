@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import type { Clock } from '../../../lib/clock/index.js';
+import { describeRepositoryContract, ManualClock } from 'external-task-api/testing';
+import { ChangeFeedRetentionError } from '../../../lib/errors/index.js';
 import type { Logger } from '../../../lib/logging/index.js';
-import type { ExternalTaskChange } from '../../../lib/repository/index.js';
 import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
-import { behavesLikeAnExternalTaskRepository } from '../external-task-repository.behaviour.js';
+import { ChangeRecorder, expectBadRequest, newTask, rejectionOf, waitUntil } from '../contract/helpers.js';
 
-/** A logger that only records, so that contained listener failures do not clutter the test output. */
+/** A logger that only records, so that contained subscriber failures do not clutter the test output. */
 class RecordingLogger implements Logger {
   readonly errors: { message: string; details: Record<string, unknown> | undefined }[] = [];
   readonly warnings: string[] = [];
@@ -20,27 +20,6 @@ class RecordingLogger implements Logger {
   }
 }
 
-/** A clock whose time moves only when the test says so. */
-class ManualClock implements Clock {
-  constructor(private time: number) {}
-
-  now(): number {
-    return this.time;
-  }
-
-  advance(ms: number): void {
-    this.time += ms;
-  }
-
-  setTimeout(): never {
-    throw new Error('the repository must not schedule timers');
-  }
-
-  clearTimeout(): never {
-    throw new Error('the repository must not schedule timers');
-  }
-}
-
 const NEW_TASK = {
   topic: 'send-invoice',
   flowNodeInstanceId: 'fni-1',
@@ -49,11 +28,11 @@ const NEW_TASK = {
 };
 const TOPICS = [{ topicName: 'send-invoice', lockDuration: 1000 }];
 
-describe('InMemoryExternalTaskRepository', () => {
-  behavesLikeAnExternalTaskRepository(
-    () => new InMemoryExternalTaskRepository({ logger: new RecordingLogger() }),
-  );
+describeRepositoryContract('InMemoryExternalTaskRepository', ({ clock }) => ({
+  repository: new InMemoryExternalTaskRepository({ clock, logger: new RecordingLogger() }),
+}));
 
+describe('InMemoryExternalTaskRepository', () => {
   describe('with an injected clock', () => {
     it('takes createdAt, lock expirations and finishedAt from the clock, not from Date.now', async () => {
       const clock = new ManualClock(Date.UTC(2001, 0, 1));
@@ -93,7 +72,7 @@ describe('InMemoryExternalTaskRepository', () => {
 
       clock.advance(999);
       expect(await repository.claim({ workerId: 'second', topics: TOPICS, maxTasks: 1 })).to.deep.equal([]);
-      expect((await repository.nextAvailableAt(['send-invoice']))?.getTime()).to.equal(1_001_000);
+      expect(await repository.msUntilNextAvailable(['send-invoice'])).to.equal(1);
       clock.advance(1);
       const reclaimed = await repository.claim({ workerId: 'second', topics: TOPICS, maxTasks: 1 });
       expect(reclaimed.map((t) => t.id)).to.deep.equal([task.id]);
@@ -115,21 +94,26 @@ describe('InMemoryExternalTaskRepository', () => {
     });
   });
 
-  describe('listener failures', () => {
-    it('reports a throwing listener to the logger with the change and the error', async () => {
+  describe('subscriber failures', () => {
+    it('reports a throwing subscriber to the logger with the position of the change and the error', async () => {
       const logger = new RecordingLogger();
       const repository = new InMemoryExternalTaskRepository({ logger });
-      const failure = new Error('listener failure');
-      repository.subscribe(() => {
-        throw failure;
+      const failure = new Error('subscriber failure');
+      const feed = await repository.subscribe({
+        onChange: () => {
+          throw failure;
+        },
       });
 
-      const task = await repository.create(NEW_TASK);
+      await repository.create(NEW_TASK);
+      await waitUntil(
+        () => logger.errors.length > 0,
+        () => 'the failure to be logged',
+      );
 
       expect(logger.errors).to.have.length(1);
-      const details = logger.errors[0]?.details as { change: ExternalTaskChange; error: unknown };
-      expect(details.error).to.equal(failure);
-      expect(details.change).to.deep.equal({ type: 'created', task });
+      expect(logger.errors[0]?.details).to.include({ error: failure, position: 1 });
+      await feed.close();
     });
   });
 
@@ -143,12 +127,117 @@ describe('InMemoryExternalTaskRepository', () => {
         workerId: 'worker',
         outcome: { state: 'finished' },
       });
-      expect(await repository.nextAvailableAt(['send-invoice'])).to.be.undefined;
+      expect(await repository.msUntilNextAvailable(['send-invoice'])).to.be.undefined;
 
       const second = await repository.create(NEW_TASK);
       const claimed = await repository.claim({ workerId: 'worker', topics: TOPICS, maxTasks: 5 });
 
       expect(claimed.map((task) => task.id)).to.deep.equal([second.id]);
+    });
+  });
+
+  describe('changeRetention', () => {
+    const createTasks = async (repository: InMemoryExternalTaskRepository, count: number): Promise<void> => {
+      await repository.createMany(Array.from({ length: count }, () => newTask()));
+    };
+
+    it('refuses a resume from before the retained changes with a ChangeFeedRetentionError', async () => {
+      const repository = new InMemoryExternalTaskRepository({ changeRetention: 5 });
+      await createTasks(repository, 8);
+
+      const error = await rejectionOf(repository.subscribe({ after: 2, onChange: () => undefined }));
+
+      expect(error).to.be.instanceOf(ChangeFeedRetentionError);
+      expect(error).to.include({
+        status: 410,
+        code: 'CHANGE_FEED_RETENTION_EXCEEDED',
+        after: 2,
+        oldestResumable: 3,
+      });
+    });
+
+    it('resumes from the oldest retained position, delivering every retained change', async () => {
+      const repository = new InMemoryExternalTaskRepository({ changeRetention: 5 });
+      await createTasks(repository, 8);
+
+      const resumed = await ChangeRecorder.subscribe(repository, { after: 3 });
+      await resumed.settled();
+
+      expect(resumed.changes.map((change) => change.position)).to.deep.equal([4, 5, 6, 7, 8]);
+      await resumed.close();
+    });
+
+    it('keeps the latest 10,000 changes by default', async () => {
+      const repository = new InMemoryExternalTaskRepository();
+      for (let i = 0; i < 10; i++) await createTasks(repository, 1000);
+      await createTasks(repository, 1);
+
+      const error = await rejectionOf(repository.subscribe({ after: 0, onChange: () => undefined }));
+      expect(error).to.be.instanceOf(ChangeFeedRetentionError);
+      expect(error).to.include({ code: 'CHANGE_FEED_RETENTION_EXCEEDED', after: 0, oldestResumable: 1 });
+      const resumed = await repository.subscribe({ after: 1, onChange: () => undefined });
+      await resumed.close();
+    });
+
+    it('tells a subscriber that fell behind the retained changes what it missed, then goes on', async () => {
+      const repository = new InMemoryExternalTaskRepository({ changeRetention: 3 });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const slow = await ChangeRecorder.subscribe(repository, {
+        onChange: async (change) => {
+          if (change.position === 1) await released;
+        },
+      });
+      const fast = await ChangeRecorder.subscribe(repository);
+
+      await repository.create(newTask());
+      for (let i = 0; i < 10; i++) await repository.create(newTask());
+      await fast.settled();
+      release();
+      await slow.settled();
+
+      expect(fast.changes.map((change) => change.position)).to.deep.equal([
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+      ]);
+      expect(slow.resyncs).to.deep.equal([{ lastDelivered: 1, resumedAfter: 8 }]);
+      expect(slow.changes.map((change) => change.position)).to.deep.equal([1, 9, 10, 11]);
+      await slow.close();
+      await fast.close();
+    });
+
+    it('logs a resynchronisation as an error when the subscriber takes no onResync', async () => {
+      const logger = new RecordingLogger();
+      const repository = new InMemoryExternalTaskRepository({ changeRetention: 2, logger });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const positions: number[] = [];
+      const feed = await repository.subscribe({
+        onChange: async (change) => {
+          positions.push(change.position);
+          if (change.position === 1) await released;
+        },
+      });
+
+      for (let i = 0; i < 5; i++) await repository.create(newTask());
+      release();
+      await waitUntil(
+        () => positions.length >= 3,
+        () => `the subscriber to go on after the gap (got ${positions.join(', ')})`,
+      );
+
+      expect(positions).to.deep.equal([1, 4, 5]);
+      expect(logger.errors).to.have.length(1);
+      expect(logger.errors[0]?.details).to.include({ lastDelivered: 1, resumedAfter: 3 });
+      await feed.close();
+    });
+
+    it('refuses a retention that is not a positive integer', async () => {
+      for (const changeRetention of [0, -1, 1.5, NaN]) {
+        await expectBadRequest(
+          Promise.resolve().then(() => new InMemoryExternalTaskRepository({ changeRetention })),
+          'changeRetention',
+        );
+      }
     });
   });
 });

@@ -1,6 +1,0 @@
-import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
-import { behavesLikeAnExternalTaskRepositoryThroughTheLifecycle } from '../external-task-repository.lifecycle.behaviour.js';
-
-describe('InMemoryExternalTaskRepository: task lifecycle', () => {
-  behavesLikeAnExternalTaskRepositoryThroughTheLifecycle(() => new InMemoryExternalTaskRepository());
-});
