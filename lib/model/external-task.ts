@@ -66,6 +66,8 @@ export interface ExternalTask {
   readonly retryAt?: Date;
   /** On a failed task: `true` when it failed because its retries ran out (an incident to resolve). */
   readonly incident?: boolean;
+  /** How many times the task has been locked by a fetch, the current lock included (1 on its first run). */
+  readonly attempts?: number;
 }
 
 /** What the engine gives {@link ExternalTaskRepository.create}. */

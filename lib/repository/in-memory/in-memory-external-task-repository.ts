@@ -105,6 +105,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         error: undefined,
         retryAt: undefined,
         incident: undefined,
+        attempts: 0,
         queue: undefined,
         heapIndex: -1,
       };
@@ -148,6 +149,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         task.workerId = request.workerId;
         task.lockExpirationTime = now + lockDuration;
         task.retryAt = undefined;
+        task.attempts++;
         queues.makeLocked(task);
         claimed.push(this.changed(changes, 'locked', task));
       }

@@ -18,6 +18,8 @@ export interface StoredTask extends ValidNewTask, HeapItem {
   error: ExternalTaskFailure | undefined;
   retryAt: number | undefined;
   incident: boolean | undefined;
+  /** See {@link ExternalTask.attempts}. */
+  attempts: number;
   /** Which queue of its topic holds the pending task (see {@link TopicQueues}); none when final. */
   queue: 'ready' | 'locked' | 'delayed' | undefined;
 }
@@ -44,5 +46,6 @@ export function toSnapshot(task: StoredTask): ExternalTask {
     ...(task.retries !== undefined && { retries: task.retries }),
     ...(task.retryAt !== undefined && { retryAt: new Date(task.retryAt) }),
     ...(task.incident !== undefined && { incident: task.incident }),
+    attempts: task.attempts,
   };
 }
