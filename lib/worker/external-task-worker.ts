@@ -46,7 +46,8 @@ const serviceMethods = [
  * - `stopped`: no fetch, handler run, timer or listener of the worker is left. `start()` may run it again.
  *
  * `start()` while starting or running, and `stop()` while idle or stopped, do nothing; `stop()` while
- * stopping returns the same promise; `start()` while stopping starts again once the stop is complete.
+ * stopping returns the same promise; `start()` while stopping starts again once the stop is complete,
+ * unless `stop()` was called after it: the last call wins.
  *
  * @example
  * ```ts
@@ -85,6 +86,8 @@ export class ExternalTaskWorker {
   private loopController: AbortController | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  /** What the last call of `start()` or `stop()` asked for: it wins over the calls before it. */
+  private wanted: 'running' | 'stopped' = 'stopped';
 
   /**
    * @throws TypeError or RangeError naming the option (and its value) when an option is invalid, and
@@ -122,10 +125,15 @@ export class ExternalTaskWorker {
     return this.runs.size;
   }
 
-  /** Starts polling. Resolves once the poll loop runs; safe to call twice, and after `stop()` to restart. */
+  /**
+   * Starts polling. Resolves once the poll loop runs; safe to call twice, and after `stop()` to restart.
+   * During a stop it starts again once the stop is complete, unless `stop()` is called again meanwhile.
+   */
   start(): Promise<void> {
+    this.wanted = 'running';
     if (this.currentState === 'starting' || this.currentState === 'running') return Promise.resolve();
-    if (this.stopping) return this.stopping.then(() => this.start());
+    if (this.stopping)
+      return this.stopping.then(() => (this.wanted === 'running' ? this.start() : undefined));
     this.currentState = 'starting';
     const controller = new AbortController();
     this.loopController = controller;
@@ -139,9 +147,10 @@ export class ExternalTaskWorker {
   /**
    * Stops: ends the open fetch at once, fetches no more, waits up to `stopGracePeriod` ms for running
    * handlers, then aborts the rest (dropping their outcomes). Resolves when nothing of the worker is left
-   * running. Safe to call twice and concurrently.
+   * running. Safe to call twice and concurrently; it cancels a `start()` called during the stop.
    */
   stop(): Promise<void> {
+    this.wanted = 'stopped';
     if (this.currentState === 'idle' || this.currentState === 'stopped') return Promise.resolve();
     if (this.stopping) return this.stopping;
     this.currentState = 'stopping';
