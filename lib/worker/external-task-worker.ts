@@ -81,7 +81,8 @@ export class ExternalTaskWorker {
   private readonly options: ResolvedWorkerOptions;
   private readonly slots: TaskSlots;
   private readonly backoff: Backoff;
-  private readonly runs = new Set<TaskRun>();
+  /** The runs in progress, by task id. */
+  private readonly runs = new Map<string, TaskRun>();
   private currentState: WorkerState = 'idle';
   private loopController: AbortController | undefined;
   private loopDone: Promise<void> = Promise.resolve();
@@ -183,7 +184,7 @@ export class ExternalTaskWorker {
       ]);
       graceOver.abort();
     }
-    for (const run of this.runs) run.abort(TaskAbortedError.workerStopped(run.task));
+    for (const run of this.runs.values()) run.abort(TaskAbortedError.workerStopped(run.task));
     await this.slots.onIdle();
   }
 
@@ -240,14 +241,22 @@ export class ExternalTaskWorker {
   }
 
   private startTask(task: ExternalTask): void {
+    if (this.runs.has(task.id)) {
+      // Its lock lapsed (extensions failed) and this fetch took it again. The handler already running keeps
+      // the task: the fetch renewed its lock, and the run's lock keeper goes on extending it.
+      this.options.logger.warn('Fetched a task whose handler is still running; it is not run twice.', {
+        externalTaskId: task.id,
+      });
+      return;
+    }
     const run = new TaskRun(task, this.api, this.options, this.events);
-    this.runs.add(run);
+    this.runs.set(task.id, run);
     this.slots
       .run(async () => {
         try {
           await run.execute();
         } finally {
-          this.runs.delete(run);
+          this.runs.delete(task.id);
         }
       })
       .catch((error: unknown) => {
