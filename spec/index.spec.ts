@@ -18,6 +18,7 @@ describe('the public API', () => {
       'NotFoundError',
       'TaskAbortedError',
       'UnauthorizedError',
+      'WorkerHaltedError',
       'consoleLogger',
       'limits',
       'systemClock',

@@ -252,6 +252,11 @@ export class ExternalTaskApi implements ExternalTaskService {
     });
   }
 
+  /** Whether {@link close} was called: every fetch then answers `[]`. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /**
    * Stops listening to the repository, answers every waiting fetch with `[]` and rejects every
    * {@link waitForOutcome} with an `AbortError`. Later fetches answer `[]` at once without claiming

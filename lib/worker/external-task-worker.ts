@@ -1,4 +1,5 @@
 import type { ExternalTaskService } from '../api/index.js';
+import { GoneError } from '../errors/index.js';
 import { ContainedEventEmitter } from '../events/index.js';
 import type { ExternalTask } from '../model/index.js';
 import { abortableSleep } from './abortable-sleep.js';
@@ -7,6 +8,7 @@ import { TaskAbortedError } from './task-aborted-error.js';
 import { TaskRun } from './task-run.js';
 import { TaskSlots } from './task-slots.js';
 import type { ExternalTaskWorkerEvents } from './worker-events.js';
+import { WorkerHaltedError } from './worker-halted-error.js';
 import {
   resolveWorkerOptions,
   type ExternalTaskWorkerOptions,
@@ -25,6 +27,25 @@ const serviceMethods = [
   'unlock',
 ] as const;
 
+/** A listener of the API's `task:cancelled` event. */
+type CancellationListener = (event: { task: ExternalTask }) => void;
+
+/**
+ * The cancellation announcements of a service that makes them, as the in-process {@link ExternalTaskApi}
+ * does with its `events`. A capability read by duck typing: remote clients need not have it.
+ */
+interface CancellationEvents {
+  on(event: 'task:cancelled', listener: CancellationListener): unknown;
+  off(event: 'task:cancelled', listener: CancellationListener): unknown;
+}
+
+function cancellationEventsOf(api: ExternalTaskService): CancellationEvents | undefined {
+  const events = (api as { events?: Partial<CancellationEvents> | null }).events;
+  return typeof events?.on === 'function' && typeof events.off === 'function'
+    ? (events as CancellationEvents)
+    : undefined;
+}
+
 /**
  * Fetches tasks of one or more topics, runs a handler for each (at most `concurrency` at once), keeps
  * their locks while they run, and reports what each handler returned or threw. It works with any
@@ -38,8 +59,9 @@ const serviceMethods = [
  * - `starting`: `start()` creates the stop signal and launches the poll loop (synchronously, so `start()`
  *   resolves with the worker `running`).
  * - `running`: the poll loop waits for a free slot, fetches as many tasks as slots are free (a long poll),
- *   starts a handler per task, and repeats. Fetch failures back off and retry; nothing ends the loop but
- *   `stop()`.
+ *   starts a handler per task, and repeats. Fetch failures back off and retry. Only `stop()` ends the
+ *   loop, which calls it itself when no fetch can ever succeed: a fetch answered 400, 401 or 403, or the
+ *   API was closed (an `error` event with a {@link WorkerHaltedError} says so).
  * - `stopping`: `stop()` aborted the stop signal: the open fetch ends at once and no new one starts.
  *   Running handlers get `stopGracePeriod` ms to finish (their outcomes are reported); then their signals
  *   are aborted and their outcomes dropped.
@@ -81,6 +103,7 @@ export class ExternalTaskWorker {
   private readonly options: ResolvedWorkerOptions;
   private readonly slots: TaskSlots;
   private readonly backoff: Backoff;
+  private readonly cancellations: CancellationEvents | undefined;
   /** The runs in progress, by task id. */
   private readonly runs = new Map<string, TaskRun>();
   private currentState: WorkerState = 'idle';
@@ -114,6 +137,7 @@ export class ExternalTaskWorker {
     );
     this.slots = new TaskSlots(this.options.concurrency);
     this.backoff = new Backoff(this.options.backoff);
+    this.cancellations = cancellationEventsOf(api);
   }
 
   /** Where the worker is in its life; see the class comment. */
@@ -140,6 +164,7 @@ export class ExternalTaskWorker {
     this.loopController = controller;
     this.backoff.reset();
     this.currentState = 'running';
+    this.cancellations?.on('task:cancelled', this.onTaskCancelled);
     this.loopDone = this.pollLoop(controller.signal);
     this.events.emit('worker:started', { workerId: this.workerId });
     return Promise.resolve();
@@ -159,6 +184,7 @@ export class ExternalTaskWorker {
       try {
         await this.shutdown();
       } finally {
+        this.cancellations?.off('task:cancelled', this.onTaskCancelled);
         this.stopping = undefined;
         this.currentState = 'stopped';
         this.events.emit('worker:stopped', { workerId: this.workerId });
@@ -225,6 +251,11 @@ export class ExternalTaskWorker {
       });
     } catch (error) {
       if (signal.aborted) return undefined;
+      const refused = WorkerHaltedError.fetchRefused(error, identity);
+      if (refused) {
+        this.halt(refused);
+        return undefined;
+      }
       const retryInMs = this.backoff.next();
       this.options.logger.warn(`Fetching external tasks failed; retrying in ${retryInMs} ms.`, { error });
       this.events.emit('poll:error', { error, retryInMs });
@@ -236,9 +267,28 @@ export class ExternalTaskWorker {
       return undefined;
     }
     this.events.emit('poll:success', { count: tasks.length });
+    if (tasks.length === 0 && this.api.isClosed === true) {
+      this.halt(WorkerHaltedError.apiClosed());
+      return undefined;
+    }
     for (const task of tasks) this.startTask(task);
     return tasks.length > 0 ? undefined : this.options.pollInterval - (clock.now() - startedAt);
   }
+
+  /**
+   * Stops the worker because polling on could never fetch a task, and says why: once in the log (the
+   * message says what to change), and as an `error` event. The stop aborts the loop's signal at once.
+   */
+  private halt(error: WorkerHaltedError): void {
+    this.options.logger.error(error.message);
+    this.events.emit('error', { error, context: { type: 'fetch' } });
+    void this.stop();
+  }
+
+  /** The engine cancelled a task: a handler running it is aborted at once, not at its next extension. */
+  private readonly onTaskCancelled: CancellationListener = ({ task }) => {
+    this.runs.get(task.id)?.abort(TaskAbortedError.lockLost(task, new GoneError(task.id, 'cancelled')));
+  };
 
   private startTask(task: ExternalTask): void {
     if (this.runs.has(task.id)) {
