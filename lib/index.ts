@@ -69,7 +69,13 @@ export type {
   UnlockRequest,
 } from './repository/index.js';
 export { limits } from './validation/index.js';
-export { BpmnError, ExternalTaskWorker, TaskAbortedError, workerDefaults } from './worker/index.js';
+export {
+  BpmnError,
+  ExternalTaskWorker,
+  TaskAbortedError,
+  WorkerHaltedError,
+  workerDefaults,
+} from './worker/index.js';
 export type {
   BackoffOptions,
   ExternalTaskHandler,
@@ -82,5 +88,6 @@ export type {
   TaskAbortCode,
   TaskContext,
   WorkerErrorContext,
+  WorkerHaltCode,
   WorkerState,
 } from './worker/index.js';

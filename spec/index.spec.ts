@@ -20,6 +20,7 @@ describe('the public API', () => {
       'NotFoundError',
       'TaskAbortedError',
       'UnauthorizedError',
+      'WorkerHaltedError',
       'consoleLogger',
       'inScope',
       'limits',

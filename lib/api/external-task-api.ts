@@ -289,6 +289,11 @@ export class ExternalTaskApi implements ExternalTaskService {
     });
   }
 
+  /** Whether {@link close} was called: every fetch then answers `[]`. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /**
    * For the engine, the durable way to hear outcomes: hands every outcome (`finished`, `failed`,
    * `cancelled`) after `after` to `onOutcome`, once each, in the order they happened, then every new one.
@@ -332,11 +337,6 @@ export class ExternalTaskApi implements ExternalTaskService {
       () => undefined,
     );
     return this.closing;
-  }
-
-  /** Whether {@link close} was called. */
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   /** Waits until the change feed and the availability watch are open (at once after the first time). */

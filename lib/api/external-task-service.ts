@@ -30,6 +30,11 @@ export interface ServiceErrorOptions {
  * does any remote client, so a worker works the same against either.
  */
 export interface ExternalTaskService {
+  /**
+   * Whether the service was closed, so that no fetch will ever hand out a task again; a worker then stops.
+   * Optional: a client that cannot tell leaves it out.
+   */
+  readonly isClosed?: boolean;
   /** Claims up to `maxTasks` tasks of one topic, waiting up to `longPollingTimeout` ms for one. */
   fetchAndLockExternalTasks(
     identity: Identity | undefined,

@@ -14,7 +14,8 @@ export interface DelaySchedule {
  */
 export function delayAfter(schedule: DelaySchedule, failures: number, random: number): number {
   const { initialDelay, maxDelay, factor, jitter } = schedule;
-  const base = Math.min(maxDelay, initialDelay * factor ** failures);
+  // factor^n overflows to Infinity after enough failures: the cap takes it, unless the delay is 0 (0 × ∞ is NaN).
+  const base = initialDelay === 0 ? 0 : Math.min(maxDelay, initialDelay * factor ** failures);
   return Math.round(base * (1 - jitter * random));
 }
 
@@ -30,11 +31,7 @@ export class Backoff {
 
   /** The delay before the next attempt, in whole ms; each call counts one more failure. */
   next(): number {
-    const delay = delayAfter(this.schedule, this.failures, this.random());
-    const { initialDelay, maxDelay, factor } = this.schedule;
-    // Only while the delay still grows: past the cap, counting on would overflow toward Infinity.
-    if (initialDelay > 0 && initialDelay * factor ** this.failures < maxDelay && factor > 1) this.failures++;
-    return delay;
+    return delayAfter(this.schedule, this.failures++, this.random());
   }
 
   /** After a success: the next failure waits `initialDelay` again. */

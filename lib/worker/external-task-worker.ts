@@ -1,4 +1,5 @@
 import type { ExternalTaskService } from '../api/index.js';
+import { GoneError } from '../errors/index.js';
 import { ContainedEventEmitter } from '../events/index.js';
 import type { ExternalTask } from '../model/index.js';
 import { abortableSleep } from './abortable-sleep.js';
@@ -7,6 +8,7 @@ import { TaskAbortedError } from './task-aborted-error.js';
 import { TaskRun } from './task-run.js';
 import { TaskSlots } from './task-slots.js';
 import type { ExternalTaskWorkerEvents } from './worker-events.js';
+import { WorkerHaltedError } from './worker-halted-error.js';
 import {
   resolveWorkerOptions,
   type ExternalTaskWorkerOptions,
@@ -25,6 +27,25 @@ const serviceMethods = [
   'unlock',
 ] as const;
 
+/** A listener of the API's `task:cancelled` event. */
+type CancellationListener = (event: { task: ExternalTask }) => void;
+
+/**
+ * The cancellation announcements of a service that makes them, as the in-process {@link ExternalTaskApi}
+ * does with its `events`. A capability read by duck typing: remote clients need not have it.
+ */
+interface CancellationEvents {
+  on(event: 'task:cancelled', listener: CancellationListener): unknown;
+  off(event: 'task:cancelled', listener: CancellationListener): unknown;
+}
+
+function cancellationEventsOf(api: ExternalTaskService): CancellationEvents | undefined {
+  const events = (api as { events?: Partial<CancellationEvents> | null }).events;
+  return typeof events?.on === 'function' && typeof events.off === 'function'
+    ? (events as CancellationEvents)
+    : undefined;
+}
+
 /**
  * Fetches tasks of one or more topics, runs a handler for each (at most `concurrency` at once), keeps
  * their locks while they run, and reports what each handler returned or threw. It works with any
@@ -38,15 +59,17 @@ const serviceMethods = [
  * - `starting`: `start()` creates the stop signal and launches the poll loop (synchronously, so `start()`
  *   resolves with the worker `running`).
  * - `running`: the poll loop waits for a free slot, fetches as many tasks as slots are free (a long poll),
- *   starts a handler per task, and repeats. Fetch failures back off and retry; nothing ends the loop but
- *   `stop()`.
+ *   starts a handler per task, and repeats. Fetch failures back off and retry. Only `stop()` ends the
+ *   loop, which calls it itself when no fetch can ever succeed: a fetch answered 400, 401 or 403, or the
+ *   API was closed (an `error` event with a {@link WorkerHaltedError} says so).
  * - `stopping`: `stop()` aborted the stop signal: the open fetch ends at once and no new one starts.
  *   Running handlers get `stopGracePeriod` ms to finish (their outcomes are reported); then their signals
  *   are aborted and their outcomes dropped.
  * - `stopped`: no fetch, handler run, timer or listener of the worker is left. `start()` may run it again.
  *
  * `start()` while starting or running, and `stop()` while idle or stopped, do nothing; `stop()` while
- * stopping returns the same promise; `start()` while stopping starts again once the stop is complete.
+ * stopping returns the same promise; `start()` while stopping starts again once the stop is complete,
+ * unless `stop()` was called after it: the last call wins.
  *
  * @example
  * ```ts
@@ -80,11 +103,15 @@ export class ExternalTaskWorker {
   private readonly options: ResolvedWorkerOptions;
   private readonly slots: TaskSlots;
   private readonly backoff: Backoff;
-  private readonly runs = new Set<TaskRun>();
+  private readonly cancellations: CancellationEvents | undefined;
+  /** The runs in progress, by task id. */
+  private readonly runs = new Map<string, TaskRun>();
   private currentState: WorkerState = 'idle';
   private loopController: AbortController | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  /** What the last call of `start()` or `stop()` asked for: it wins over the calls before it. */
+  private wanted: 'running' | 'stopped' = 'stopped';
 
   /**
    * @throws TypeError or RangeError naming the option (and its value) when an option is invalid, and
@@ -110,6 +137,7 @@ export class ExternalTaskWorker {
     );
     this.slots = new TaskSlots(this.options.concurrency);
     this.backoff = new Backoff(this.options.backoff);
+    this.cancellations = cancellationEventsOf(api);
   }
 
   /** Where the worker is in its life; see the class comment. */
@@ -122,15 +150,21 @@ export class ExternalTaskWorker {
     return this.runs.size;
   }
 
-  /** Starts polling. Resolves once the poll loop runs; safe to call twice, and after `stop()` to restart. */
+  /**
+   * Starts polling. Resolves once the poll loop runs; safe to call twice, and after `stop()` to restart.
+   * During a stop it starts again once the stop is complete, unless `stop()` is called again meanwhile.
+   */
   start(): Promise<void> {
+    this.wanted = 'running';
     if (this.currentState === 'starting' || this.currentState === 'running') return Promise.resolve();
-    if (this.stopping) return this.stopping.then(() => this.start());
+    if (this.stopping)
+      return this.stopping.then(() => (this.wanted === 'running' ? this.start() : undefined));
     this.currentState = 'starting';
     const controller = new AbortController();
     this.loopController = controller;
     this.backoff.reset();
     this.currentState = 'running';
+    this.cancellations?.on('task:cancelled', this.onTaskCancelled);
     this.loopDone = this.pollLoop(controller.signal);
     this.events.emit('worker:started', { workerId: this.workerId });
     return Promise.resolve();
@@ -139,9 +173,10 @@ export class ExternalTaskWorker {
   /**
    * Stops: ends the open fetch at once, fetches no more, waits up to `stopGracePeriod` ms for running
    * handlers, then aborts the rest (dropping their outcomes). Resolves when nothing of the worker is left
-   * running. Safe to call twice and concurrently.
+   * running. Safe to call twice and concurrently; it cancels a `start()` called during the stop.
    */
   stop(): Promise<void> {
+    this.wanted = 'stopped';
     if (this.currentState === 'idle' || this.currentState === 'stopped') return Promise.resolve();
     if (this.stopping) return this.stopping;
     this.currentState = 'stopping';
@@ -149,6 +184,7 @@ export class ExternalTaskWorker {
       try {
         await this.shutdown();
       } finally {
+        this.cancellations?.off('task:cancelled', this.onTaskCancelled);
         this.stopping = undefined;
         this.currentState = 'stopped';
         this.events.emit('worker:stopped', { workerId: this.workerId });
@@ -174,7 +210,7 @@ export class ExternalTaskWorker {
       ]);
       graceOver.abort();
     }
-    for (const run of this.runs) run.abort(TaskAbortedError.workerStopped(run.task));
+    for (const run of this.runs.values()) run.abort(TaskAbortedError.workerStopped(run.task));
     await this.slots.onIdle();
   }
 
@@ -215,6 +251,11 @@ export class ExternalTaskWorker {
       });
     } catch (error) {
       if (signal.aborted) return undefined;
+      const refused = WorkerHaltedError.fetchRefused(error, identity);
+      if (refused) {
+        this.halt(refused);
+        return undefined;
+      }
       const retryInMs = this.backoff.next();
       this.options.logger.warn(`Fetching external tasks failed; retrying in ${retryInMs} ms.`, { error });
       this.events.emit('poll:error', { error, retryInMs });
@@ -226,19 +267,46 @@ export class ExternalTaskWorker {
       return undefined;
     }
     this.events.emit('poll:success', { count: tasks.length });
+    if (tasks.length === 0 && this.api.isClosed === true) {
+      this.halt(WorkerHaltedError.apiClosed());
+      return undefined;
+    }
     for (const task of tasks) this.startTask(task);
     return tasks.length > 0 ? undefined : this.options.pollInterval - (clock.now() - startedAt);
   }
 
+  /**
+   * Stops the worker because polling on could never fetch a task, and says why: once in the log (the
+   * message says what to change), and as an `error` event. The stop aborts the loop's signal at once.
+   */
+  private halt(error: WorkerHaltedError): void {
+    this.options.logger.error(error.message);
+    this.events.emit('error', { error, context: { type: 'fetch' } });
+    void this.stop();
+  }
+
+  /** The engine cancelled a task: a handler running it is aborted at once, not at its next extension. */
+  private readonly onTaskCancelled: CancellationListener = ({ task }) => {
+    this.runs.get(task.id)?.abort(TaskAbortedError.lockLost(task, new GoneError(task.id, 'cancelled')));
+  };
+
   private startTask(task: ExternalTask): void {
+    if (this.runs.has(task.id)) {
+      // Its lock lapsed (extensions failed) and this fetch took it again. The handler already running keeps
+      // the task: the fetch renewed its lock, and the run's lock keeper goes on extending it.
+      this.options.logger.warn('Fetched a task whose handler is still running; it is not run twice.', {
+        externalTaskId: task.id,
+      });
+      return;
+    }
     const run = new TaskRun(task, this.api, this.options, this.events);
-    this.runs.add(run);
+    this.runs.set(task.id, run);
     this.slots
       .run(async () => {
         try {
           await run.execute();
         } finally {
-          this.runs.delete(run);
+          this.runs.delete(task.id);
         }
       })
       .catch((error: unknown) => {

@@ -107,10 +107,13 @@ export class LockKeeper {
         if (this.stopped) throw error;
         if (isLockLost(error)) {
           this.stopped = true;
-          logger.warn('The worker lost the lock of an external task; its handler is aborted.', {
-            externalTaskId: task.id,
-            error,
-          });
+          // The engine cancelling a task is business as usual; `task:aborted` tells who wants to know.
+          if ((error as { state?: unknown }).state !== 'cancelled') {
+            logger.warn('The worker lost the lock of an external task; its handler is aborted.', {
+              externalTaskId: task.id,
+              error,
+            });
+          }
           this.options.onLockLost(error);
         } else {
           logger.warn('Extending the lock of an external task failed; trying again at the next interval.', {

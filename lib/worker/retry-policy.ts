@@ -17,7 +17,8 @@ export interface ResolvedRetryPolicy extends DelaySchedule {
  * retried from now on: it is the task's own budget (`task.retries`) or, on a task without one, the
  * policy's — less one when the attempt that just failed was itself a retry (the task already carries an
  * earlier error). `undefined` — a plain service error, as the specification has it — when neither the
- * task nor the policy grants retries. The delay grows with the retries the policy has seen spent.
+ * task nor the policy grants retries. The delay grows with the task's attempts: the n-th attempt waits
+ * `initialDelay × factor^(n−1)`, capped.
  */
 export function planRetry(
   task: ExternalTask,
@@ -28,6 +29,6 @@ export function planRetry(
   const allowed = task.retries ?? policy.retries;
   const wasRetry = task.error !== undefined;
   const retries = Math.max(0, wasRetry ? allowed - 1 : allowed);
-  const failuresSoFar = Math.max(0, policy.retries - retries);
+  const failuresSoFar = Math.max(0, task.attempts - 1);
   return { retries, retryTimeout: retries > 0 ? delayAfter(policy, failuresSoFar, random) : 0 };
 }

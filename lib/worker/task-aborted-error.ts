@@ -7,7 +7,9 @@ export type TaskAbortCode = 'LOCK_LOST' | 'WORKER_STOPPED';
  * The reason a handler's `signal` carries when the worker gives up on the task (and the payload of the
  * `task:aborted` event). The handler's eventual result or error is dropped in both cases:
  * - `LOCK_LOST`: extending the lock answered 404, 410 or 423 — the task no longer exists, already has an
- *   outcome, or another worker holds it now. `cause` is the error `extendLock` answered.
+ *   outcome, or another worker holds it now. `cause` is the error `extendLock` answered. Also when the
+ *   API announced that the engine cancelled the task (`task:cancelled`): `cause` is then a `GoneError`
+ *   with `state: 'cancelled'`, as the next extension would have answered.
  * - `WORKER_STOPPED`: `stop()` was called and the handler outlived the stop grace period. The task's lock
  *   expires and another worker (or this one, restarted) fetches it again.
  */

@@ -90,11 +90,16 @@ export class TaskRun {
   private async report(outcome: HandlerOutcome): Promise<void> {
     const { api, task } = this;
     const { identity, workerId } = this.options;
+    // A finish or a BPMN error refused as a bad request (a result that is not JSON, an error code too long)
+    // fails the task with a service error instead, so that it does not come back again and again.
+    const reportFailure = (error: unknown): Promise<void> => this.reportServiceError(error);
     switch (outcome.kind) {
       case 'result':
         if (
-          await this.call('finishExternalTask', () =>
-            api.finishExternalTask(identity, workerId, task.id, outcome.result),
+          await this.call(
+            'finishExternalTask',
+            () => api.finishExternalTask(identity, workerId, task.id, outcome.result),
+            reportFailure,
           )
         ) {
           this.events.emit('task:completed', { task, result: outcome.result });
@@ -103,8 +108,10 @@ export class TaskRun {
       case 'bpmn': {
         const { code, message } = outcome.error;
         if (
-          await this.call('handleBpmnError', () =>
-            api.handleBpmnError(identity, workerId, task.id, code, message ? truncate(message) : undefined),
+          await this.call(
+            'handleBpmnError',
+            () => api.handleBpmnError(identity, workerId, task.id, code, message ? cut(message) : undefined),
+            reportFailure,
           )
         ) {
           this.events.emit('task:failed', { task, error: outcome.error, kind: 'bpmn' });
@@ -117,24 +124,36 @@ export class TaskRun {
     }
   }
 
+  /**
+   * Reports `error` as a service error under the retry policy. If even that is refused as a bad request,
+   * reports a short message without details instead, which any service accepts: a task must never come
+   * back again and again because its report does not fit.
+   */
   private async reportServiceError(error: unknown): Promise<void> {
     const { message, details } = describeFailure(error);
     const { identity, workerId } = this.options;
     const retry = planRetry(this.task, this.options.retry, Math.random());
-    const reported = await this.call('handleServiceError', () =>
+    const send = (text: string, errorDetails?: FailureDetails) => (): Promise<void> =>
       retry
-        ? this.api.handleServiceError(identity, workerId, this.task.id, message, details, retry)
-        : this.api.handleServiceError(identity, workerId, this.task.id, message, details),
-    );
-    if (reported) this.events.emit('task:failed', { task: this.task, error, kind: 'service', retry });
+        ? this.api.handleServiceError(identity, workerId, this.task.id, text, errorDetails, retry)
+        : this.api.handleServiceError(identity, workerId, this.task.id, text, errorDetails);
+    let shortReported = false;
+    const reported = await this.call('handleServiceError', send(message, details), async () => {
+      shortReported = await this.call('handleServiceError', send(unreportableFailure));
+    });
+    if (reported || shortReported)
+      this.events.emit('task:failed', { task: this.task, error, kind: 'service', retry });
   }
 
   /**
-   * Makes one report; answers whether it was recorded. A failure becomes an `error` event. When a finish
-   * or a BPMN error is refused as a bad request (a result that is not JSON, an error code too long), the
-   * task is failed with a service error instead, so it does not come back again and again.
+   * Makes one report; answers whether it was recorded. A failure becomes an `error` event; when the report
+   * is refused as a bad request (400), `onRefused` gets the error.
    */
-  private async call(operation: ReportOperation, send: () => Promise<void>): Promise<boolean> {
+  private async call(
+    operation: ReportOperation,
+    send: () => Promise<void>,
+    onRefused?: (error: unknown) => Promise<void>,
+  ): Promise<boolean> {
     try {
       await send();
       return true;
@@ -144,22 +163,39 @@ export class TaskRun {
         error,
       });
       this.events.emit('error', { error, context: { type: 'report', operation, task: this.task } });
-      const refused = (error as { status?: unknown } | null)?.status === 400;
-      if (refused && operation !== 'handleServiceError') await this.reportServiceError(error);
+      if ((error as { status?: unknown } | null)?.status === 400) await onRefused?.(error);
       return false;
     }
   }
 }
 
-function truncate(message: string): string {
-  return message.length > limits.maxMessageLength ? message.slice(0, limits.maxMessageLength) : message;
+/** The message of the last-resort report, when the service refused the error the handler threw. */
+const unreportableFailure =
+  'The handler failed, and the service refused the report of its error as a bad request.';
+
+/** Cuts `text` to the longest error message the API accepts. */
+function cut(text: string): string {
+  return text.length > limits.maxMessageLength ? text.slice(0, limits.maxMessageLength) : text;
 }
 
-/** The message and details a service error is reported with: the error's message and `{ name, stack }`. */
-function describeFailure(error: unknown): { message: string; details?: { name: string; stack?: string } } {
+/** The details of a service error: the error's name and stack, each cut like a message. */
+interface FailureDetails {
+  readonly name: string;
+  readonly stack?: string;
+}
+
+/**
+ * The message and details a service error is reported with: the error's message and `{ name, stack }`,
+ * each cut to {@link limits.maxMessageLength} characters, which keeps the details far below
+ * {@link limits.maxJsonBytes}.
+ */
+function describeFailure(error: unknown): { message: string; details?: FailureDetails } {
   if (error instanceof Error) {
-    const details = { name: error.name, ...(typeof error.stack === 'string' && { stack: error.stack }) };
-    return { message: truncate(error.message || error.name || 'Error'), details };
+    const details = {
+      name: cut(error.name),
+      ...(typeof error.stack === 'string' && { stack: cut(error.stack) }),
+    };
+    return { message: cut(error.message || error.name || 'Error'), details };
   }
   let text: string;
   try {
@@ -167,5 +203,5 @@ function describeFailure(error: unknown): { message: string; details?: { name: s
   } catch {
     text = Object.prototype.toString.call(error);
   }
-  return { message: truncate(text || 'The handler threw an empty value.') };
+  return { message: cut(text || 'The handler threw an empty value.') };
 }

@@ -11,6 +11,11 @@ export type WorkerErrorContext =
   | { readonly type: 'report'; readonly operation: ReportOperation; readonly task: ExternalTask }
   /** Handing back (`unlock`) a task fetched while stopping failed; its lock will expire instead. */
   | { readonly type: 'unlock'; readonly task: ExternalTask }
+  /**
+   * A fetch was refused for good (400, 401 or 403), or the API was closed: the worker stops by itself.
+   * The error is a `WorkerHaltedError` saying what to change.
+   */
+  | { readonly type: 'fetch' }
   /** Anything else unexpected in the poll loop (a bug); the loop backs off and carries on. */
   | { readonly type: 'loop' };
 

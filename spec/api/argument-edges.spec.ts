@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BadRequestError, type ExternalTask } from '../../lib/index.js';
+import { BadRequestError, limits, type ExternalTask } from '../../lib/index.js';
 import { identity, newTask, rejectionOf, useApiTestbed } from '../support/fixtures.js';
 
 describe('arguments at the edges', () => {
@@ -51,5 +51,26 @@ describe('arguments at the edges', () => {
     expect((await waiting).result).to.equal(1);
     const error = await rejectionOf(bed.api.waitForOutcome(task.id, { signal: {} as AbortSignal }));
     expect(error).to.be.instanceOf(BadRequestError).and.include({ argument: 'signal' });
+  });
+
+  describe('a value whose JSON would be longer than the longest string', () => {
+    // 520 references to one 1 MiB string: little memory, but more JSON than a string can hold.
+    const tooLong = (): string[] => new Array<string>(520).fill('x'.repeat(limits.maxJsonBytes));
+
+    it('create refuses it as a payload with a 400 naming the argument', async () => {
+      const error = await rejectionOf(bed.repository.create(newTask('invoice', { payload: tooLong() })));
+      expect(error)
+        .to.be.instanceOf(BadRequestError)
+        .and.include({ code: 'BAD_REQUEST', argument: 'payload' });
+    });
+
+    it('finishExternalTask refuses it as a result with a 400 naming the argument, and leaves the task held', async () => {
+      const task = await held();
+      const error = await rejectionOf(bed.api.finishExternalTask(identity, 'w1', task.id, tooLong()));
+      expect(error)
+        .to.be.instanceOf(BadRequestError)
+        .and.include({ code: 'BAD_REQUEST', argument: 'result' });
+      expect(await bed.repository.getById(task.id)).to.include({ state: 'pending', workerId: 'w1' });
+    });
   });
 });

@@ -180,6 +180,65 @@ describe('copyJsonValue', () => {
 
       expect(refusal({ a: half, b: half }, 'payload').argument).to.equal('payload');
     });
+
+    it('counts bytes exactly as JSON.stringify writes them (escapes, surrogates, keys, separators)', () => {
+      const value = {
+        'quote"': ['back\\slash', '\n\t\u0001', '\ud83d\ude80', '\ud800 lone', -0, 1e21, 0.1, true, null],
+        nested: [{}, [], { kept: 'é', dropped: undefined }],
+      };
+      const bytes = Buffer.byteLength(JSON.stringify(value));
+      const filler = (room: number) => ({ ...value, pad: 'x'.repeat(room - bytes - ',"pad":""'.length) });
+
+      const fits = filler(limits.maxJsonBytes);
+      expect(JSON.stringify(copyJsonValue('payload', fits))).to.equal(JSON.stringify(fits));
+      expect(refusal(filler(limits.maxJsonBytes + 1), 'payload').argument).to.equal('payload');
+    });
+
+    it('refuses a value whose shared references expand past the limit, reading no more than the limit allows', () => {
+      let reads = 0;
+      const counted = (items: unknown[]): unknown[] =>
+        new Proxy(items, {
+          get(target, key, receiver) {
+            // Without a budget the copy would expand 2^64 items: stop it long before that.
+            if (++reads > limits.maxJsonBytes) throw new Error('read more than the limit allows');
+            return Reflect.get(target, key, receiver) as unknown;
+          },
+        });
+      let value: unknown[] = counted([1]);
+      for (let level = 0; level < 64; level++) value = counted([value, value]);
+
+      expect(refusal(value, 'payload').argument).to.equal('payload');
+    });
+
+    it('copies a shared sub-value once, however often it is referenced', () => {
+      let visits = 0;
+      const sparse: Record<string, unknown> = {};
+      for (let index = 0; index < 1000; index++) sparse[`k${index}`] = undefined;
+      const shared = new Proxy(sparse, {
+        ownKeys(target) {
+          visits++;
+          return Reflect.ownKeys(target);
+        },
+      });
+
+      const copy = copyJsonValue('payload', new Array<unknown>(10_000).fill(shared));
+
+      expect(copy).to.have.length(10_000);
+      expect(JSON.stringify(copy)).to.equal(JSON.stringify(new Array(10_000).fill({})));
+      expect(visits).to.equal(1);
+      expectDeeplyFrozen((copy as JsonValue[])[0]);
+    });
+
+    it('refuses a shared sub-value that is nested too deep at a later place, naming that path', () => {
+      let shared: unknown = 'leaf';
+      for (let level = 0; level < 60; level++) shared = [shared];
+      let deep: unknown = shared;
+      for (let level = 0; level < 40; level++) deep = { d: deep };
+
+      const error = refusal([shared, deep], 'payload');
+
+      expect(error.argument).to.equal(`payload[1]${'.d'.repeat(40)}${'[0]'.repeat(59)}`);
+    });
   });
 
   describe('keys named __proto__', () => {

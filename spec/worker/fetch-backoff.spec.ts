@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import sinon from 'sinon';
-import { InternalError } from '../../lib/index.js';
-import { Backoff } from '../../lib/worker/backoff.js';
+import { InternalError, limits } from '../../lib/index.js';
+import { Backoff, delayAfter } from '../../lib/worker/backoff.js';
+import { resolveWorkerOptions } from '../../lib/worker/worker-options.js';
 import type { ExternalTaskWorker, ExternalTaskWorkerOptions } from '../../lib/worker/index.js';
 import { emptyLongPoll, startTime, stubService, taskRecord, useWorkerTestbed } from './worker-fixtures.js';
 
@@ -135,6 +137,32 @@ describe('Backoff', () => {
     expect(backoff.next()).to.equal(80);
     const none = new Backoff({ ...options, jitter: 0.2 }, () => 0);
     expect(none.next()).to.equal(100);
+  });
+
+  it('computes a finite whole delay within maxDelay whatever the options and the failures', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          initialDelay: fc.integer({ min: 0, max: limits.maxDuration }),
+          extra: fc.integer({ min: 0, max: limits.maxDuration }),
+          factor: fc.double({ min: 1, max: 1e6, noNaN: true }),
+          jitter: fc.double({ min: 0, max: 1, noNaN: true }),
+        }),
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        ({ extra, ...options }, failures, random) => {
+          const { backoff } = resolveWorkerOptions({
+            topic: 't',
+            handler: () => null,
+            backoff: { ...options, maxDelay: Math.min(limits.maxDuration, options.initialDelay + extra) },
+          });
+          const delay = delayAfter(backoff, failures, random);
+          expect(Number.isInteger(delay), String(delay)).to.equal(true);
+          expect(delay).to.be.within(0, backoff.maxDelay);
+        },
+      ),
+      { examples: [[{ initialDelay: 0, extra: 1000, factor: 2, jitter: 0 }, 5000, 0]] },
+    );
   });
 
   it('stays finite after very many failures, and at 0 with an initial delay of 0', () => {

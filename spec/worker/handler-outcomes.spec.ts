@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import type { ExternalTask } from '../../lib/index.js';
+import { BadRequestError, limits, type ExternalTask } from '../../lib/index.js';
 import { BpmnError, type ExternalTaskHandler, type ExternalTaskWorker } from '../../lib/worker/index.js';
 import {
   identity,
@@ -139,6 +139,67 @@ describe('worker: handler outcomes', () => {
       throw new Error('x'.repeat(20_000));
     });
     expect((task.error as { errorMessage: string }).errorMessage).to.have.length(10_000);
+  });
+
+  describe('a report too large to be accepted', () => {
+    const huge = (): Error => new Error('x'.repeat(1_200_000));
+
+    it('cuts the message and the details of a 1.2 MB error to the limits, and the task fails', async () => {
+      const task = await runOne(() => {
+        throw huge();
+      });
+      expect(task.state).to.equal('failed');
+      const error = task.error as unknown as {
+        errorMessage: string;
+        errorDetails: { name: string; stack: string };
+      };
+      expect(error.errorMessage).to.have.length(limits.maxMessageLength);
+      expect(error.errorDetails.name).to.equal('Error');
+      expect(error.errorDetails.stack.length).to.be.at.most(limits.maxMessageLength);
+    });
+
+    it('with retries, the task is retried and ends as an incident instead of coming back forever', async () => {
+      bed.startWorker({
+        handler: () => {
+          throw huge();
+        },
+        retry: { retries: 2, delay: 100, jitter: 0 },
+      });
+      const { id } = await bed.repository.create(newTask());
+      const task = await settle(bed.clock, bed.api.waitForOutcome(id));
+      expect(task).to.include({ state: 'failed', incident: true, retries: 0 });
+    });
+
+    it('falls back to a short report without details when a service error is still refused (400)', async () => {
+      const service = stubService();
+      service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
+      const refusal = new BadRequestError('errorDetails', 'too large for this service');
+      service.handleServiceError.onFirstCall().rejects(refusal);
+      const thrown = new Error('boom');
+      const worker = bed.createWorker(
+        {
+          handler: () => {
+            throw thrown;
+          },
+          retry: { retries: 3, delay: 100, jitter: 0 },
+        },
+        service,
+      );
+      const failed = recordEvents(worker, 'task:failed');
+      const errors = recordEvents(worker, 'error');
+      await worker.start();
+      await bed.clock.tickAsync(0);
+
+      expect(service.handleServiceError.callCount).to.equal(2);
+      const [, , id, message, details, options] = service.handleServiceError.secondCall.args;
+      expect(id).to.equal('a');
+      expect(message).to.be.a('string').and.have.length.within(1, 200);
+      expect(details).to.equal(undefined);
+      expect(options).to.deep.equal({ retries: 3, retryTimeout: 100 });
+      expect(errors.map((event) => event.error)).to.deep.equal([refusal]);
+      expect(failed).to.have.length(1);
+      expect(failed[0]).to.include({ error: thrown, kind: 'service' });
+    });
   });
 
   it('calls the service with the worker identity, workerId and task id', async () => {

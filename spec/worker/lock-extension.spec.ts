@@ -118,6 +118,34 @@ describe('worker: automatic lock extension', () => {
     expect(service.extendLock.secondCall.args[3]).to.equal(10_000);
   });
 
+  it('never runs a task twice at once when its lock lapsed and its own next fetch takes it again', async () => {
+    const gatewayTimeout = Object.assign(new Error('gateway timeout'), { status: 504 });
+    sinon.stub(bed.api, 'extendLock').rejects(gatewayTimeout);
+    const starts: number[] = [];
+    const worker = bed.startWorker({
+      concurrency: 2,
+      lockDuration: 10_000,
+      handler: async () => {
+        starts.push(Date.now() - startTime);
+        await delay(35_000);
+        return 'done';
+      },
+    });
+    const errors = recordEvents(worker, 'error');
+    const { id } = await bed.repository.create(newTask());
+    await bed.clock.tickAsync(34_999);
+
+    expect(starts).to.deep.equal([0]);
+    expect(worker.running).to.equal(1);
+    // The fetches that took it again renewed its lock for the running handler, so nobody else took it.
+    expect((await bed.repository.getById(id))?.attempts).to.be.above(1);
+    expect(await bed.repository.getById(id)).to.include({ state: 'pending', workerId: worker.workerId });
+
+    const outcome = await settle(bed.clock, bed.api.waitForOutcome(id));
+    expect(outcome).to.include({ state: 'finished', result: 'done' });
+    expect(errors).to.deep.equal([]);
+  });
+
   it('leaves no timer behind once the handler has settled', async () => {
     const service = stubService();
     service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);

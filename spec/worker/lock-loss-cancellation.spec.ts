@@ -12,6 +12,7 @@ import {
   deferred,
   newTask,
   recordEvents,
+  silentLogger,
   stubService,
   taskRecord,
   useWorkerTestbed,
@@ -104,6 +105,72 @@ describe('worker: cancellation when the lock is lost', () => {
     expect(
       service.finishExternalTask.calledOnceWith(sinon.match.any, sinon.match.any, 'b', 'b done'),
     ).to.equal(true);
+  });
+
+  describe('a task the engine cancels', () => {
+    it('aborts its handler at once when the API announces task:cancelled, without a warning', async () => {
+      const logger = silentLogger();
+      let signal: AbortSignal | undefined;
+      const worker = bed.startWorker({
+        lockDuration: 10_000,
+        logger,
+        handler: (_task, context) => {
+          signal = context.signal;
+          return new Promise(() => undefined);
+        },
+      });
+      const aborted = recordEvents(worker, 'task:aborted');
+      const { id } = await bed.repository.create(newTask());
+      await bed.clock.tickAsync(0);
+      expect(signal?.aborted).to.equal(false);
+
+      await bed.repository.cancel({ externalTaskId: id });
+      await bed.clock.tickAsync(0);
+
+      expect(signal?.aborted).to.equal(true);
+      const reason = signal?.reason as TaskAbortedError;
+      expect(reason)
+        .to.be.instanceOf(TaskAbortedError)
+        .and.include({ code: 'LOCK_LOST', externalTaskId: id });
+      expect(reason.cause).to.be.instanceOf(GoneError).and.include({ state: 'cancelled' });
+      expect(aborted.map((event) => event.reason)).to.deep.equal([reason]);
+      expect(worker.running).to.equal(0);
+      expect(logger.warn.called).to.equal(false);
+      expect(logger.error.called).to.equal(false);
+    });
+
+    it('leaves no listener on the API once stopped, and listens again when restarted', async () => {
+      const worker = bed.createWorker();
+      await worker.start();
+      expect(bed.api.events.listenerCount('task:cancelled')).to.equal(1);
+      await worker.stop();
+      expect(bed.api.events.listenerCount('task:cancelled')).to.equal(0);
+      await worker.start();
+      expect(bed.api.events.listenerCount('task:cancelled')).to.equal(1);
+    });
+
+    it('over a service without events, notices it at the next extension, without a warning', async () => {
+      const logger = silentLogger();
+      const service = stubService();
+      service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
+      service.extendLock.rejects(new GoneError('a', 'cancelled'));
+      let signal: AbortSignal | undefined;
+      bed.startWorker(
+        {
+          lockDuration: 10_000,
+          logger,
+          handler: (_task, context) => {
+            signal = context.signal;
+            return new Promise(() => undefined);
+          },
+        },
+        service,
+      );
+      await bed.clock.tickAsync(5_000);
+
+      expect((signal?.reason as TaskAbortedError).code).to.equal('LOCK_LOST');
+      expect(logger.warn.called).to.equal(false);
+    });
   });
 
   it('with the real stack: a task finished behind the worker’s back (410) aborts its handler', async () => {

@@ -210,6 +210,26 @@ describe('worker: start and stop', () => {
     expect(worker.state).to.equal('running');
   });
 
+  it('stop(), start(), then stop() again: the last call wins, and the worker is stopped and holds nothing', async () => {
+    const worker = bed.createWorker({ stopGracePeriod: 1_000, handler: () => new Promise(() => undefined) });
+    const started = recordEvents(worker, 'worker:started');
+    await worker.start();
+    await bed.repository.create(newTask());
+    await bed.clock.tickAsync(0);
+    const stopping = track(worker.stop());
+    const restarting = track(worker.start());
+    const stoppedAgain = track(worker.stop());
+    await bed.clock.tickAsync(1_000);
+    expect(stopping.settled && restarting.settled && stoppedAgain.settled).to.equal(true);
+    expect(worker.state).to.equal('stopped');
+
+    const { id } = await bed.repository.create(newTask());
+    await bed.clock.tickAsync(60_000);
+    expect(await bed.repository.getById(id)).to.not.have.property('workerId');
+    expect(started).to.have.length(1);
+    expect(bed.clock.countTimers()).to.equal(0);
+  });
+
   it('stop() on a worker never started resolves at once', async () => {
     const worker = bed.createWorker();
     await worker.stop();

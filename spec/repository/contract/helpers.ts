@@ -312,6 +312,14 @@ export function expectHints(
   }
 }
 
+/** Expects a task given back without an outcome (unlocked, or waiting for a retry): pending and held by nobody. */
+export function expectGivenBack(task: ExternalTask): void {
+  expect(task.state).to.equal('pending');
+  expect(task).to.not.have.property('workerId');
+  expect(task).to.not.have.property('lockExpirationTime');
+  expect(task).to.not.have.property('finishedAt');
+}
+
 /** Builds the claim of one topic. */
 export function topicClaim(topicName: string, lockDuration = LOCK): TopicClaim {
   return { topicName, lockDuration };
@@ -331,6 +339,7 @@ export class ContractBed {
   private mark = 0;
   private topics = 0;
   private heldTenants = 0;
+  private markers = 0;
   private readonly opened: { close(): Promise<void> }[] = [];
 
   async open(makeTestbed: MakeRepositoryTestbed): Promise<void> {
@@ -402,6 +411,30 @@ export class ContractBed {
     const recorder = await ChangeRecorder.subscribe(this.repository, options);
     this.opened.push(recorder);
     return recorder;
+  }
+
+  /**
+   * The batches of hints `action` makes. A watch opens before it; after it, a marker task is created on
+   * a topic of its own. Hints of one store arrive in order, so once the marker's hint has come, every
+   * hint the action made has come too (and a hint it must not make would show).
+   */
+  async hintsOf(action: () => Promise<unknown>): Promise<(readonly AvailabilityHint[])[]> {
+    const hints = await this.watchHints();
+    await action();
+    const marker = `hint-marker-${++this.markers}`;
+    await this.create({ topic: marker });
+    const isMarker = (batch: readonly AvailabilityHint[]): boolean =>
+      batch.some((hint) => hint.topic === marker);
+    await waitUntil(
+      () => hints.batches.some(isMarker),
+      () => `the hint of the marker task created after the action (got ${hints.batches.length} batches)`,
+    );
+    await hints.close();
+    expect(hints.batches.findIndex(isMarker), 'the marker batch comes last').to.equal(
+      hints.batches.length - 1,
+    );
+    expectHints(hints.batches[hints.batches.length - 1], [{ topic: marker, delay: 0, count: 1 }]);
+    return hints.batches.slice(0, -1);
   }
 
   /** An availability watch, closed after the case. */

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   expectBadRequest,
+  expectGivenBack,
   ids,
   LOCK,
   serviceError,
@@ -20,10 +21,7 @@ export function describeRetries(bed: ContractBed): void {
       const result = await bed.failService(held.id, 'worker-a', { retries: 4, retryTimeout: 3000 });
       expect(result.status).to.equal('ok');
       for (const task of [taskOf(result), await bed.current(held.id)]) {
-        expect(task.state).to.equal('pending');
-        expect(task).to.not.have.property('workerId');
-        expect(task).to.not.have.property('lockExpirationTime');
-        expect(task).to.not.have.property('finishedAt');
+        expectGivenBack(task);
         expect(task).to.not.have.property('incident');
         expect(task.retries).to.equal(4);
         expect(task.attempts).to.equal(1);

@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { bpmnError, ids, LOCK, START, taskOf, UNKNOWN_ID, type ContractBed } from './helpers.js';
+import {
+  bpmnError,
+  expectGivenBack,
+  ids,
+  LOCK,
+  START,
+  taskOf,
+  UNKNOWN_ID,
+  type ContractBed,
+} from './helpers.js';
 
 /** The conditional writes of a held task: extendLock, complete, unlock. */
 export function describeWrites(bed: ContractBed): void {
@@ -315,12 +324,7 @@ export function describeWrites(bed: ContractBed): void {
       bed.clock.advance(10);
       const result = await bed.unlock(held.id, 'worker-a');
       expect(result.status).to.equal('ok');
-      for (const task of [taskOf(result), await bed.current(held.id)]) {
-        expect(task.state).to.equal('pending');
-        expect(task).to.not.have.property('workerId');
-        expect(task).to.not.have.property('lockExpirationTime');
-        expect(task).to.not.have.property('finishedAt');
-      }
+      for (const task of [taskOf(result), await bed.current(held.id)]) expectGivenBack(task);
       expect(await bed.changeTypes(held.id)).to.deep.equal(['created', 'locked', 'unlocked']);
       expect((await bed.changesOf('unlocked', held.id))[0]!.task).to.not.have.property('workerId');
     });
