@@ -28,6 +28,7 @@ export { ContainedEventEmitter } from './events/index.js';
 export type { ExternalTaskEventName, ExternalTaskEvents } from './events/index.js';
 export { consoleLogger } from './logging/index.js';
 export type { Logger } from './logging/index.js';
+export { frozenRecord } from './model/index.js';
 export type {
   BpmnFailure,
   ExternalTask,
@@ -38,7 +39,16 @@ export type {
   NewExternalTask,
   ServiceFailure,
 } from './model/index.js';
-export { inScope, InMemoryExternalTaskRepository } from './repository/index.js';
+export {
+  inScope,
+  InMemoryExternalTaskRepository,
+  validateCancelSelector,
+  validateCountFilter,
+  validateNewTask,
+  validateNewTasks,
+  validateQuery,
+  validateScope,
+} from './repository/index.js';
 export type {
   AvailabilityHint,
   AvailabilityListener,
@@ -67,6 +77,8 @@ export type {
   TopicClaim,
   TopicTaskCounts,
   UnlockRequest,
+  UnpositionedChange,
+  ValidNewTask,
 } from './repository/index.js';
 export { limits } from './validation/index.js';
 export {

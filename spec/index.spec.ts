@@ -22,10 +22,17 @@ describe('the public API', () => {
       'UnauthorizedError',
       'WorkerHaltedError',
       'consoleLogger',
+      'frozenRecord',
       'inScope',
       'limits',
       'systemClock',
       'tokenAccessPolicy',
+      'validateCancelSelector',
+      'validateCountFilter',
+      'validateNewTask',
+      'validateNewTasks',
+      'validateQuery',
+      'validateScope',
       'workerDefaults',
     ]);
   });

@@ -9,16 +9,16 @@ import {
 } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
-import type {
-  BpmnFailure,
-  ExternalTask,
-  ExternalTaskState,
-  Identity,
-  ServiceFailure,
+import {
+  frozenRecord,
+  type BpmnFailure,
+  type ExternalTask,
+  type ExternalTaskState,
+  type Identity,
+  type ServiceFailure,
 } from '../model/index.js';
 import {
   validateScope,
-  type AvailabilityWatch,
   type ChangeFeed,
   type ChangePosition,
   type ChangeFeedResync,
@@ -45,6 +45,7 @@ import type {
   ServiceErrorOptions,
 } from './external-task-service.js';
 import { LongPollDispatcher } from './long-poll-dispatcher.js';
+import { RepositoryAttachment } from './repository-attachment.js';
 import { OutcomeWaiters } from './outcome-waiters.js';
 import {
   validateFetchOptions,
@@ -82,8 +83,18 @@ export interface ConsumeOutcomesOptions {
   readonly after?: ChangePosition | undefined;
   /** Handles one outcome; a returned promise is awaited before the next outcome is handed over. */
   onOutcome(outcome: ExternalTaskOutcome): void | Promise<void>;
-  /** The feed fell behind the store's retention and outcomes may be missing (see {@link ChangeFeedResync}). */
+  /**
+   * The feed fell behind the store's retention and outcomes may be missing (see {@link ChangeFeedResync});
+   * delivery goes on after the gap. Without it, such a gap stops the consumption like a failure does.
+   */
   onResync?(resync: ChangeFeedResync): void | Promise<void>;
+  /**
+   * The consumption stopped: `onOutcome` threw or rejected for `outcome` (which was not handled, so the
+   * position stored before it is still right), or the feed fell behind without `onResync` (a
+   * {@link ChangeFeedRetentionError}, no outcome). Nothing is skipped: consume again from the stored
+   * position to retry. @default logged as an error
+   */
+  onError?(error: unknown, outcome: ExternalTaskOutcome | undefined): void;
 }
 
 /** Options of {@link ExternalTaskApi.waitForOutcome}. */
@@ -121,9 +132,9 @@ export class ExternalTaskApi implements ExternalTaskService {
   private readonly logger: Logger;
   private readonly longPolls: LongPollDispatcher;
   private readonly outcomeWaiters = new OutcomeWaiters();
-  /** The change feed and the availability watch, once both are open. */
-  private readonly attached: Promise<[ChangeFeed, AvailabilityWatch]>;
-  private isAttached = false;
+  private readonly attachment: RepositoryAttachment;
+  /** The feeds handed out by {@link consumeOutcomes}, closed with the api. */
+  private readonly outcomeFeeds = new Set<ChangeFeed>();
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -140,15 +151,18 @@ export class ExternalTaskApi implements ExternalTaskService {
       this.logger.error(`A listener of ${event} threw; the other listeners still ran.`, { error }),
     );
     this.longPolls = new LongPollDispatcher(this.repository, this.clock, this.logger);
-    this.attached = Promise.all([
-      this.repository.subscribe({ onChange: (change) => this.onChange(change) }),
-      this.repository.watchAvailability((hints) => this.longPolls.hint(hints)),
-    ]);
-    this.attached.then(
-      () => (this.isAttached = true),
-      (error: unknown) =>
-        this.logger.error('Could not attach to the repository: no events, no wake-ups.', { error }),
+    this.attachment = new RepositoryAttachment(
+      () => [
+        this.repository.subscribe({
+          onChange: (change) => this.onChange(change),
+          onResync: () => this.recheckOutcomeWaiters(),
+        }),
+        this.repository.watchAvailability((hints) => this.longPolls.hint(hints)),
+      ],
+      this.clock,
+      this.logger,
     );
+    this.attachment.ready().catch(() => undefined);
   }
 
   fetchAndLockExternalTasks(
@@ -281,7 +295,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     // an outcome delivered in between (even a stub's simulated change) is not missed.
     return this.outcomeWaiters.wait(externalTaskId, signal, async () => {
       try {
-        await this.attachment('waitForOutcome');
+        await this.attached('waitForOutcome');
         return await this.repository.getById(externalTaskId);
       } catch (error) {
         throw this.toExternalTaskError(error, 'waitForOutcome');
@@ -307,53 +321,103 @@ export class ExternalTaskApi implements ExternalTaskService {
     if (typeof options.onOutcome !== 'function') {
       throw new BadRequestError('onOutcome', 'onOutcome must be a function.');
     }
+    if (this.closed) throw closedError();
+    let feed: ChangeFeed | undefined;
+    const forget = (): void => void (feed && this.outcomeFeeds.delete(feed));
     try {
-      return await this.repository.subscribe({
+      const opened = await this.repository.subscribe({
         after: options.after,
         onChange: (change) =>
           isOutcome(change) ? options.onOutcome({ task: change.task, position: change.position }) : undefined,
         ...(options.onResync && { onResync: (resync) => options.onResync?.(resync) }),
+        onHalt: (error, change) => {
+          forget();
+          const outcome = change && { task: change.task, position: change.position };
+          if (options.onError) options.onError(error, outcome);
+          else
+            this.logger.error('consumeOutcomes stopped; resume from the last stored position.', {
+              error,
+              outcome,
+            });
+        },
       });
+      feed = {
+        get position() {
+          return opened.position;
+        },
+        close: () => {
+          forget();
+          return opened.close();
+        },
+      };
     } catch (error) {
       throw this.toExternalTaskError(error, 'consumeOutcomes');
     }
+    if (this.closed) {
+      await feed.close();
+      throw closedError();
+    }
+    this.outcomeFeeds.add(feed);
+    return feed;
   }
 
   /**
-   * Stops listening to the repository, answers every waiting fetch with `[]` and rejects every
-   * {@link waitForOutcome} with an `AbortError`. Later fetches answer `[]` at once without claiming
-   * anything, and later `waitForOutcome` calls reject with an `AbortError`. Resolves once the change
-   * feed and the availability watch are closed. Safe to call twice (both calls resolve together).
+   * Stops listening to the repository, answers every waiting fetch with `[]`, rejects every
+   * {@link waitForOutcome} with an `AbortError` and closes the feeds {@link consumeOutcomes} handed out.
+   * Later fetches answer `[]` at once without claiming anything, and later `waitForOutcome` and
+   * `consumeOutcomes` calls reject with an `AbortError`. Resolves once everything is closed. Safe to call
+   * twice (both calls resolve together).
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
     this.longPolls.close();
     this.outcomeWaiters.rejectAll(closedError());
-    this.closing = this.attached.then(
-      async ([feed, watch]) => {
-        await Promise.all([feed.close(), watch.close()]);
-      },
+    const feeds = [...this.outcomeFeeds];
+    this.outcomeFeeds.clear();
+    this.closing = Promise.all([this.attachment.close(), ...feeds.map((feed) => feed.close())]).then(
       () => undefined,
     );
     return this.closing;
   }
 
   /** Waits until the change feed and the availability watch are open (at once after the first time). */
-  private async attachment(operation: string): Promise<void> {
-    if (this.isAttached) return;
+  private async attached(operation: string): Promise<void> {
     try {
-      await this.attached;
+      await this.attachment.ready();
     } catch (error) {
       throw this.toExternalTaskError(error, operation);
     }
+  }
+
+  /**
+   * The api's feed missed changes (it fell behind the store's retention): the outcomes it may have missed
+   * are read from the store for every task someone waits for.
+   */
+  private async recheckOutcomeWaiters(): Promise<void> {
+    this.logger.warn(
+      'The change feed had to resynchronise: events in the gap are lost; outcome waits are read again.',
+    );
+    await Promise.all(
+      this.outcomeWaiters.taskIds().map(async (externalTaskId) => {
+        try {
+          const task = await this.repository.getById(externalTaskId);
+          if (task && task.state !== 'pending') this.outcomeWaiters.resolve(frozenRecord(task));
+        } catch (error) {
+          this.logger.error('Could not read a task again after the change feed resynchronised.', {
+            externalTaskId,
+            error,
+          });
+        }
+      }),
+    );
   }
 
   private async fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<ExternalTask[]> {
     // Nobody would receive the tasks: claim none rather than leave them locked until their locks expire.
     if (this.closed || fetch.signal?.aborted) return [];
     const scope = await this.scopeOf(identity);
-    await this.attachment('fetchAndLock');
+    await this.attached('fetchAndLock');
     if (this.closed || fetch.signal?.aborted) return [];
     const request = {
       workerId: fetch.workerId,

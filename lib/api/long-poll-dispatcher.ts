@@ -148,15 +148,38 @@ export class LongPollDispatcher {
    */
   private async wakeWaitersOf(topicName: string): Promise<void> {
     const exhausted: (TaskScope | undefined)[] = [];
+    const claimedFor = new Set<Waiter>();
     for (const waiter of [...(this.waitersByTopic.get(topicName) ?? [])]) {
       if (waiter.settled) continue;
       const scope = waiter.request.scope;
       if (exhausted.some((covering) => scopeCovers(covering, scope))) continue;
+      claimedFor.add(waiter);
       const claimed = await this.claimFor(waiter);
-      if (claimed === 'failed' || claimed === waiter.request.maxTasks) return;
+      // A failed claim answered its waiter with the error; the next waiter tries on its own.
+      if (claimed === 'failed') continue;
+      if (claimed === waiter.request.maxTasks) break;
       exhausted.push(scope);
-      if (scope === undefined) return;
+      if (scope === undefined) break;
     }
+    await this.relearnSkipped(topicName, claimedFor);
+  }
+
+  /**
+   * The wake time of `topicName` was used up by this round. Waiters of the topic that no claim of the
+   * round was made for (skipped, or after a waiter that got all it asked for) learn their next time
+   * again — one question per distinct scope — so a later lock expiry or retry is not missed.
+   */
+  private async relearnSkipped(topicName: string, claimedFor: ReadonlySet<Waiter>): Promise<void> {
+    const asked: (TaskScope | undefined)[] = [];
+    const learning: Promise<void>[] = [];
+    for (const waiter of this.waitersByTopic.get(topicName) ?? []) {
+      if (waiter.settled || claimedFor.has(waiter)) continue;
+      const scope = waiter.request.scope;
+      if (asked.some((known) => scopeCovers(known, scope) && scopeCovers(scope, known))) continue;
+      asked.push(scope);
+      learning.push(this.learnDueTimes(waiter, [topicName]));
+    }
+    await Promise.all(learning);
   }
 
   /** One claim for `waiter`; answers how many tasks it got, or `'failed'` when the store failed. */
@@ -209,9 +232,9 @@ export class LongPollDispatcher {
    * that became available after its last claim, e.g. a retry that came due meanwhile) marks the topic
    * dirty; later sets the topic's wake time.
    */
-  private async learnDueTimes(waiter: Waiter): Promise<void> {
+  private async learnDueTimes(waiter: Waiter, topicNames = waiter.topicNames): Promise<void> {
     await Promise.all(
-      waiter.topicNames.map(async (topicName) => {
+      topicNames.map(async (topicName) => {
         if (!this.waitersByTopic.has(topicName)) return;
         try {
           const delay = await this.repository.msUntilNextAvailable([topicName], waiter.request.scope);
@@ -246,12 +269,18 @@ export class LongPollDispatcher {
       this.wakeTimer = this.clock.setTimeout(() => this.wake(), Math.max(0, earliest - this.clock.now()));
   }
 
+  /**
+   * The timer fired: the topics it was set for are due, and any others whose time has come. Judged by
+   * the time the timer was set for as well as by the clock, so that a process clock that stepped back
+   * meanwhile does not push the wake-up back by the size of the step.
+   */
   private wake(): void {
+    const firedFor = this.wakeAt ?? -Infinity;
     this.wakeTimer = undefined;
     this.wakeAt = undefined;
-    const now = this.clock.now();
+    const dueBy = Math.max(firedFor, this.clock.now());
     const due: string[] = [];
-    for (const [topicName, at] of this.dueAt) if (at <= now) due.push(topicName);
+    for (const [topicName, at] of this.dueAt) if (at <= dueBy) due.push(topicName);
     for (const topicName of due) this.dueAt.delete(topicName);
     this.armWakeTimer();
     this.markDirty(due);

@@ -11,8 +11,9 @@ export interface OutcomeWaiter {
 export class OutcomeWaiters {
   private readonly byTaskId = new Map<string, Set<OutcomeWaiter>>();
 
-  get size(): number {
-    return this.byTaskId.size;
+  /** The ids of the tasks someone waits for. */
+  taskIds(): string[] {
+    return [...this.byTaskId.keys()];
   }
 
   /** Registers `waiter` for the outcome of `externalTaskId`; returns the function that unregisters it. */

@@ -8,3 +8,4 @@ export type {
   NewExternalTask,
   ServiceFailure,
 } from './external-task.js';
+export { frozenRecord } from './frozen-record.js';

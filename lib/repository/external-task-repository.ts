@@ -215,11 +215,23 @@ export interface ChangeSubscriber {
   readonly after?: ChangePosition | undefined;
   /**
    * Receives each change once, in order. A returned promise is awaited before the next change is
-   * delivered. A throw or rejection is reported to the store's logger; delivery goes on.
+   * delivered. A throw or rejection is reported to the store's logger and delivery goes on — unless the
+   * subscriber has {@link onHalt}.
    */
   onChange(change: ExternalTaskChange): void | Promise<void>;
-  /** The feed had to resynchronise (see {@link ChangeFeedResync}). @default logged as an error */
+  /**
+   * The feed had to resynchronise (see {@link ChangeFeedResync}). Without it, the gap halts a subscriber
+   * with {@link onHalt} (with a {@link ChangeFeedRetentionError}) and is logged for the others.
+   */
   onResync?(resync: ChangeFeedResync): void | Promise<void>;
+  /**
+   * Makes the feed stop at a failure instead of skipping it, for subscribers that must not miss a change
+   * (an engine consuming outcomes durably): when `onChange` throws or rejects, or the feed fell behind
+   * without `onResync`, the feed closes before delivering anything else, its `position` stays before the
+   * failed change, and this is called with the error and that change (none for a gap). Resubscribing
+   * `after` the position kept delivers the failed change again.
+   */
+  onHalt?(error: unknown, change: ExternalTaskChange | undefined): void;
 }
 
 /** An open subscription to a store's change feed. */
@@ -355,3 +367,10 @@ export interface ExternalTaskRepository {
   /** The position of the latest change (0 if none yet). */
   currentPosition(): Promise<ChangePosition>;
 }
+
+/** A change before the store gave it its position: what a store records, to be positioned by its feed. */
+export type UnpositionedChange = ExternalTaskChange extends infer C
+  ? C extends ExternalTaskChange
+    ? Omit<C, 'position'>
+    : never
+  : never;

@@ -25,8 +25,17 @@ export type {
   TopicClaim,
   TopicTaskCounts,
   UnlockRequest,
+  UnpositionedChange,
 } from './external-task-repository.js';
 export { InMemoryExternalTaskRepository } from './in-memory/index.js';
 export type { InMemoryExternalTaskRepositoryOptions } from './in-memory/index.js';
 export { inScope, scopeCovers } from './task-scope.js';
-export { validateScope } from './repository-arguments.js';
+export {
+  validateCancelSelector,
+  validateCountFilter,
+  validateNewTask,
+  validateNewTasks,
+  validateQuery,
+  validateScope,
+} from './repository-arguments.js';
+export type { ValidNewTask } from './repository-arguments.js';

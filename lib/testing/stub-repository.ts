@@ -5,23 +5,22 @@ import type {
   AvailabilityHint,
   AvailabilityListener,
   ChangeFeed,
+  ChangePosition,
   ChangeSubscriber,
   ExternalTaskChange,
   ExternalTaskRepository,
 } from '../repository/index.js';
+import type { UnpositionedChange } from '../repository/external-task-repository.js';
 
-/** A change to simulate: any {@link ExternalTaskChange}; the stub gives it the next position. */
-export type SimulatedChange = ExternalTaskChange extends infer C
-  ? C extends ExternalTaskChange
-    ? Omit<C, 'position'>
-    : never
-  : never;
+/** A change to simulate: any {@link ExternalTaskChange} without its position; the stub gives it the next one. */
+export type SimulatedChange = UnpositionedChange;
 
 /**
  * A repository for engine tests: every method of {@link ExternalTaskRepository} is a sinon stub with a
  * harmless default (override any with `.resolves(…)`, assert with `.calledWith(…)`), plus ways to play
  * the store's part: {@link simulateChange} delivers a change to every subscription (so `task:*` events
- * fire and `waitForOutcome` resolves), {@link simulateAvailability} wakes long polls.
+ * fire and `waitForOutcome` resolves), {@link simulateAvailability} wakes long polls. Like a store, it
+ * keeps every simulated change, so a subscription `after` a position gets the changes after it first.
  */
 export type StubRepository = {
   [K in keyof ExternalTaskRepository]: sinon.SinonStub<
@@ -29,7 +28,10 @@ export type StubRepository = {
     ReturnType<ExternalTaskRepository[K]>
   >;
 } & {
-  /** Delivers `change` at the next position to every open subscription; resolves once all handled it. */
+  /**
+   * Keeps `change` at the next position and delivers it to every open subscription, after what each
+   * has still to get; resolves once all handled it (rejects with a subscriber's failure).
+   */
   simulateChange(change: SimulatedChange): Promise<void>;
   /** Sends `hints` to every open availability watch. */
   simulateAvailability(hints: readonly AvailabilityHint[]): void;
@@ -40,7 +42,9 @@ export type StubRepository = {
  * (a fresh UUID, `createdAt` now, no lock); `getById` → `undefined`; `claim` → `[]`; `extendLock`,
  * `complete`, `unlock`, `setRetries` → `{ status: 'not-found' }`; `cancel` → 0; `query` → an empty page;
  * `countByTopic` → `[]`; `msUntilNextAvailable` → `undefined`; `subscribe` and `watchAvailability`
- * register the subscriber for the simulate methods; `currentPosition` → the last simulated position.
+ * register the subscriber for the simulate methods (`subscribe({ after })` first replays the simulated
+ * changes after `after`; the feed's `position` is that of the last change delivered to it);
+ * `currentPosition` → the last simulated position.
  *
  * @example
  * ```ts
@@ -54,20 +58,21 @@ export type StubRepository = {
  * ```
  */
 export function createStubRepository(): StubRepository {
-  const subscribers = new Set<ChangeSubscriber>();
+  const feeds = new Set<StubFeed>();
   const watchers = new Set<AvailabilityListener>();
-  let position = 0;
+  /** Every simulated change, in position order: position `n` is at index `n - 1`. */
+  const changes: ExternalTaskChange[] = [];
   const stub = <K extends keyof ExternalTaskRepository>() =>
     sinon.stub<Parameters<ExternalTaskRepository[K]>, ReturnType<ExternalTaskRepository[K]>>();
-  const closable = <T>(set: Set<T>, member: T) => ({
-    close: () => {
-      set.delete(member);
-      return Promise.resolve();
-    },
-  });
   const subscribe = stub<'subscribe'>().callsFake((subscriber) => {
-    subscribers.add(subscriber);
-    const feed: ChangeFeed = { position, ...closable(subscribers, subscriber) };
+    const feed = new StubFeed(subscriber, subscriber.after ?? changes.length, (closed) =>
+      feeds.delete(closed),
+    );
+    feeds.add(feed);
+    // A failure while replaying is dropped, as a store would log it and go on; a live one rejects simulateChange.
+    for (const change of changes.filter((kept) => kept.position > feed.position)) {
+      void feed.deliver(change).catch(() => undefined);
+    }
     return Promise.resolve(feed);
   });
   return {
@@ -85,18 +90,63 @@ export function createStubRepository(): StubRepository {
     msUntilNextAvailable: stub<'msUntilNextAvailable'>().resolves(undefined),
     watchAvailability: stub<'watchAvailability'>().callsFake((listener) => {
       watchers.add(listener);
-      return Promise.resolve(closable(watchers, listener));
+      const watch = {
+        close: () => {
+          watchers.delete(listener);
+          return Promise.resolve();
+        },
+      };
+      return Promise.resolve(watch);
     }),
     subscribe,
-    currentPosition: stub<'currentPosition'>().callsFake(() => Promise.resolve(position)),
+    currentPosition: stub<'currentPosition'>().callsFake(() => Promise.resolve(changes.length)),
     async simulateChange(change) {
-      const positioned = { ...change, position: ++position } as ExternalTaskChange;
-      for (const subscriber of [...subscribers]) await subscriber.onChange(positioned);
+      const positioned = { ...change, position: changes.length + 1 } as ExternalTaskChange;
+      changes.push(positioned);
+      await Promise.all([...feeds].map((feed) => feed.deliver(positioned)));
     },
     simulateAvailability(hints) {
       for (const listener of [...watchers]) listener(hints);
     },
   };
+}
+
+/**
+ * One subscription to the stub's feed: delivers its changes one after another, in position order, each
+ * once its subscriber has handled the one before; `position` is that of the last change delivered.
+ */
+class StubFeed implements ChangeFeed {
+  private closed = false;
+  /** The end of the deliveries queued so far (never rejects, so one failure does not stop the rest). */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly subscriber: ChangeSubscriber,
+    private delivered: ChangePosition,
+    private readonly detach: (feed: StubFeed) => void,
+  ) {}
+
+  get position(): ChangePosition {
+    return this.delivered;
+  }
+
+  /** Queues `change`; resolves once the subscriber handled it (at once if closed or already had). */
+  deliver(change: ExternalTaskChange): Promise<void> {
+    const delivery = this.queue.then(async () => {
+      if (this.closed || change.position <= this.delivered) return;
+      this.delivered = change.position;
+      await this.subscriber.onChange(change);
+    });
+    this.queue = delivery.catch(() => undefined);
+    return delivery;
+  }
+
+  /** Stops delivery: nothing more is handed to the subscriber. Resolves at once (it may be called from `onChange`). */
+  close(): Promise<void> {
+    this.closed = true;
+    this.detach(this);
+    return Promise.resolve();
+  }
 }
 
 /** The record a store would answer for a new task (checks left to the real stores). */

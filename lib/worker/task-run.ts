@@ -4,7 +4,7 @@ import type { ExternalTask } from '../model/index.js';
 import { limits } from '../validation/index.js';
 import { BpmnError } from './bpmn-error.js';
 import { LockKeeper } from './lock-keeper.js';
-import { planRetry } from './retry-policy.js';
+import { planRetry, type PlannedRetry } from './retry-policy.js';
 import { TaskAbortedError } from './task-aborted-error.js';
 import type { ExternalTaskWorkerEvents, ReportOperation } from './worker-events.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
@@ -127,22 +127,32 @@ export class TaskRun {
   /**
    * Reports `error` as a service error under the retry policy. If even that is refused as a bad request,
    * reports a short message without details instead, which any service accepts: a task must never come
-   * back again and again because its report does not fit.
+   * back again and again because its report does not fit. The short report keeps the retry options only
+   * when they are within the API's limits, since out-of-range options may be what the service refused.
    */
   private async reportServiceError(error: unknown): Promise<void> {
     const { message, details } = describeFailure(error);
     const { identity, workerId } = this.options;
-    const retry = planRetry(this.task, this.options.retry, Math.random());
-    const send = (text: string, errorDetails?: FailureDetails) => (): Promise<void> =>
-      retry
-        ? this.api.handleServiceError(identity, workerId, this.task.id, text, errorDetails, retry)
-        : this.api.handleServiceError(identity, workerId, this.task.id, text, errorDetails);
+    const planned = planRetry(this.task, this.options.retry, Math.random());
+    const send =
+      (text: string, errorDetails: FailureDetails | undefined, retry: PlannedRetry | undefined) =>
+      (): Promise<void> =>
+        retry
+          ? this.api.handleServiceError(identity, workerId, this.task.id, text, errorDetails, retry)
+          : this.api.handleServiceError(identity, workerId, this.task.id, text, errorDetails);
+    const fallbackRetry = planned && isAcceptableRetry(planned) ? planned : undefined;
+    // What the recorded report asked for, reported with the `task:failed` event.
+    let reportedRetry = planned;
     let shortReported = false;
-    const reported = await this.call('handleServiceError', send(message, details), async () => {
-      shortReported = await this.call('handleServiceError', send(unreportableFailure));
+    const reported = await this.call('handleServiceError', send(message, details, planned), async () => {
+      reportedRetry = fallbackRetry;
+      shortReported = await this.call(
+        'handleServiceError',
+        send(unreportableFailure, undefined, fallbackRetry),
+      );
     });
     if (reported || shortReported)
-      this.events.emit('task:failed', { task: this.task, error, kind: 'service', retry });
+      this.events.emit('task:failed', { task: this.task, error, kind: 'service', retry: reportedRetry });
   }
 
   /**
@@ -172,6 +182,15 @@ export class TaskRun {
 /** The message of the last-resort report, when the service refused the error the handler threw. */
 const unreportableFailure =
   'The handler failed, and the service refused the report of its error as a bad request.';
+
+/** Whether the API accepts these retry options: whole numbers from 0 up to its limits. */
+function isAcceptableRetry({ retries, retryTimeout }: PlannedRetry): boolean {
+  return isIntegerWithin(retries, limits.maxRetries) && isIntegerWithin(retryTimeout, limits.maxDuration);
+}
+
+function isIntegerWithin(value: number, max: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0 && value <= max;
+}
 
 /** Cuts `text` to the longest error message the API accepts. */
 function cut(text: string): string {

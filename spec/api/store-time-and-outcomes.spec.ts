@@ -9,7 +9,7 @@ import {
   type ExternalTask,
   type ExternalTaskOutcome,
 } from '../../lib/index.js';
-import { identity, newTask, rejectionOf, useFakeTime } from '../support/fixtures.js';
+import { identity, newTask, rejectionOf, startTime, useFakeTime } from '../support/fixtures.js';
 
 const minute = 60_000;
 
@@ -70,6 +70,8 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
       const finished = await outcome;
       expect(Object.isFrozen(finished)).to.equal(true);
       expect(finished.state).to.equal('finished');
+      expect(() => finished.createdAt.setTime(0)).to.throw(TypeError);
+      expect(finished.createdAt.getTime()).to.equal(startTime);
       expect((await repository.getById(id))?.workerId).to.equal('w1');
     } finally {
       await Promise.all([api.close(), second.close(), tampering.close()]);
@@ -132,6 +134,81 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
       } finally {
         await workers.close();
       }
+    });
+
+    it('stops at an outcome whose handling failed, so a resume from the stored position handles it', async () => {
+      const repository = new InMemoryExternalTaskRepository();
+      const api = new ExternalTaskApi({ repository });
+      try {
+        const stored: { position?: number } = { position: await repository.currentPosition() };
+        const [a, b] = await repository.createMany([newTask(), newTask()]);
+        const handled: string[] = [];
+        const stopped: { error?: unknown; outcome?: ExternalTaskOutcome | undefined } = {};
+        let failOnce = true;
+        await api.consumeOutcomes({
+          ...(stored.position !== undefined && { after: stored.position }),
+          onOutcome: ({ task, position }) => {
+            if (failOnce) {
+              failOnce = false;
+              throw new Error('engine database unavailable');
+            }
+            handled.push(task.id);
+            stored.position = position;
+          },
+          onError: (error, outcome) => Object.assign(stopped, { error, outcome }),
+        });
+        await repository.cancel({ externalTaskId: a!.id });
+        await repository.cancel({ externalTaskId: b!.id });
+        expect(handled).to.deep.equal([]);
+        expect((stopped.error as Error).message).to.equal('engine database unavailable');
+        expect(stopped.outcome?.task.id).to.equal(a!.id);
+
+        const resumed = await api.consumeOutcomes({
+          ...(stored.position !== undefined && { after: stored.position }),
+          onOutcome: ({ task, position }) => {
+            handled.push(task.id);
+            stored.position = position;
+          },
+        });
+        expect(handled).to.deep.equal([a!.id, b!.id]);
+        await resumed.close();
+      } finally {
+        await api.close();
+      }
+    });
+
+    it('stops instead of skipping when it fell behind the retention and has no onResync', async () => {
+      const repository = new InMemoryExternalTaskRepository({ changeRetention: 3 });
+      const api = new ExternalTaskApi({ repository });
+      try {
+        let release: () => void = () => undefined;
+        const errors: unknown[] = [];
+        await api.consumeOutcomes({
+          onOutcome: () => new Promise<void>((resolve) => (release = resolve)),
+          onError: (error) => errors.push(error),
+        });
+        const tasks = await repository.createMany(Array.from({ length: 6 }, () => newTask()));
+        for (const task of tasks) await repository.cancel({ externalTaskId: task.id });
+        release();
+        await clock.tickAsync(0);
+        expect(errors).to.have.length(1);
+        expect(errors[0]).to.be.instanceOf(ChangeFeedRetentionError);
+      } finally {
+        await api.close();
+      }
+    });
+
+    it('is refused after close, and close() closes the feeds it handed out', async () => {
+      const repository = new InMemoryExternalTaskRepository();
+      const api = new ExternalTaskApi({ repository });
+      const handled: string[] = [];
+      await api.consumeOutcomes({ onOutcome: ({ task }) => void handled.push(task.id) });
+      await api.close();
+      const { id } = await repository.create(newTask());
+      await repository.cancel({ externalTaskId: id });
+      expect(handled).to.deep.equal([]);
+      const error = await rejectionOf(api.consumeOutcomes({ onOutcome: () => undefined }));
+      expect((error as DOMException).name).to.equal('AbortError');
     });
 
     it('refuses to resume from a position the store no longer retains, with a typed error', async () => {

@@ -1,4 +1,3 @@
-import { expect } from 'chai';
 import sinon from 'sinon';
 import {
   ExternalTaskApi,
@@ -8,6 +7,9 @@ import {
   type ExternalTaskRepository,
   type NewExternalTask,
 } from '../../lib/index.js';
+import { newTask as contractNewTask } from '../repository/contract/helpers.js';
+
+export { rejectionOf } from '../repository/contract/helpers.js';
 
 /** The identity the default access policy accepts. */
 export const identity = { token: 'test-token' };
@@ -29,17 +31,12 @@ export function useFakeTime({ intervals = false }: { intervals?: boolean } = {})
 
 let counter = 0;
 
-/** A valid task for `topic`; every call gets its own ids. */
+/**
+ * A valid task for `topic` with fresh engine ids (the contract suite's {@link contractNewTask}) and a
+ * payload `{ n }` numbering the calls; `overrides` replace fields.
+ */
 export function newTask(topic = 'invoice', overrides: Partial<NewExternalTask> = {}): NewExternalTask {
-  counter++;
-  return {
-    topic,
-    correlationId: `correlation-${counter}`,
-    processInstanceId: `process-${counter}`,
-    flowNodeInstanceId: `flow-node-${counter}`,
-    payload: { n: counter },
-    ...overrides,
-  };
+  return contractNewTask({ topic, payload: { n: ++counter }, ...overrides });
 }
 
 /** Creates `count` tasks on `topic`, in order. */
@@ -51,16 +48,6 @@ export async function createTasks(
   const ids: string[] = [];
   for (let i = 0; i < count; i++) ids.push((await repository.create(newTask(topic))).id);
   return ids;
-}
-
-/** The error `promise` rejects with; fails the test if it fulfils. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  return expect.fail('expected the promise to reject');
 }
 
 /** The in-process stack on fake time, fresh for each test of the calling `describe`. */

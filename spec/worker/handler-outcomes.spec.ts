@@ -170,12 +170,19 @@ describe('worker: handler outcomes', () => {
       expect(task).to.include({ state: 'failed', incident: true, retries: 0 });
     });
 
-    it('falls back to a short report without details when a service error is still refused (400)', async () => {
-      const service = stubService();
-      service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
-      const refusal = new BadRequestError('errorDetails', 'too large for this service');
-      service.handleServiceError.onFirstCall().rejects(refusal);
-      const thrown = new Error('boom');
+    /**
+     * Lets a worker with a retry policy (3 retries, 100 ms) run `task`, handed out by `service`, with a
+     * handler that throws `thrown`; answers the `task:failed` and `error` events.
+     */
+    async function failOn(
+      service: ReturnType<typeof stubService>,
+      task: ExternalTask,
+      thrown: unknown = new Error('boom'),
+    ): Promise<{
+      failed: ReturnType<typeof recordEvents<'task:failed'>>;
+      errors: ReturnType<typeof recordEvents<'error'>>;
+    }> {
+      service.fetchAndLock.onFirstCall().resolves([task]);
       const worker = bed.createWorker(
         {
           handler: () => {
@@ -189,6 +196,15 @@ describe('worker: handler outcomes', () => {
       const errors = recordEvents(worker, 'error');
       await worker.start();
       await bed.clock.tickAsync(0);
+      return { failed, errors };
+    }
+
+    it('falls back to a short report without details when a service error is still refused (400)', async () => {
+      const service = stubService();
+      const refusal = new BadRequestError('errorDetails', 'too large for this service');
+      service.handleServiceError.onFirstCall().rejects(refusal);
+      const thrown = new Error('boom');
+      const { failed, errors } = await failOn(service, taskRecord('a'), thrown);
 
       expect(service.handleServiceError.callCount).to.equal(2);
       const [, , id, message, details, options] = service.handleServiceError.secondCall.args;
@@ -199,6 +215,46 @@ describe('worker: handler outcomes', () => {
       expect(errors.map((event) => event.error)).to.deep.equal([refusal]);
       expect(failed).to.have.length(1);
       expect(failed[0]).to.include({ error: thrown, kind: 'service' });
+    });
+
+    it('sends the short report without retry options when they are what the service refuses', async () => {
+      // A service that refuses retry options out of the API's range, as the API does, and a task whose own
+      // retry budget is beyond that range (handed out by a foreign or faulty service): the first report,
+      // and before the fix the short one too, asked for more retries than limits.maxRetries.
+      const service = stubService();
+      service.handleServiceError.callsFake((_identity, _workerId, _id, _message, _details, options) => {
+        const inRange = (value: number | undefined, max: number): boolean =>
+          value === undefined || (Number.isSafeInteger(value) && value >= 0 && value <= max);
+        return inRange(options?.retries, limits.maxRetries) &&
+          inRange(options?.retryTimeout, limits.maxDuration)
+          ? Promise.resolve()
+          : Promise.reject(new BadRequestError('options.retries', 'out of range'));
+      });
+      const thrown = new Error('boom');
+      const task = { ...taskRecord('a'), retries: limits.maxRetries + 1 };
+      const { failed, errors } = await failOn(service, task, thrown);
+
+      expect(service.handleServiceError.callCount).to.equal(2);
+      expect(service.handleServiceError.firstCall.args[5]).to.deep.equal({
+        retries: limits.maxRetries + 1,
+        retryTimeout: 100,
+      });
+      expect(service.handleServiceError.secondCall.args).to.have.length(5);
+      expect(errors).to.have.length(1);
+      expect(errors[0]?.error).to.be.instanceOf(BadRequestError).and.include({ code: 'BAD_REQUEST' });
+      expect(failed).to.have.length(1);
+      expect(failed[0]).to.include({ error: thrown, kind: 'service', retry: undefined });
+    });
+
+    it('keeps retry options within the limits in the short report', async () => {
+      const service = stubService();
+      service.handleServiceError.onFirstCall().rejects(new BadRequestError('errorDetails', 'too large'));
+      const { failed } = await failOn(service, { ...taskRecord('a'), retries: limits.maxRetries });
+
+      expect(service.handleServiceError.callCount).to.equal(2);
+      const retry = { retries: limits.maxRetries, retryTimeout: 100 };
+      expect(service.handleServiceError.secondCall.args[5]).to.deep.equal(retry);
+      expect(failed[0]?.retry).to.deep.equal(retry);
     });
   });
 

@@ -1,27 +1,26 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { BadRequestError, ChangeFeedRetentionError } from '../../errors/index.js';
 import type { Logger } from '../../logging/index.js';
-import type { ExternalTask } from '../../model/index.js';
+import { frozenRecord } from '../../model/index.js';
 import { requireInteger } from '../../validation/index.js';
 import type {
   ChangeFeed,
+  ChangeFeedResync,
   ChangePosition,
   ChangeSubscriber,
   ExternalTaskChange,
+  UnpositionedChange,
 } from '../external-task-repository.js';
 
-/** A change before the log gave it its position. */
-export type UnpositionedChange = ExternalTaskChange extends infer C
-  ? C extends ExternalTaskChange
-    ? Omit<C, 'position'>
-    : never
-  : never;
+/** The subscription whose callback is running, so that its own `close()` does not wait for itself. */
+const delivering = new AsyncLocalStorage<Subscription>();
 
 /** One subscription: where it is in the log, and whether a delivery to it is under way. */
 class Subscription implements ChangeFeed {
   /** Set while a delivery to this subscription runs (synchronously, or awaiting the subscriber). */
   busy = false;
   /** The subscriber's pending answer, while there is one. */
-  delivering: Promise<void> | undefined;
+  pending: Promise<void> | undefined;
   closed = false;
 
   constructor(
@@ -35,23 +34,28 @@ class Subscription implements ChangeFeed {
       this.closed = true;
       this.detach(this);
     }
-    await this.delivering;
+    // Called from its own onChange, waiting for that delivery would wait forever.
+    if (delivering.getStore() !== this) await this.pending;
   }
 }
 
 /**
- * The in-memory store's change feed: the last `retention` changes with their positions, and the
+ * The in-memory store's change feed: the latest `retention` changes with their positions, and the
  * subscriptions reading them. Each subscription has its own cursor and receives every change once, in
  * position order, even when a subscriber's `onChange` writes to the store (its new changes are appended
- * and delivered after the current one) or is asynchronous (awaited before the next). A subscription that
- * falls behind the retained window is told with `onResync`; a resume from a position older than the
- * window is refused with {@link ChangeFeedRetentionError}.
+ * and delivered after the current one) or is asynchronous (awaited before the next). The log is trimmed
+ * only when no synchronous delivery is under way, so a subscriber that keeps up never misses a change;
+ * one whose asynchronous `onChange` falls behind the retained window is told with `onResync` (or halted,
+ * see {@link ChangeSubscriber.onHalt}); a resume from a position older than the window is refused with
+ * {@link ChangeFeedRetentionError}.
  */
 export class ChangeLog {
   private entries: ExternalTaskChange[] = [];
   private head = 0;
   private last: ChangePosition = 0;
   private readonly subscriptions = new Set<Subscription>();
+  /** How many synchronous deliveries are on the stack (a subscriber writing from its onChange nests). */
+  private synchronousDeliveries = 0;
 
   constructor(
     private readonly retention: number,
@@ -68,15 +72,8 @@ export class ChangeLog {
     for (const change of changes) {
       this.entries.push(Object.freeze({ ...change, position: ++this.last }));
     }
-    // Deliver before trimming: a subscriber that keeps up never falls behind, however many changes
-    // one operation made.
     for (const subscription of this.subscriptions) this.pump(subscription);
-    const excess = this.entries.length - this.head - this.retention;
-    if (excess > 0) this.head += excess;
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
-      this.head = 0;
-    }
+    this.trim();
   }
 
   subscribe(subscriber: ChangeSubscriber): ChangeFeed {
@@ -89,12 +86,24 @@ export class ChangeLog {
     const subscription = new Subscription(after, subscriber, (s) => this.subscriptions.delete(s));
     this.subscriptions.add(subscription);
     this.pump(subscription);
+    this.trim();
     return subscription;
   }
 
   /** The oldest position a subscriber may resume after: the one just before the first retained change. */
   private get oldestResumable(): ChangePosition {
     return (this.entries[this.head]?.position ?? this.last + 1) - 1;
+  }
+
+  /** Forgets the changes beyond the retention, unless a synchronous delivery is under way. */
+  private trim(): void {
+    if (this.synchronousDeliveries > 0) return;
+    const excess = this.entries.length - this.head - this.retention;
+    if (excess > 0) this.head += excess;
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /**
@@ -106,18 +115,24 @@ export class ChangeLog {
   private pump(subscription: Subscription): void {
     if (subscription.busy) return;
     subscription.busy = true;
-    while (!subscription.closed && subscription.position < this.last) {
-      const pending = this.deliverNext(subscription);
-      if (pending) {
-        subscription.delivering = pending.then(() => {
-          subscription.delivering = undefined;
-          subscription.busy = false;
-          this.pump(subscription);
-        });
-        return;
+    this.synchronousDeliveries++;
+    try {
+      while (!subscription.closed && subscription.position < this.last) {
+        const pending = this.deliverNext(subscription);
+        if (pending) {
+          subscription.pending = pending.then(() => {
+            subscription.pending = undefined;
+            subscription.busy = false;
+            this.pump(subscription);
+            this.trim();
+          });
+          return;
+        }
       }
+      subscription.busy = false;
+    } finally {
+      this.synchronousDeliveries--;
     }
-    subscription.busy = false;
   }
 
   /** Delivers the next change (or a resync); answers a promise when the subscriber's answer is one. */
@@ -125,56 +140,80 @@ export class ChangeLog {
     const { subscriber } = subscription;
     const oldestResumable = this.oldestResumable;
     if (subscription.position < oldestResumable) {
-      const resync = { lastDelivered: subscription.position, resumedAfter: oldestResumable };
-      subscription.position = oldestResumable;
+      const resync: ChangeFeedResync = {
+        lastDelivered: subscription.position,
+        resumedAfter: oldestResumable,
+      };
       if (!subscriber.onResync) {
-        this.logger.error(
-          'A change feed subscriber fell behind the retained changes and missed some.',
-          resync,
-        );
+        const gap = new ChangeFeedRetentionError(subscription.position, oldestResumable);
+        if (subscriber.onHalt) return this.halt(subscription, gap, undefined);
+        this.logger.error('A change feed subscriber fell behind the retained changes and missed some.', {
+          ...resync,
+        });
+        subscription.position = oldestResumable;
         return undefined;
       }
-      return this.call(() => subscriber.onResync?.(resync), 'onResync', resync);
+      subscription.position = oldestResumable;
+      return this.call(subscription, () => subscriber.onResync?.(resync), undefined);
     }
     // Positions are consecutive, so the change after `position` sits this far past the first retained.
     const change = this.entries[this.head + subscription.position - oldestResumable] as ExternalTaskChange;
+    const previous = subscription.position;
     subscription.position = change.position;
-    const copy = Object.freeze({ ...change, task: frozenCopy(change.task) }) as ExternalTaskChange;
-    return this.call(() => subscriber.onChange(copy), 'onChange', { position: change.position });
+    const copy = Object.freeze({ ...change, task: frozenRecord(change.task) }) as ExternalTaskChange;
+    return this.call(subscription, () => subscriber.onChange(copy), { change, previous });
   }
 
-  /** Runs a subscriber callback; a throw or rejection is logged, never passed on. */
+  /**
+   * Runs a subscriber callback. A throw or rejection halts a subscriber with `onHalt` (before anything
+   * else is delivered, its position back before the failed change) and is logged for the others.
+   */
   private call(
+    subscription: Subscription,
     callback: () => void | Promise<void> | undefined,
-    name: string,
-    context: object,
+    delivery: { change: ExternalTaskChange; previous: ChangePosition } | undefined,
   ): Promise<void> | undefined {
-    const report = (error: unknown): void =>
-      this.logger.error(`A change feed subscriber's ${name} failed; delivery goes on.`, {
-        ...context,
+    const fail = (error: unknown): Promise<void> | undefined => {
+      if (subscription.subscriber.onHalt) {
+        if (delivery) subscription.position = delivery.previous;
+        return this.halt(subscription, error, delivery?.change);
+      }
+      this.logger.error('A change feed subscriber failed; delivery goes on.', {
+        position: delivery?.change.position,
         error,
       });
+      return undefined;
+    };
     let answer: unknown;
     try {
-      answer = callback();
+      answer = delivering.run(subscription, callback);
     } catch (error) {
-      report(error);
-      return undefined;
+      return fail(error);
     }
     if (!isThenable(answer)) return undefined;
-    return Promise.resolve(answer).then(() => undefined, report);
+    return Promise.resolve(answer).then(
+      () => undefined,
+      (error: unknown) => fail(error),
+    );
+  }
+
+  /** Closes `subscription` and tells its subscriber why; delivery to it stops here. */
+  private halt(
+    subscription: Subscription,
+    error: unknown,
+    change: ExternalTaskChange | undefined,
+  ): undefined {
+    subscription.closed = true;
+    this.subscriptions.delete(subscription);
+    try {
+      subscription.subscriber.onHalt?.(error, change);
+    } catch (haltError) {
+      this.logger.error('A change feed subscriber’s onHalt threw.', { error: haltError });
+    }
+    return undefined;
   }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-/** A frozen copy of `task` with Dates of its own, so one subscriber cannot change what another sees. */
-function frozenCopy(task: ExternalTask): ExternalTask {
-  const copy: Record<string, unknown> = { ...task };
-  for (const [key, value] of Object.entries(copy)) {
-    if (value instanceof Date) copy[key] = new Date(value.getTime());
-  }
-  return Object.freeze(copy) as unknown as ExternalTask;
 }

@@ -24,6 +24,7 @@ import type {
   TaskScope,
   TopicTaskCounts,
   UnlockRequest,
+  UnpositionedChange,
 } from '../external-task-repository.js';
 import {
   validateCancelSelector,
@@ -35,12 +36,19 @@ import {
   type ValidNewTask,
 } from '../repository-arguments.js';
 import { inScope } from '../task-scope.js';
-import { AvailabilityAnnouncer } from './availability-announcer.js';
-import { ChangeLog, type UnpositionedChange } from './change-log.js';
+import { emptyTopicCounts } from '../topic-counts.js';
+import { AvailabilityAnnouncer } from '../availability-announcer.js';
+import { ChangeLog } from './change-log.js';
 import { FinalTaskRetention } from './final-task-retention.js';
 import { toSnapshot, type StoredTask } from './stored-task.js';
 import { matches, TaskIndexes } from './task-indexes.js';
-import { compareHandOutOrder, finalCounters, TopicQueues, type FinalCounts } from './topic-queues.js';
+import {
+  compareHandOutOrder,
+  finalCounters,
+  pendingState,
+  TopicQueues,
+  type FinalCounts,
+} from './topic-queues.js';
 
 /** Options of {@link InMemoryExternalTaskRepository}. */
 export interface InMemoryExternalTaskRepositoryOptions {
@@ -143,10 +151,12 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         }
         if (!best) break;
         const { queues, lockDuration, task } = best;
-        // The lock is checked against the time now, whatever was promoted before: a clock that stepped
-        // back puts a lock that holds again back where it belongs.
-        if (task.lockExpirationTime !== undefined && task.lockExpirationTime > now) {
-          queues.makeLocked(task);
+        // Locks and retries are checked against the time now, whatever was promoted before: a clock that
+        // stepped back puts a task that waits again back where it belongs.
+        const state = pendingState(task, now);
+        if (state !== 'available') {
+          if (state === 'locked') queues.makeLocked(task);
+          else queues.makeDelayed(task);
           continue;
         }
         if (!inScope(task, scope)) {
@@ -357,8 +367,9 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     { externalTaskId, workerId, scope }: HeldTaskRequest,
     write: (task: StoredTask) => ChangeFields,
   ): ConditionalWriteResult {
+    const validScope = validateScope(scope);
     const task = this.tasks.get(externalTaskId);
-    if (!task || !inScope(task, validateScope(scope))) return { status: 'not-found' };
+    if (!task || !inScope(task, validScope)) return { status: 'not-found' };
     if (task.state !== 'pending') return { status: 'gone', task: toSnapshot(task) };
     if (task.workerId !== workerId) return { status: 'locked', task: toSnapshot(task) };
     return { status: 'ok', task: this.changed(effects, write(task), task) };
@@ -374,7 +385,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     const countsOf = (topic: string): Record<string, number> => {
       let entry = counts.get(topic);
       if (!entry) {
-        entry = { topic, ...zeroCounts() } as TopicTaskCounts & FinalCounts & Record<string, number>;
+        entry = emptyTopicCounts(topic) as TopicTaskCounts & FinalCounts & Record<string, number>;
         counts.set(topic, entry);
       }
       return entry;
@@ -383,7 +394,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     for (const task of this.indexes.find('tenantId', tenantId)) {
       if (topics && !topics.includes(task.topic)) continue;
       const entry = countsOf(task.topic);
-      for (const counter of task.state === 'pending' ? [pendingCounter(task, now)] : finalCounters(task))
+      for (const counter of task.state === 'pending' ? [pendingState(task, now)] : finalCounters(task))
         entry[counter] = (entry[counter] as number) + 1;
     }
     return [...counts.values()];
@@ -468,24 +479,3 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
 
 /** What a write says about its change, besides the record. */
 type ChangeFields = Omit<UnpositionedChange, 'task'>;
-
-function zeroCounts(): Omit<TopicTaskCounts, 'topic'> {
-  return {
-    available: 0,
-    locked: 0,
-    retrying: 0,
-    failed: 0,
-    bpmnErrors: 0,
-    serviceErrors: 0,
-    incidents: 0,
-    finished: 0,
-    cancelled: 0,
-  };
-}
-
-/** Which pending count a pending task is in at `now`. */
-function pendingCounter(task: StoredTask, now: number): 'available' | 'locked' | 'retrying' {
-  if (task.retryAt !== undefined && task.retryAt > now) return 'retrying';
-  if (task.lockExpirationTime !== undefined && task.lockExpirationTime > now) return 'locked';
-  return 'available';
-}

@@ -8,16 +8,21 @@ export interface HeapItem {
  * re-ordering any item costs O(log n) instead of a search.
  */
 export class IndexedHeap<T extends HeapItem> {
-  private readonly items: T[] = [];
+  private readonly entries: T[] = [];
 
   constructor(private readonly compare: (a: T, b: T) => number) {}
 
   get size(): number {
-    return this.items.length;
+    return this.entries.length;
+  }
+
+  /** The items, in no particular order (a view: do not change the heap while iterating). */
+  items(): Iterable<T> {
+    return this.entries;
   }
 
   peek(): T | undefined {
-    return this.items[0];
+    return this.entries[0];
   }
 
   /**
@@ -27,16 +32,16 @@ export class IndexedHeap<T extends HeapItem> {
    */
   scanDue(isDue: (item: T) => boolean, visit?: (item: T) => void): T | undefined {
     let firstNotDue: T | undefined;
-    const stack = this.items.length > 0 ? [0] : [];
+    const stack = this.entries.length > 0 ? [0] : [];
     for (let index = stack.pop(); index !== undefined; index = stack.pop()) {
-      const item = this.items[index] as T;
+      const item = this.entries[index] as T;
       if (!isDue(item)) {
         if (!firstNotDue || this.compare(item, firstNotDue) < 0) firstNotDue = item;
         continue;
       }
       visit?.(item);
-      if (2 * index + 1 < this.items.length) stack.push(2 * index + 1);
-      if (2 * index + 2 < this.items.length) stack.push(2 * index + 2);
+      if (2 * index + 1 < this.entries.length) stack.push(2 * index + 1);
+      if (2 * index + 2 < this.entries.length) stack.push(2 * index + 2);
     }
     return firstNotDue;
   }
@@ -47,28 +52,28 @@ export class IndexedHeap<T extends HeapItem> {
    */
   minMatching(matches: (item: T) => boolean): T | undefined {
     let best: T | undefined;
-    const stack = this.items.length > 0 ? [0] : [];
+    const stack = this.entries.length > 0 ? [0] : [];
     for (let index = stack.pop(); index !== undefined; index = stack.pop()) {
-      const item = this.items[index] as T;
+      const item = this.entries[index] as T;
       if (best && this.compare(item, best) >= 0) continue;
       if (matches(item)) {
         best = item;
         continue;
       }
-      if (2 * index + 1 < this.items.length) stack.push(2 * index + 1);
-      if (2 * index + 2 < this.items.length) stack.push(2 * index + 2);
+      if (2 * index + 1 < this.entries.length) stack.push(2 * index + 1);
+      if (2 * index + 2 < this.entries.length) stack.push(2 * index + 2);
     }
     return best;
   }
 
   push(item: T): void {
-    item.heapIndex = this.items.length;
-    this.items.push(item);
+    item.heapIndex = this.entries.length;
+    this.entries.push(item);
     this.siftUp(item.heapIndex);
   }
 
   pop(): T | undefined {
-    const top = this.items[0];
+    const top = this.entries[0];
     if (top !== undefined) this.remove(top);
     return top;
   }
@@ -76,20 +81,20 @@ export class IndexedHeap<T extends HeapItem> {
   /** Removes `item`, which must be in this heap. */
   remove(item: T): void {
     const index = item.heapIndex;
-    const last = this.items.pop() as T;
+    const last = this.entries.pop() as T;
     item.heapIndex = -1;
     if (last === item) return;
-    this.items[index] = last;
+    this.entries[index] = last;
     last.heapIndex = index;
     this.siftDown(index);
     this.siftUp(last.heapIndex);
   }
 
   private siftUp(index: number): void {
-    const item = this.items[index] as T;
+    const item = this.entries[index] as T;
     while (index > 0) {
       const parentIndex = (index - 1) >> 1;
-      const parent = this.items[parentIndex] as T;
+      const parent = this.entries[parentIndex] as T;
       if (this.compare(item, parent) >= 0) break;
       this.place(parent, index);
       index = parentIndex;
@@ -98,15 +103,15 @@ export class IndexedHeap<T extends HeapItem> {
   }
 
   private siftDown(index: number): void {
-    const item = this.items[index] as T;
-    const count = this.items.length;
+    const item = this.entries[index] as T;
+    const count = this.entries.length;
     for (;;) {
       let childIndex = 2 * index + 1;
       if (childIndex >= count) break;
       const right = childIndex + 1;
-      if (right < count && this.compare(this.items[right] as T, this.items[childIndex] as T) < 0)
+      if (right < count && this.compare(this.entries[right] as T, this.entries[childIndex] as T) < 0)
         childIndex = right;
-      const child = this.items[childIndex] as T;
+      const child = this.entries[childIndex] as T;
       if (this.compare(child, item) >= 0) break;
       this.place(child, index);
       index = childIndex;
@@ -115,7 +120,7 @@ export class IndexedHeap<T extends HeapItem> {
   }
 
   private place(item: T, index: number): void {
-    this.items[index] = item;
+    this.entries[index] = item;
     item.heapIndex = index;
   }
 }

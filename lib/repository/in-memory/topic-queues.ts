@@ -55,9 +55,15 @@ export class TopicQueues {
   private readonly ready = new IndexedHeap<StoredTask>(compareHandOutOrder);
   private readonly locked = new IndexedHeap<StoredTask>(byTime((task) => task.lockExpirationTime));
   private readonly delayed = new IndexedHeap<StoredTask>(byTime((task) => task.retryAt));
+  /**
+   * The latest time promoted at. Every task in `ready` was available by then; only a clock that stepped
+   * back before it can make one of them wait again (see {@link steppedBack}).
+   */
+  private promotedAt = -Infinity;
 
   /** Moves every task whose lock expired or whose retry came due by `now` to `ready`. */
   promoteDue(now: number): void {
+    this.promotedAt = Math.max(this.promotedAt, now);
     for (let next = this.locked.peek(); next && lockedUntil(next) <= now; next = this.locked.peek()) {
       this.makeReady(next);
     }
@@ -77,10 +83,14 @@ export class TopicQueues {
    */
   msUntilAvailable(now: number, scope: TaskScope | undefined): number | undefined {
     const matches = (task: StoredTask): boolean => inScope(task, scope);
-    if (this.ready.minMatching(matches)) return 0;
     const lock = this.locked.minMatching(matches);
     const retry = this.delayed.minMatching(matches);
     const times = [lock && lockedUntil(lock), retry && retryAt(retry)].filter((t) => t !== undefined);
+    if (this.steppedBack(now)) {
+      for (const task of this.ready.items()) if (matches(task)) times.push(availableFrom(task));
+    } else if (this.ready.minMatching(matches)) {
+      return 0;
+    }
     return times.length === 0 ? undefined : Math.max(0, Math.min(...times) - now);
   }
 
@@ -96,11 +106,29 @@ export class TopicQueues {
       (task) => retryAt(task) <= now,
       () => due++,
     );
-    return {
+    const counts = {
       available: this.ready.size + expired + due,
       locked: this.locked.size - expired,
       retrying: this.delayed.size - due,
     };
+    if (this.steppedBack(now)) {
+      for (const task of this.ready.items()) {
+        const state = pendingState(task, now);
+        if (state !== 'available') {
+          counts.available--;
+          counts[state]++;
+        }
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * Whether the clock is now before a time this topic promoted at: then a task in `ready` may hold a lock
+   * or wait for a retry again, and is judged by its times (a linear pass, only after such a step).
+   */
+  private steppedBack(now: number): boolean {
+    return now < this.promotedAt;
   }
 
   /** Adds `task`'s final counters with `sign` +1 (it became final) or -1 (it is forgotten or revived). */
@@ -144,4 +172,16 @@ function lockedUntil(task: StoredTask): number {
 
 function retryAt(task: StoredTask): number {
   return task.retryAt as number;
+}
+
+/** When a pending task is (or was) available: its lock's expiry, its retry's due time, or always. */
+function availableFrom(task: StoredTask): number {
+  return task.lockExpirationTime ?? task.retryAt ?? -Infinity;
+}
+
+/** Which pending state a pending task is in at `now`, judged by its times alone. */
+export function pendingState(task: StoredTask, now: number): 'available' | 'locked' | 'retrying' {
+  if (task.retryAt !== undefined && task.retryAt > now) return 'retrying';
+  if (task.lockExpirationTime !== undefined && task.lockExpirationTime > now) return 'locked';
+  return 'available';
 }

@@ -277,6 +277,63 @@ export function describeChanges(bed: ContractBed): void {
       await heard.close();
     });
 
+    it('resolves close() called from inside the subscriber’s own async onChange', async () => {
+      let closed = false;
+      const feed = await bed.repository.subscribe({
+        onChange: async () => {
+          await Promise.resolve();
+          await feed.close();
+          closed = true;
+        },
+      });
+      await bed.create();
+      await waitUntil(
+        () => closed,
+        () => 'close() inside onChange to resolve',
+      );
+    });
+
+    it('halts a subscriber with onHalt at a change it failed on, keeping its position before it', async () => {
+      const first = await bed.create();
+      const start = await bed.repository.currentPosition();
+      const handled: number[] = [];
+      const halted: { error?: unknown; change?: ExternalTaskChange | undefined } = {};
+      const feed = await bed.repository.subscribe({
+        after: start - 1,
+        onChange: async (change) => {
+          await Promise.resolve();
+          if (change.type === 'locked') throw new Error('handler failed');
+          handled.push(change.position);
+        },
+        onHalt: (error, change) => Object.assign(halted, { error, change }),
+      });
+      await bed.claim('worker', 1);
+      await bed.finish(first.id, 'worker');
+      await waitUntil(
+        () => halted.error !== undefined,
+        () => 'the subscriber to be halted',
+      );
+
+      expect(handled).to.deep.equal([start]);
+      expect(halted.change?.type).to.equal('locked');
+      expect((halted.error as Error).message).to.equal('handler failed');
+      expect(feed.position).to.equal(start);
+      await someTurns();
+      expect(handled).to.deep.equal([start]);
+
+      const again: string[] = [];
+      const resumed = await bed.repository.subscribe({
+        after: feed.position,
+        onChange: (change) => void again.push(change.type),
+      });
+      await waitUntil(
+        () => again.length >= 2,
+        () => 'the resumed subscriber to receive the failed change again',
+      );
+      expect(again).to.deep.equal(['locked', 'finished']);
+      await Promise.all([feed.close(), resumed.close()]);
+    });
+
     for (const [label, after] of [
       ['beyond the current position', 1],
       ['negative', -1],

@@ -307,5 +307,36 @@ export function describeClaim(bed: ContractBed): void {
       expect((await bed.countsOf(TOPIC)).locked).to.equal(1);
       expect(await bed.changesOf('lockExpired')).to.deep.equal([]);
     });
+
+    it('judges a due retry a claim left behind by the time now: not handed out early, counted as retrying', async () => {
+      const retried = await bed.create({ tenantId: 'a' });
+      await bed.claim('first', 1, [topicClaim(TOPIC, 1000)]);
+      await bed.failService(retried.id, 'first', { retries: 1, retryTimeout: 1000 });
+      const urgent = await bed.create({ tenantId: 'a', priority: 5 });
+      bed.clock.advance(1500);
+      // This claim sees the retry due but takes only the more urgent task.
+      expect(ids(await bed.claim('second', 1, [topicClaim(TOPIC, 60_000)]))).to.deep.equal([urgent.id]);
+
+      bed.clock.set(START + 500);
+
+      const counts = await bed.countsOf(TOPIC);
+      expect({ available: counts.available, locked: counts.locked, retrying: counts.retrying }).to.deep.equal(
+        {
+          available: 0,
+          locked: 1,
+          retrying: 1,
+        },
+      );
+      const byTenant = (await bed.repository.countByTopic({ tenantId: 'a' }))[0];
+      expect({
+        available: byTenant?.available,
+        locked: byTenant?.locked,
+        retrying: byTenant?.retrying,
+      }).to.deep.equal({ available: 0, locked: 1, retrying: 1 });
+      expect(await bed.repository.msUntilNextAvailable([TOPIC])).to.equal(500);
+      expect(await bed.claim('third', 5, [topicClaim(TOPIC, 60_000)])).to.deep.equal([]);
+      bed.clock.set(START + 1000);
+      expect(ids(await bed.claim('third', 5, [topicClaim(TOPIC, 60_000)]))).to.deep.equal([retried.id]);
+    });
   });
 }

@@ -17,7 +17,9 @@ import type {
   TaskScope,
   TopicClaim,
   TopicTaskCounts,
+  UnpositionedChange,
 } from '../../../lib/repository/external-task-repository.js';
+import { emptyTopicCounts } from '../../../lib/repository/topic-counts.js';
 import type { MakeRepositoryTestbed, RepositoryContractTestbed } from './testbed.js';
 
 /** 2030-01-01T00:00:00.000Z: what the store's clock shows when every case starts. */
@@ -110,17 +112,9 @@ export function cyclicObject(): Record<string, unknown> {
 
 export type Counts = Omit<TopicTaskCounts, 'topic'>;
 
-export const zeroCounts: Counts = {
-  available: 0,
-  locked: 0,
-  retrying: 0,
-  failed: 0,
-  bpmnErrors: 0,
-  serviceErrors: 0,
-  incidents: 0,
-  finished: 0,
-  cancelled: 0,
-};
+const { topic: _unnamed, ...noCounts } = emptyTopicCounts('');
+/** Every count 0: a topic's counts without its name, to spread into the counts a case expects. */
+export const zeroCounts: Counts = Object.freeze(noCounts);
 
 /** The counts of some tasks (e.g. one topic's) by brute force over their records at `now`. */
 export function countRecords(tasks: readonly ExternalTask[], now: number): Counts {
@@ -160,15 +154,8 @@ export function msUntilNextAvailableOf(tasks: readonly ExternalTask[], now: numb
   return earliest === undefined ? undefined : Math.max(0, earliest - now);
 }
 
-/** A change without its position. */
-export type PositionlessChange = ExternalTaskChange extends infer C
-  ? C extends ExternalTaskChange
-    ? Omit<C, 'position'>
-    : never
-  : never;
-
 /** A change without its position, for comparing what happened regardless of where the feed put it. */
-export function withoutPosition(change: ExternalTaskChange): PositionlessChange {
+export function withoutPosition(change: ExternalTaskChange): UnpositionedChange {
   const { position: _position, ...rest } = change;
   return rest;
 }
@@ -555,7 +542,7 @@ export class ContractBed {
   }
 
   async expectCounts(topic: string, expected: Partial<Counts>): Promise<void> {
-    expect(await this.countsOf(topic)).to.deep.equal({ topic, ...zeroCounts, ...expected });
+    expect(await this.countsOf(topic)).to.deep.equal({ ...emptyTopicCounts(topic), ...expected });
   }
 
   /** `msUntilNextAvailable` must answer the time from now until `at` (ms since the epoch). */

@@ -231,6 +231,29 @@ describe('InMemoryExternalTaskRepository', () => {
       await feed.close();
     });
 
+    it('does not trim changes a subscriber that keeps up has not had, when a subscriber writes many during a delivery', async () => {
+      const logger = new RecordingLogger();
+      const repository = new InMemoryExternalTaskRepository({ changeRetention: 10, logger });
+      const seen: number[] = [];
+      const writer = await repository.subscribe({
+        onChange: (change) => {
+          if (change.type === 'created' && change.task.topic === 'burst') {
+            void repository.createMany(Array.from({ length: 30 }, () => newTask()));
+          }
+        },
+      });
+      const reader = await repository.subscribe({
+        onChange: (change) => void seen.push(change.position),
+        onResync: () => expect.fail('a subscriber that keeps up must not be resynchronised'),
+      });
+      const start = await repository.currentPosition();
+      await repository.create(newTask({ topic: 'burst' }));
+
+      expect(seen).to.deep.equal(Array.from({ length: 31 }, (_, index) => start + index + 1));
+      expect(logger.errors).to.deep.equal([]);
+      await Promise.all([writer.close(), reader.close()]);
+    });
+
     it('refuses a retention that is not a positive integer', async () => {
       for (const changeRetention of [0, -1, 1.5, NaN]) {
         await expectBadRequest(

@@ -42,7 +42,7 @@ function expectConsistent(heap: IndexedHeap<Item>, model: readonly Item[], remov
     'removed items with a heapIndex',
   ).to.deep.equal([]);
   // White box: every item sits where its heapIndex says, and every parent orders before its children.
-  const slots = (heap as unknown as { readonly items: readonly Item[] }).items;
+  const slots = [...heap.items()];
   expect(slots).to.have.length(model.length);
   const misplaced = model.filter((item) => slots[item.heapIndex] !== item);
   expect(misplaced, 'items whose heapIndex does not point at them').to.deep.equal([]);

@@ -1,9 +1,9 @@
-import type { Logger } from '../../logging/index.js';
+import type { Logger } from '../logging/index.js';
 import type {
   AvailabilityHint,
   AvailabilityListener,
   AvailabilityWatch,
-} from '../external-task-repository.js';
+} from './external-task-repository.js';
 
 /** The in-memory store's availability watchers. A listener that throws is logged; the others still hear. */
 export class AvailabilityAnnouncer {

@@ -1,0 +1,176 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ChangeFeedRetentionError } from '../errors/index.js';
+import type { Logger } from '../logging/index.js';
+import type {
+  ChangeFeed,
+  ChangeFeedResync,
+  ChangePosition,
+  ChangeSubscriber,
+  ExternalTaskChange,
+  ExternalTaskChangeType,
+} from '../repository/index.js';
+import type { Queryable } from './driver/driver.js';
+import { toChange, type TaskRecord } from './task-record.js';
+
+/** A row of the feed's `read` statement. */
+interface FeedRow {
+  readonly pruned: number;
+  readonly position: number | null;
+  readonly type: ExternalTaskChangeType | null;
+  readonly task: TaskRecord | null;
+}
+
+/** The subscription whose callback is running, so that its own `close()` does not wait for itself. */
+const delivering = new AsyncLocalStorage<FeedSubscription>();
+
+/** How many changes one read fetches. */
+const batchSize = 500;
+/** How long a subscription waits before it reads again after a failed read. */
+const readRetryMs = 1000;
+
+/**
+ * One subscription to the PostgreSQL change feed: a loop that reads the changes after its position, in
+ * position order, and delivers them one at a time (awaiting an asynchronous subscriber), then sleeps
+ * until woken (a notification that positions were given, the safety re-check, a reconnection). A wake
+ * during a read is remembered, so none is lost. A failed read is logged and retried; a subscriber's
+ * throw is logged and delivery goes on, or, for a subscriber with `onHalt`, stops the subscription
+ * before the failed change (as a gap without `onResync` does). It never rejects.
+ */
+export class FeedSubscription implements ChangeFeed {
+  private closed = false;
+  private woken = false;
+  private sleeping: (() => void) | undefined;
+  private delivering: Promise<void> | undefined;
+
+  constructor(
+    private current: ChangePosition,
+    private readonly subscriber: ChangeSubscriber,
+    private readonly database: Queryable,
+    private readonly readStatement: string,
+    private readonly logger: Logger,
+    private readonly detach: (subscription: FeedSubscription) => void,
+  ) {
+    void this.run();
+  }
+
+  get position(): ChangePosition {
+    return this.current;
+  }
+
+  /** There may be new changes: read again. */
+  wake(): void {
+    this.woken = true;
+    this.sleeping?.();
+  }
+
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.detach(this);
+      this.wake();
+    }
+    // Called from its own onChange, waiting for that delivery would wait forever.
+    if (delivering.getStore() !== this) await this.delivering;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      this.woken = false;
+      let rows: FeedRow[];
+      try {
+        rows = await this.database.query<FeedRow>(this.readStatement, [this.current, batchSize]);
+      } catch (error) {
+        this.logger.warn('A change feed subscription could not read the feed; it tries again.', { error });
+        await this.sleep(readRetryMs);
+        continue;
+      }
+      await this.deliver(rows);
+      const full = rows.filter((row) => row.position !== null).length === batchSize;
+      if (!full && !this.woken) await this.sleep(undefined);
+    }
+  }
+
+  private async deliver(rows: readonly FeedRow[]): Promise<void> {
+    const pruned = rows[0]?.pruned ?? 0;
+    if (this.current < pruned && !this.closed) {
+      const resync: ChangeFeedResync = { lastDelivered: this.current, resumedAfter: pruned };
+      if (!this.subscriber.onResync) {
+        if (this.subscriber.onHalt)
+          return this.halt(new ChangeFeedRetentionError(this.current, pruned), undefined);
+        this.logger.error('A change feed subscriber fell behind the retained changes and missed some.', {
+          ...resync,
+        });
+        this.current = pruned;
+      } else {
+        this.current = pruned;
+        await this.call(() => this.subscriber.onResync?.(resync), undefined);
+      }
+    }
+    for (const row of rows) {
+      if (this.closed) return;
+      if (row.position === null || row.type === null || row.task === null || row.position <= this.current)
+        continue;
+      const change: ExternalTaskChange = toChange(row.type, row.position, row.task);
+      const previous = this.current;
+      this.current = row.position;
+      const error = await this.call(() => this.subscriber.onChange(change), change);
+      if (error !== undefined && this.subscriber.onHalt) {
+        this.current = previous;
+        return this.halt(error.reason, change);
+      }
+    }
+  }
+
+  /**
+   * Runs a subscriber callback to its end. A throw or rejection is answered (for `onHalt`) and logged
+   * when the subscriber has no `onHalt`; it is never passed on.
+   */
+  private async call(
+    callback: () => void | Promise<void> | undefined,
+    change: ExternalTaskChange | undefined,
+  ): Promise<{ reason: unknown } | undefined> {
+    const delivery = delivering.run(this, async () => {
+      try {
+        await callback();
+        return undefined;
+      } catch (reason) {
+        if (!this.subscriber.onHalt) {
+          this.logger.error('A change feed subscriber failed; delivery goes on.', {
+            position: change?.position,
+            error: reason,
+          });
+        }
+        return { reason };
+      }
+    });
+    this.delivering = delivery.then(() => undefined);
+    const failure = await delivery;
+    this.delivering = undefined;
+    return failure;
+  }
+
+  /** Closes the subscription and tells the subscriber why: delivery stops here (see `onHalt`). */
+  private halt(error: unknown, change: ExternalTaskChange | undefined): void {
+    this.closed = true;
+    this.detach(this);
+    try {
+      this.subscriber.onHalt?.(error, change);
+    } catch (haltError) {
+      this.logger.error("A change feed subscriber's onHalt threw.", { error: haltError });
+    }
+  }
+
+  /** Waits until woken (or `ms` passed). */
+  private sleep(ms: number | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => done(), ms);
+      const done = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.sleeping = undefined;
+        resolve();
+      };
+      this.sleeping = done;
+      if (this.woken || this.closed) done();
+    });
+  }
+}

@@ -1,0 +1,119 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
+import type { Clock } from '../clock/index.js';
+import { BadRequestError } from '../errors/index.js';
+import type { Logger } from '../logging/index.js';
+import { limits, requireInteger, requireObject, requireString } from '../validation/index.js';
+
+/**
+ * Where the store's database is: a server to open a pool to, a pool of the caller's (never ended by the
+ * store), or an embedded PGlite of the caller's (never closed by the store).
+ */
+export type PostgresConnection =
+  { readonly connectionString: string } | { readonly pool: pg.Pool } | { readonly pglite: PGlite };
+
+/** Options of {@link PostgresExternalTaskRepository}. */
+export interface PostgresExternalTaskRepositoryOptions {
+  /**
+   * The schema that holds the store's tables (created by `migrate()`): 1 to 63 lower-case letters, digits
+   * or `_`. Its name is also the channel of the store's notifications.
+   */
+  readonly schema: string;
+  /**
+   * Where "now" comes from. Without one, the database's clock decides every lock and retry time, so that
+   * machines whose clocks differ still agree on when a lock expires; inject one in tests.
+   * @default the database's clock
+   */
+  readonly clock?: Clock | undefined;
+  /** Receives what the store cannot throw to a caller (failing listeners, lost connections). @default consoleLogger */
+  readonly logger?: Logger | undefined;
+  /** Connections of the pool the store opens for a `connectionString` (one more is held for LISTEN). @default 10 */
+  readonly poolSize?: number | undefined;
+  /** `statement_timeout` of the store's own pool, in ms (0: none). @default 30,000 */
+  readonly statementTimeout?: number | undefined;
+  /** `application_name` of the store's own pool's connections. @default 'external-task-api' */
+  readonly applicationName?: string | undefined;
+  /**
+   * How many of the latest change feed positions are kept for subscribers that resume (counted in
+   * positions, not time); a resume from further back is refused with `ChangeFeedRetentionError`.
+   * @default 100,000
+   */
+  readonly changeRetention?: number | undefined;
+  /**
+   * How long a finished, failed or cancelled task is kept after it ended, in ms, before a periodic
+   * clean-up deletes it. @default Infinity (kept)
+   */
+  readonly finalTaskRetention?: number | undefined;
+  /**
+   * How often, in real ms, open subscriptions look for changes without a notification: what a lost
+   * notification costs at most. @default 2,000
+   */
+  readonly safetyRecheckMs?: number | undefined;
+}
+
+/** The options after their checks, with defaults applied. */
+export interface Settings {
+  readonly clock: Clock | undefined;
+  readonly poolSize: number;
+  readonly statementTimeout: number;
+  readonly applicationName: string;
+  readonly changeRetention: number;
+  readonly finalTaskRetention: number;
+  readonly safetyRecheckMs: number;
+}
+
+/** Checks the options eagerly, naming the bad one. */
+export function checkOptions(options: PostgresExternalTaskRepositoryOptions): Settings {
+  requireObject('options', options);
+  const finalTaskRetention = options.finalTaskRetention ?? Infinity;
+  if (finalTaskRetention !== Infinity) {
+    requireInteger('finalTaskRetention', finalTaskRetention, 0, Number.MAX_SAFE_INTEGER);
+  }
+  return {
+    clock: options.clock,
+    poolSize: requireInteger('poolSize', options.poolSize ?? 10, 1, 1000),
+    statementTimeout: requireInteger(
+      'statementTimeout',
+      options.statementTimeout ?? 30_000,
+      0,
+      limits.maxDuration,
+    ),
+    applicationName: requireString('applicationName', options.applicationName ?? 'external-task-api', 63),
+    changeRetention: requireInteger(
+      'changeRetention',
+      options.changeRetention ?? 100_000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    finalTaskRetention,
+    safetyRecheckMs: requireInteger(
+      'safetyRecheckMs',
+      options.safetyRecheckMs ?? 2000,
+      1,
+      limits.maxDuration,
+    ),
+  };
+}
+
+/** A connection after its check: which kind it is, and what it holds. */
+export type CheckedConnection =
+  | { readonly kind: 'connectionString'; readonly connectionString: string }
+  | { readonly kind: 'pool'; readonly pool: pg.Pool }
+  | { readonly kind: 'pglite'; readonly pglite: PGlite };
+
+/** Checks that exactly one of the three kinds of connection is given. */
+export function checkConnection(connection: PostgresConnection): CheckedConnection {
+  const fields = requireObject('connection', connection);
+  const given = (['connectionString', 'pool', 'pglite'] as const).filter((key) => fields[key] !== undefined);
+  const [kind] = given;
+  if (given.length !== 1 || kind === undefined) {
+    throw new BadRequestError(
+      'connection',
+      'connection must give exactly one of connectionString, pool, pglite.',
+    );
+  }
+  if (kind === 'connectionString') {
+    return { kind, connectionString: requireString('connectionString', fields.connectionString, 10_000) };
+  }
+  return kind === 'pool' ? { kind, pool: fields.pool as pg.Pool } : { kind, pglite: fields.pglite as PGlite };
+}

@@ -1,0 +1,457 @@
+import { ExternalTaskError, InternalError } from '../errors/index.js';
+import { consoleLogger, type Logger } from '../logging/index.js';
+import type { ExternalTask, NewExternalTask } from '../model/index.js';
+import { AvailabilityAnnouncer } from '../repository/availability-announcer.js';
+import type {
+  AvailabilityListener,
+  AvailabilityWatch,
+  CancelSelector,
+  ChangeFeed,
+  ChangePosition,
+  ChangeSubscriber,
+  ClaimRequest,
+  CompleteRequest,
+  ConditionalWriteResult,
+  ExtendLockRequest,
+  ExternalTaskPage,
+  ExternalTaskQuery,
+  ExternalTaskRepository,
+  HeldTaskRequest,
+  SetRetriesResult,
+  TaskCountFilter,
+  TaskScope,
+  TopicTaskCounts,
+  UnlockRequest,
+} from '../repository/index.js';
+import {
+  validateCancelSelector,
+  validateCountFilter,
+  validateNewTask,
+  validateNewTasks,
+  validateQuery,
+  validateScope,
+  type ValidNewTask,
+} from '../repository/repository-arguments.js';
+import { limits, requireInteger, requireString } from '../validation/index.js';
+import type { Driver } from './driver/driver.js';
+import { PgDriver } from './driver/pg-driver.js';
+import { PgliteDriver } from './driver/pglite-driver.js';
+import { NotificationListener } from './notification-listener.js';
+import {
+  checkOptions,
+  checkConnection,
+  type PostgresConnection,
+  type PostgresExternalTaskRepositoryOptions,
+  type Settings,
+} from './options.js';
+import { PostgresChangeFeed } from './postgres-change-feed.js';
+import * as sql from './sql/index.js';
+import { toTask, type TaskRecord } from './task-record.js';
+
+/** Ids are UUIDs the database made; anything else names no task (and must not reach a `uuid` cast). */
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** How often, in real ms, the final-task retention deletes what ran out, and how many per statement. */
+const finalTaskSweepMs = 60_000;
+const finalTaskSweepBatch = 1000;
+
+/** The columns a query filter names, and the task column each one matches. */
+const queryColumns = {
+  state: 'state',
+  topic: 'topic',
+  tenantId: 'tenant_id',
+  processInstanceId: 'process_instance_id',
+  correlationId: 'correlation_id',
+  flowNodeInstanceId: 'flow_node_instance_id',
+} as const;
+
+/**
+ * The durable store on PostgreSQL — a server shared by several processes and machines, or an embedded
+ * PGlite — with one code path for both. Every operation is one statement (a claim, a conditional write
+ * with its change and its hint), so the database makes it atomic; see `lib/postgres/sql/` for each
+ * statement and the reasons of each index, and `docs/postgres-plans.md` for their plans.
+ *
+ * Announcements: availability hints travel by NOTIFY on the channel named after the schema and are heard
+ * on one LISTEN connection per store (reconnected when lost); the change feed is an outbox table whose
+ * rows a sequencer gives positions in an order no reader can see a gap in ({@link PostgresChangeFeed}).
+ *
+ * Before first use, `migrate()` creates or upgrades the schema; `close()` releases what the store opened.
+ *
+ * @example
+ * ```ts
+ * import { PostgresExternalTaskRepository } from 'external-task-api/postgres';
+ *
+ * const repository = new PostgresExternalTaskRepository(
+ *   { connectionString: 'postgres://postgres@127.0.0.1:5432/app' },
+ *   { schema: 'external_tasks' },
+ * );
+ * await repository.migrate();
+ * const api = new ExternalTaskApi({ repository });
+ * // …
+ * await repository.close();
+ * ```
+ */
+export class PostgresExternalTaskRepository implements ExternalTaskRepository {
+  private readonly settings: Settings;
+  private readonly driver: Driver;
+  private readonly names: sql.SqlNames;
+  private readonly statements;
+  private readonly feed: PostgresChangeFeed;
+  private readonly listener: NotificationListener;
+  private readonly availability: AvailabilityAnnouncer;
+  private readonly logger: Logger;
+  private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(connection: PostgresConnection, options: PostgresExternalTaskRepositoryOptions) {
+    this.settings = checkOptions(options);
+    this.names = sql.sqlNames(options.schema);
+    this.logger = options.logger ?? consoleLogger;
+    this.driver = this.openDriver(connection);
+    this.statements = {
+      create: sql.createTasks(this.names),
+      claim: sql.claimTasks(this.names),
+      held: sql.heldTaskWrites(this.names),
+      setRetries: sql.setRetries(this.names),
+      classify: sql.classifyRefusal(this.names),
+      cancel: {
+        externalTaskId: sql.cancelTasks(this.names, 'id'),
+        flowNodeInstanceId: sql.cancelTasks(this.names, 'flow_node_instance_id'),
+        processInstanceId: sql.cancelTasks(this.names, 'process_instance_id'),
+      },
+      get: sql.getTask(this.names),
+      count: sql.countByTopic(this.names),
+      nextAvailable: sql.msUntilNextAvailable(this.names),
+      pruneFinal: sql.pruneFinalTasks(this.names),
+      migrate: sql.migrateStatements(this.names),
+    };
+    this.availability = new AvailabilityAnnouncer(this.logger);
+    this.feed = new PostgresChangeFeed(
+      this.driver,
+      sql.changeFeedStatements(this.names),
+      this.settings,
+      this.logger,
+    );
+    this.listener = new NotificationListener(
+      this.driver,
+      this.names.name,
+      {
+        onHints: (hints) => this.availability.announce(hints),
+        onChangesRecorded: () => this.feed.requestSequencing(),
+        onSequenced: () => this.feed.wakeSubscriptions(),
+        onReconnected: () => {
+          this.feed.requestSequencing();
+          this.feed.wakeSubscriptions();
+        },
+      },
+      this.logger,
+    );
+  }
+
+  /**
+   * Creates the schema or brings it to the latest version: each missing migration once, in order, in one
+   * transaction under an advisory lock, so several processes may call it at once. Idempotent.
+   */
+  migrate(): Promise<void> {
+    const { lock, createSchema, createVersions, applied, record } = this.statements.migrate;
+    return this.guard(
+      this.driver.transaction(async (transaction) => {
+        await transaction.query(lock);
+        await transaction.query(createSchema);
+        await transaction.query(createVersions);
+        const done = new Set(
+          (await transaction.query<{ version: number }>(applied)).map((row) => row.version),
+        );
+        for (const migration of sql.migrations) {
+          if (done.has(migration.version)) continue;
+          for (const statement of migration.statements(this.names)) await transaction.query(statement);
+          await transaction.query(record, [migration.version, migration.description]);
+        }
+      }),
+    ).then(() => this.startFinalTaskSweep());
+  }
+
+  /** Stops listening, delivering and sweeping, and ends the pool if the store opened it. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+      await this.feed.close();
+      await this.listener.close();
+      await this.driver.close();
+    })();
+    return this.closing;
+  }
+
+  create(input: NewExternalTask): Promise<ExternalTask> {
+    return this.guard(async () => {
+      const [task] = await this.insert([validateNewTask(input)]);
+      return task as ExternalTask;
+    });
+  }
+
+  createMany(inputs: readonly NewExternalTask[]): Promise<ExternalTask[]> {
+    return this.guard(async () => {
+      const valid = validateNewTasks(inputs);
+      return valid.length === 0 ? [] : this.insert(valid);
+    });
+  }
+
+  getById(externalTaskId: string): Promise<ExternalTask | undefined> {
+    return this.guard(async () => {
+      if (!isTaskId(externalTaskId)) return undefined;
+      const [row] = await this.driver.query<{ record: TaskRecord }>(this.statements.get, [externalTaskId]);
+      return row && toTask(row.record);
+    });
+  }
+
+  claim(request: ClaimRequest): Promise<ExternalTask[]> {
+    return this.guard(async () => {
+      if (request.topics.length === 0) return [];
+      const rows = await this.driver.query<{ record: TaskRecord }>(this.statements.claim, [
+        this.now(),
+        request.topics.map((topic) => topic.topicName),
+        request.topics.map((topic) => topic.lockDuration),
+        request.maxTasks,
+        request.workerId,
+        ...scopeParams(validateScope(request.scope)),
+      ]);
+      return rows.map((row) => toTask(row.record));
+    });
+  }
+
+  extendLock(request: ExtendLockRequest): Promise<ConditionalWriteResult> {
+    return this.writeHeld(this.statements.held.extendLock, request, [request.lockDuration]);
+  }
+
+  unlock(request: UnlockRequest): Promise<ConditionalWriteResult> {
+    return this.writeHeld(this.statements.held.unlock, request, []);
+  }
+
+  complete(request: CompleteRequest): Promise<ConditionalWriteResult> {
+    const { outcome } = request;
+    const { finish, fail, scheduleRetry } = this.statements.held;
+    if (outcome.state === 'finished') {
+      const result = outcome.result === undefined ? null : JSON.stringify(outcome.result);
+      return this.writeHeld(finish, request, [result]);
+    }
+    const error = JSON.stringify(outcome.error);
+    const retry = 'retry' in outcome ? outcome.retry : undefined;
+    if (retry && retry.retries > 0) {
+      return this.writeHeld(scheduleRetry, request, [error, retry.retries, retry.retryTimeout]);
+    }
+    return this.writeHeld(fail, request, [error, retry !== undefined]);
+  }
+
+  cancel(selector: CancelSelector): Promise<number> {
+    return this.guard(async () => {
+      const { field, value } = validateCancelSelector(selector);
+      if (field === 'externalTaskId' && !isTaskId(value)) return 0;
+      const [row] = await this.driver.query<{ count: number }>(this.statements.cancel[field], [
+        this.now(),
+        value,
+      ]);
+      return row?.count ?? 0;
+    });
+  }
+
+  setRetries(externalTaskId: string, retries: number): Promise<SetRetriesResult> {
+    return this.guard(async (): Promise<SetRetriesResult> => {
+      requireString('externalTaskId', externalTaskId);
+      requireInteger('retries', retries, 0, limits.maxRetries);
+      if (!isTaskId(externalTaskId)) return { status: 'not-found' };
+      const [row] = await this.driver.query<{ record: TaskRecord }>(this.statements.setRetries, [
+        this.now(),
+        externalTaskId,
+        retries,
+      ]);
+      if (row) return { status: 'ok', task: toTask(row.record) };
+      const refusal = await this.classify(externalTaskId, undefined);
+      return refusal.status === 'locked' ? { status: 'gone', task: refusal.task } : refusal;
+    });
+  }
+
+  query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
+    return this.guard(async () => {
+      const { limit, offset } = validateQuery(filter);
+      const params: unknown[] = [];
+      const conditions: string[] = [];
+      for (const [field, column] of Object.entries(queryColumns)) {
+        const value = filter[field as keyof typeof queryColumns];
+        if (value === undefined) continue;
+        params.push(value);
+        conditions.push(`t.${column} = $${params.length}`);
+      }
+      if (filter.incident !== undefined) {
+        conditions.push(`t.state = 'failed' AND t.incident IS ${filter.incident ? '' : 'NOT '}TRUE`);
+      }
+      params.push(limit, offset);
+      const text = sql.queryTasks(
+        this.names,
+        conditions.length === 0 ? 'true' : conditions.join(' AND '),
+        `$${params.length - 1}`,
+        `$${params.length}`,
+      );
+      const [page] = await this.driver.query<{ total: number; tasks: TaskRecord[] }>(text, params);
+      return { tasks: (page?.tasks ?? []).map(toTask), total: page?.total ?? 0 };
+    });
+  }
+
+  countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
+    return this.guard(async () => {
+      const { topics, tenantId } = validateCountFilter(filter);
+      return this.driver.query<TopicTaskCounts>(this.statements.count, [
+        this.now(),
+        topics ?? null,
+        tenantId ?? null,
+      ]);
+    });
+  }
+
+  msUntilNextAvailable(topicNames: readonly string[], scope?: TaskScope): Promise<number | undefined> {
+    return this.guard(async () => {
+      if (topicNames.length === 0) return undefined;
+      const [row] = await this.driver.query<{ ms: number | null }>(this.statements.nextAvailable, [
+        this.now(),
+        topicNames,
+        ...scopeParams(validateScope(scope)),
+      ]);
+      return row?.ms ?? undefined;
+    });
+  }
+
+  watchAvailability(listener: AvailabilityListener): Promise<AvailabilityWatch> {
+    return this.guard(async () => {
+      if (typeof listener !== 'function')
+        throw new TypeError('watchAvailability: listener must be a function.');
+      await this.listener.start();
+      // Hints of statements that committed before the watch began are not its to hear: they arrive
+      // before the barrier, which is sent after them.
+      await this.listener.barrier();
+      return this.availability.watch(listener);
+    });
+  }
+
+  subscribe(subscriber: ChangeSubscriber): Promise<ChangeFeed> {
+    return this.guard(async () => {
+      await this.listener.start();
+      return this.feed.subscribe(subscriber);
+    });
+  }
+
+  currentPosition(): Promise<ChangePosition> {
+    return this.guard(() => this.feed.currentPosition());
+  }
+
+  private openDriver(connection: PostgresConnection): Driver {
+    const checked = checkConnection(connection);
+    switch (checked.kind) {
+      case 'pglite':
+        return new PgliteDriver(checked.pglite);
+      case 'pool':
+        return PgDriver.onPool(checked.pool);
+      case 'connectionString':
+        return PgDriver.create({
+          connectionString: checked.connectionString,
+          poolSize: this.settings.poolSize,
+          statementTimeout: this.settings.statementTimeout,
+          applicationName: this.settings.applicationName,
+          onIdleError: (error) =>
+            this.logger.warn('An idle connection of the PostgreSQL store failed.', { error }),
+        });
+    }
+  }
+
+  /** The time the statements use: the injected clock's, or NULL for the database's own. */
+  private now(): number | null {
+    return this.settings.clock ? this.settings.clock.now() : null;
+  }
+
+  private async insert(tasks: readonly ValidNewTask[]): Promise<ExternalTask[]> {
+    const rows = await this.driver.query<{ record: TaskRecord }>(this.statements.create, [
+      this.now(),
+      JSON.stringify(tasks.map((task, i) => ({ i, ...task }))),
+    ]);
+    return rows.map((row) => toTask(row.record));
+  }
+
+  /** One conditional write of a held task; a refusal is classified afterwards (see `classifyRefusal`). */
+  private writeHeld(
+    statement: string,
+    { externalTaskId, workerId, scope }: HeldTaskRequest,
+    params: readonly unknown[],
+  ): Promise<ConditionalWriteResult> {
+    return this.guard(async () => {
+      const validScope = validateScope(scope);
+      if (!isTaskId(externalTaskId)) return { status: 'not-found' };
+      const [row] = await this.driver.query<{ record: TaskRecord }>(statement, [
+        this.now(),
+        externalTaskId,
+        workerId,
+        ...scopeParams(validScope),
+        ...params,
+      ]);
+      return row ? { status: 'ok', task: toTask(row.record) } : this.classify(externalTaskId, validScope);
+    });
+  }
+
+  /** Why a write was refused, as the contract names it; decides nothing (the write is already refused). */
+  private async classify(
+    externalTaskId: string,
+    scope: TaskScope | undefined,
+  ): Promise<Exclude<ConditionalWriteResult, { status: 'ok' }>> {
+    const [row] = await this.driver.query<{ record: TaskRecord; in_scope: boolean }>(
+      this.statements.classify,
+      [externalTaskId, ...scopeParams(scope)],
+    );
+    if (!row?.in_scope) return { status: 'not-found' };
+    const task = toTask(row.record);
+    return task.state === 'pending' ? { status: 'locked', task } : { status: 'gone', task };
+  }
+
+  private startFinalTaskSweep(): void {
+    const retention = this.settings.finalTaskRetention;
+    if (retention === Infinity || this.sweepTimer !== undefined || this.closing) return;
+    const sweep = async (): Promise<void> => {
+      let deleted: number;
+      do {
+        const [row] = await this.driver.query<{ count: number }>(this.statements.pruneFinal, [
+          this.now(),
+          retention,
+          finalTaskSweepBatch,
+        ]);
+        deleted = row?.count ?? 0;
+      } while (deleted === finalTaskSweepBatch && !this.closing);
+    };
+    this.sweepTimer = setInterval(() => {
+      sweep().catch((error: unknown) =>
+        this.logger.warn('The final-task retention of the PostgreSQL store failed; it tries again.', {
+          error,
+        }),
+      );
+    }, finalTaskSweepMs).unref();
+  }
+
+  /**
+   * Runs an operation; what fails in the database rejects with {@link InternalError} (500) carrying the
+   * driver's error as `cause`. The library's own errors (bad arguments, retention) pass as they are.
+   */
+  private async guard<T>(operation: Promise<T> | (() => Promise<T>)): Promise<T> {
+    try {
+      return await (typeof operation === 'function' ? operation() : operation);
+    } catch (error) {
+      if (error instanceof ExternalTaskError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new InternalError(`The PostgreSQL store failed: ${message}`, { cause: error });
+    }
+  }
+}
+
+/** Whether `value` can be the id of a task (a lower-case UUID, as the database writes them). */
+function isTaskId(value: unknown): value is string {
+  return typeof value === 'string' && uuid.test(value);
+}
+
+/** The scope's lists as statement parameters (NULL for a list the scope leaves out). */
+function scopeParams(scope: TaskScope | undefined): [readonly string[] | null, readonly string[] | null] {
+  return [scope?.tenantIds ?? null, scope?.processModelIds ?? null];
+}

@@ -1,0 +1,11 @@
+export { claimTasks } from './claim-tasks.js';
+export { changeFeedStatements } from './change-feed.js';
+export { createTasks } from './create-tasks.js';
+export { migrateStatements } from './migrate.js';
+export { migrations } from './migrations.js';
+export type { Migration } from './migrations.js';
+export { sqlNames } from './names.js';
+export type { SqlNames } from './names.js';
+export { pruneFinalTasks } from './prune-final-tasks.js';
+export { countByTopic, getTask, msUntilNextAvailable, queryTasks } from './read-tasks.js';
+export { cancelTasks, classifyRefusal, heldTaskWrites, setRetries } from './write-task.js';

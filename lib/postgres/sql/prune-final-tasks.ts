@@ -1,0 +1,16 @@
+import type { SqlNames } from './names.js';
+
+/**
+ * The final-task retention: deletes up to $3 tasks that ended more than $2 ms before the time $1, oldest
+ * first (index `tasks_finished`). Answers `count`.
+ */
+export function pruneFinalTasks({ schema: s }: SqlNames): string {
+  return `
+WITH expired AS (
+  SELECT id FROM ${s}.tasks
+  WHERE state <> 'pending' AND finished_at < ${s}.clock($1) - $2::bigint * interval '1 millisecond'
+  ORDER BY finished_at LIMIT $3
+),
+deleted AS (DELETE FROM ${s}.tasks t USING expired WHERE t.id = expired.id RETURNING 1)
+SELECT count(*)::integer AS count FROM deleted`;
+}

@@ -1,0 +1,96 @@
+/**
+ * Prints the plans of the hot statements on a filled table, for docs/postgres-plans.md. Not a test:
+ * run `npx tsx spec/postgres/explain-plans.ts` against the server (EXTERNAL_TASK_PG_URL). It fills a
+ * fresh schema with 1,000,000 final tasks and 100,000 tasks locked for an hour AHEAD of 1,000 available
+ * ones (higher priority), plus 100 with an expired lock, then EXPLAINs (ANALYZE, BUFFERS) each statement
+ * inside a transaction that is rolled back, and drops the schema.
+ */
+import { claimTasks, heldTaskWrites, msUntilNextAvailable, sqlNames } from '../../lib/postgres/sql/index.js';
+import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import { adminPool, dropSchema, freshSchema, serverUrl } from './support.js';
+
+const schema = freshSchema();
+const names = sqlNames(schema);
+const admin = adminPool();
+const repository = new PostgresExternalTaskRepository({ connectionString: serverUrl }, { schema });
+
+async function explain(title: string, text: string, params: unknown[]): Promise<void> {
+  const client = await admin.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING ON) ${text}`,
+      params,
+    );
+    console.log(`### ${title}\n\n\`\`\`\n${rows.map((row) => row['QUERY PLAN']).join('\n')}\n\`\`\`\n`);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}
+
+async function fill(): Promise<void> {
+  const s = names.schema;
+  const columns = `topic, flow_node_instance_id, correlation_id, process_instance_id, payload, priority, created_at`;
+  const values = (topic: string, priority: string) =>
+    `'${topic}', 'f' || i, 'c' || i, 'p' || i, '{"n": 1}'::json, ${priority}, now()`;
+  await admin.query(
+    `INSERT INTO ${s}.tasks (${columns}, state, finished_at, worker_id, result)
+     SELECT ${values('work', '(i % 10)')}, 'finished', now(), 'w', '1'::json FROM generate_series(1, 1000000) i`,
+  );
+  await admin.query(
+    `INSERT INTO ${s}.tasks (${columns}, worker_id, lock_expires_at, attempts)
+     SELECT ${values('work', '100')}, 'w', now() + interval '1 hour', 1 FROM generate_series(1, 100000) i`,
+  );
+  await admin.query(
+    `INSERT INTO ${s}.tasks (${columns}, worker_id, lock_expires_at, attempts)
+     SELECT ${values('work', '0')}, 'w', now() - interval '1 minute', 1 FROM generate_series(1, 100) i`,
+  );
+  await admin.query(
+    `INSERT INTO ${s}.tasks (${columns}) SELECT ${values('work', '(i % 3)')} FROM generate_series(1, 1000) i`,
+  );
+  // Autovacuum is off on the development machine: collect statistics and the visibility map by hand.
+  await admin.query(`VACUUM ANALYZE ${s}.tasks`);
+}
+
+try {
+  await repository.migrate();
+  await fill();
+  const claim = claimTasks(names);
+  for (const maxTasks of [1, 16]) {
+    await explain(`claim, maxTasks ${maxTasks}, one topic`, claim, [
+      null,
+      ['work'],
+      [30_000],
+      maxTasks,
+      'explainer',
+      null,
+      null,
+    ]);
+  }
+  await explain('claim, maxTasks 16, two topics (one empty)', claim, [
+    null,
+    ['work', 'other'],
+    [30_000, 30_000],
+    16,
+    'explainer',
+    null,
+    null,
+  ]);
+  await explain('msUntilNextAvailable', msUntilNextAvailable(names), [null, ['work'], null, null]);
+  const { rows } = await admin.query<{ id: string }>(
+    `SELECT id FROM ${names.schema}.tasks WHERE state = 'pending' AND worker_id = 'w' LIMIT 1`,
+  );
+  await explain('complete (finish) of a held task', heldTaskWrites(names).finish, [
+    null,
+    rows[0]!.id,
+    'w',
+    null,
+    null,
+    '"done"',
+  ]);
+} finally {
+  await repository.close();
+  await dropSchema(admin, schema);
+  await admin.end();
+}

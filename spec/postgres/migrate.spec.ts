@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import type pg from 'pg';
+import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
+
+describe('PostgresExternalTaskRepository.migrate', function () {
+  let admin: pg.Pool;
+  let schema: string;
+  const opened: PostgresExternalTaskRepository[] = [];
+
+  const open = (): PostgresExternalTaskRepository => {
+    const repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger(), poolSize: 2 },
+    );
+    opened.push(repository);
+    return repository;
+  };
+
+  before(async function () {
+    await requireServer(this);
+    admin = adminPool();
+  });
+
+  beforeEach(() => {
+    schema = freshSchema();
+  });
+
+  afterEach(async () => {
+    for (const repository of opened.splice(0)) await repository.close();
+    await dropSchema(admin, schema);
+  });
+
+  after(async () => {
+    await admin?.end();
+  });
+
+  async function versions(): Promise<number[]> {
+    const { rows } = await admin.query<{ version: number }>(
+      `SELECT version FROM "${schema}".migrations ORDER BY version`,
+    );
+    return rows.map((row) => row.version);
+  }
+
+  it('creates the schema and records its version; a second run changes nothing', async () => {
+    const repository = open();
+    await repository.migrate();
+    const task = await repository.create({
+      topic: 't',
+      flowNodeInstanceId: 'f',
+      correlationId: 'c',
+      processInstanceId: 'p',
+    });
+    await repository.migrate();
+
+    expect(await versions()).to.deep.equal([1]);
+    expect(await repository.getById(task.id)).to.deep.equal(task);
+  });
+
+  it('is safe when several processes run it at once', async () => {
+    await Promise.all(Array.from({ length: 6 }, () => open().migrate()));
+
+    expect(await versions()).to.deep.equal([1]);
+  });
+
+  it('refuses a schema name that is not a plain lower-case identifier', () => {
+    for (const bad of ['', 'Upper', 'semi;colon', '1abc', 'a'.repeat(64)]) {
+      expect(
+        () => new PostgresExternalTaskRepository({ connectionString: serverUrl }, { schema: bad }),
+      ).to.throw('schema must be');
+    }
+  });
+});
