@@ -7,14 +7,14 @@ import ts from 'typescript';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The pages whose TypeScript blocks must compile as they are (each block is a whole module). */
-const pages = ['docs/testing-engines.md', 'docs/adapter-authors.md'];
+const pages = ['docs/testing-engines.md', 'docs/adapter-authors.md', 'docs/deployment.md'];
 
 function blocks(page: string): string[] {
   const text = readFileSync(join(root, page), 'utf8');
   return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
 }
 
-describe('the TypeScript in the testing and adapter docs', function () {
+describe('the TypeScript in the testing, adapter and deployment docs', function () {
   this.timeout(60_000);
   const folder = join(root, 'spec', 'docs', '.snippets');
   const files: string[] = [];
