@@ -1,6 +1,8 @@
 import type { Logger } from '../logging/index.js';
 import type { AvailabilityHint } from '../repository/index.js';
 import type { Driver, Listening } from './driver/driver.js';
+import { sqlNames } from './sql/names.js';
+import { pendingTopics } from './sql/pending-topics.js';
 
 /** What the store's notifications mean to it. */
 export interface NotificationReceivers {
@@ -10,44 +12,62 @@ export interface NotificationReceivers {
   onChangesRecorded(): void;
   /** `s`: a sequencer gave positions. */
   onSequenced(): void;
-  /** The connection was lost and is back: notifications in between may be lost. */
+  /**
+   * The connection was lost and is back: notifications in between may be lost. (The hints are made up
+   * for here, see {@link NotificationListener}; the rest is the receiver's to re-read.)
+   */
   onReconnected(): void;
 }
 
-/** Backoff of reconnection attempts, in ms: doubling from the first to the last. */
+/**
+ * Back-off of reconnection attempts, in ms: doubling from the first to the last, reset once listening.
+ * The same back-off spaces attempts to recover the hints missed meanwhile.
+ */
 const firstRetryMs = 100;
 const lastRetryMs = 5000;
 /** How long a {@link NotificationListener.barrier} waits for its notification at most. */
 const barrierTimeoutMs = 2000;
 
 /**
- * The store's one LISTEN connection. States: idle → connecting → listening; a lost connection goes back
- * to connecting after a backoff (100 ms doubling up to 5 s), re-LISTENs and reports `onReconnected`, so
- * that the feed re-reads from its positions; closed is final. Notifications are parsed here and handed
- * to the receivers; a malformed one is logged and dropped.
+ * The store's one LISTEN connection. States: idle → connecting → listening; a lost connection (or a
+ * failed first attempt) goes back to connecting after a back-off (100 ms doubling up to 5 s, for as long
+ * as it takes), re-LISTENs and then recovers: it reports `onReconnected` (the feed re-reads from its
+ * positions), and makes up for the hints it may have missed by hinting every topic with pending tasks as
+ * available now (a long poll so woken claims, then learns its next due time from the store), retrying
+ * that read with the same back-off until it succeeds. The read follows the LISTEN, so a hint is missed by
+ * neither. Closed is final: {@link close} waits for an attempt in flight and leaves no timer or
+ * connection behind. Notifications are parsed here and handed to the receivers; a malformed one is
+ * logged and dropped.
  */
 export class NotificationListener {
   private listening: Listening | undefined;
   private readonly barriers = new Map<string, () => void>();
   private barrierCount = 0;
   private started: Promise<void> | undefined;
+  /** The attempt (to connect, or to recover missed hints) in flight, which {@link close} waits for. */
+  private attempt: Promise<void> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryMs = firstRetryMs;
+  private recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  private readonly pendingTopics: string;
 
+  /** `channel` is the store's schema name, which names its channel (see `sql/names.ts`). */
   constructor(
     private readonly driver: Driver,
     private readonly channel: string,
     private readonly receivers: NotificationReceivers,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.pendingTopics = pendingTopics(sqlNames(channel));
+  }
 
   /**
    * Starts listening once; resolves after the first attempt (a failed one is logged and retried in the
    * background: hints are lossy, and the feed has its safety re-check).
    */
   start(): Promise<void> {
-    this.started ??= this.connect(false);
+    this.started ??= this.track(this.connect(false));
     return this.started;
   }
 
@@ -76,12 +96,23 @@ export class NotificationListener {
   async close(): Promise<void> {
     this.closed = true;
     for (const resolve of this.barriers.values()) resolve();
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    await this.started;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.recoveryTimer);
+    this.retryTimer = this.recoveryTimer = undefined;
+    // An attempt in flight ends by itself (it sees `closed`), at most a connection timeout later.
+    while (this.attempt) await this.attempt;
     const listening = this.listening;
     this.listening = undefined;
     await listening?.close();
+  }
+
+  /** Remembers `attempt` as the one in flight until it settles (it never rejects). */
+  private track(attempt: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = attempt.finally(() => {
+      if (this.attempt === tracked) this.attempt = undefined;
+    });
+    this.attempt = tracked;
+    return tracked;
   }
 
   private async connect(reconnecting: boolean): Promise<void> {
@@ -96,22 +127,55 @@ export class NotificationListener {
       }
       this.listening = listening;
       this.retryMs = firstRetryMs;
-      if (reconnecting) this.receivers.onReconnected();
+      if (reconnecting) {
+        this.logger.warn('The LISTEN connection of the PostgreSQL store is back.', {});
+        this.receivers.onReconnected();
+        await this.recoverHints(firstRetryMs);
+      }
     } catch (error) {
       this.lost(error);
+    }
+  }
+
+  /**
+   * Hints every topic with pending tasks as available now: what the notifications missed while the
+   * connection was away cannot be more. A failed read is tried again after `retryMs` (doubling).
+   */
+  private async recoverHints(retryMs: number): Promise<void> {
+    if (this.closed) return;
+    try {
+      const rows = await this.driver.query<{ topic: string }>(this.pendingTopics);
+      if (this.closed) return;
+      this.receivers.onHints(rows.map(({ topic }) => ({ topic, delay: 0 })));
+    } catch (error) {
+      if (this.closed) return;
+      this.logger.warn('The PostgreSQL store could not recover the hints it missed; it tries again.', {
+        error,
+        retryInMs: retryMs,
+      });
+      clearTimeout(this.recoveryTimer);
+      this.recoveryTimer = setTimeout(() => {
+        this.recoveryTimer = undefined;
+        void this.track(this.recoverHints(Math.min(retryMs * 2, lastRetryMs)));
+      }, retryMs);
+      // Background work never holds the process open; close() clears it.
+      this.recoveryTimer.unref();
     }
   }
 
   private lost(error: unknown): void {
     this.listening = undefined;
     if (this.closed || this.retryTimer !== undefined) return;
+    // A recovery still owed is done after the next reconnection.
+    clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = undefined;
     this.logger.warn('The LISTEN connection of the PostgreSQL store was lost; reconnecting.', {
       error,
       retryInMs: this.retryMs,
     });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.connect(true);
+      void this.track(this.connect(true));
     }, this.retryMs);
     this.retryTimer.unref();
     this.retryMs = Math.min(this.retryMs * 2, lastRetryMs);

@@ -7,7 +7,9 @@ import { limits, requireInteger, requireObject, requireString } from '../validat
 
 /**
  * Where the store's database is: a server to open a pool to, a pool of the caller's (never ended by the
- * store), or an embedded PGlite of the caller's (never closed by the store).
+ * store), or an embedded PGlite of the caller's (never closed by the store). A caller's pool gives the
+ * store's LISTEN connection for as long as the store is open (size it one larger), and its owner handles
+ * the pool's `error` events (an idle connection that failed).
  */
 export type PostgresConnection =
   { readonly connectionString: string } | { readonly pool: pg.Pool } | { readonly pglite: PGlite };
@@ -29,7 +31,11 @@ export interface PostgresExternalTaskRepositoryOptions {
   readonly logger?: Logger | undefined;
   /** Connections of the pool the store opens for a `connectionString` (one more is held for LISTEN). @default 10 */
   readonly poolSize?: number | undefined;
-  /** `statement_timeout` of the store's own pool, in ms (0: none). @default 30,000 */
+  /**
+   * `statement_timeout` of the store's own pool, in ms (0: none). A statement that runs longer is
+   * cancelled by the server and its call rejects with `InternalError` (its `cause` the pg error, code
+   * `57014`). @default 30,000
+   */
   readonly statementTimeout?: number | undefined;
   /** `application_name` of the store's own pool's connections. @default 'external-task-api' */
   readonly applicationName?: string | undefined;

@@ -2,6 +2,7 @@ import { ExternalTaskError, InternalError } from '../errors/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import type { ExternalTask, NewExternalTask } from '../model/index.js';
 import { AvailabilityAnnouncer } from '../repository/availability-announcer.js';
+import { inScope } from '../repository/task-scope.js';
 import type {
   AvailabilityListener,
   AvailabilityWatch,
@@ -33,6 +34,18 @@ import {
   type ValidNewTask,
 } from '../repository/repository-arguments.js';
 import { limits, requireInteger, requireString } from '../validation/index.js';
+import {
+  claimBatcher,
+  claimCall,
+  readBatcher,
+  requireText,
+  scopeFields,
+  writeBatcher,
+  writeCall,
+  type ClaimCall,
+  type StatementBatcher,
+  type WriteCall,
+} from './batching/index.js';
 import type { Driver } from './driver/driver.js';
 import { PgDriver } from './driver/pg-driver.js';
 import { PgliteDriver } from './driver/pglite-driver.js';
@@ -46,6 +59,7 @@ import {
 } from './options.js';
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import * as sql from './sql/index.js';
+import type { HeldTaskWriteKind } from './sql/write-task.js';
 import { toTask, type TaskRecord } from './task-record.js';
 
 /** Ids are UUIDs the database made; anything else names no task (and must not reach a `uuid` cast). */
@@ -54,6 +68,13 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** How often, in real ms, the final-task retention deletes what ran out, and how many per statement. */
 const finalTaskSweepMs = 60_000;
 const finalTaskSweepBatch = 1000;
+
+/**
+ * How many statements of one kind (claims, finishes, …) may be in flight at once on a server: two, so
+ * that a statement starts while another commits (measured in bench/postgres-lifecycle.ts). PGlite runs
+ * one statement at a time anyway, so there one is in flight and everything else queues into the next.
+ */
+const serverStatementsInFlight = 2;
 
 /** The columns a query filter names, and the task column each one matches. */
 const queryColumns = {
@@ -69,7 +90,10 @@ const queryColumns = {
  * The durable store on PostgreSQL — a server shared by several processes and machines, or an embedded
  * PGlite — with one code path for both. Every operation is one statement (a claim, a conditional write
  * with its change and its hint), so the database makes it atomic; see `lib/postgres/sql/` for each
- * statement and the reasons of each index, and `docs/postgres-plans.md` for their plans.
+ * statement and the reasons of each index, and `docs/postgres-plans.md` for their plans. Since a
+ * statement's commit is what it costs, concurrent claims and conditional writes of one process share
+ * statements (`lib/postgres/batching/`): what is asked while a statement of its kind is in flight goes in
+ * the next one, and each caller still gets its own tasks or its own answer.
  *
  * Announcements: availability hints travel by NOTIFY on the channel named after the schema and are heard
  * on one LISTEN connection per store (reconnected when lost); the change feed is an outbox table whose
@@ -100,6 +124,12 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   private readonly listener: NotificationListener;
   private readonly availability: AvailabilityAnnouncer;
   private readonly logger: Logger;
+  private readonly claims: StatementBatcher<ClaimCall, ExternalTask[]>;
+  private readonly writes: Record<
+    HeldTaskWriteKind | 'setRetries',
+    StatementBatcher<WriteCall, ExternalTask | undefined>
+  >;
+  private readonly reads: StatementBatcher<string, ExternalTask | undefined>;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
 
@@ -113,7 +143,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       claim: sql.claimTasks(this.names),
       held: sql.heldTaskWrites(this.names),
       setRetries: sql.setRetries(this.names),
-      classify: sql.classifyRefusal(this.names),
+      read: sql.readTasks(this.names),
       cancel: {
         externalTaskId: sql.cancelTasks(this.names, 'id'),
         flowNodeInstanceId: sql.cancelTasks(this.names, 'flow_node_instance_id'),
@@ -125,6 +155,19 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       pruneFinal: sql.pruneFinalTasks(this.names),
       migrate: sql.migrateStatements(this.names),
     };
+    // Concurrent claims and writes of this process share statements (see lib/postgres/batching/).
+    const inFlight = this.driver instanceof PgliteDriver ? 1 : serverStatementsInFlight;
+    const held = this.statements.held;
+    this.claims = claimBatcher(this.driver, this.statements.claim, inFlight);
+    this.writes = {
+      extendLock: writeBatcher(this.driver, held.extendLock, inFlight),
+      unlock: writeBatcher(this.driver, held.unlock, inFlight),
+      finish: writeBatcher(this.driver, held.finish, inFlight),
+      fail: writeBatcher(this.driver, held.fail, inFlight),
+      scheduleRetry: writeBatcher(this.driver, held.scheduleRetry, inFlight),
+      setRetries: writeBatcher(this.driver, this.statements.setRetries, inFlight),
+    };
+    this.reads = readBatcher(this.driver, this.statements.read, inFlight);
     this.availability = new AvailabilityAnnouncer(this.logger);
     this.feed = new PostgresChangeFeed(
       this.driver,
@@ -204,42 +247,45 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     });
   }
 
+  /**
+   * One claim statement, shared with the claims of the same topics and scope that this process asks for
+   * while another claim statement is in flight (each caller still gets its own tasks, at most its
+   * maxTasks); alone, the statement starts at once.
+   */
   claim(request: ClaimRequest): Promise<ExternalTask[]> {
     return this.guard(async () => {
       if (request.topics.length === 0) return [];
-      const rows = await this.driver.query<{ record: TaskRecord }>(this.statements.claim, [
-        this.now(),
-        request.topics.map((topic) => topic.topicName),
-        request.topics.map((topic) => topic.lockDuration),
-        request.maxTasks,
-        request.workerId,
-        ...scopeParams(validateScope(request.scope)),
-      ]);
-      return rows.map((row) => toTask(row.record));
+      return this.claims.submit(claimCall(request, this.now()));
     });
   }
 
   extendLock(request: ExtendLockRequest): Promise<ConditionalWriteResult> {
-    return this.writeHeld(this.statements.held.extendLock, request, [request.lockDuration]);
+    return this.writeHeld('extendLock', request, () => ({
+      lockDuration: requireInteger('lockDuration', request.lockDuration, 0, limits.maxDuration),
+    }));
   }
 
   unlock(request: UnlockRequest): Promise<ConditionalWriteResult> {
-    return this.writeHeld(this.statements.held.unlock, request, []);
+    return this.writeHeld('unlock', request, () => ({}));
   }
 
   complete(request: CompleteRequest): Promise<ConditionalWriteResult> {
     const { outcome } = request;
-    const { finish, fail, scheduleRetry } = this.statements.held;
     if (outcome.state === 'finished') {
-      const result = outcome.result === undefined ? null : JSON.stringify(outcome.result);
-      return this.writeHeld(finish, request, [result]);
+      return this.writeHeld('finish', request, () => ({
+        result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      }));
     }
     const error = JSON.stringify(outcome.error);
     const retry = 'retry' in outcome ? outcome.retry : undefined;
     if (retry && retry.retries > 0) {
-      return this.writeHeld(scheduleRetry, request, [error, retry.retries, retry.retryTimeout]);
+      return this.writeHeld('scheduleRetry', request, () => ({
+        error,
+        retries: requireInteger('retries', retry.retries, 0, limits.maxRetries),
+        retryTimeout: requireInteger('retryTimeout', retry.retryTimeout, 0, limits.maxDuration),
+      }));
     }
-    return this.writeHeld(fail, request, [error, retry !== undefined]);
+    return this.writeHeld('fail', request, () => ({ error, retryAsked: retry !== undefined }));
   }
 
   cancel(selector: CancelSelector): Promise<number> {
@@ -259,12 +305,8 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       requireString('externalTaskId', externalTaskId);
       requireInteger('retries', retries, 0, limits.maxRetries);
       if (!isTaskId(externalTaskId)) return { status: 'not-found' };
-      const [row] = await this.driver.query<{ record: TaskRecord }>(this.statements.setRetries, [
-        this.now(),
-        externalTaskId,
-        retries,
-      ]);
-      if (row) return { status: 'ok', task: toTask(row.record) };
+      const task = await this.writes.setRetries.submit(writeCall(this.now(), externalTaskId, { retries }));
+      if (task) return { status: 'ok', task };
       const refusal = await this.classify(externalTaskId, undefined);
       return refusal.status === 'locked' ? { status: 'gone', task: refusal.task } : refusal;
     });
@@ -374,37 +416,39 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     return rows.map((row) => toTask(row.record));
   }
 
-  /** One conditional write of a held task; a refusal is classified afterwards (see `classifyRefusal`). */
+  /**
+   * One conditional write of a held task, in a statement shared with the writes of its kind that this
+   * process asks for while another is in flight; a refusal is classified afterwards (see `classify`).
+   * `fields` are the kind's own, checked before the write joins a statement others share.
+   */
   private writeHeld(
-    statement: string,
+    kind: HeldTaskWriteKind,
     { externalTaskId, workerId, scope }: HeldTaskRequest,
-    params: readonly unknown[],
+    fields: () => Readonly<Record<string, unknown>>,
   ): Promise<ConditionalWriteResult> {
     return this.guard(async () => {
       const validScope = validateScope(scope);
+      const call = writeCall(this.now(), externalTaskId, {
+        workerId: requireText('workerId', workerId),
+        ...scopeFields(validScope),
+        ...fields(),
+      });
       if (!isTaskId(externalTaskId)) return { status: 'not-found' };
-      const [row] = await this.driver.query<{ record: TaskRecord }>(statement, [
-        this.now(),
-        externalTaskId,
-        workerId,
-        ...scopeParams(validScope),
-        ...params,
-      ]);
-      return row ? { status: 'ok', task: toTask(row.record) } : this.classify(externalTaskId, validScope);
+      const task = await this.writes[kind].submit(call);
+      return task ? { status: 'ok', task } : this.classify(externalTaskId, validScope);
     });
   }
 
-  /** Why a write was refused, as the contract names it; decides nothing (the write is already refused). */
+  /**
+   * Why a write was refused, as the contract names it, from a read after the write's statement (shared
+   * with other refusals' reads); decides nothing (the write is already refused).
+   */
   private async classify(
     externalTaskId: string,
     scope: TaskScope | undefined,
   ): Promise<Exclude<ConditionalWriteResult, { status: 'ok' }>> {
-    const [row] = await this.driver.query<{ record: TaskRecord; in_scope: boolean }>(
-      this.statements.classify,
-      [externalTaskId, ...scopeParams(scope)],
-    );
-    if (!row?.in_scope) return { status: 'not-found' };
-    const task = toTask(row.record);
+    const task = await this.reads.submit(externalTaskId);
+    if (!task || !inScope(task, scope)) return { status: 'not-found' };
     return task.state === 'pending' ? { status: 'locked', task } : { status: 'gone', task };
   }
 

@@ -57,13 +57,15 @@ try {
   await repository.migrate();
   await fill();
   const claim = claimTasks(names);
+  // A claim alone is a batch of one request: $5 its worker, $6 its maxTasks.
   for (const maxTasks of [1, 16]) {
     await explain(`claim, maxTasks ${maxTasks}, one topic`, claim, [
       null,
       ['work'],
       [30_000],
       maxTasks,
-      'explainer',
+      ['explainer'],
+      [maxTasks],
       null,
       null,
     ]);
@@ -73,22 +75,40 @@ try {
     ['work', 'other'],
     [30_000, 30_000],
     16,
-    'explainer',
+    ['explainer'],
+    [16],
+    null,
+    null,
+  ]);
+  await explain('claim shared by 16 requests of maxTasks 1, one topic', claim, [
+    null,
+    ['work'],
+    [30_000],
+    16,
+    Array.from({ length: 16 }, (_, i) => `explainer-${i}`),
+    Array.from({ length: 16 }, () => 1),
     null,
     null,
   ]);
   await explain('msUntilNextAvailable', msUntilNextAvailable(names), [null, ['work'], null, null]);
   const { rows } = await admin.query<{ id: string }>(
-    `SELECT id FROM ${names.schema}.tasks WHERE state = 'pending' AND worker_id = 'w' LIMIT 1`,
+    `SELECT id FROM ${names.schema}.tasks WHERE state = 'pending' AND worker_id = 'w' LIMIT 16`,
   );
-  await explain('complete (finish) of a held task', heldTaskWrites(names).finish, [
-    null,
-    rows[0]!.id,
-    'w',
-    null,
-    null,
-    '"done"',
-  ]);
+  /** The first `count` held tasks as requests of a shared finish statement. */
+  const finishes = (count: number): string =>
+    JSON.stringify(
+      rows.slice(0, count).map((row, n) => ({
+        n,
+        id: row.id,
+        workerId: 'w',
+        tenantIds: null,
+        processModelIds: null,
+        result: '"done"',
+      })),
+    );
+  const { finish } = heldTaskWrites(names);
+  await explain('complete (finish) of a held task', finish, [null, finishes(1)]);
+  await explain('complete (finish) of 16 held tasks in one shared statement', finish, [null, finishes(16)]);
 } finally {
   await repository.close();
   await dropSchema(admin, schema);

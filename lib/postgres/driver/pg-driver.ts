@@ -14,6 +14,12 @@ export interface PgPoolSettings {
 
 /** How long to wait for a connection before a statement fails, rather than hang. */
 const connectionTimeoutMs = 10_000;
+/**
+ * TCP keep-alive after this much idle time, so that a connection to a server that vanished without
+ * closing it (a network partition, a host that died) is found dead — above all the LISTEN connection,
+ * which otherwise waits for notifications forever.
+ */
+const keepAliveInitialDelayMs = 10_000;
 
 /** Runs statements on a `pg` pool; LISTENs on a connection taken out of the pool for good. */
 export class PgDriver implements Driver {
@@ -26,22 +32,26 @@ export class PgDriver implements Driver {
 
   private constructor(
     private readonly pool: pg.Pool,
-    private readonly owned: { readonly onIdleError: (error: Error) => void } | undefined,
+    private readonly owned: PgPoolSettings | undefined,
   ) {}
 
-  /** A driver on a pool of its own, ended by {@link close}. */
+  /**
+   * A driver on a pool of its own, ended by {@link close}. Its LISTEN connection is a client of its
+   * own beside the pool, so that `poolSize` connections stay for statements.
+   */
   static create(settings: PgPoolSettings): PgDriver {
     const pool = new pg.Pool({
-      connectionString: settings.connectionString,
+      ...connectionConfig(settings),
       max: settings.poolSize,
       statement_timeout: settings.statementTimeout,
-      // A connection that died without telling (a network partition) must not hold a caller forever.
-      query_timeout: settings.statementTimeout + connectionTimeoutMs,
-      connectionTimeoutMillis: connectionTimeoutMs,
-      application_name: settings.applicationName,
+      // A connection that died without telling (a network partition) must not hold a caller forever;
+      // with no statement timeout (0), no statement is cut short here either.
+      ...(settings.statementTimeout > 0 && {
+        query_timeout: settings.statementTimeout + connectionTimeoutMs,
+      }),
     });
     pool.on('error', settings.onIdleError);
-    return new PgDriver(pool, { onIdleError: settings.onIdleError });
+    return new PgDriver(pool, settings);
   }
 
   /** A driver on the caller's pool, which it never ends. */
@@ -55,8 +65,12 @@ export class PgDriver implements Driver {
   }
 
   async transaction<T>(body: (transaction: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    // A checked-out client has no listener for the errors of its connection (the pool's is for idle
+    // clients): a backend ended while the transaction holds it would otherwise be an uncaught 'error'
+    // event. The statement in flight rejects on its own; the connection must not go back to the pool.
     let broken: unknown;
+    const onError = (error: Error): void => void (broken ??= error);
+    const client = await this.checkOut(onError);
     try {
       await client.query('BEGIN');
       const answer = await body({
@@ -66,24 +80,48 @@ export class PgDriver implements Driver {
       await client.query('COMMIT');
       return answer;
     } catch (error) {
-      broken = await client.query('ROLLBACK').then(
-        () => undefined,
-        (rollbackError: unknown) => rollbackError,
-      );
+      // An error of the client, not of the server (no SQLSTATE: a read timeout while the statement still
+      // runs, a lost connection), leaves the connection out of step: a ROLLBACK sent on it could be
+      // answered by the old statement. Discarded, the server rolls the transaction back itself.
+      if (broken === undefined && !isServerError(error)) broken = error;
+      // A connection whose ROLLBACK failed is in an unknown state: the pool must not hand it out again.
+      if (broken === undefined) {
+        broken = await client.query('ROLLBACK').then(
+          () => undefined,
+          (rollbackError: unknown) => rollbackError,
+        );
+      }
       throw error;
     } finally {
-      // A connection whose ROLLBACK failed is in an unknown state: the pool must not hand it out again.
-      client.release(broken instanceof Error ? broken : undefined);
+      client.off('error', onError);
+      client.release(broken === undefined ? undefined : toError(broken));
     }
   }
 
+  /**
+   * A client of the pool with `onError` listening to it from the moment it is handed over. The pool
+   * hands a released client to the next waiter synchronously, while the data of its connection is still
+   * being parsed: the error of a backend ended right after the previous statement (in the same packet)
+   * comes before a promise's continuation could listen, and would be an uncaught 'error' event. The
+   * callback form of `connect` runs at the hand-over.
+   */
+  private checkOut(onError: (error: Error) => void): Promise<pg.PoolClient> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((error, client) => {
+        if (error || !client) return reject(error ?? new Error('The pool handed out no client.'));
+        client.on('error', onError);
+        resolve(client);
+      });
+    });
+  }
+
   async listen(channel: string, handlers: NotificationHandlers): Promise<Listening> {
-    const client = await this.pool.connect();
+    const { client, release } = await this.listeningClient();
     let closed = false;
     const lost = (error: unknown): void => {
       if (closed) return;
       closed = true;
-      client.release(error instanceof Error ? error : new Error(String(error)));
+      void release(toError(error));
       handlers.onLost(error);
     };
     client.on('notification', (message) => {
@@ -102,10 +140,43 @@ export class PgDriver implements Driver {
         if (closed) return;
         closed = true;
         // The connection is not given back to the pool: it still LISTENs. Ending it is simplest.
-        client.release(true);
-        await Promise.resolve();
+        await release(true);
       },
     };
+  }
+
+  /**
+   * The connection to LISTEN on: a client of its own for a pool the driver created (ended on release),
+   * one taken out of the caller's pool otherwise. Its connection errors are the caller's to handle.
+   */
+  private async listeningClient(): Promise<{
+    readonly client: pg.ClientBase;
+    readonly release: (error?: Error | boolean) => Promise<void>;
+  }> {
+    // Until the caller listens, an error of the connection must not be an uncaught 'error' event; one
+    // it swallows makes the LISTEN fail (the connection is no longer queryable), which the caller sees.
+    const early = (): void => undefined;
+    if (!this.owned) {
+      const pooled = await this.checkOut(early);
+      return {
+        client: pooled,
+        release: (error) => {
+          pooled.release(error);
+          return Promise.resolve();
+        },
+      };
+    }
+    const client = new pg.Client(connectionConfig(this.owned));
+    client.on('error', early);
+    let ended: Promise<void> | undefined;
+    const end = (): Promise<void> => (ended ??= client.end().catch(() => undefined));
+    try {
+      await client.connect();
+    } catch (error) {
+      await end();
+      throw error;
+    }
+    return { client, release: end };
   }
 
   private nameOf(text: string): string {
@@ -122,4 +193,24 @@ export class PgDriver implements Driver {
     await this.pool.end();
     this.pool.off('error', this.owned.onIdleError);
   }
+}
+
+/** What every connection the driver opens itself is given: where, its name, and its time limits. */
+function connectionConfig(settings: PgPoolSettings): pg.ClientConfig {
+  return {
+    connectionString: settings.connectionString,
+    application_name: settings.applicationName,
+    connectionTimeoutMillis: connectionTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: keepAliveInitialDelayMs,
+  };
+}
+
+/** Whether the server answered `error` (an ErrorResponse), so the connection is still in step. */
+function isServerError(error: unknown): boolean {
+  return error instanceof pg.DatabaseError;
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -12,7 +12,7 @@ function branch(s: string, available: string, takeover: string, previous: string
   SELECT c.*, r.lock_ms FROM requested r CROSS JOIN LATERAL (
     SELECT t.id, t.priority, t.sequence, ${takeover} AS takeover, ${previous} AS previous
     FROM ${s}.tasks t
-    WHERE t.topic = r.topic AND t.state = 'pending' AND ${available} AND ${scopeCondition('t', '$6', '$7')}
+    WHERE t.topic = r.topic AND t.state = 'pending' AND ${available} AND ${scopeCondition('t', '$7', '$8')}
     ORDER BY t.priority DESC, t.sequence
     LIMIT $4
     FOR UPDATE SKIP LOCKED
@@ -20,7 +20,13 @@ function branch(s: string, available: string, takeover: string, previous: string
 }
 
 /**
- * Claims up to `$4` tasks across several topics, each with its own lock duration, in ONE statement.
+ * Claims tasks for a BATCH of claims of one shape (the same topics with the same lock durations, the same
+ * scope and time; each its own worker and maxTasks) in ONE statement: concurrent claims of a process
+ * share a statement and its commit (see `lib/postgres/batching/`). The batch claims up to `$4` (the sum of
+ * the maxTasks) as one claim would, then deals the tasks out in hand-out order: the first request of the
+ * batch gets the first `$6[1]` tasks, the second the next `$6[2]`, and so on, each with its own worker
+ * id (each request has one slot per task it may get, numbered in that order, and the task of rank k
+ * goes to slot k). A claim alone is a batch of one.
  *
  * Why two branches: a single index in hand-out order (`priority DESC, sequence`) with a filter
  * `available_at <= now` would walk over every task whose lock still holds before it found an available
@@ -35,9 +41,10 @@ function branch(s: string, available: string, takeover: string, previous: string
  * with the record after it; the changes are inserted in hand-out order. One hint per topic: the lock
  * duration, the number of tasks.
  *
- * $1 injected time in ms or NULL; $2 topic names; $3 their lock durations in ms; $4 maxTasks;
- * $5 workerId; $6 scope tenant ids or NULL; $7 scope process model ids or NULL. Answers the claimed
- * tasks in hand-out order: `record`.
+ * $1 injected time in ms or NULL; $2 topic names; $3 their lock durations in ms; $4 the tasks to claim
+ * in all (the sum of $6); $5 the worker id of each request; $6 the maxTasks of each request; $7 scope
+ * tenant ids or NULL; $8 scope process model ids or NULL. Answers the claimed tasks in hand-out order:
+ * `taker` (the 1-based index of the request in $5, $6) and `record`.
  */
 export function claimTasks({ schema: s }: SqlNames): string {
   return `
@@ -57,27 +64,39 @@ due AS (${branch(
   )}
 ),
 chosen AS (
-  SELECT * FROM (SELECT * FROM ready UNION ALL SELECT * FROM due) AS candidates
+  SELECT candidates.*, row_number() OVER (ORDER BY priority DESC, sequence) AS rank
+  FROM (SELECT * FROM ready UNION ALL SELECT * FROM due) AS candidates
   ORDER BY priority DESC, sequence
   LIMIT $4
 ),
+takers AS (
+  SELECT n AS taker, worker_id, max_tasks, sum(max_tasks) OVER (ORDER BY n) - max_tasks AS dealt_before
+  FROM unnest($5::text[], $6::integer[]) WITH ORDINALITY AS w(worker_id, max_tasks, n)
+),
+slots AS (
+  SELECT takers.taker, takers.worker_id, takers.dealt_before + k AS rank
+  FROM takers CROSS JOIN LATERAL generate_series(1, takers.max_tasks) AS k
+),
+dealt AS (SELECT chosen.*, slots.taker, slots.worker_id FROM chosen JOIN slots USING (rank)),
 claimed AS (
   UPDATE ${s}.tasks t
-  SET worker_id = $5, lock_expires_at = clock.now + chosen.lock_ms * interval '1 millisecond',
+  SET worker_id = dealt.worker_id, lock_expires_at = clock.now + dealt.lock_ms * interval '1 millisecond',
       retry_at = NULL, attempts = t.attempts + 1
-  FROM chosen, clock
-  WHERE t.id = chosen.id
-  RETURNING t.topic, t.priority, t.sequence, chosen.lock_ms AS delay, ${s}.task_record(t) AS record
+  FROM dealt, clock
+  WHERE t.id = dealt.id
+  RETURNING dealt.taker, t.topic, t.priority, t.sequence, dealt.lock_ms AS delay,
+            ${s}.task_record(t) AS record
 ),
 recorded AS (
   INSERT INTO ${s}.changes (type, task)
   SELECT type, task FROM (
-    SELECT priority, sequence, 0 AS step, takeover AS type, previous AS task FROM chosen
+    SELECT priority, sequence, 0 AS step, takeover AS type, previous AS task FROM dealt
     WHERE takeover IS NOT NULL
     UNION ALL
     SELECT priority, sequence, 1, 'locked', record FROM claimed
   ) AS change
   ORDER BY priority DESC, sequence, step
 )
-SELECT record, ${announceAvailability(s, 'claimed')} AS hinted FROM claimed ORDER BY priority DESC, sequence`;
+SELECT taker::integer AS taker, record, ${announceAvailability(s, 'claimed')} AS hinted
+FROM claimed ORDER BY priority DESC, sequence`;
 }

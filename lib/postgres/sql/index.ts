@@ -8,4 +8,4 @@ export { sqlNames } from './names.js';
 export type { SqlNames } from './names.js';
 export { pruneFinalTasks } from './prune-final-tasks.js';
 export { countByTopic, getTask, msUntilNextAvailable, queryTasks } from './read-tasks.js';
-export { cancelTasks, classifyRefusal, heldTaskWrites, setRetries } from './write-task.js';
+export { cancelTasks, heldTaskWrites, readTasks, setRetries } from './write-task.js';

@@ -1,113 +1,144 @@
 import type { SqlNames } from './names.js';
 import { announceAvailability, scopeCondition } from './scope.js';
 
-/** What one conditional write does to the task it may write. */
+/** What one kind of conditional write does to each task it may write. */
 interface ConditionalWrite {
-  /** Which task may be written (besides `t.id = $2`), on the task `t`. */
+  /**
+   * The request's own fields after `n` and `id`: column definitions of `json_to_recordset`, read as
+   * `r` in the condition and as `target` in SET and delay.
+   */
+  readonly fields: string;
+  /** Which task may be written (besides `t.id = r.id`), on the task `t` and its request `r`. */
   readonly condition: string;
   /** The SET list, on the task `t` (its values before the write), `clock.now` and `target`. */
   readonly set: string;
   /** The type of the change recorded. */
   readonly type: string;
   /**
-   * The hint's delay in ms, on the task `t` after the write and `target` (its values before); NULL
-   * makes no hint.
+   * The hint's delay in ms, on the task `t` after the write and `target` (the request, and the task's
+   * `previous_state` and `previous_lock` before it); NULL makes no hint.
    */
   readonly delay: string;
 }
 
 /**
- * ONE conditional statement: the task is locked only if it may be written (`FOR UPDATE` waits for a
- * concurrent write of the same task and re-checks the condition on its newest version, so of two racing
- * writers exactly one wins), then written, its change recorded, its hint sent. No row means refused;
- * the caller classifies the refusal with a separate read ({@link classifyRefusal}) that decides nothing.
+ * ONE conditional statement for a BATCH of writes of one kind, each to its own task (concurrent writes of
+ * a process share a statement and its commit; see `lib/postgres/batching/`; a write alone is a batch of
+ * one). A task is locked only if its request may write it (`FOR UPDATE` waits for a concurrent write of
+ * the same task and re-checks the condition on its newest version, so of two racing writers exactly one
+ * wins), then written, its change recorded, its hint sent. The tasks are locked in id order, so that two
+ * batches of two processes that share tasks wait for each other instead of deadlocking. A batch never
+ * holds two writes of one task (the batcher keeps the later one for the next statement). A request
+ * without a row is refused; the caller classifies the refusals with a separate read
+ * ({@link readTasks}) that decides nothing.
  *
- * $1 injected time in ms or NULL; $2 the task id; further parameters as the condition and SET use them.
- * Answers the record after the write: `record`.
+ * $1 injected time in ms or NULL; $2 a JSON array of requests, each with its index `n`, the task `id`
+ * and the fields of its kind. Answers the written requests: `n` and the record after the write.
  */
 function conditionalWrite(s: string, write: ConditionalWrite): string {
   return `
 WITH clock AS (SELECT ${s}.clock($1) AS now),
+request AS (SELECT * FROM json_to_recordset($2::json) AS r(n integer, id uuid, ${write.fields})),
 target AS (
-  SELECT t.id, t.state AS previous_state, t.lock_expires_at AS previous_lock FROM ${s}.tasks t
-  WHERE t.id = $2 AND ${write.condition}
-  FOR UPDATE
+  SELECT r.*, t.state AS previous_state, t.lock_expires_at AS previous_lock
+  FROM request r JOIN ${s}.tasks t ON t.id = r.id
+  WHERE ${write.condition}
+  ORDER BY t.id
+  FOR UPDATE OF t
 ),
 written AS (
   UPDATE ${s}.tasks t SET ${write.set}
   FROM target, clock
   WHERE t.id = target.id
-  RETURNING t.topic, ${write.delay} AS delay, ${s}.task_record(t) AS record
+  RETURNING target.n, t.topic, ${write.delay} AS delay, ${s}.task_record(t) AS record
 ),
-recorded AS (INSERT INTO ${s}.changes (type, task) SELECT '${write.type}', record FROM written)
-SELECT record, ${announceAvailability(s, 'written')} AS hinted FROM written`;
+recorded AS (INSERT INTO ${s}.changes (type, task) SELECT '${write.type}', record FROM written ORDER BY n)
+SELECT n, record, ${announceAvailability(s, 'written')} AS hinted FROM written ORDER BY n`;
 }
 
-/** A task the worker `$3` holds (its most recent lock, expired or not), in the scope `$4`, `$5`. */
-const held = `t.state = 'pending' AND t.worker_id = $3 AND ${scopeCondition('t', '$4', '$5')}`;
+/** The fields of an ownership-checked write: the worker, the scope's lists (NULL when left out). */
+const heldFields = `"workerId" text, "tenantIds" text[], "processModelIds" text[]`;
+
+/** A task the request's worker holds (its most recent lock, expired or not), in the request's scope. */
+const held = `t.state = 'pending' AND t.worker_id = r."workerId" AND ${scopeCondition(
+  't',
+  'r."tenantIds"',
+  'r."processModelIds"',
+)}`;
 
 /**
- * The ownership-checked writes: $1 time, $2 task id, $3 workerId, $4 scope tenant ids, $5 scope process
- * model ids, then each its own.
+ * The ownership-checked writes, each for a batch: every request has `n`, `id`, `workerId`, `tenantIds`,
+ * `processModelIds` (the scope's lists, NULL when left out), then the fields of its kind.
  */
 export function heldTaskWrites({ schema: s }: SqlNames) {
   return {
-    /** $6 the lock duration in ms. A hint only when the lock got shorter. */
+    /** `lockDuration` in ms. A hint only when the lock got shorter. */
     extendLock: conditionalWrite(s, {
+      fields: `${heldFields}, "lockDuration" bigint`,
       condition: held,
-      set: `lock_expires_at = clock.now + $6::bigint * interval '1 millisecond'`,
+      set: `lock_expires_at = clock.now + target."lockDuration" * interval '1 millisecond'`,
       type: 'extended',
-      delay: 'CASE WHEN t.lock_expires_at < target.previous_lock THEN $6::bigint END',
+      delay: 'CASE WHEN t.lock_expires_at < target.previous_lock THEN target."lockDuration" END',
     }),
     unlock: conditionalWrite(s, {
+      fields: heldFields,
       condition: held,
       set: 'worker_id = NULL, lock_expires_at = NULL',
       type: 'unlocked',
       delay: '0::bigint',
     }),
-    /** $6 the result (JSON) or NULL for none. */
+    /** `result`: the result as JSON text, or null for none. */
     finish: conditionalWrite(s, {
+      fields: `${heldFields}, result text`,
       condition: held,
       set: `state = 'finished', finished_at = clock.now, lock_expires_at = NULL, retry_at = NULL,
-            result = $6::json, error = NULL`,
+            result = target.result::json, error = NULL`,
       type: 'finished',
       delay: 'NULL::bigint',
     }),
     /**
-     * $6 the error (JSON); $7 whether a retry was asked for (with 0 retries). A service error is an
-     * incident when a retry was asked for or the task has a retry budget; its budget is then 0.
+     * `error`: the error as JSON text; `retryAsked`: whether a retry was asked for (with 0 retries). A
+     * service error is an incident when a retry was asked for or the task has a retry budget; its budget
+     * is then 0.
      */
     fail: conditionalWrite(s, {
+      fields: `${heldFields}, error text, "retryAsked" boolean`,
       condition: held,
-      set: `state = 'failed', finished_at = clock.now, lock_expires_at = NULL, error = $6::json,
-            incident = CASE WHEN $6::json->>'type' = 'service' AND ($7::boolean OR t.retries IS NOT NULL)
-                            THEN true END,
-            retries = CASE WHEN $6::json->>'type' = 'service' AND ($7::boolean OR t.retries IS NOT NULL)
-                           THEN 0 ELSE t.retries END`,
+      set: `state = 'failed', finished_at = clock.now, lock_expires_at = NULL, error = target.error::json,
+            incident = CASE WHEN target.error::json->>'type' = 'service'
+                                 AND (target."retryAsked" OR t.retries IS NOT NULL) THEN true END,
+            retries = CASE WHEN target.error::json->>'type' = 'service'
+                                AND (target."retryAsked" OR t.retries IS NOT NULL) THEN 0 ELSE t.retries END`,
       type: 'failed',
       delay: 'NULL::bigint',
     }),
-    /** $6 the error (JSON); $7 the retries left; $8 the retry timeout in ms. */
+    /** `error`: the error as JSON text; `retries`: the retries left; `retryTimeout`: in ms. */
     scheduleRetry: conditionalWrite(s, {
+      fields: `${heldFields}, error text, retries integer, "retryTimeout" bigint`,
       condition: held,
-      set: `worker_id = NULL, lock_expires_at = NULL, error = $6::json, retries = $7::integer,
-            retry_at = clock.now + $8::bigint * interval '1 millisecond'`,
+      set: `worker_id = NULL, lock_expires_at = NULL, error = target.error::json, retries = target.retries,
+            retry_at = clock.now + target."retryTimeout" * interval '1 millisecond'`,
       type: 'retryScheduled',
-      delay: '$8::bigint',
+      delay: 'target."retryTimeout"',
     }),
   };
 }
 
+/** The kinds of ownership-checked writes. */
+export type HeldTaskWriteKind = keyof ReturnType<typeof heldTaskWrites>;
+
 /**
- * setRetries as one conditional statement: $1 time, $2 task id, $3 retries. A pending task gets the
- * budget; an incident with retries > 0 comes back to pending (no worker, no incident, no finishedAt),
- * available at once; an incident with 0 keeps failing with the budget 0. Other final tasks: no row.
+ * setRetries for a batch, as one conditional statement: each request has `n`, `id`, `retries`. A pending
+ * task gets the budget; an incident with retries > 0 comes back to pending (no worker, no incident, no
+ * finishedAt), available at once; an incident with 0 keeps failing with the budget 0. Other final
+ * tasks: no row.
  */
 export function setRetries({ schema: s }: SqlNames): string {
-  const revive = `t.incident IS TRUE AND $3::integer > 0`;
+  const revive = `t.incident IS TRUE AND target.retries > 0`;
   return conditionalWrite(s, {
+    fields: 'retries integer',
     condition: `(t.state = 'pending' OR t.incident IS TRUE)`,
-    set: `retries = $3::integer,
+    set: `retries = target.retries,
           state = CASE WHEN ${revive} THEN 'pending' ELSE t.state END,
           incident = CASE WHEN ${revive} THEN NULL ELSE t.incident END,
           finished_at = CASE WHEN ${revive} THEN NULL ELSE t.finished_at END,
@@ -118,18 +149,19 @@ export function setRetries({ schema: s }: SqlNames): string {
 }
 
 /**
- * The read after a refused write, to say why (it decides nothing: the write already did not happen).
- * $1 the task id; $2, $3 the scope. Answers `record` and `in_scope`, or no row.
+ * The read after refused writes, to say why (it decides nothing: the writes already did not happen; it
+ * runs after their statement, so it sees the write that won). $1 the task ids. Answers `record` of each
+ * task that exists.
  */
-export function classifyRefusal({ schema: s }: SqlNames): string {
-  return `SELECT ${s}.task_record(t) AS record, ${scopeCondition('t', '$2', '$3')} AS in_scope
-FROM ${s}.tasks t WHERE t.id = $1`;
+export function readTasks({ schema: s }: SqlNames): string {
+  return `SELECT ${s}.task_record(t) AS record FROM ${s}.tasks t WHERE t.id = ANY($1::uuid[])`;
 }
 
 /**
  * Cancels the pending tasks whose `column` is $2 (one statement; a concurrent cancel or outcome of the
  * same task waits for the row and re-checks `pending`, so each task is cancelled once), recording a
- * `cancelled` change each, in creation order. $1 time. Answers `count`.
+ * `cancelled` change each, in creation order. The tasks are locked in id order, as the batched writes
+ * lock theirs, so that a cancel and a batch that share tasks never deadlock. $1 time. Answers `count`.
  */
 export function cancelTasks(
   { schema: s }: SqlNames,
@@ -137,11 +169,14 @@ export function cancelTasks(
 ): string {
   return `
 WITH clock AS (SELECT ${s}.clock($1) AS now),
+target AS (
+  SELECT t.id FROM ${s}.tasks t WHERE t.${column} = $2 AND t.state = 'pending' ORDER BY t.id FOR UPDATE
+),
 cancelled AS (
   UPDATE ${s}.tasks t
   SET state = 'cancelled', finished_at = clock.now, lock_expires_at = NULL, retry_at = NULL
-  FROM clock
-  WHERE t.${column} = $2 AND t.state = 'pending'
+  FROM target, clock
+  WHERE t.id = target.id
   RETURNING t.sequence, ${s}.task_record(t) AS record
 ),
 recorded AS (INSERT INTO ${s}.changes (type, task) SELECT 'cancelled', record FROM cancelled ORDER BY sequence)

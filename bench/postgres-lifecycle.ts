@@ -1,0 +1,504 @@
+/**
+ * The PostgreSQL store's task lifecycle (create → fetch-and-lock → finish) through the API, with 16
+ * handlers in flight, on the local server and on PGlite, on an empty table and beside 1,000,000 final
+ * rows; the wake-up latency of a long poll in another process; and, in the same run, the bare SQL floor
+ * (one claim statement and one finish statement per round, no API) that the figures are compared with.
+ *
+ * Run with `npm run bench:postgres` (which is `tsx bench/postgres-lifecycle.ts`). Reads
+ * `EXTERNAL_TASK_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`). See docs/benchmarks.md.
+ */
+import { execSync, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { ExternalTaskApi, type ExternalTask, type NewExternalTask } from '../lib/index.js';
+import { PostgresExternalTaskRepository, type PostgresConnection } from '../lib/postgres/index.js';
+
+const serverUrl = process.env.EXTERNAL_TASK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const TOPIC = 'bench';
+const identity = { token: 'bench' };
+/** Long enough that no lock expires during a run. */
+const LOCK_MS = 5 * 60 * 1000;
+const HANDLERS = 16;
+/** `--quick`: one small run of everything, to try the benchmark out (its figures are not the report's). */
+const quick = process.argv.includes('--quick');
+const RUNS = quick ? 1 : 3;
+/** Tasks per measured run: enough for a few seconds at the expected rates. */
+const TASKS = quick ? { server: 3000, pglite: 1000 } : { server: 12_000, pglite: 4_000 };
+const FINAL_ROWS = quick ? 100_000 : 1_000_000;
+const WAKE_SAMPLES = quick ? 30 : 200;
+/** Real ms between the waiter saying it polls and the task's creation (its claim has found nothing by then). */
+const WAKE_ARM_MS = 30;
+const silent = { error: () => undefined, warn: () => undefined };
+
+/** Runs an SQL text on either database. */
+interface Database {
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+const schemaName = (): string => `bench_${randomBytes(4).toString('hex')}`;
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+const percentile = (values: readonly number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const log = (line: string): void => console.error(line);
+
+function newTasks(count: number, offset: number): NewExternalTask[] {
+  return Array.from({ length: count }, (_, i) => ({
+    topic: TOPIC,
+    flowNodeInstanceId: `fni-${offset + i}`,
+    correlationId: `c-${offset + i}`,
+    processInstanceId: `pi-${offset + i}`,
+    priority: (offset + i) % 3,
+  }));
+}
+
+async function createAll(repository: PostgresExternalTaskRepository, count: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let done = 0; done < count; done += 1000) {
+    await repository.createMany(newTasks(Math.min(1000, count - done), done));
+  }
+  return count / seconds(start);
+}
+
+/** Fills the schema's task table with final rows of the topic, then VACUUM ANALYZE (autovacuum may be off). */
+async function fillFinal(database: Database, schema: string): Promise<number> {
+  const start = process.hrtime.bigint();
+  await database.query(`
+    INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+      payload, priority, state, created_at, finished_at, attempts)
+    SELECT '${TOPIC}', 'old-fni-' || g, 'old-c-' || g, 'old-pi-' || g, 'null', g % 10, 'finished',
+      now() - interval '1 day', now() - interval '1 day', 1
+    FROM generate_series(1, ${FINAL_ROWS}) g`);
+  await database.query(`VACUUM ANALYZE "${schema}".tasks`);
+  await database.query(`VACUUM ANALYZE "${schema}".changes`);
+  return seconds(start);
+}
+
+/**
+ * One lifecycle run through the API: `count` tasks created (timed apart), then 16 handlers that fetch
+ * `batch` tasks and finish each of them (all in flight at once), until no task is left. Answers tasks/s
+ * of fetch-and-lock → finish and of the creation.
+ */
+async function lifecycleRun(
+  connection: PostgresConnection,
+  schema: string,
+  count: number,
+  batch: number,
+): Promise<{ perSecond: number; createdPerSecond: number }> {
+  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
+  await repository.migrate();
+  const api = new ExternalTaskApi({ repository, logger: silent });
+  try {
+    const createdPerSecond = await createAll(repository, count);
+    let finished = 0;
+    const handler = async (worker: number): Promise<void> => {
+      const workerId = `handler-${worker}`;
+      for (;;) {
+        const tasks = await api.fetchAndLockExternalTasks(identity, workerId, TOPIC, batch, 0, LOCK_MS);
+        if (tasks.length === 0) return;
+        await Promise.all(
+          tasks.map((task) => api.finishExternalTask(identity, workerId, task.id, { ok: true })),
+        );
+        finished += tasks.length;
+      }
+    };
+    const start = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
+    const elapsed = seconds(start);
+    if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
+    return { perSecond: count / elapsed, createdPerSecond };
+  } finally {
+    await api.close();
+    await repository.close();
+  }
+}
+
+/**
+ * The same lifecycle on the repository alone (no API in the process: no change feed delivered, no
+ * long-poll dispatcher), to tell the adapter's cost from what the API and its feed add.
+ */
+async function repositoryRun(
+  connection: PostgresConnection,
+  schema: string,
+  count: number,
+  batch: number,
+): Promise<number> {
+  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
+  await repository.migrate();
+  try {
+    await createAll(repository, count);
+    let finished = 0;
+    const handler = async (worker: number): Promise<void> => {
+      const workerId = `handler-${worker}`;
+      const topics = [{ topicName: TOPIC, lockDuration: LOCK_MS }];
+      for (;;) {
+        const tasks = await repository.claim({ workerId, topics, maxTasks: batch });
+        if (tasks.length === 0) return;
+        const results = await Promise.all(
+          tasks.map((task) =>
+            repository.complete({
+              externalTaskId: task.id,
+              workerId,
+              outcome: { state: 'finished', result: { ok: true } },
+            }),
+          ),
+        );
+        finished += results.filter((result) => result.status === 'ok').length;
+      }
+    };
+    const start = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
+    const elapsed = seconds(start);
+    if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
+    return count / elapsed;
+  } finally {
+    await repository.close();
+  }
+}
+
+/** The floor's statements: the claim and the finish, bare, on the store's own table and indexes. */
+function floorStatements(schema: string) {
+  return {
+    claim: `
+UPDATE "${schema}".tasks t
+SET worker_id = $1, lock_expires_at = now() + interval '5 minutes', attempts = t.attempts + 1
+FROM (
+  SELECT id FROM "${schema}".tasks
+  WHERE topic = '${TOPIC}' AND state = 'pending' AND available_at IS NULL
+  ORDER BY priority DESC, sequence
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+) c
+WHERE t.id = c.id
+RETURNING t.id`,
+    finish: `
+UPDATE "${schema}".tasks SET state = 'finished', finished_at = now(), lock_expires_at = NULL
+WHERE id = ANY($1::uuid[])`,
+  };
+}
+
+/**
+ * One floor run: `count` pending tasks inserted (untimed), then `loops` loops that each claim `batch`
+ * tasks in one statement and finish them in one statement, until none is left. Answers tasks/s.
+ */
+async function floorRun(
+  run: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }>,
+  schema: string,
+  count: number,
+  loops: number,
+  batch: number,
+): Promise<number> {
+  await run(
+    `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+       payload, priority, created_at)
+     SELECT '${TOPIC}', 'fni-' || g, 'c-' || g, 'pi-' || g, 'null', g % 3, now()
+     FROM generate_series(1, $1::integer) g`,
+    [count],
+  );
+  const { claim, finish } = floorStatements(schema);
+  let finished = 0;
+  const loop = async (n: number): Promise<void> => {
+    for (;;) {
+      const { rows } = await run(claim, [`floor-${n}`, batch]);
+      if (rows.length === 0) return;
+      await run(finish, [rows.map((row) => (row as { id: string }).id)]);
+      finished += rows.length;
+    }
+  };
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: loops }, (_, n) => loop(n)));
+  const elapsed = seconds(start);
+  if (finished !== count) throw new Error(`the floor finished ${finished} of ${count} tasks`);
+  return count / elapsed;
+}
+
+/** A fresh migrated schema. */
+async function migratedSchema(connection: PostgresConnection): Promise<string> {
+  const schema = schemaName();
+  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
+  await repository.migrate();
+  await repository.close();
+  return schema;
+}
+
+interface Row {
+  readonly driver: 'server' | 'PGlite';
+  readonly table: 'empty' | '1M final';
+  readonly what: string;
+  readonly runs: number[];
+  readonly created?: number[];
+  readonly batch?: number;
+  readonly floor?: number;
+}
+
+const FLOORS = [
+  { loops: 16, batch: 1 },
+  { loops: 1, batch: 16 },
+  { loops: 2, batch: 16 },
+] as const;
+
+/** The floor and the API lifecycle on one table (a fresh schema each run when empty; the filled one otherwise). */
+async function measureTable(
+  driver: Row['driver'],
+  table: Row['table'],
+  connection: PostgresConnection,
+  database: Database,
+  runFloor: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }>,
+  count: number,
+  filled: string | undefined,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  const schemaFor = async (): Promise<string> => filled ?? (await migratedSchema(connection));
+  const done = async (schema: string): Promise<void> => {
+    if (!filled) await database.query(`DROP SCHEMA "${schema}" CASCADE`);
+  };
+  for (const { loops, batch } of FLOORS) {
+    const runs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const schema = await schemaFor();
+      runs.push(await floorRun(runFloor, schema, count, loops, batch));
+      await done(schema);
+    }
+    rows.push({ driver, table, what: `floor: ${loops} loop${loops > 1 ? 's' : ''} × ${batch}`, runs });
+    log(`${driver} ${table} floor ${loops}×${batch}: ${runs.map((r) => r.toFixed(0)).join(', ')} tasks/s`);
+  }
+  for (const batch of [1, 16]) {
+    const runs: number[] = [];
+    const created: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const schema = await schemaFor();
+      const { perSecond, createdPerSecond } = await lifecycleRun(connection, schema, count, batch);
+      runs.push(perSecond);
+      created.push(createdPerSecond);
+      await done(schema);
+    }
+    const floor = rows.find((row) => row.what === `floor: ${batch === 1 ? '16 loops × 1' : '1 loop × 16'}`);
+    rows.push({
+      driver,
+      table,
+      what: `API: 16 handlers, batches of ${batch}`,
+      runs,
+      created,
+      batch,
+      ...(floor && { floor: median(floor.runs) }),
+    });
+    log(`${driver} ${table} API batch ${batch}: ${runs.map((r) => r.toFixed(0)).join(', ')} tasks/s`);
+  }
+  for (const batch of [1, 16]) {
+    const runs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const schema = await schemaFor();
+      runs.push(await repositoryRun(connection, schema, count, batch));
+      await done(schema);
+    }
+    const floor = rows.find((row) => row.what === `floor: ${batch === 1 ? '16 loops × 1' : '1 loop × 16'}`);
+    rows.push({
+      driver,
+      table,
+      what: `repository only: 16 handlers, batches of ${batch}`,
+      runs,
+      ...(floor && { floor: median(floor.runs) }),
+    });
+    log(`${driver} ${table} repository batch ${batch}: ${runs.map((r) => r.toFixed(0)).join(', ')} tasks/s`);
+  }
+  return rows;
+}
+
+/** Wake-up latency: a long poll waiting in another process, resolved by a creation in this one. */
+async function wakeLatency(): Promise<number[]> {
+  const schema = await migratedSchema({ connectionString: serverUrl });
+  const repository = new PostgresExternalTaskRepository(
+    { connectionString: serverUrl },
+    { schema, logger: silent },
+  );
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--wake-child', schema], {
+    execArgv: ['--import', 'tsx'],
+  });
+  const messages: { type: string; at?: string }[] = [];
+  let notify: (() => void) | undefined;
+  child.on('message', (message) => {
+    messages.push(message as { type: string; at?: string });
+    notify?.();
+  });
+  const next = async (type: string): Promise<{ type: string; at?: string }> => {
+    for (;;) {
+      const index = messages.findIndex((message) => message.type === type);
+      if (index >= 0) return messages.splice(index, 1)[0]!;
+      await new Promise<void>((resolve) => (notify = resolve));
+    }
+  };
+  try {
+    await next('ready');
+    const latencies: number[] = [];
+    for (let i = 0; i < WAKE_SAMPLES + 5; i++) {
+      child.send({ type: 'poll' });
+      await next('polling');
+      await new Promise((resolve) => setTimeout(resolve, WAKE_ARM_MS));
+      const created = process.hrtime.bigint();
+      await repository.create(newTasks(1, i).map((task) => ({ ...task, topic: 'wake' }))[0]!);
+      const woke = await next('woke');
+      // hrtime is the machine's monotonic clock: comparable between processes of one machine.
+      if (i >= 5) latencies.push(Number(BigInt(woke.at!) - created) / 1e6);
+    }
+    return latencies;
+  } finally {
+    child.send({ type: 'exit' });
+    await new Promise((resolve) => child.once('exit', resolve));
+    await repository.close();
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await admin.end();
+  }
+}
+
+/** The other process of the wake-up latency: long polls when told, says when its poll resolved. */
+async function wakeChild(schema: string): Promise<void> {
+  const repository = new PostgresExternalTaskRepository(
+    { connectionString: serverUrl },
+    { schema, logger: silent },
+  );
+  const api = new ExternalTaskApi({ repository, logger: silent });
+  const send = (message: object): void => void process.send!(message);
+  // The first fetch attaches the API (feed, LISTEN): done before any timing.
+  await api.fetchAndLockExternalTasks(identity, 'waiter', 'wake', 1, 0, LOCK_MS);
+  process.on('message', (message: { type: string }) => {
+    if (message.type === 'exit') {
+      void api
+        .close()
+        .then(() => repository.close())
+        .then(() => process.exit(0));
+      return;
+    }
+    const polled = api.fetchAndLockExternalTasks(identity, 'waiter', 'wake', 1, 30_000, LOCK_MS);
+    send({ type: 'polling' });
+    void polled.then((tasks: ExternalTask[]) => {
+      const at = process.hrtime.bigint().toString();
+      return Promise.all(
+        tasks.map((task) => api.finishExternalTask(identity, 'waiter', task.id, undefined)),
+      ).then(() => send({ type: 'woke', at }));
+    });
+  });
+  send({ type: 'ready' });
+}
+
+function formatRate(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+async function main(): Promise<void> {
+  const totalStart = process.hrtime.bigint();
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  const serverVersion = ((await client.query('SHOW server_version')).rows[0] as { server_version: string })
+    .server_version;
+  const settings = (
+    await client.query(
+      `SELECT name, setting FROM pg_settings
+       WHERE name IN ('synchronous_commit', 'fsync', 'shared_buffers', 'autovacuum', 'max_connections')`,
+    )
+  ).rows as { name: string; setting: string }[];
+  await client.end();
+
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-pglite-'));
+  const pglite = await PGlite.create(dataDir);
+  const pgliteVersion = ((await pglite.query('SHOW server_version')).rows[0] as { server_version: string })
+    .server_version;
+
+  const machine = [
+    `${os.type()} ${os.release()} ${os.arch()}, ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
+    `nproc ${execSync('nproc').toString().trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `node ${process.version}`,
+    `PostgreSQL ${serverVersion} (${settings.map((s) => `${s.name}=${s.setting}`).join(', ')})`,
+    `PGlite ${pgliteVersion} (data in a directory on ${os.tmpdir()})`,
+  ];
+  log(machine.join('\n'));
+
+  const rows: Row[] = [];
+
+  // The server: a pool for the floor (a connection per loop) and the tests beside the store.
+  const pool = new pg.Pool({ connectionString: serverUrl, max: 20 });
+  const floorNames = new Map<string, string>();
+  const runOnServer = (text: string, params: unknown[]) => {
+    let name = floorNames.get(text);
+    if (name === undefined) floorNames.set(text, (name = `floor-${floorNames.size}`));
+    return pool.query({ name, text, values: params });
+  };
+  const server: PostgresConnection = { connectionString: serverUrl };
+  rows.push(...(await measureTable('server', 'empty', server, pool, runOnServer, TASKS.server, undefined)));
+  const serverFilled = await migratedSchema(server);
+  log(`server: 1M final rows in ${(await fillFinal(pool, serverFilled)).toFixed(1)} s`);
+  rows.push(
+    ...(await measureTable('server', '1M final', server, pool, runOnServer, TASKS.server, serverFilled)),
+  );
+  await pool.query(`DROP SCHEMA "${serverFilled}" CASCADE`);
+  await pool.end();
+
+  const wake = await wakeLatency();
+  log(`wake-up p50 ${percentile(wake, 50).toFixed(1)} ms, p99 ${percentile(wake, 99).toFixed(1)} ms`);
+
+  // PGlite: one connection; the floor's loops take turns on it.
+  const lite: PostgresConnection = { pglite };
+  const runOnPglite = (text: string, params: unknown[]) => pglite.query(text, params);
+  rows.push(...(await measureTable('PGlite', 'empty', lite, pglite, runOnPglite, TASKS.pglite, undefined)));
+  const liteFilled = await migratedSchema(lite);
+  log(`PGlite: 1M final rows in ${(await fillFinal(pglite, liteFilled)).toFixed(1)} s`);
+  rows.push(
+    ...(await measureTable('PGlite', '1M final', lite, pglite, runOnPglite, TASKS.pglite, liteFilled)),
+  );
+  await pglite.close();
+  rmSync(dataDir, { recursive: true, force: true });
+
+  // The report.
+  const lines = [
+    ...machine.map((line) => `- ${line}`),
+    '',
+    '| driver | table | measured | runs (tasks/s) | median tasks/s | floor (median) | ratio to floor | slowdown empty → 1M |',
+    '| ------ | ----- | -------- | -------------: | -------------: | -------------: | -------------: | ---------: |',
+  ];
+  for (const row of rows) {
+    const value = median(row.runs);
+    const empty = rows.find((r) => r.driver === row.driver && r.table === 'empty' && r.what === row.what);
+    const cells = [
+      row.driver,
+      row.table,
+      row.what,
+      row.runs.map(formatRate).join(', '),
+      formatRate(value),
+      row.floor === undefined ? '' : formatRate(row.floor),
+      row.floor === undefined ? '' : (value / row.floor).toFixed(2),
+      row.table === '1M final' && empty ? (median(empty.runs) / value).toFixed(2) : '',
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('', '| creation (createMany of 1,000) | median tasks/s |', '| --- | ---: |');
+  for (const row of rows.filter((r) => r.created)) {
+    lines.push(
+      `| ${row.driver}, ${row.table}, before batches of ${row.batch} | ${formatRate(median(row.created!))} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Wake-up latency across processes (server, ${wake.length} samples): p50 ${percentile(wake, 50).toFixed(1)} ms, ` +
+      `p99 ${percentile(wake, 99).toFixed(1)} ms, max ${Math.max(...wake).toFixed(1)} ms.`,
+    '',
+    `Total run time ${seconds(totalStart).toFixed(0)} s.`,
+  );
+  console.log(lines.join('\n'));
+}
+
+if (process.argv[2] === '--wake-child') {
+  await wakeChild(process.argv[3]!);
+} else {
+  await main();
+}

@@ -1,0 +1,108 @@
+import type { ExternalTask } from '../../model/index.js';
+import type { ClaimRequest, TaskScope, TopicClaim } from '../../repository/index.js';
+import { validateScope } from '../../repository/repository-arguments.js';
+import { BadRequestError } from '../../errors/index.js';
+import { describeValue, limits, requireInteger } from '../../validation/index.js';
+import type { Queryable } from '../driver/driver.js';
+import { toTask, type TaskRecord } from '../task-record.js';
+import { StatementBatcher } from './statement-batcher.js';
+
+/**
+ * One caller's claim, checked (so that one caller's bad arguments cannot fail a statement it shares),
+ * with the time it was asked at. Its topics are in a canonical order (the first lock duration of a topic
+ * named twice wins, as in a claim alone), so that claims of the same topics share a shape.
+ */
+export interface ClaimCall {
+  /** The injected clock's time at the call, or null for the database's. */
+  readonly now: number | null;
+  readonly workerId: string;
+  readonly topics: readonly TopicClaim[];
+  readonly maxTasks: number;
+  readonly scope: TaskScope | undefined;
+}
+
+/** The most tasks one claim statement hands out (a single larger claim still gets a statement). */
+const maxTasksPerStatement = limits.maxTasks;
+
+/**
+ * Checks what could make a shared statement fail (the facade checks the rest: the repository takes any
+ * topic name, as the in-memory store does) and puts the claim in the form a batch reads.
+ */
+export function claimCall(request: ClaimRequest, now: number | null): ClaimCall {
+  const topics = new Map<string, number>();
+  for (const [i, topic] of request.topics.entries()) {
+    const topicName = requireText(`topics[${i}].topicName`, topic.topicName);
+    const lockDuration = requireInteger(
+      `topics[${i}].lockDuration`,
+      topic.lockDuration,
+      0,
+      limits.maxDuration,
+    );
+    if (!topics.has(topicName)) topics.set(topicName, lockDuration);
+  }
+  return {
+    now,
+    workerId: requireText('workerId', request.workerId),
+    topics: [...topics]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([topicName, lockDuration]) => ({ topicName, lockDuration })),
+    maxTasks: requireInteger('maxTasks', request.maxTasks, 0, limits.maxTasks),
+    scope: validateScope(request.scope),
+  };
+}
+
+/** A string of any length (a statement parameter of type text). */
+export function requireText(argument: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new BadRequestError(argument, `${argument} must be a string, got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
+/** Claims that may share a statement: the same time, topics with their lock durations, and scope. */
+function shapeOf(call: ClaimCall): string {
+  return JSON.stringify([
+    call.now,
+    call.topics.map((topic) => [topic.topicName, topic.lockDuration]),
+    call.scope?.tenantIds ?? null,
+    call.scope?.processModelIds ?? null,
+  ]);
+}
+
+/**
+ * The claims of one process, sharing statements: claims of one shape that queue while a statement is in
+ * flight go together in the next, which claims the sum of their maxTasks and deals the tasks out in
+ * hand-out order (see `claimTasks`). Each caller gets its own tasks, at most its maxTasks.
+ */
+export function claimBatcher(
+  database: Queryable,
+  statement: string,
+  maxInFlight: number,
+): StatementBatcher<ClaimCall, ExternalTask[]> {
+  return new StatementBatcher<ClaimCall, ExternalTask[]>({
+    shapeOf,
+    weightOf: (call) => call.maxTasks,
+    maxWeight: maxTasksPerStatement,
+    maxInFlight,
+    run: async (batch) => {
+      const [{ now, topics, scope }] = batch as [ClaimCall];
+      const rows = await database.query<{ taker: number; record: TaskRecord }>(statement, [
+        now,
+        topics.map((topic) => topic.topicName),
+        topics.map((topic) => topic.lockDuration),
+        batch.reduce((sum, call) => sum + call.maxTasks, 0),
+        batch.map((call) => call.workerId),
+        batch.map((call) => call.maxTasks),
+        scope?.tenantIds ?? null,
+        scope?.processModelIds ?? null,
+      ]);
+      const answers = batch.map((): ExternalTask[] => []);
+      for (const row of rows) {
+        const answer = answers[row.taker - 1];
+        if (answer === undefined) throw new Error(`A claim statement dealt a task to request ${row.taker}.`);
+        answer.push(toTask(row.record));
+      }
+      return answers;
+    },
+  });
+}

@@ -1,0 +1,6 @@
+export { claimBatcher, claimCall, requireText } from './claim-batch.js';
+export type { ClaimCall } from './claim-batch.js';
+export { StatementBatcher } from './statement-batcher.js';
+export type { StatementBatcherOptions } from './statement-batcher.js';
+export { readBatcher, scopeFields, writeBatcher, writeCall } from './write-batch.js';
+export type { WriteCall } from './write-batch.js';

@@ -1,0 +1,149 @@
+/** How a {@link StatementBatcher} forms its statements. */
+export interface StatementBatcherOptions<Request, Answer> {
+  /**
+   * Runs ONE statement for a batch and answers one entry per request, in the batch's order. A rejection
+   * rejects every caller of the batch with the same reason.
+   */
+  readonly run: (batch: readonly Request[]) => Promise<readonly Answer[]>;
+  /** Requests of equal shape can share a statement (e.g. the same topics, scope and time). */
+  readonly shapeOf: (request: Request) => string;
+  /**
+   * Requests of equal conflict key never share a statement nor run in two statements at once: the later
+   * waits for the earlier's statement to settle, so that two writes of one task behave as if sequential.
+   * @default no conflicts
+   */
+  readonly conflictOf?: ((request: Request) => string) | undefined;
+  /** What a request weighs against `maxWeight` (e.g. the tasks it asks for). @default 1 */
+  readonly weightOf?: ((request: Request) => number) | undefined;
+  /** The most a statement carries; a request heavier than that still gets a statement of its own. */
+  readonly maxWeight: number;
+  /** How many statements may be in flight at once (each on a connection of its own). */
+  readonly maxInFlight: number;
+}
+
+interface Queued<Request, Answer> {
+  readonly request: Request;
+  readonly resolve: (answer: Answer) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+/**
+ * Lets concurrent calls of one process share a statement, since each statement's commit, not the work
+ * in it, is what a statement costs.
+ *
+ * States: idle (nothing queued, nothing in flight); a call queues its request and, if no flush is
+ * pending, schedules one on a microtask (calls made in the same tick go together; a lone caller waits
+ * for no timer). A flush starts statements while fewer than `maxInFlight` run and queued requests can
+ * go: each statement takes the first request that can go and, in queue order, every further one of the
+ * same shape that does not conflict with it or with a statement in flight, up to `maxWeight`. When a
+ * statement settles, its callers get their answers (or its failure) and the batcher flushes again, so
+ * whatever queued while it ran goes in the next statement. Nothing is ever left queued without a
+ * statement in flight that will flush it.
+ */
+export class StatementBatcher<Request, Answer> {
+  private queue: Queued<Request, Answer>[] = [];
+  private inFlight = 0;
+  /** The conflict keys of the requests in flight, with how many of them hold each. */
+  private readonly busy = new Map<string, number>();
+  private flushScheduled = false;
+
+  constructor(private readonly options: StatementBatcherOptions<Request, Answer>) {}
+
+  /** Queues a request; answers what its statement answered for it. */
+  submit(request: Request): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    });
+  }
+
+  /** Requests waiting for a statement (for tests and diagnostics). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Statements in flight (for tests and diagnostics). */
+  get running(): number {
+    return this.inFlight;
+  }
+
+  private flush(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.take();
+      if (batch.length === 0) return; // everything queued waits for a statement in flight
+      this.start(batch);
+    }
+  }
+
+  /** Removes the requests of the next statement from the queue (none if all wait for a conflict). */
+  private take(): Queued<Request, Answer>[] {
+    const { shapeOf, conflictOf, weightOf, maxWeight } = this.options;
+    const batch: Queued<Request, Answer>[] = [];
+    const rest: Queued<Request, Answer>[] = [];
+    /** Conflict keys taken or passed over in this pass: a later request of one must not overtake it. */
+    const seen = new Set<string>();
+    let shape: string | undefined;
+    let weight = 0;
+    for (const queued of this.queue) {
+      const conflict = conflictOf?.(queued.request);
+      const blocked = conflict !== undefined && (seen.has(conflict) || this.busy.has(conflict));
+      if (conflict !== undefined) seen.add(conflict);
+      const itsWeight = weightOf ? weightOf(queued.request) : 1;
+      const fits =
+        !blocked &&
+        (batch.length === 0 || (shapeOf(queued.request) === shape && weight + itsWeight <= maxWeight));
+      if (!fits) {
+        rest.push(queued);
+        continue;
+      }
+      if (batch.length === 0) shape = shapeOf(queued.request);
+      batch.push(queued);
+      weight += itsWeight;
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private start(batch: readonly Queued<Request, Answer>[]): void {
+    const conflicts = this.options.conflictOf
+      ? batch.map((queued) => this.options.conflictOf!(queued.request))
+      : [];
+    for (const key of conflicts) this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
+    this.inFlight++;
+    const settle = (): void => {
+      for (const key of conflicts) {
+        const left = (this.busy.get(key) ?? 1) - 1;
+        if (left === 0) this.busy.delete(key);
+        else this.busy.set(key, left);
+      }
+      this.inFlight--;
+      this.flush();
+    };
+    let statement: Promise<readonly Answer[]>;
+    try {
+      statement = this.options.run(batch.map((queued) => queued.request));
+    } catch (error) {
+      statement = Promise.reject(error);
+    }
+    statement.then(
+      (answers) => {
+        if (answers.length !== batch.length) {
+          const error = new Error(`A batch of ${batch.length} requests got ${answers.length} answers.`);
+          for (const queued of batch) queued.reject(error);
+        } else {
+          batch.forEach((queued, i) => queued.resolve(answers[i] as Answer));
+        }
+        settle();
+      },
+      (error: unknown) => {
+        for (const queued of batch) queued.reject(error);
+        settle();
+      },
+    );
+  }
+}

@@ -1,0 +1,100 @@
+import type { ExternalTask } from '../../model/index.js';
+import type { TaskScope } from '../../repository/index.js';
+import type { Queryable } from '../driver/driver.js';
+import { toTask, type TaskRecord } from '../task-record.js';
+import { StatementBatcher } from './statement-batcher.js';
+
+/**
+ * One caller's conditional write of one task: the time it was asked at, the task, and the fields its
+ * kind of statement reads (worker, scope lists, result, …), already checked.
+ */
+export interface WriteCall {
+  /** The injected clock's time at the call, or null for the database's. */
+  readonly now: number | null;
+  /** The task: a UUID (anything else names no task and never reaches a statement). */
+  readonly id: string;
+  /** The request's fields as the statement reads them (see `heldTaskWrites`, `setRetries`). */
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** What it weighs against a statement's `maxWeight` (reckoned once: a result may be large). */
+  readonly weight: number;
+}
+
+/**
+ * The most a write statement carries, in units of {@link weightUnit} characters of JSON per request
+ * (at least one per request): 512 small writes, or about 2 MiB of results.
+ */
+const maxWeight = 512;
+const weightUnit = 4096;
+
+/** A write of the task `id` with its kind's `fields`, asked for at `now`. */
+export function writeCall(
+  now: number | null,
+  id: string,
+  fields: Readonly<Record<string, unknown>>,
+): WriteCall {
+  return { now, id, fields, weight: 1 + Math.floor(JSON.stringify(fields).length / weightUnit) };
+}
+
+/**
+ * The writes of one kind of one process, sharing statements: writes that queue while a statement is in
+ * flight go together in the next (`UPDATE … FROM json_to_recordset(…)` with each request's own
+ * condition). Two writes of one task never share a statement nor run at once: the later goes in a later
+ * statement, as if the two had been sequential. Answers the task after the write, or undefined when
+ * the write was refused (the caller classifies the refusal with {@link readBatcher}).
+ */
+export function writeBatcher(
+  database: Queryable,
+  statement: string,
+  maxInFlight: number,
+): StatementBatcher<WriteCall, ExternalTask | undefined> {
+  return new StatementBatcher<WriteCall, ExternalTask | undefined>({
+    shapeOf: (call) => String(call.now),
+    conflictOf: (call) => call.id,
+    weightOf: (call) => call.weight,
+    maxWeight,
+    maxInFlight,
+    run: async (batch) => {
+      const [{ now }] = batch as [WriteCall];
+      const requests = batch.map((call, n) => ({ n, id: call.id, ...call.fields }));
+      const rows = await database.query<{ n: number; record: TaskRecord }>(statement, [
+        now,
+        JSON.stringify(requests),
+      ]);
+      const answers: (ExternalTask | undefined)[] = batch.map(() => undefined);
+      for (const row of rows) answers[row.n] = toTask(row.record);
+      return answers;
+    },
+  });
+}
+
+/**
+ * The reads of tasks by id that say why writes were refused, sharing statements (a read decides
+ * nothing, so reads of one task may share one). Answers the task, or undefined when there is none.
+ */
+export function readBatcher(
+  database: Queryable,
+  statement: string,
+  maxInFlight: number,
+): StatementBatcher<string, ExternalTask | undefined> {
+  return new StatementBatcher<string, ExternalTask | undefined>({
+    shapeOf: () => '',
+    maxWeight,
+    maxInFlight,
+    run: async (ids) => {
+      const rows = await database.query<{ record: TaskRecord }>(statement, [[...new Set(ids)]]);
+      const records = new Map(rows.map((row) => [row.record.id, row.record]));
+      return ids.map((id) => {
+        const record = records.get(id);
+        return record && toTask(record);
+      });
+    },
+  });
+}
+
+/** The scope's lists as a write request's fields (null for a list the scope leaves out). */
+export function scopeFields(scope: TaskScope | undefined): {
+  tenantIds: readonly string[] | null;
+  processModelIds: readonly string[] | null;
+} {
+  return { tenantIds: scope?.tenantIds ?? null, processModelIds: scope?.processModelIds ?? null };
+}
