@@ -276,6 +276,44 @@ function describeStatementSharing(name: string, open: OpenBed): void {
       ]);
     });
 
+    it('fails only the request whose value the database refuses; the others of its statement get their answers', async () => {
+      const [first, second] = await bed.repository.createMany([newTask(), newTask()]);
+      // A NUL character is a valid JS string the database cannot store: one caller's claim carries one.
+      const claims = await Promise.allSettled([claim('good', 1), claim('bad\u0000', 1)]);
+      expect(claims[0].status).to.equal('fulfilled');
+      expect(ids((claims[0] as PromiseFulfilledResult<ExternalTask[]>).value)).to.deep.equal([first!.id]);
+      expect(claims[1].status).to.equal('rejected');
+      expect((claims[1] as PromiseRejectedResult).reason).to.be.instanceOf(InternalError);
+
+      await claim('w', 1);
+      const failWith = (externalTaskId: string, errorDetails: string) =>
+        bed.repository.complete({
+          externalTaskId,
+          workerId: 'w',
+          outcome: { state: 'failed', error: { type: 'service', errorMessage: 'down', errorDetails } },
+        });
+      const [, held] = await Promise.all([
+        bed.repository.extendLock({ externalTaskId: first!.id, workerId: 'good', lockDuration: 1000 }),
+        Promise.resolve(second!),
+      ]);
+      const writes = await Promise.allSettled([
+        failWith(held.id, 'fine'),
+        bed.repository.complete({
+          externalTaskId: first!.id,
+          workerId: 'good',
+          outcome: {
+            state: 'failed',
+            error: { type: 'service', errorMessage: 'x', errorDetails: 'nul \u0000' },
+          },
+        }),
+      ]);
+      expect(writes[0].status).to.equal('fulfilled');
+      expect((writes[0] as PromiseFulfilledResult<ConditionalWriteResult>).value.status).to.equal('ok');
+      expect((await bed.repository.getById(held.id))?.state).to.equal('failed');
+      expect(writes[1].status).to.equal('rejected');
+      expect((await bed.repository.getById(first!.id))?.state).to.equal('pending');
+    });
+
     it('rejects every caller of a failing shared statement with the cause, then goes on', async () => {
       await bed.repository.createMany(Array.from({ length: 10 }, () => newTask()));
       const [held] = await claim('w', 1);

@@ -5,7 +5,7 @@ import { BadRequestError } from '../../errors/index.js';
 import { describeValue, limits, requireInteger } from '../../validation/index.js';
 import type { Queryable } from '../driver/driver.js';
 import { toTask, type TaskRecord } from '../task-record.js';
-import { StatementBatcher } from './statement-batcher.js';
+import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
 
 /**
  * One caller's claim, checked (so that one caller's bad arguments cannot fail a statement it shares),
@@ -84,6 +84,7 @@ export function claimBatcher(
     weightOf: (call) => call.maxTasks,
     maxWeight: maxTasksPerStatement,
     maxInFlight,
+    mayBeOneRequestsFault: isRefusedValue,
     run: async (batch) => {
       const [{ now, topics, scope }] = batch as [ClaimCall];
       const rows = await database.query<{ taker: number; record: TaskRecord }>(statement, [

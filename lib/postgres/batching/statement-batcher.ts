@@ -19,6 +19,13 @@ export interface StatementBatcherOptions<Request, Answer> {
   readonly maxWeight: number;
   /** How many statements may be in flight at once (each on a connection of its own). */
   readonly maxInFlight: number;
+  /**
+   * Whether a failure of a shared statement may be one request's fault (the database refused a value of
+   * it) rather than the statement's (a lost connection). Then each request of the batch runs again in a
+   * statement of its own, so that only the request at fault fails; the failed statement changed nothing,
+   * being one statement. @default never: every caller of the batch gets the failure
+   */
+  readonly mayBeOneRequestsFault?: ((error: unknown) => boolean) | undefined;
 }
 
 interface Queued<Request, Answer> {
@@ -141,9 +148,35 @@ export class StatementBatcher<Request, Answer> {
         settle();
       },
       (error: unknown) => {
+        if (batch.length > 1 && this.options.mayBeOneRequestsFault?.(error)) {
+          void this.runAlone(batch).then(settle);
+          return;
+        }
         for (const queued of batch) queued.reject(error);
         settle();
       },
     );
   }
+
+  /** Runs each request of a failed batch in a statement of its own, one after the other. */
+  private async runAlone(batch: readonly Queued<Request, Answer>[]): Promise<void> {
+    for (const queued of batch) {
+      try {
+        const [answer] = await this.options.run([queued.request]);
+        queued.resolve(answer as Answer);
+      } catch (error) {
+        queued.reject(error);
+      }
+    }
+  }
+}
+
+/**
+ * Whether a database error is the database refusing a value (SQLSTATE class 22, data exception, such as
+ * a NUL character or an invalid Unicode escape; 23, integrity; 42, a value it cannot use), which one
+ * request of a shared statement can cause, rather than a failure of the connection or the server.
+ */
+export function isRefusedValue(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|42)/.test(code);
 }

@@ -2,7 +2,7 @@ import type { ExternalTask } from '../../model/index.js';
 import type { TaskScope } from '../../repository/index.js';
 import type { Queryable } from '../driver/driver.js';
 import { toTask, type TaskRecord } from '../task-record.js';
-import { StatementBatcher } from './statement-batcher.js';
+import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
 
 /**
  * One caller's conditional write of one task: the time it was asked at, the task, and the fields its
@@ -53,6 +53,7 @@ export function writeBatcher(
     weightOf: (call) => call.weight,
     maxWeight,
     maxInFlight,
+    mayBeOneRequestsFault: isRefusedValue,
     run: async (batch) => {
       const [{ now }] = batch as [WriteCall];
       const requests = batch.map((call, n) => ({ n, id: call.id, ...call.fields }));
