@@ -1,6 +1,6 @@
-import { UnauthorizedError } from '../errors/index.js';
+import { InternalError, UnauthorizedError } from '../errors/index.js';
 import type { Identity } from '../model/index.js';
-import type { TaskScope } from '../repository/index.js';
+import { validateScope, type TaskScope } from '../repository/index.js';
 
 /** The operations a worker can call, as an access policy sees them. */
 export type ExternalTaskOperation =
@@ -51,3 +51,22 @@ export const tokenAccessPolicy: AccessPolicy = {
     }
   },
 };
+
+/**
+ * What `policy` lets `identity` see (`undefined`: everything), checked so that a store can rely on its
+ * shape: a scope that is not one is the policy's bug, an {@link InternalError} (500).
+ */
+export async function scopeFor(
+  policy: AccessPolicy,
+  identity: Identity | undefined,
+): Promise<TaskScope | undefined> {
+  if (!policy.scope) return undefined;
+  const scope = await policy.scope(identity);
+  try {
+    return validateScope(scope);
+  } catch (error) {
+    throw new InternalError(`The access policy returned an invalid scope: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,33 +1,15 @@
 import { systemClock, type Clock } from '../clock/index.js';
-import {
-  BadRequestError,
-  ExternalTaskError,
-  GoneError,
-  InternalError,
-  LockedError,
-  NotFoundError,
-} from '../errors/index.js';
+import { BadRequestError, ExternalTaskError, InternalError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
+import { type BpmnFailure, type ExternalTask, type Identity, type ServiceFailure } from '../model/index.js';
 import {
-  frozenRecord,
-  type BpmnFailure,
-  type ExternalTask,
-  type ExternalTaskState,
-  type Identity,
-  type ServiceFailure,
-} from '../model/index.js';
-import {
-  validateScope,
   type ChangeFeed,
-  type ChangePosition,
-  type ChangeFeedResync,
   type ConditionalWriteResult,
   type ExternalTaskChange,
   type ExternalTaskRepository,
   type HeldTaskRequest,
   type TaskOutcome,
-  type TaskScope,
   type TopicClaim,
 } from '../repository/index.js';
 import {
@@ -38,7 +20,7 @@ import {
   requireObject,
   requireString,
 } from '../validation/index.js';
-import { tokenAccessPolicy, type AccessPolicy, type AccessRequest } from './access-policy.js';
+import { scopeFor, tokenAccessPolicy, type AccessPolicy, type AccessRequest } from './access-policy.js';
 import type {
   ExternalTaskService,
   FetchAndLockOptions,
@@ -46,7 +28,11 @@ import type {
 } from './external-task-service.js';
 import { LongPollDispatcher } from './long-poll-dispatcher.js';
 import { RepositoryAttachment } from './repository-attachment.js';
+import { isOutcome, OutcomeConsumers, type ConsumeOutcomesOptions } from './outcome-consumers.js';
 import { OutcomeWaiters } from './outcome-waiters.js';
+import { emitChangeEvent } from './change-events.js';
+import { throwUnlessWritten } from './write-refusals.js';
+import { requireRepository } from './require-repository.js';
 import {
   validateFetchOptions,
   validatePositionalFetch,
@@ -64,37 +50,6 @@ export interface ExternalTaskApiOptions {
   readonly clock?: Clock;
   /** Receives failures that cannot be thrown to a caller (listeners, the store's announcements). @default consoleLogger */
   readonly logger?: Logger;
-}
-
-/** One outcome handed to {@link ExternalTaskApi.consumeOutcomes}. */
-export interface ExternalTaskOutcome {
-  /** The final record: `finished`, `failed` or `cancelled`. */
-  readonly task: ExternalTask;
-  /** The outcome's position in the store's change feed: store it once the outcome is handled. */
-  readonly position: ChangePosition;
-}
-
-/** Options of {@link ExternalTaskApi.consumeOutcomes}. */
-export interface ConsumeOutcomesOptions {
-  /**
-   * Resume after this position: the position of the last outcome the engine handled, as it stored it.
-   * @default the current end (outcomes from now on)
-   */
-  readonly after?: ChangePosition | undefined;
-  /** Handles one outcome; a returned promise is awaited before the next outcome is handed over. */
-  onOutcome(outcome: ExternalTaskOutcome): void | Promise<void>;
-  /**
-   * The feed fell behind the store's retention and outcomes may be missing (see {@link ChangeFeedResync});
-   * delivery goes on after the gap. Without it, such a gap stops the consumption like a failure does.
-   */
-  onResync?(resync: ChangeFeedResync): void | Promise<void>;
-  /**
-   * The consumption stopped: `onOutcome` threw or rejected for `outcome` (which was not handled, so the
-   * position stored before it is still right), or the feed fell behind without `onResync` (a
-   * {@link ChangeFeedRetentionError}, no outcome). Nothing is skipped: consume again from the stored
-   * position to retry. @default logged as an error
-   */
-  onError?(error: unknown, outcome: ExternalTaskOutcome | undefined): void;
 }
 
 /** Options of {@link ExternalTaskApi.waitForOutcome}. */
@@ -133,8 +88,8 @@ export class ExternalTaskApi implements ExternalTaskService {
   private readonly longPolls: LongPollDispatcher;
   private readonly outcomeWaiters = new OutcomeWaiters();
   private readonly attachment: RepositoryAttachment;
-  /** The feeds handed out by {@link consumeOutcomes}, closed with the api. */
-  private readonly outcomeFeeds = new Set<ChangeFeed>();
+  /** The consumptions {@link consumeOutcomes} opened, closed with the api. */
+  private readonly outcomeConsumers: OutcomeConsumers;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -151,11 +106,15 @@ export class ExternalTaskApi implements ExternalTaskService {
       this.logger.error(`A listener of ${event} threw; the other listeners still ran.`, { error }),
     );
     this.longPolls = new LongPollDispatcher(this.repository, this.clock, this.logger);
+    this.outcomeConsumers = new OutcomeConsumers(this.repository, this.logger);
     this.attachment = new RepositoryAttachment(
       () => [
         this.repository.subscribe({
           onChange: (change) => this.onChange(change),
-          onResync: () => this.recheckOutcomeWaiters(),
+          onResync: () => {
+            this.logger.warn('The change feed had to resynchronise: events in the gap are lost.');
+            return this.outcomeWaiters.readAgain((id) => this.repository.getById(id), this.logger);
+          },
         }),
         this.repository.watchAvailability((hints) => this.longPolls.hint(hints)),
       ],
@@ -317,39 +276,10 @@ export class ExternalTaskApi implements ExternalTaskService {
    * @throws {@link ChangeFeedRetentionError} when `after` is older than the store retains.
    */
   async consumeOutcomes(options: ConsumeOutcomesOptions): Promise<ChangeFeed> {
-    requireObject('options', options);
-    if (typeof options.onOutcome !== 'function') {
-      throw new BadRequestError('onOutcome', 'onOutcome must be a function.');
-    }
     if (this.closed) throw closedError();
-    let feed: ChangeFeed | undefined;
-    const forget = (): void => void (feed && this.outcomeFeeds.delete(feed));
+    let feed: ChangeFeed;
     try {
-      const opened = await this.repository.subscribe({
-        after: options.after,
-        onChange: (change) =>
-          isOutcome(change) ? options.onOutcome({ task: change.task, position: change.position }) : undefined,
-        ...(options.onResync && { onResync: (resync) => options.onResync?.(resync) }),
-        onHalt: (error, change) => {
-          forget();
-          const outcome = change && { task: change.task, position: change.position };
-          if (options.onError) options.onError(error, outcome);
-          else
-            this.logger.error('consumeOutcomes stopped; resume from the last stored position.', {
-              error,
-              outcome,
-            });
-        },
-      });
-      feed = {
-        get position() {
-          return opened.position;
-        },
-        close: () => {
-          forget();
-          return opened.close();
-        },
-      };
+      feed = await this.outcomeConsumers.open(options);
     } catch (error) {
       throw this.toExternalTaskError(error, 'consumeOutcomes');
     }
@@ -357,7 +287,6 @@ export class ExternalTaskApi implements ExternalTaskService {
       await feed.close();
       throw closedError();
     }
-    this.outcomeFeeds.add(feed);
     return feed;
   }
 
@@ -373,9 +302,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     this.closed = true;
     this.longPolls.close();
     this.outcomeWaiters.rejectAll(closedError());
-    const feeds = [...this.outcomeFeeds];
-    this.outcomeFeeds.clear();
-    this.closing = Promise.all([this.attachment.close(), ...feeds.map((feed) => feed.close())]).then(
+    this.closing = Promise.all([this.attachment.close(), this.outcomeConsumers.closeAll()]).then(
       () => undefined,
     );
     return this.closing;
@@ -390,33 +317,10 @@ export class ExternalTaskApi implements ExternalTaskService {
     }
   }
 
-  /**
-   * The api's feed missed changes (it fell behind the store's retention): the outcomes it may have missed
-   * are read from the store for every task someone waits for.
-   */
-  private async recheckOutcomeWaiters(): Promise<void> {
-    this.logger.warn(
-      'The change feed had to resynchronise: events in the gap are lost; outcome waits are read again.',
-    );
-    await Promise.all(
-      this.outcomeWaiters.taskIds().map(async (externalTaskId) => {
-        try {
-          const task = await this.repository.getById(externalTaskId);
-          if (task && task.state !== 'pending') this.outcomeWaiters.resolve(frozenRecord(task));
-        } catch (error) {
-          this.logger.error('Could not read a task again after the change feed resynchronised.', {
-            externalTaskId,
-            error,
-          });
-        }
-      }),
-    );
-  }
-
   private async fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<ExternalTask[]> {
     // Nobody would receive the tasks: claim none rather than leave them locked until their locks expire.
     if (this.closed || fetch.signal?.aborted) return [];
-    const scope = await this.scopeOf(identity);
+    const scope = await scopeFor(this.accessPolicy, identity);
     await this.attached('fetchAndLock');
     if (this.closed || fetch.signal?.aborted) return [];
     const request = {
@@ -457,43 +361,9 @@ export class ExternalTaskApi implements ExternalTaskService {
       workerId: requireString('workerId', workerId),
       externalTaskId: requireString('externalTaskId', externalTaskId),
     };
-    const scope = await this.scopeOf(identity);
+    const scope = await scopeFor(this.accessPolicy, identity);
     const target: HeldTaskRequest = { ...ids, ...(scope && { scope }) };
-    this.throwUnlessWritten(await write(target), target);
-  }
-
-  private throwUnlessWritten(
-    written: ConditionalWriteResult,
-    { externalTaskId, workerId }: { externalTaskId: string; workerId: string },
-  ): void {
-    switch (written.status) {
-      case 'ok':
-        return;
-      case 'not-found':
-        throw new NotFoundError(externalTaskId);
-      case 'gone':
-        throw new GoneError(externalTaskId, written.task.state as Exclude<ExternalTaskState, 'pending'>);
-      case 'locked':
-        throw new LockedError(
-          externalTaskId,
-          workerId,
-          written.task.workerId,
-          written.task.lockExpirationTime,
-        );
-    }
-  }
-
-  /** What the access policy lets `identity` see, checked so that a store can rely on its shape. */
-  private async scopeOf(identity: Identity | undefined): Promise<TaskScope | undefined> {
-    if (!this.accessPolicy.scope) return undefined;
-    const scope = await this.accessPolicy.scope(identity);
-    try {
-      return validateScope(scope);
-    } catch (error) {
-      throw new InternalError(`The access policy returned an invalid scope: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    throwUnlessWritten(await write(target), target);
   }
 
   private async run<T>(
@@ -517,68 +387,11 @@ export class ExternalTaskApi implements ExternalTaskService {
   }
 
   private onChange(change: ExternalTaskChange): void {
-    const { task } = change;
-    if (isOutcome(change)) this.outcomeWaiters.resolve(task);
-    switch (change.type) {
-      case 'finished':
-        this.events.emit('task:finished', { task, result: change.result });
-        return;
-      case 'failed':
-        this.events.emit('task:failed', { task, error: change.error, incident: change.incident });
-        return;
-      case 'retryScheduled':
-        this.events.emit('task:retryScheduled', { task, error: change.error });
-        return;
-      default:
-        this.events.emit(`task:${change.type}`, { task });
-    }
+    if (isOutcome(change)) this.outcomeWaiters.resolve(change.task);
+    emitChangeEvent(this.events, change);
   }
 }
 
 function closedError(): DOMException {
   return new DOMException('The ExternalTaskApi was closed.', 'AbortError');
-}
-
-/** Whether `change` gave its task its outcome. */
-function isOutcome(change: ExternalTaskChange): boolean {
-  return change.type === 'finished' || change.type === 'failed' || change.type === 'cancelled';
-}
-
-const repositoryMethods = [
-  'create',
-  'createMany',
-  'getById',
-  'claim',
-  'extendLock',
-  'complete',
-  'unlock',
-  'cancel',
-  'setRetries',
-  'query',
-  'countByTopic',
-  'msUntilNextAvailable',
-  'watchAvailability',
-  'subscribe',
-  'currentPosition',
-] as const satisfies readonly (keyof ExternalTaskRepository)[];
-
-/** The repository of `options`, or a TypeError that says what is wrong with it. */
-function requireRepository(options: ExternalTaskApiOptions): ExternalTaskRepository {
-  const given = options as Partial<ExternalTaskApiOptions & ExternalTaskRepository> | null | undefined;
-  if (typeof given?.claim === 'function' && given.repository === undefined) {
-    throw new TypeError(
-      'ExternalTaskApi takes an options object: write new ExternalTaskApi({ repository }), not new ExternalTaskApi(repository).',
-    );
-  }
-  const repository = given?.repository as Partial<ExternalTaskRepository> | null | undefined;
-  if (typeof repository !== 'object' || repository === null) {
-    throw new TypeError('ExternalTaskApi: options.repository must be an ExternalTaskRepository.');
-  }
-  const missing = repositoryMethods.filter((method) => typeof repository[method] !== 'function');
-  if (missing.length > 0) {
-    throw new TypeError(
-      `ExternalTaskApi: options.repository is not an ExternalTaskRepository; it lacks ${missing.join(', ')}.`,
-    );
-  }
-  return repository as ExternalTaskRepository;
 }

@@ -1,12 +1,8 @@
 export { tokenAccessPolicy } from './access-policy.js';
 export type { AccessPolicy, AccessRequest, ExternalTaskOperation } from './access-policy.js';
 export { ExternalTaskApi } from './external-task-api.js';
-export type {
-  ConsumeOutcomesOptions,
-  ExternalTaskApiOptions,
-  ExternalTaskOutcome,
-  WaitForOutcomeOptions,
-} from './external-task-api.js';
+export type { ConsumeOutcomesOptions, ExternalTaskOutcome } from './outcome-consumers.js';
+export type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api.js';
 export type {
   ExternalTaskService,
   FetchAndLockOptions,

@@ -1,5 +1,6 @@
 import { NotFoundError } from '../errors/index.js';
-import type { ExternalTask } from '../model/index.js';
+import type { Logger } from '../logging/index.js';
+import { frozenRecord, type ExternalTask } from '../model/index.js';
 
 /** Someone awaiting one task's outcome. */
 export interface OutcomeWaiter {
@@ -70,6 +71,29 @@ export class OutcomeWaiters {
     const waiters = this.byTaskId.get(task.id);
     this.byTaskId.delete(task.id);
     for (const waiter of waiters ?? []) waiter.resolve(task);
+  }
+
+  /**
+   * Reads every awaited task again with `read` and hands over those that are final: after the feed that
+   * announces outcomes missed some (it fell behind the store's retention). A failed read is logged.
+   */
+  async readAgain(
+    read: (externalTaskId: string) => Promise<ExternalTask | undefined>,
+    logger: Logger,
+  ): Promise<void> {
+    await Promise.all(
+      this.taskIds().map(async (externalTaskId) => {
+        try {
+          const task = await read(externalTaskId);
+          if (task && task.state !== 'pending') this.resolve(frozenRecord(task));
+        } catch (error) {
+          logger.error('Could not read an awaited task again after the change feed resynchronised.', {
+            externalTaskId,
+            error,
+          });
+        }
+      }),
+    );
   }
 
   /** Answers every waiter with `error`. */
