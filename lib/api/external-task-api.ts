@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock/index.js';
-import { BadRequestError, ExternalTaskError, InternalError } from '../errors/index.js';
+import { asExternalTaskError, BadRequestError, ExternalTaskError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import { type BpmnFailure, type ExternalTask, type Identity, type ServiceFailure } from '../model/index.js';
@@ -380,10 +380,9 @@ export class ExternalTaskApi implements ExternalTaskService {
   }
 
   private toExternalTaskError(error: unknown, operation: string): ExternalTaskError {
-    if (error instanceof ExternalTaskError) return error;
-    this.logger.error(`${operation} failed unexpectedly.`, { error });
-    const message = error instanceof Error ? error.message : String(error);
-    return new InternalError(`${operation} failed: ${message}`, { cause: error });
+    if (!(error instanceof ExternalTaskError))
+      this.logger.error(`${operation} failed unexpectedly.`, { error });
+    return asExternalTaskError(error, `${operation} failed`);
   }
 
   private onChange(change: ExternalTaskChange): void {

@@ -114,3 +114,14 @@ export class ChangeFeedRetentionError extends ExternalTaskError {
     );
   }
 }
+
+/**
+ * `error` as the library's error: its own errors as they are; anything else — a failure nobody could
+ * have prevented by their arguments — as an {@link InternalError} (500) saying `what` failed, with the
+ * original as `cause`.
+ */
+export function asExternalTaskError(error: unknown, what: string): ExternalTaskError {
+  if (error instanceof ExternalTaskError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(`${what}: ${message}`, { cause: error });
+}

@@ -1,4 +1,5 @@
 export {
+  asExternalTaskError,
   BadRequestError,
   ChangeFeedRetentionError,
   ExternalTaskError,

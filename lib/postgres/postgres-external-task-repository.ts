@@ -1,4 +1,4 @@
-import { ExternalTaskError, InternalError } from '../errors/index.js';
+import { asExternalTaskError } from '../errors/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import type { ExternalTask, NewExternalTask } from '../model/index.js';
 import { AvailabilityAnnouncer } from '../repository/availability-announcer.js';
@@ -47,12 +47,12 @@ import {
   type WriteCall,
 } from './batching/index.js';
 import type { Driver } from './driver/driver.js';
-import { PgDriver } from './driver/pg-driver.js';
+import { openDriver } from './driver/open-driver.js';
 import { PgliteDriver } from './driver/pglite-driver.js';
+import { FinalTaskSweep } from './final-task-sweep.js';
 import { NotificationListener } from './notification-listener.js';
 import {
   checkOptions,
-  checkConnection,
   type PostgresConnection,
   type PostgresExternalTaskRepositoryOptions,
   type Settings,
@@ -65,26 +65,12 @@ import { toTask, type TaskRecord } from './task-record.js';
 /** Ids are UUIDs the database made; anything else names no task (and must not reach a `uuid` cast). */
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** How often, in real ms, the final-task retention deletes what ran out, and how many per statement. */
-const finalTaskSweepMs = 60_000;
-const finalTaskSweepBatch = 1000;
-
 /**
  * How many statements of one kind (claims, finishes, …) may be in flight at once on a server: two, so
  * that a statement starts while another commits (measured in bench/postgres-lifecycle.ts). PGlite runs
  * one statement at a time anyway, so there one is in flight and everything else queues into the next.
  */
 const serverStatementsInFlight = 2;
-
-/** The columns a query filter names, and the task column each one matches. */
-const queryColumns = {
-  state: 'state',
-  topic: 'topic',
-  tenantId: 'tenant_id',
-  processInstanceId: 'process_instance_id',
-  correlationId: 'correlation_id',
-  flowNodeInstanceId: 'flow_node_instance_id',
-} as const;
 
 /**
  * The durable store on PostgreSQL — a server shared by several processes and machines, or an embedded
@@ -119,7 +105,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   private readonly settings: Settings;
   private readonly driver: Driver;
   private readonly names: sql.SqlNames;
-  private readonly statements;
+  private readonly statements: sql.StoreStatements;
   private readonly feed: PostgresChangeFeed;
   private readonly listener: NotificationListener;
   private readonly availability: AvailabilityAnnouncer;
@@ -130,31 +116,17 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     StatementBatcher<WriteCall, ExternalTask | undefined>
   >;
   private readonly reads: StatementBatcher<string, ExternalTask | undefined>;
-  private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly sweep: FinalTaskSweep;
   private closing: Promise<void> | undefined;
 
   constructor(connection: PostgresConnection, options: PostgresExternalTaskRepositoryOptions) {
     this.settings = checkOptions(options);
     this.names = sql.sqlNames(options.schema);
     this.logger = options.logger ?? consoleLogger;
-    this.driver = this.openDriver(connection);
-    this.statements = {
-      create: sql.createTasks(this.names),
-      claim: sql.claimTasks(this.names),
-      held: sql.heldTaskWrites(this.names),
-      setRetries: sql.setRetries(this.names),
-      read: sql.readTasks(this.names),
-      cancel: {
-        externalTaskId: sql.cancelTasks(this.names, 'id'),
-        flowNodeInstanceId: sql.cancelTasks(this.names, 'flow_node_instance_id'),
-        processInstanceId: sql.cancelTasks(this.names, 'process_instance_id'),
-      },
-      get: sql.getTask(this.names),
-      count: sql.countByTopic(this.names),
-      nextAvailable: sql.msUntilNextAvailable(this.names),
-      pruneFinal: sql.pruneFinalTasks(this.names),
-      migrate: sql.migrateStatements(this.names),
-    };
+    this.driver = openDriver(connection, this.settings, (error: unknown) =>
+      this.logger.warn('An idle connection of the PostgreSQL store failed.', { error }),
+    );
+    this.statements = sql.storeStatements(this.names);
     // Concurrent claims and writes of this process share statements (see lib/postgres/batching/).
     const inFlight = this.driver instanceof PgliteDriver ? 1 : serverStatementsInFlight;
     const held = this.statements.held;
@@ -169,6 +141,13 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     };
     this.reads = readBatcher(this.driver, this.statements.read, inFlight);
     this.availability = new AvailabilityAnnouncer(this.logger);
+    this.sweep = new FinalTaskSweep(
+      this.driver,
+      this.statements.pruneFinal,
+      () => this.now(),
+      this.settings.finalTaskRetention,
+      this.logger,
+    );
     this.feed = new PostgresChangeFeed(
       this.driver,
       sql.changeFeedStatements(this.names),
@@ -211,13 +190,15 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
           await transaction.query(record, [migration.version, migration.description]);
         }
       }),
-    ).then(() => this.startFinalTaskSweep());
+    ).then(() => {
+      if (!this.closing) this.sweep.start();
+    });
   }
 
   /** Stops listening, delivering and sweeping, and ends the pool if the store opened it. Safe to call twice. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+      this.sweep.stop();
       await this.feed.close();
       await this.listener.close();
       await this.driver.close();
@@ -315,26 +296,10 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
     return this.guard(async () => {
       const { limit, offset } = validateQuery(filter);
-      const params: unknown[] = [];
-      const conditions: string[] = [];
-      for (const [field, column] of Object.entries(queryColumns)) {
-        const value = filter[field as keyof typeof queryColumns];
-        if (value === undefined) continue;
-        params.push(value);
-        conditions.push(`t.${column} = $${params.length}`);
-      }
-      if (filter.incident !== undefined) {
-        conditions.push(`t.state = 'failed' AND t.incident IS ${filter.incident ? '' : 'NOT '}TRUE`);
-      }
-      params.push(limit, offset);
-      const text = sql.queryTasks(
-        this.names,
-        conditions.length === 0 ? 'true' : conditions.join(' AND '),
-        `$${params.length - 1}`,
-        `$${params.length}`,
-      );
-      const [page] = await this.driver.query<{ total: number; tasks: TaskRecord[] }>(text, params);
-      return { tasks: (page?.tasks ?? []).map(toTask), total: page?.total ?? 0 };
+      const { where, params, ...page } = sql.queryFilter(filter, limit, offset);
+      const text = sql.queryTasks(this.names, where, page.limit, page.offset);
+      const [found] = await this.driver.query<{ total: number; tasks: TaskRecord[] }>(text, params);
+      return { tasks: (found?.tasks ?? []).map(toTask), total: found?.total ?? 0 };
     });
   }
 
@@ -382,25 +347,6 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
 
   currentPosition(): Promise<ChangePosition> {
     return this.guard(() => this.feed.currentPosition());
-  }
-
-  private openDriver(connection: PostgresConnection): Driver {
-    const checked = checkConnection(connection);
-    switch (checked.kind) {
-      case 'pglite':
-        return new PgliteDriver(checked.pglite);
-      case 'pool':
-        return PgDriver.onPool(checked.pool);
-      case 'connectionString':
-        return PgDriver.create({
-          connectionString: checked.connectionString,
-          poolSize: this.settings.poolSize,
-          statementTimeout: this.settings.statementTimeout,
-          applicationName: this.settings.applicationName,
-          onIdleError: (error) =>
-            this.logger.warn('An idle connection of the PostgreSQL store failed.', { error }),
-        });
-    }
   }
 
   /** The time the statements use: the injected clock's, or NULL for the database's own. */
@@ -452,29 +398,6 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     return task.state === 'pending' ? { status: 'locked', task } : { status: 'gone', task };
   }
 
-  private startFinalTaskSweep(): void {
-    const retention = this.settings.finalTaskRetention;
-    if (retention === Infinity || this.sweepTimer !== undefined || this.closing) return;
-    const sweep = async (): Promise<void> => {
-      let deleted: number;
-      do {
-        const [row] = await this.driver.query<{ count: number }>(this.statements.pruneFinal, [
-          this.now(),
-          retention,
-          finalTaskSweepBatch,
-        ]);
-        deleted = row?.count ?? 0;
-      } while (deleted === finalTaskSweepBatch && !this.closing);
-    };
-    this.sweepTimer = setInterval(() => {
-      sweep().catch((error: unknown) =>
-        this.logger.warn('The final-task retention of the PostgreSQL store failed; it tries again.', {
-          error,
-        }),
-      );
-    }, finalTaskSweepMs).unref();
-  }
-
   /**
    * Runs an operation; what fails in the database rejects with {@link InternalError} (500) carrying the
    * driver's error as `cause`. The library's own errors (bad arguments, retention) pass as they are.
@@ -483,9 +406,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     try {
       return await (typeof operation === 'function' ? operation() : operation);
     } catch (error) {
-      if (error instanceof ExternalTaskError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw new InternalError(`The PostgreSQL store failed: ${message}`, { cause: error });
+      throw asExternalTaskError(error, 'The PostgreSQL store failed');
     }
   }
 }

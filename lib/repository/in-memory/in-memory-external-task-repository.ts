@@ -4,7 +4,6 @@ import { consoleLogger, type Logger } from '../../logging/index.js';
 import type { ExternalTask, ExternalTaskState, NewExternalTask } from '../../model/index.js';
 import { limits, requireInteger, requireString } from '../../validation/index.js';
 import type {
-  AvailabilityHint,
   AvailabilityListener,
   AvailabilityWatch,
   CancelSelector,
@@ -24,7 +23,6 @@ import type {
   TaskScope,
   TopicTaskCounts,
   UnlockRequest,
-  UnpositionedChange,
 } from '../external-task-repository.js';
 import {
   validateCancelSelector,
@@ -36,19 +34,14 @@ import {
   type ValidNewTask,
 } from '../repository-arguments.js';
 import { inScope } from '../task-scope.js';
-import { emptyTopicCounts } from '../topic-counts.js';
 import { AvailabilityAnnouncer } from '../availability-announcer.js';
 import { ChangeLog } from './change-log.js';
 import { FinalTaskRetention } from './final-task-retention.js';
-import { toSnapshot, type StoredTask } from './stored-task.js';
+import { newStoredTask, toSnapshot, type StoredTask } from './stored-task.js';
 import { matches, TaskIndexes } from './task-indexes.js';
-import {
-  compareHandOutOrder,
-  finalCounters,
-  pendingState,
-  TopicQueues,
-  type FinalCounts,
-} from './topic-queues.js';
+import { OperationEffects, type ChangeFields } from './operation-effects.js';
+import { countTenantTasks } from './tenant-counts.js';
+import { compareHandOutOrder, pendingState, TopicQueues } from './topic-queues.js';
 
 /** Options of {@link InMemoryExternalTaskRepository}. */
 export interface InMemoryExternalTaskRepositoryOptions {
@@ -68,12 +61,6 @@ export interface InMemoryExternalTaskRepositoryOptions {
    * {@link ChangeFeedRetentionError}. @default 10,000
    */
   readonly changeRetention?: number | undefined;
-}
-
-/** What one store operation records: its changes, and per topic the hint it makes. */
-interface Effects {
-  readonly changes: UnpositionedChange[];
-  readonly hints: Map<string, AvailabilityHint>;
 }
 
 /**
@@ -164,15 +151,15 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
           skipped.push({ queues, task });
           continue;
         }
-        if (task.lockExpirationTime !== undefined) this.changed(effects, { type: 'lockExpired' }, task);
-        else if (task.retryAt !== undefined) this.changed(effects, { type: 'retryDue' }, task);
+        if (task.lockExpirationTime !== undefined) effects.changed({ type: 'lockExpired' }, task);
+        else if (task.retryAt !== undefined) effects.changed({ type: 'retryDue' }, task);
         task.workerId = request.workerId;
         task.lockExpirationTime = now + lockDuration;
         task.retryAt = undefined;
         task.attempts++;
         queues.makeLocked(task);
-        this.hint(effects, task.topic, lockDuration);
-        claimed.push(this.changed(effects, { type: 'locked' }, task));
+        effects.hint(task.topic, lockDuration);
+        claimed.push(effects.changed({ type: 'locked' }, task));
       }
       for (const { queues, task } of skipped) queues.makeReady(task);
       return claimed;
@@ -187,7 +174,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         this.queuesOf(task.topic).makeLocked(task);
         // Only a shortened lock can make the task available sooner than a waiting poll expects.
         if (previous !== undefined && task.lockExpirationTime < previous)
-          this.hint(effects, task.topic, request.lockDuration);
+          effects.hint(task.topic, request.lockDuration);
         return { type: 'extended' };
       }),
     );
@@ -199,7 +186,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         task.workerId = undefined;
         task.lockExpirationTime = undefined;
         this.queuesOf(task.topic).makeReady(task);
-        this.hint(effects, task.topic, 0);
+        effects.hint(task.topic, 0);
         return { type: 'unlocked' };
       }),
     );
@@ -225,7 +212,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
           task.retries = retry.retries;
           task.retryAt = now + retry.retryTimeout;
           this.queuesOf(task.topic).makeDelayed(task);
-          this.hint(effects, task.topic, retry.retryTimeout);
+          effects.hint(task.topic, retry.retryTimeout);
           return { type: 'retryScheduled', error: outcome.error };
         }
         if (outcome.error.type === 'service' && (retry || task.retries !== undefined)) {
@@ -246,7 +233,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         task.lockExpirationTime = undefined;
         task.retryAt = undefined;
         this.end(task, 'cancelled', this.clock.now());
-        this.changed(effects, { type: 'cancelled' }, task);
+        effects.changed({ type: 'cancelled' }, task);
         cancelled++;
       }
       return cancelled;
@@ -267,12 +254,12 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         task.workerId = undefined; // a fresh start: the worker that failed it holds nothing
         this.setState(task, 'pending');
         queues.makeReady(task);
-        this.hint(effects, task.topic, 0);
+        effects.hint(task.topic, 0);
       } else if (task.state !== 'pending' && task.incident !== true) {
         return { status: 'gone', task: toSnapshot(task) };
       }
       task.retries = retries;
-      return { status: 'ok', task: this.changed(effects, { type: 'retriesSet' }, task) };
+      return { status: 'ok', task: effects.changed({ type: 'retriesSet' }, task) };
     });
   }
 
@@ -290,7 +277,8 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     return this.operation(() => {
       const { topics, tenantId } = validateCountFilter(filter);
       const now = this.clock.now();
-      if (tenantId !== undefined) return this.countTenant(tenantId, topics, now);
+      if (tenantId !== undefined)
+        return countTenantTasks(this.indexes.find('tenantId', tenantId), topics, now);
       return (topics ?? [...this.topics.keys()]).map((topic) => {
         const queues = this.topics.get(topic) ?? new TopicQueues();
         return { topic, ...queues.pendingCounts(now), ...queues.finals };
@@ -323,39 +311,13 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   }
 
   /** Stores one checked new task; part of `create` and `createMany`. */
-  private store(effects: Effects, valid: ValidNewTask): ExternalTask {
-    // One literal with every field, in a fixed order: all stored tasks share one compact object shape.
-    const task: StoredTask = {
-      id: randomUUID(),
-      topic: valid.topic,
-      flowNodeInstanceId: valid.flowNodeInstanceId,
-      correlationId: valid.correlationId,
-      processInstanceId: valid.processInstanceId,
-      processModelId: valid.processModelId,
-      tenantId: valid.tenantId,
-      identity: valid.identity,
-      payload: valid.payload,
-      priority: valid.priority,
-      retries: valid.retries,
-      attempts: 0,
-      createdAt: this.clock.now(),
-      sequence: this.sequence++,
-      state: 'pending',
-      workerId: undefined,
-      lockExpirationTime: undefined,
-      finishedAt: undefined,
-      result: undefined,
-      error: undefined,
-      retryAt: undefined,
-      incident: undefined,
-      queue: undefined,
-      heapIndex: -1,
-    };
+  private store(effects: OperationEffects, valid: ValidNewTask): ExternalTask {
+    const task = newStoredTask(valid, randomUUID(), this.clock.now(), this.sequence++);
     this.tasks.set(task.id, task);
     this.indexes.add(task);
     this.queuesOf(task.topic).makeReady(task);
-    this.hint(effects, task.topic, 0);
-    return this.changed(effects, { type: 'created' }, task);
+    effects.hint(task.topic, 0);
+    return effects.changed({ type: 'created' }, task);
   }
 
   /**
@@ -363,7 +325,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
    * most recent lock is `workerId`'s — followed by `write` in the same synchronous step.
    */
   private writeHeldTask(
-    effects: Effects,
+    effects: OperationEffects,
     { externalTaskId, workerId, scope }: HeldTaskRequest,
     write: (task: StoredTask) => ChangeFields,
   ): ConditionalWriteResult {
@@ -372,32 +334,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     if (!task || !inScope(task, validScope)) return { status: 'not-found' };
     if (task.state !== 'pending') return { status: 'gone', task: toSnapshot(task) };
     if (task.workerId !== workerId) return { status: 'locked', task: toSnapshot(task) };
-    return { status: 'ok', task: this.changed(effects, write(task), task) };
-  }
-
-  /** Counts one tenant's tasks per topic from the tenant index (no per-tenant queues exist). */
-  private countTenant(
-    tenantId: string,
-    topics: readonly string[] | undefined,
-    now: number,
-  ): TopicTaskCounts[] {
-    const counts = new Map<string, TopicTaskCounts & FinalCounts & Record<string, number>>();
-    const countsOf = (topic: string): Record<string, number> => {
-      let entry = counts.get(topic);
-      if (!entry) {
-        entry = emptyTopicCounts(topic) as TopicTaskCounts & FinalCounts & Record<string, number>;
-        counts.set(topic, entry);
-      }
-      return entry;
-    };
-    for (const topic of topics ?? []) countsOf(topic);
-    for (const task of this.indexes.find('tenantId', tenantId)) {
-      if (topics && !topics.includes(task.topic)) continue;
-      const entry = countsOf(task.topic);
-      for (const counter of task.state === 'pending' ? [pendingState(task, now)] : finalCounters(task))
-        entry[counter] = (entry[counter] as number) + 1;
-    }
-    return [...counts.values()];
+    return { status: 'ok', task: effects.changed(write(task), task) };
   }
 
   /** Moves a pending task to a final state. */
@@ -442,28 +379,12 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     return queues;
   }
 
-  /** Records a change of `task` (its snapshot now) for the feed, and returns another snapshot for the caller. */
-  private changed(effects: Effects, fields: ChangeFields, task: StoredTask): ExternalTask {
-    effects.changes.push({ ...fields, task: toSnapshot(task) } as UnpositionedChange);
-    return toSnapshot(task);
-  }
-
-  /** Notes that tasks of `topic` become available after `delay` ms: one hint per topic and operation. */
-  private hint(effects: Effects, topic: string, delay: number): void {
-    const known = effects.hints.get(topic);
-    effects.hints.set(topic, {
-      topic,
-      delay: known === undefined ? delay : Math.min(known.delay, delay),
-      count: (known?.count ?? 0) + 1,
-    });
-  }
-
   /**
    * Runs one store operation synchronously (so it is atomic), then hands its hints and changes out, and
    * its outcome as a promise (errors reject; an operation that throws changes nothing).
    */
-  private operation<T>(body: (effects: Effects) => T): Promise<T> {
-    const effects: Effects = { changes: [], hints: new Map() };
+  private operation<T>(body: (effects: OperationEffects) => T): Promise<T> {
+    const effects = new OperationEffects();
     for (const task of this.retention.takeExpired(this.clock.now())) this.forget(task);
     let result: T;
     try {
@@ -471,11 +392,8 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.availability.announce([...effects.hints.values()]);
+    this.availability.announce(effects.hints);
     this.log.append(effects.changes);
     return Promise.resolve(result);
   }
 }
-
-/** What a write says about its change, besides the record. */
-type ChangeFields = Omit<UnpositionedChange, 'task'>;

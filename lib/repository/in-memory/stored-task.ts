@@ -24,6 +24,41 @@ export interface StoredTask extends ValidNewTask, HeapItem {
   queue: 'ready' | 'locked' | 'delayed' | undefined;
 }
 
+/** A new pending task: one literal with every field, in a fixed order, so all share one object shape. */
+export function newStoredTask(
+  valid: ValidNewTask,
+  id: string,
+  createdAt: number,
+  sequence: number,
+): StoredTask {
+  return {
+    id,
+    topic: valid.topic,
+    flowNodeInstanceId: valid.flowNodeInstanceId,
+    correlationId: valid.correlationId,
+    processInstanceId: valid.processInstanceId,
+    processModelId: valid.processModelId,
+    tenantId: valid.tenantId,
+    identity: valid.identity,
+    payload: valid.payload,
+    priority: valid.priority,
+    retries: valid.retries,
+    attempts: 0,
+    createdAt,
+    sequence,
+    state: 'pending',
+    workerId: undefined,
+    lockExpirationTime: undefined,
+    finishedAt: undefined,
+    result: undefined,
+    error: undefined,
+    retryAt: undefined,
+    incident: undefined,
+    queue: undefined,
+    heapIndex: -1,
+  };
+}
+
 /** A fresh, detached record of `task` (payload, result and error are frozen and shared). */
 export function toSnapshot(task: StoredTask): ExternalTask {
   return {
