@@ -15,26 +15,14 @@ import {
   type Identity,
   type Logger,
 } from '../../lib/index.js';
-import { identity, rejectionOf, startTime } from '../support/fixtures.js';
+import { identity, rejectionOf, startTime, taskRecord } from '../support/fixtures.js';
 import { createStubRepository, type StubRepository } from '../../lib/testing/stub-repository.js';
 import { storeCalls } from '../support/stub-repository.js';
 
 const taskId = '6f1c1f9e-2a53-4c39-9a0b-8f0a7f3b2a10';
 
 function record(overrides: Partial<ExternalTask> = {}): ExternalTask {
-  return {
-    id: taskId,
-    topic: 'invoice',
-    flowNodeInstanceId: 'fni',
-    correlationId: 'c',
-    processInstanceId: 'pi',
-    payload: null,
-    priority: 0,
-    state: 'pending',
-    createdAt: new Date(startTime),
-    attempts: 0,
-    ...overrides,
-  };
+  return taskRecord({ id: taskId, ...overrides });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ExternalTaskError> {

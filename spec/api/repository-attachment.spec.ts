@@ -2,20 +2,9 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { ExternalTaskApi, InternalError, type ExternalTask } from '../../lib/index.js';
 import { createStubRepository } from '../../lib/testing/stub-repository.js';
-import { identity, rejectionOf, startTime, useFakeTime } from '../support/fixtures.js';
+import { identity, rejectionOf, startTime, taskRecord, useFakeTime } from '../support/fixtures.js';
 
-const pending: ExternalTask = {
-  id: '9a3b1c2d-0000-4000-8000-000000000001',
-  topic: 'invoice',
-  flowNodeInstanceId: 'fni',
-  correlationId: 'c',
-  processInstanceId: 'pi',
-  payload: null,
-  priority: 0,
-  state: 'pending',
-  createdAt: new Date(startTime),
-  attempts: 0,
-};
+const pending = taskRecord({ id: '9a3b1c2d-0000-4000-8000-000000000001' });
 
 describe('ExternalTaskApi: its link to the repository', () => {
   let clock: sinon.SinonFakeTimers;

@@ -5,7 +5,7 @@ import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
 import type { ChangeFeed, ExternalTaskChange } from '../../lib/repository/index.js';
 import { ChildScript } from './processes/child-script.js';
 import type { StressMessage, StressSummary } from './processes/stress-messages.js';
-import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
+import { dropServerSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
 
 const processes = 4;
 const workersPerProcess = 4;
@@ -119,12 +119,7 @@ describe('PostgresExternalTaskRepository under real concurrency: 4 processes × 
     await api?.close();
     if (!repository) return; // skipped: nothing was made
     await repository.close();
-    const admin = adminPool();
-    try {
-      await dropSchema(admin, schema);
-    } finally {
-      await admin.end();
-    }
+    await dropServerSchema(schema);
   });
 
   it('never lets two workers hold overlapping locks, gives every task one outcome, and tells the engine each once', async () => {

@@ -1,16 +1,7 @@
-import type pg from 'pg';
 import type { ManualClock } from '../../lib/clock/index.js';
 import { PostgresExternalTaskRepository, type PostgresConnection } from '../../lib/postgres/index.js';
 import { describeRepositoryContract, type RepositoryContractTestbed } from '../../lib/testing/index.js';
-import {
-  adminPool,
-  dropSchema,
-  freshSchema,
-  quietLogger,
-  requireServer,
-  serverUrl,
-  sharedPglite,
-} from './support.js';
+import { dropSchema, freshSchema, quietLogger, useServerAdmin, serverUrl, sharedPglite } from './support.js';
 
 /** A migrated store in a fresh schema, dropped (through `database`) when the test bed closes. */
 async function testbed(
@@ -37,19 +28,10 @@ async function testbed(
 
 describe('PostgresExternalTaskRepository contract', () => {
   describe('on the server', function () {
-    let admin: pg.Pool;
-
-    before(async function () {
-      await requireServer(this);
-      admin = adminPool();
-    });
-
-    after(async () => {
-      await admin?.end();
-    });
+    const admin = useServerAdmin();
 
     describeRepositoryContract('PostgresExternalTaskRepository (server)', ({ clock }) =>
-      testbed({ connectionString: serverUrl }, admin, clock),
+      testbed({ connectionString: serverUrl }, admin.pool, clock),
     );
   });
 

@@ -7,7 +7,7 @@ import { ExternalTaskApi, LockedError, type ExternalTaskOutcome } from '../../li
 import type { ExternalTask } from '../../lib/model/index.js';
 import { PostgresExternalTaskRepository, type PostgresConnection } from '../../lib/postgres/index.js';
 import type { ClaimRequest } from '../../lib/repository/index.js';
-import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
+import { dropServerSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
 
 /**
  * Where the durable store lives, opened afresh for each "process life": the server (a new pool each
@@ -26,14 +26,7 @@ function serverBackend(schema: string): Backend {
   return {
     open: () => Promise.resolve({ connectionString: serverUrl }),
     shut: () => Promise.resolve(),
-    cleanup: async () => {
-      const admin = adminPool();
-      try {
-        await dropSchema(admin, schema);
-      } finally {
-        await admin.end();
-      }
-    },
+    cleanup: () => dropServerSchema(schema),
   };
 }
 

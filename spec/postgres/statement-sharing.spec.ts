@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import sinon from 'sinon';
 import { ManualClock } from '../../lib/clock/index.js';
 import { InternalError } from '../../lib/errors/index.js';
@@ -8,15 +7,7 @@ import type { Driver } from '../../lib/postgres/driver/driver.js';
 import { PostgresExternalTaskRepository, type PostgresConnection } from '../../lib/postgres/index.js';
 import type { ConditionalWriteResult, TaskScope } from '../../lib/repository/index.js';
 import { SharedStore } from './shared-store.js';
-import {
-  adminPool,
-  dropSchema,
-  freshSchema,
-  quietLogger,
-  requireServer,
-  serverUrl,
-  sharedPglite,
-} from './support.js';
+import { dropSchema, freshSchema, quietLogger, useServerAdmin, serverUrl, sharedPglite } from './support.js';
 
 const START = Date.UTC(2030, 0, 1);
 const TOPIC = 'shared';
@@ -344,19 +335,10 @@ function describeStatementSharing(name: string, open: OpenBed): void {
 
 describe('PostgresExternalTaskRepository statement sharing', () => {
   describe('on the server', function () {
-    let admin: pg.Pool;
-
-    before(async function () {
-      await requireServer(this);
-      admin = adminPool();
-    });
-
-    after(async () => {
-      await admin?.end();
-    });
+    const admin = useServerAdmin();
 
     describeStatementSharing('one process on the server', (clock) =>
-      openBed({ connectionString: serverUrl }, admin, clock),
+      openBed({ connectionString: serverUrl }, admin.pool, clock),
     );
 
     it('lets exactly one of two processes win each write when both send them in shared statements', async function () {

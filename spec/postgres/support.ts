@@ -75,6 +75,32 @@ export function sharedPglite(): Promise<PGlite> {
 }
 
 /** Drops a schema and everything in it. */
+/**
+ * For a server `describe`: requires the server (see {@link requireServer}) before its tests and gives
+ * them an admin pool, ended after them. Read `.pool` inside hooks and tests.
+ */
+export function useServerAdmin(): { readonly pool: pg.Pool } {
+  const admin = {} as { pool: pg.Pool };
+  before(async function () {
+    await requireServer(this);
+    admin.pool = adminPool();
+  });
+  after(async () => {
+    await admin.pool?.end();
+  });
+  return admin;
+}
+
+/** Drops `schema` on the server through a pool of its own. */
+export async function dropServerSchema(schema: string): Promise<void> {
+  const admin = adminPool();
+  try {
+    await dropSchema(admin, schema);
+  } finally {
+    await admin.end();
+  }
+}
+
 export async function dropSchema(
   database: { query(text: string): Promise<unknown> },
   schema: string,

@@ -3,6 +3,7 @@ import {
   ExternalTaskApi,
   InMemoryExternalTaskRepository,
   type ChangeFeed,
+  type ExternalTask,
   type ExternalTaskChange,
   type ExternalTaskRepository,
   type NewExternalTask,
@@ -105,4 +106,20 @@ export function useRepositoryTestbed(
     bed.clock.restore();
   });
   return bed;
+}
+
+/** A pending task record for stubbed stores and services, at {@link startTime}; `overrides` replace fields. */
+export function taskRecord(overrides: Partial<ExternalTask> & { readonly id: string }): ExternalTask {
+  return {
+    topic: 'invoice',
+    flowNodeInstanceId: `fni-${overrides.id}`,
+    correlationId: `c-${overrides.id}`,
+    processInstanceId: `pi-${overrides.id}`,
+    payload: null,
+    priority: 0,
+    state: 'pending',
+    createdAt: new Date(startTime),
+    attempts: 0,
+    ...overrides,
+  };
 }

@@ -21,6 +21,7 @@ import {
   identity,
   newTask as supportNewTask,
   startTime,
+  taskRecord as supportTaskRecord,
   useFakeTime,
 } from '../support/fixtures.js';
 
@@ -62,18 +63,7 @@ export function createTasks(
 
 /** A task record for stubbed services. */
 export function taskRecord(id: string, topic = 'send-invoice'): ExternalTask {
-  return {
-    id,
-    topic,
-    flowNodeInstanceId: `fni-${id}`,
-    correlationId: `c-${id}`,
-    processInstanceId: `pi-${id}`,
-    payload: { id },
-    priority: 0,
-    state: 'pending',
-    createdAt: new Date(startTime),
-    attempts: 1,
-  };
+  return supportTaskRecord({ id, topic, payload: { id }, attempts: 1 });
 }
 
 /** Waits `ms` on the (fake) global timers: what a slow handler does. */
