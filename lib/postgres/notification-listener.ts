@@ -8,10 +8,8 @@ import { pendingTopics } from './sql/pending-topics.js';
 export interface NotificationReceivers {
   /** `h…`: availability hints of one statement. */
   onHints(hints: readonly AvailabilityHint[]): void;
-  /** `c`: a statement recorded changes that still need positions. */
-  onChangesRecorded(): void;
-  /** `s`: a sequencer gave positions. */
-  onSequenced(): void;
+  /** `s`: a statement recorded changes, with their positions. */
+  onRecorded(): void;
   /**
    * The connection was lost and is back: notifications in between may be lost. (The hints are made up
    * for here, see {@link NotificationListener}; the rest is the receiver's to re-read.)
@@ -182,8 +180,7 @@ export class NotificationListener {
   }
 
   private dispatch(payload: string): void {
-    if (payload === 'c') return this.receivers.onChangesRecorded();
-    if (payload === 's') return this.receivers.onSequenced();
+    if (payload === 's') return this.receivers.onRecorded();
     if (payload.startsWith('b')) return this.barriers.get(payload.slice(1))?.();
     try {
       if (!payload.startsWith('h')) throw new Error('unknown notification');

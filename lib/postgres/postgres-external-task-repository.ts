@@ -1,4 +1,4 @@
-import { asExternalTaskError } from '../errors/index.js';
+import { asExternalTaskError, InternalError } from '../errors/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import type { ExternalTask, NewExternalTask } from '../model/index.js';
 import { AvailabilityAnnouncer } from '../repository/availability-announcer.js';
@@ -37,13 +37,13 @@ import { limits, requireInteger, requireString } from '../validation/index.js';
 import {
   claimBatcher,
   claimCall,
-  readBatcher,
   requireText,
   scopeFields,
   writeBatcher,
   writeCall,
   type ClaimCall,
   type StatementBatcher,
+  type WriteAnswer,
   type WriteCall,
 } from './batching/index.js';
 import type { Driver } from './driver/driver.js';
@@ -83,7 +83,7 @@ const serverStatementsInFlight = 2;
  *
  * Announcements: availability hints travel by NOTIFY on the channel named after the schema and are heard
  * on one LISTEN connection per store (reconnected when lost); the change feed is an outbox table whose
- * rows a sequencer gives positions in an order no reader can see a gap in ({@link PostgresChangeFeed}).
+ * rows get their positions from the statement that records them, in commit order, so no reader can see a gap ({@link PostgresChangeFeed}).
  *
  * Before first use, `migrate()` creates or upgrades the schema; `close()` releases what the store opened.
  *
@@ -111,13 +111,11 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   private readonly availability: AvailabilityAnnouncer;
   private readonly logger: Logger;
   private readonly claims: StatementBatcher<ClaimCall, ExternalTask[]>;
-  private readonly writes: Record<
-    HeldTaskWriteKind | 'setRetries',
-    StatementBatcher<WriteCall, ExternalTask | undefined>
-  >;
-  private readonly reads: StatementBatcher<string, ExternalTask | undefined>;
+  private readonly writes: Record<HeldTaskWriteKind | 'setRetries', StatementBatcher<WriteCall, WriteAnswer>>;
   private readonly sweep: FinalTaskSweep;
   private closing: Promise<void> | undefined;
+  /** The calls in progress, which {@link close} lets finish. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(connection: PostgresConnection, options: PostgresExternalTaskRepositoryOptions) {
     this.settings = checkOptions(options);
@@ -126,7 +124,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     this.driver = openDriver(connection, this.settings, (error: unknown) =>
       this.logger.warn('An idle connection of the PostgreSQL store failed.', { error }),
     );
-    this.statements = sql.storeStatements(this.names);
+    this.statements = sql.storeStatements(this.names, this.settings.changeRetention);
     // Concurrent claims and writes of this process share statements (see lib/postgres/batching/).
     const inFlight = this.driver instanceof PgliteDriver ? 1 : serverStatementsInFlight;
     const held = this.statements.held;
@@ -139,7 +137,6 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       scheduleRetry: writeBatcher(this.driver, held.scheduleRetry, inFlight),
       setRetries: writeBatcher(this.driver, this.statements.setRetries, inFlight),
     };
-    this.reads = readBatcher(this.driver, this.statements.read, inFlight);
     this.availability = new AvailabilityAnnouncer(this.logger);
     this.sweep = new FinalTaskSweep(
       this.driver,
@@ -159,12 +156,8 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       this.names.name,
       {
         onHints: (hints) => this.availability.announce(hints),
-        onChangesRecorded: () => this.feed.requestSequencing(),
-        onSequenced: () => this.feed.wakeSubscriptions(),
-        onReconnected: () => {
-          this.feed.requestSequencing();
-          this.feed.wakeSubscriptions();
-        },
+        onRecorded: () => this.feed.wakeSubscriptions(),
+        onReconnected: () => this.feed.wakeSubscriptions(),
       },
       this.logger,
     );
@@ -195,12 +188,17 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     });
   }
 
-  /** Stops listening, delivering and sweeping, and ends the pool if the store opened it. Safe to call twice. */
+  /**
+   * Stops listening, delivering and sweeping, lets the calls made before it finish (their statements may
+   * be waiting for a connection), then ends the pool if the store opened it. A call made after it is
+   * refused at once with an {@link InternalError}. Safe to call twice.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.sweep.stop();
       await this.feed.close();
       await this.listener.close();
+      await Promise.allSettled(this.running);
       await this.driver.close();
     })();
     return this.closing;
@@ -286,10 +284,9 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       requireString('externalTaskId', externalTaskId);
       requireInteger('retries', retries, 0, limits.maxRetries);
       if (!isTaskId(externalTaskId)) return { status: 'not-found' };
-      const task = await this.writes.setRetries.submit(writeCall(this.now(), externalTaskId, { retries }));
-      if (task) return { status: 'ok', task };
-      const refusal = await this.classify(externalTaskId, undefined);
-      return refusal.status === 'locked' ? { status: 'gone', task: refusal.task } : refusal;
+      const answer = await this.writes.setRetries.submit(writeCall(this.now(), externalTaskId, { retries }));
+      const result = writeResult(answer, undefined);
+      return result.status === 'locked' ? { status: 'gone', task: result.task } : result;
     });
   }
 
@@ -364,7 +361,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
 
   /**
    * One conditional write of a held task, in a statement shared with the writes of its kind that this
-   * process asks for while another is in flight; a refusal is classified afterwards (see `classify`).
+   * process asks for while another is in flight.
    * `fields` are the kind's own, checked before the write joins a statement others share.
    */
   private writeHeld(
@@ -380,35 +377,41 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
         ...fields(),
       });
       if (!isTaskId(externalTaskId)) return { status: 'not-found' };
-      const task = await this.writes[kind].submit(call);
-      return task ? { status: 'ok', task } : this.classify(externalTaskId, validScope);
+      return writeResult(await this.writes[kind].submit(call), validScope);
     });
-  }
-
-  /**
-   * Why a write was refused, as the contract names it, from a read after the write's statement (shared
-   * with other refusals' reads); decides nothing (the write is already refused).
-   */
-  private async classify(
-    externalTaskId: string,
-    scope: TaskScope | undefined,
-  ): Promise<Exclude<ConditionalWriteResult, { status: 'ok' }>> {
-    const task = await this.reads.submit(externalTaskId);
-    if (!task || !inScope(task, scope)) return { status: 'not-found' };
-    return task.state === 'pending' ? { status: 'locked', task } : { status: 'gone', task };
   }
 
   /**
    * Runs an operation; what fails in the database rejects with {@link InternalError} (500) carrying the
    * driver's error as `cause`. The library's own errors (bad arguments, retention) pass as they are.
    */
-  private async guard<T>(operation: Promise<T> | (() => Promise<T>)): Promise<T> {
-    try {
-      return await (typeof operation === 'function' ? operation() : operation);
-    } catch (error) {
-      throw asExternalTaskError(error, 'The PostgreSQL store failed');
+  private guard<T>(operation: Promise<T> | (() => Promise<T>)): Promise<T> {
+    if (this.closing) {
+      return Promise.reject(new InternalError('The PostgreSQL store is closed: open a new one to go on.'));
     }
+    const running = (async () => {
+      try {
+        return await (typeof operation === 'function' ? operation() : operation);
+      } catch (error) {
+        throw asExternalTaskError(error, 'The PostgreSQL store failed');
+      }
+    })();
+    this.running.add(running);
+    const settled = (): void => void this.running.delete(running);
+    running.then(settled, settled);
+    return running;
   }
+}
+
+/**
+ * A write's result as the contract names it: written, or why it was refused, judged on the task as the
+ * refusal saw it (a task out of `scope` is not found; a pending one is another's; a final one is gone).
+ */
+function writeResult(answer: WriteAnswer, scope: TaskScope | undefined): ConditionalWriteResult {
+  if (answer?.written) return { status: 'ok', task: answer.task };
+  if (!answer || !inScope(answer.task, scope)) return { status: 'not-found' };
+  const { task } = answer;
+  return task.state === 'pending' ? { status: 'locked', task } : { status: 'gone', task };
 }
 
 /** Whether `value` can be the id of a task (a lower-case UUID, as the database writes them). */

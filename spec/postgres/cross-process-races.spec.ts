@@ -49,6 +49,27 @@ describe('PostgresExternalTaskRepository races between processes', function () {
     }
   });
 
+  it("never answers a refused write 'locked' naming its own worker, while the task changes hands", async () => {
+    const topics = [{ topicName: 'hands', lockDuration: 60_000 }];
+    const answers: string[] = [];
+    for (let round = 0; round < 300; round++) {
+      const task = await first.create(store.newTask('hands'));
+      await second.claim({ workerId: 'b', topics, maxTasks: 1 });
+      // 'a' reports on a task 'b' holds, while 'b' gives it back and 'a' takes it.
+      const [result] = await Promise.all([
+        first.complete({ externalTaskId: task.id, workerId: 'a', outcome: { state: 'finished' } }),
+        (async () => {
+          await second.unlock({ externalTaskId: task.id, workerId: 'b' });
+          await second.claim({ workerId: 'a', topics, maxTasks: 1 });
+        })(),
+      ]);
+      answers.push(result.status);
+      if (result.status === 'locked') expect(result.task.workerId).to.not.equal('a');
+      await first.cancel({ externalTaskId: task.id });
+    }
+    expect(answers).to.include('locked');
+  });
+
   it('never hands a task to two claims of two stores, with many claims at once', async () => {
     const created = new Set<string>();
     for (let i = 0; i < 8; i++) {

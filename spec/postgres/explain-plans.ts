@@ -56,7 +56,7 @@ async function fill(): Promise<void> {
 try {
   await repository.migrate();
   await fill();
-  const claim = claimTasks(names);
+  const claim = claimTasks(names, 100_000);
   // A claim alone is a batch of one request: $5 its worker, $6 its maxTasks.
   for (const maxTasks of [1, 16]) {
     await explain(`claim, maxTasks ${maxTasks}, one topic`, claim, [
@@ -106,7 +106,7 @@ try {
         result: '"done"',
       })),
     );
-  const { finish } = heldTaskWrites(names);
+  const { finish } = heldTaskWrites(names, 100_000);
   await explain('complete (finish) of a held task', finish, [null, finishes(1)]);
   await explain('complete (finish) of 16 held tasks in one shared statement', finish, [null, finishes(16)]);
 } finally {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type pg from 'pg';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import { migrateStatements, migrations, sqlNames } from '../../lib/postgres/sql/index.js';
 import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
 
 describe('PostgresExternalTaskRepository.migrate', function () {
@@ -35,6 +36,8 @@ describe('PostgresExternalTaskRepository.migrate', function () {
     await admin?.end();
   });
 
+  const latest = migrations.map((migration) => migration.version);
+
   async function versions(): Promise<number[]> {
     const { rows } = await admin.query<{ version: number }>(
       `SELECT version FROM "${schema}".migrations ORDER BY version`,
@@ -53,14 +56,34 @@ describe('PostgresExternalTaskRepository.migrate', function () {
     });
     await repository.migrate();
 
-    expect(await versions()).to.deep.equal([1]);
+    expect(await versions()).to.deep.equal(latest);
     expect(await repository.getById(task.id)).to.deep.equal(task);
   });
 
   it('is safe when several processes run it at once', async () => {
     await Promise.all(Array.from({ length: 6 }, () => open().migrate()));
 
-    expect(await versions()).to.deep.equal([1]);
+    expect(await versions()).to.deep.equal(latest);
+  });
+
+  it('brings a version 1 schema up to date, giving changes recorded without a position theirs', async () => {
+    const names = sqlNames(schema);
+    const { createSchema, createVersions, record } = migrateStatements(names);
+    const [first] = migrations;
+    await admin.query(createSchema);
+    await admin.query(createVersions);
+    for (const statement of first!.statements(names)) await admin.query(statement);
+    await admin.query(record, [first!.version, first!.description]);
+    // What a version 1 store recorded and its sequencer had not numbered yet.
+    await admin.query(`INSERT INTO "${schema}".changes (type, task) VALUES ('created', '{"id": "x"}')`);
+
+    const repository = open();
+    await repository.migrate();
+
+    expect(await versions()).to.deep.equal(latest);
+    const { rows } = await admin.query<{ position: string }>(`SELECT position FROM "${schema}".changes`);
+    expect(rows).to.deep.equal([{ position: '1' }]);
+    expect(await repository.currentPosition()).to.equal(1);
   });
 
   it('refuses a schema name that is not a plain lower-case identifier', () => {

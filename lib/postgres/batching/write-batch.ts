@@ -36,18 +36,24 @@ export function writeCall(
 }
 
 /**
+ * What a write's statement answered for it: the task after the write (`written`), or as it was when the
+ * write was refused (still locked by the statement, so no other write came between); undefined when no
+ * such task exists.
+ */
+export type WriteAnswer = { readonly written: boolean; readonly task: ExternalTask } | undefined;
+
+/**
  * The writes of one kind of one process, sharing statements: writes that queue while a statement is in
  * flight go together in the next (`UPDATE … FROM json_to_recordset(…)` with each request's own
  * condition). Two writes of one task never share a statement nor run at once: the later goes in a later
- * statement, as if the two had been sequential. Answers the task after the write, or undefined when
- * the write was refused (the caller classifies the refusal with {@link readBatcher}).
+ * statement, as if the two had been sequential.
  */
 export function writeBatcher(
   database: Queryable,
   statement: string,
   maxInFlight: number,
-): StatementBatcher<WriteCall, ExternalTask | undefined> {
-  return new StatementBatcher<WriteCall, ExternalTask | undefined>({
+): StatementBatcher<WriteCall, WriteAnswer> {
+  return new StatementBatcher<WriteCall, WriteAnswer>({
     shapeOf: (call) => String(call.now),
     conflictOf: (call) => call.id,
     weightOf: (call) => call.weight,
@@ -57,37 +63,13 @@ export function writeBatcher(
     run: async (batch) => {
       const [{ now }] = batch as [WriteCall];
       const requests = batch.map((call, n) => ({ n, id: call.id, ...call.fields }));
-      const rows = await database.query<{ n: number; record: TaskRecord }>(statement, [
+      const rows = await database.query<{ n: number; written: boolean; record: TaskRecord }>(statement, [
         now,
         JSON.stringify(requests),
       ]);
-      const answers: (ExternalTask | undefined)[] = batch.map(() => undefined);
-      for (const row of rows) answers[row.n] = toTask(row.record);
+      const answers: WriteAnswer[] = batch.map(() => undefined);
+      for (const row of rows) answers[row.n] = { written: row.written, task: toTask(row.record) };
       return answers;
-    },
-  });
-}
-
-/**
- * The reads of tasks by id that say why writes were refused, sharing statements (a read decides
- * nothing, so reads of one task may share one). Answers the task, or undefined when there is none.
- */
-export function readBatcher(
-  database: Queryable,
-  statement: string,
-  maxInFlight: number,
-): StatementBatcher<string, ExternalTask | undefined> {
-  return new StatementBatcher<string, ExternalTask | undefined>({
-    shapeOf: () => '',
-    maxWeight,
-    maxInFlight,
-    run: async (ids) => {
-      const rows = await database.query<{ record: TaskRecord }>(statement, [[...new Set(ids)]]);
-      const records = new Map(rows.map((row) => [row.record.id, row.record]));
-      return ids.map((id) => {
-        const record = records.get(id);
-        return record && toTask(record);
-      });
     },
   });
 }

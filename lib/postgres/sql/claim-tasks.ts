@@ -1,4 +1,5 @@
 import type { SqlNames } from './names.js';
+import { recordChanges } from './record-changes.js';
 import { announceAvailability, scopeCondition } from './scope.js';
 
 /**
@@ -26,7 +27,8 @@ function branch(s: string, available: string, takeover: string, previous: string
  * the maxTasks) as one claim would, then deals the tasks out in hand-out order: the first request of the
  * batch gets the first `$6[1]` tasks, the second the next `$6[2]`, and so on, each with its own worker
  * id (each request has one slot per task it may get, numbered in that order, and the task of rank k
- * goes to slot k). A claim alone is a batch of one.
+ * goes to slot k; one lookup per task, so that the planner knows the tasks dealt are at most the tasks
+ * chosen and updates them by primary key). A claim alone is a batch of one.
  *
  * Why two branches: a single index in hand-out order (`priority DESC, sequence`) with a filter
  * `available_at <= now` would walk over every task whose lock still holds before it found an available
@@ -46,7 +48,7 @@ function branch(s: string, available: string, takeover: string, previous: string
  * tenant ids or NULL; $8 scope process model ids or NULL. Answers the claimed tasks in hand-out order:
  * `taker` (the 1-based index of the request in $5, $6) and `record`.
  */
-export function claimTasks({ schema: s }: SqlNames): string {
+export function claimTasks({ schema: s }: SqlNames, retention: number): string {
   return `
 WITH clock AS (SELECT ${s}.clock($1) AS now),
 requested AS (
@@ -73,11 +75,13 @@ takers AS (
   SELECT n AS taker, worker_id, max_tasks, sum(max_tasks) OVER (ORDER BY n) - max_tasks AS dealt_before
   FROM unnest($5::text[], $6::integer[]) WITH ORDINALITY AS w(worker_id, max_tasks, n)
 ),
-slots AS (
-  SELECT takers.taker, takers.worker_id, takers.dealt_before + k AS rank
-  FROM takers CROSS JOIN LATERAL generate_series(1, takers.max_tasks) AS k
+dealt AS (
+  SELECT chosen.*, slot.taker, slot.worker_id FROM chosen CROSS JOIN LATERAL (
+    SELECT taker, worker_id FROM takers
+    WHERE dealt_before < chosen.rank AND chosen.rank <= dealt_before + max_tasks
+    LIMIT 1
+  ) slot
 ),
-dealt AS (SELECT chosen.*, slots.taker, slots.worker_id FROM chosen JOIN slots USING (rank)),
 claimed AS (
   UPDATE ${s}.tasks t
   SET worker_id = dealt.worker_id, lock_expires_at = clock.now + dealt.lock_ms * interval '1 millisecond',
@@ -88,15 +92,12 @@ claimed AS (
             ${s}.task_record(t) AS record
 ),
 recorded AS (
-  INSERT INTO ${s}.changes (type, task)
-  SELECT type, task FROM (
-    SELECT priority, sequence, 0 AS step, takeover AS type, previous AS task FROM dealt
-    WHERE takeover IS NOT NULL
-    UNION ALL
-    SELECT priority, sequence, 1, 'locked', record FROM claimed
-  ) AS change
-  ORDER BY priority DESC, sequence, step
+  SELECT priority, sequence, 0 AS step, takeover AS type, previous AS task FROM dealt
+  WHERE takeover IS NOT NULL
+  UNION ALL
+  SELECT priority, sequence, 1, 'locked', record FROM claimed
 )
-SELECT taker::integer AS taker, record, ${announceAvailability(s, 'claimed')} AS hinted
+SELECT taker::integer AS taker, record, ${announceAvailability(s, 'claimed')} AS hinted,
+  ${recordChanges(s, retention, 'SELECT * FROM recorded', 'priority DESC, sequence, step')} AS through
 FROM claimed ORDER BY priority DESC, sequence`;
 }

@@ -1,4 +1,5 @@
 import type { SqlNames } from './names.js';
+import { recordChanges } from './record-changes.js';
 import { announceAvailability } from './scope.js';
 
 /**
@@ -9,7 +10,7 @@ import { announceAvailability } from './scope.js';
  * $1 the injected time in ms (NULL: the database's clock); $2 a JSON array of tasks, each with its index
  * `i` and the fields of a checked new task. Answers one row per task, in order: `record`.
  */
-export function createTasks({ schema: s }: SqlNames): string {
+export function createTasks({ schema: s }: SqlNames, retention: number): string {
   return `
 WITH clock AS (SELECT ${s}.clock($1) AS now),
 created AS (
@@ -22,9 +23,8 @@ created AS (
          identity json, payload json, priority bigint, retries integer), clock
   ORDER BY n.i
   RETURNING topic, 0::bigint AS delay, sequence, ${s}.task_record(tasks) AS record
-),
-recorded AS (
-  INSERT INTO ${s}.changes (type, task) SELECT 'created', record FROM created ORDER BY sequence
 )
-SELECT record, ${announceAvailability(s, 'created')} AS hinted FROM created ORDER BY sequence`;
+SELECT record, ${announceAvailability(s, 'created')} AS hinted,
+  ${recordChanges(s, retention, "SELECT 'created' AS type, record AS task, sequence FROM created", 'sequence')} AS through
+FROM created ORDER BY sequence`;
 }

@@ -8,7 +8,7 @@ export { sqlNames } from './names.js';
 export type { SqlNames } from './names.js';
 export { pruneFinalTasks } from './prune-final-tasks.js';
 export { countByTopic, getTask, msUntilNextAvailable, queryTasks } from './read-tasks.js';
-export { cancelTasks, heldTaskWrites, readTasks, setRetries } from './write-task.js';
+export { cancelTasks, heldTaskWrites, setRetries } from './write-task.js';
 export { queryFilter } from './query-filter.js';
 export { storeStatements } from './store-statements.js';
 export type { StoreStatements } from './store-statements.js';

@@ -2,7 +2,10 @@ import type { SqlNames } from './names.js';
 
 /**
  * The final-task retention: deletes up to $3 tasks that ended more than $2 ms before the time $1, oldest
- * first (index `tasks_finished`). Answers `count`.
+ * first (index `tasks_finished`). Answers `count`. It skips the tasks another statement holds
+ * (`SKIP LOCKED`: the next sweep takes them), so it never waits for a row lock: the conditional writes
+ * lock their tasks in id order, the sweep picks in end order, and a sweep that waited could deadlock with
+ * them. A task revived meanwhile (setRetries) is re-checked on its newest version and kept.
  */
 export function pruneFinalTasks({ schema: s }: SqlNames): string {
   return `
@@ -10,6 +13,7 @@ WITH expired AS (
   SELECT id FROM ${s}.tasks
   WHERE state <> 'pending' AND finished_at < ${s}.clock($1) - $2::bigint * interval '1 millisecond'
   ORDER BY finished_at LIMIT $3
+  FOR UPDATE SKIP LOCKED
 ),
 deleted AS (DELETE FROM ${s}.tasks t USING expired WHERE t.id = expired.id RETURNING 1)
 SELECT count(*)::integer AS count FROM deleted`;

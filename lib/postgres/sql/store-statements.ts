@@ -4,20 +4,22 @@ import { migrateStatements } from './migrate.js';
 import type { SqlNames } from './names.js';
 import { pruneFinalTasks } from './prune-final-tasks.js';
 import { countByTopic, getTask, msUntilNextAvailable } from './read-tasks.js';
-import { cancelTasks, heldTaskWrites, readTasks, setRetries } from './write-task.js';
+import { cancelTasks, heldTaskWrites, setRetries } from './write-task.js';
 
-/** The statements of a store's operations in one schema, built once when the store is made. */
-export function storeStatements(names: SqlNames) {
+/**
+ * The statements of a store's operations in one schema, built once when the store is made.
+ * `changeRetention`: how many of the latest feed positions the statements that record changes keep.
+ */
+export function storeStatements(names: SqlNames, changeRetention: number) {
   return {
-    create: createTasks(names),
-    claim: claimTasks(names),
-    held: heldTaskWrites(names),
-    setRetries: setRetries(names),
-    read: readTasks(names),
+    create: createTasks(names, changeRetention),
+    claim: claimTasks(names, changeRetention),
+    held: heldTaskWrites(names, changeRetention),
+    setRetries: setRetries(names, changeRetention),
     cancel: {
-      externalTaskId: cancelTasks(names, 'id'),
-      flowNodeInstanceId: cancelTasks(names, 'flow_node_instance_id'),
-      processInstanceId: cancelTasks(names, 'process_instance_id'),
+      externalTaskId: cancelTasks(names, changeRetention, 'id'),
+      flowNodeInstanceId: cancelTasks(names, changeRetention, 'flow_node_instance_id'),
+      processInstanceId: cancelTasks(names, changeRetention, 'process_instance_id'),
     },
     get: getTask(names),
     count: countByTopic(names),

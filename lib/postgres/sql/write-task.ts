@@ -1,4 +1,5 @@
 import type { SqlNames } from './names.js';
+import { recordChanges } from './record-changes.js';
 import { announceAvailability, scopeCondition } from './scope.js';
 
 /** What one kind of conditional write does to each task it may write. */
@@ -24,36 +25,43 @@ interface ConditionalWrite {
 /**
  * ONE conditional statement for a BATCH of writes of one kind, each to its own task (concurrent writes of
  * a process share a statement and its commit; see `lib/postgres/batching/`; a write alone is a batch of
- * one). A task is locked only if its request may write it (`FOR UPDATE` waits for a concurrent write of
- * the same task and re-checks the condition on its newest version, so of two racing writers exactly one
- * wins), then written, its change recorded, its hint sent. The tasks are locked in id order, so that two
- * batches of two processes that share tasks wait for each other instead of deadlocking. A batch never
- * holds two writes of one task (the batcher keeps the later one for the next statement). A request
- * without a row is refused; the caller classifies the refusals with a separate read
- * ({@link readTasks}) that decides nothing.
+ * one). Every requested task is locked (`FOR UPDATE`, in id order, so that two batches of two processes
+ * that share tasks wait for each other instead of deadlocking; it waits for a concurrent write of the
+ * same task and then reads its newest version), the condition is judged on that version, and the task is
+ * written only if its request may write it — so of two racing writers exactly one wins — with its change
+ * recorded and its hint sent. A batch never holds two writes of one task (the batcher keeps the later one
+ * for the next statement). A refused request answers the task as it was when refused, still locked, so
+ * the caller can say why (not found, final, held by another) from what the refusal saw, not from a later
+ * read another write could have changed.
  *
  * $1 injected time in ms or NULL; $2 a JSON array of requests, each with its index `n`, the task `id`
- * and the fields of its kind. Answers the written requests: `n` and the record after the write.
+ * and the fields of its kind. Answers one row per request whose task exists: `n`, `written`, and the
+ * record after the write (written) or at the refusal (refused).
  */
-function conditionalWrite(s: string, write: ConditionalWrite): string {
+function conditionalWrite(s: string, retention: number, write: ConditionalWrite): string {
   return `
 WITH clock AS (SELECT ${s}.clock($1) AS now),
 request AS (SELECT * FROM json_to_recordset($2::json) AS r(n integer, id uuid, ${write.fields})),
 target AS (
-  SELECT r.*, t.state AS previous_state, t.lock_expires_at AS previous_lock
+  SELECT r.*, t.state AS previous_state, t.lock_expires_at AS previous_lock,
+         coalesce(${write.condition}, false) AS allowed,
+         CASE WHEN ${write.condition} THEN NULL ELSE ${s}.task_record(t) END AS refused
   FROM request r JOIN ${s}.tasks t ON t.id = r.id
-  WHERE ${write.condition}
   ORDER BY t.id
   FOR UPDATE OF t
 ),
 written AS (
   UPDATE ${s}.tasks t SET ${write.set}
   FROM target, clock
-  WHERE t.id = target.id
+  WHERE t.id = target.id AND target.allowed
   RETURNING target.n, t.topic, ${write.delay} AS delay, ${s}.task_record(t) AS record
-),
-recorded AS (INSERT INTO ${s}.changes (type, task) SELECT '${write.type}', record FROM written ORDER BY n)
-SELECT n, record, ${announceAvailability(s, 'written')} AS hinted FROM written ORDER BY n`;
+)
+SELECT n, true AS written, record, ${announceAvailability(s, 'written')} AS hinted,
+  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task, n FROM written`, 'n')} AS through
+FROM written
+UNION ALL
+SELECT n, false, refused, NULL, NULL FROM target WHERE NOT allowed
+ORDER BY n`;
 }
 
 /** The fields of an ownership-checked write: the worker, the scope's lists (NULL when left out). */
@@ -70,17 +78,17 @@ const held = `t.state = 'pending' AND t.worker_id = r."workerId" AND ${scopeCond
  * The ownership-checked writes, each for a batch: every request has `n`, `id`, `workerId`, `tenantIds`,
  * `processModelIds` (the scope's lists, NULL when left out), then the fields of its kind.
  */
-export function heldTaskWrites({ schema: s }: SqlNames) {
+export function heldTaskWrites({ schema: s }: SqlNames, retention: number) {
   return {
     /** `lockDuration` in ms. A hint only when the lock got shorter. */
-    extendLock: conditionalWrite(s, {
+    extendLock: conditionalWrite(s, retention, {
       fields: `${heldFields}, "lockDuration" bigint`,
       condition: held,
       set: `lock_expires_at = clock.now + target."lockDuration" * interval '1 millisecond'`,
       type: 'extended',
       delay: 'CASE WHEN t.lock_expires_at < target.previous_lock THEN target."lockDuration" END',
     }),
-    unlock: conditionalWrite(s, {
+    unlock: conditionalWrite(s, retention, {
       fields: heldFields,
       condition: held,
       set: 'worker_id = NULL, lock_expires_at = NULL',
@@ -88,7 +96,7 @@ export function heldTaskWrites({ schema: s }: SqlNames) {
       delay: '0::bigint',
     }),
     /** `result`: the result as JSON text, or null for none. */
-    finish: conditionalWrite(s, {
+    finish: conditionalWrite(s, retention, {
       fields: `${heldFields}, result text`,
       condition: held,
       set: `state = 'finished', finished_at = clock.now, lock_expires_at = NULL, retry_at = NULL,
@@ -101,7 +109,7 @@ export function heldTaskWrites({ schema: s }: SqlNames) {
      * service error is an incident when a retry was asked for or the task has a retry budget; its budget
      * is then 0.
      */
-    fail: conditionalWrite(s, {
+    fail: conditionalWrite(s, retention, {
       fields: `${heldFields}, error text, "retryAsked" boolean`,
       condition: held,
       set: `state = 'failed', finished_at = clock.now, lock_expires_at = NULL, error = target.error::json,
@@ -113,7 +121,7 @@ export function heldTaskWrites({ schema: s }: SqlNames) {
       delay: 'NULL::bigint',
     }),
     /** `error`: the error as JSON text; `retries`: the retries left; `retryTimeout`: in ms. */
-    scheduleRetry: conditionalWrite(s, {
+    scheduleRetry: conditionalWrite(s, retention, {
       fields: `${heldFields}, error text, retries integer, "retryTimeout" bigint`,
       condition: held,
       set: `worker_id = NULL, lock_expires_at = NULL, error = target.error::json, retries = target.retries,
@@ -133,9 +141,9 @@ export type HeldTaskWriteKind = keyof ReturnType<typeof heldTaskWrites>;
  * finishedAt), available at once; an incident with 0 keeps failing with the budget 0. Other final
  * tasks: no row.
  */
-export function setRetries({ schema: s }: SqlNames): string {
+export function setRetries({ schema: s }: SqlNames, retention: number): string {
   const revive = `t.incident IS TRUE AND target.retries > 0`;
-  return conditionalWrite(s, {
+  return conditionalWrite(s, retention, {
     fields: 'retries integer',
     condition: `(t.state = 'pending' OR t.incident IS TRUE)`,
     set: `retries = target.retries,
@@ -149,15 +157,6 @@ export function setRetries({ schema: s }: SqlNames): string {
 }
 
 /**
- * The read after refused writes, to say why (it decides nothing: the writes already did not happen; it
- * runs after their statement, so it sees the write that won). $1 the task ids. Answers `record` of each
- * task that exists.
- */
-export function readTasks({ schema: s }: SqlNames): string {
-  return `SELECT ${s}.task_record(t) AS record FROM ${s}.tasks t WHERE t.id = ANY($1::uuid[])`;
-}
-
-/**
  * Cancels the pending tasks whose `column` is $2 (one statement; a concurrent cancel or outcome of the
  * same task waits for the row and re-checks `pending`, so each task is cancelled once), recording a
  * `cancelled` change each, in creation order. The tasks are locked in id order, as the batched writes
@@ -165,6 +164,7 @@ export function readTasks({ schema: s }: SqlNames): string {
  */
 export function cancelTasks(
   { schema: s }: SqlNames,
+  retention: number,
   column: 'id' | 'flow_node_instance_id' | 'process_instance_id',
 ): string {
   return `
@@ -178,7 +178,8 @@ cancelled AS (
   FROM target, clock
   WHERE t.id = target.id
   RETURNING t.sequence, ${s}.task_record(t) AS record
-),
-recorded AS (INSERT INTO ${s}.changes (type, task) SELECT 'cancelled', record FROM cancelled ORDER BY sequence)
-SELECT count(*)::integer AS count FROM cancelled`;
+)
+SELECT count(*)::integer AS count,
+  ${recordChanges(s, retention, "SELECT 'cancelled' AS type, record AS task, sequence FROM cancelled", 'sequence')} AS through
+FROM cancelled`;
 }

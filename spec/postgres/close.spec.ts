@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import type pg from 'pg';
+import { InternalError } from '../../lib/errors/index.js';
+import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
+
+describe('PostgresExternalTaskRepository.close', function () {
+  this.timeout(30_000);
+  let admin: pg.Pool;
+  let schema: string;
+
+  before(async function () {
+    await requireServer(this);
+    admin = adminPool();
+  });
+
+  beforeEach(() => {
+    schema = freshSchema();
+  });
+
+  afterEach(async () => {
+    await dropSchema(admin, schema);
+  });
+
+  after(async () => {
+    await admin?.end();
+  });
+
+  it('lets the calls made before it finish, even those waiting for a connection, then refuses new ones at once', async () => {
+    const repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger(), poolSize: 1 },
+    );
+    await repository.migrate();
+    // Each a statement of its own (creations do not share statements), queued for the one connection.
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      repository.create({
+        topic: 't',
+        flowNodeInstanceId: `f-${i}`,
+        correlationId: 'c',
+        processInstanceId: 'p',
+      }),
+    );
+
+    const started = Date.now();
+    await repository.close();
+
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((result) => result.status)).to.deep.equal(calls.map(() => 'fulfilled'));
+    expect(Date.now() - started).to.be.below(5_000);
+    const after = await repository.getById('00000000-0000-4000-8000-000000000000').catch((e: unknown) => e);
+    expect(after).to.be.instanceOf(InternalError).and.to.have.property('message').that.includes('closed');
+    const { rows } = await admin.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM "${schema}".tasks`,
+    );
+    expect(rows[0]!.count).to.equal(20);
+  });
+});

@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import type pg from 'pg';
+import { ChangeFeedRetentionError } from '../../lib/errors/index.js';
+import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import type { ChangeFeedResync, ChangePosition } from '../../lib/repository/index.js';
+import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
+
+describe('PostgresExternalTaskRepository change feed retention', function () {
+  this.timeout(30_000);
+  let admin: pg.Pool;
+  let schema: string;
+  let repository: PostgresExternalTaskRepository;
+
+  const createTasks = (count: number, from: number) =>
+    repository.createMany(
+      Array.from({ length: count }, (_, i) => ({
+        topic: 'kept',
+        flowNodeInstanceId: `f-${from + i}`,
+        correlationId: 'c',
+        processInstanceId: 'p',
+      })),
+    );
+
+  before(async function () {
+    await requireServer(this);
+    admin = adminPool();
+  });
+
+  beforeEach(async () => {
+    schema = freshSchema();
+    repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger(), changeRetention: 5, safetyRecheckMs: 200 },
+    );
+    await repository.migrate();
+  });
+
+  afterEach(async () => {
+    await repository?.close();
+    await dropSchema(admin, schema);
+  });
+
+  after(async () => {
+    await admin?.end();
+  });
+
+  it('keeps the latest changeRetention positions: a resume inside them replays, one before them is refused', async () => {
+    await createTasks(12, 0);
+
+    const { rows } = await admin.query<{ position: string }>(
+      `SELECT position FROM "${schema}".changes ORDER BY position`,
+    );
+    expect(rows.map((row) => Number(row.position))).to.deep.equal([8, 9, 10, 11, 12]);
+    const error = await repository
+      .subscribe({ after: 6, onChange: () => undefined })
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ChangeFeedRetentionError);
+
+    const positions: ChangePosition[] = [];
+    const feed = await repository.subscribe({
+      after: 7,
+      onChange: (change) => void positions.push(change.position),
+    });
+    try {
+      while (positions.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(positions).to.deep.equal([8, 9, 10, 11, 12]);
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it('tells a subscriber that fell behind the kept positions where it resumes, then goes on in order', async () => {
+    await createTasks(1, 0);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const positions: ChangePosition[] = [];
+    const resyncs: ChangeFeedResync[] = [];
+    const feed = await repository.subscribe({
+      after: 0,
+      onChange: async (change) => {
+        positions.push(change.position);
+        if (change.position === 1) await held;
+      },
+      onResync: (resync) => void resyncs.push(resync),
+    });
+    try {
+      while (positions.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      await createTasks(20, 1);
+      release();
+      while (positions.at(-1) !== 21) await new Promise((resolve) => setTimeout(resolve, 10));
+
+      expect(resyncs).to.deep.equal([{ lastDelivered: 1, resumedAfter: 16 }]);
+      expect(positions).to.deep.equal([1, 17, 18, 19, 20, 21]);
+    } finally {
+      await feed.close();
+    }
+  });
+});

@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import type pg from 'pg';
+import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import { pruneFinalTasks, sqlNames } from '../../lib/postgres/sql/index.js';
+import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
+
+describe('PostgresExternalTaskRepository final-task retention statement', function () {
+  this.timeout(30_000);
+  let admin: pg.Pool;
+  let schema: string;
+  let repository: PostgresExternalTaskRepository;
+
+  before(async function () {
+    await requireServer(this);
+    admin = adminPool();
+  });
+
+  beforeEach(async () => {
+    schema = freshSchema();
+    repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger() },
+    );
+    await repository.migrate();
+  });
+
+  afterEach(async () => {
+    await repository?.close();
+    await dropSchema(admin, schema);
+  });
+
+  after(async () => {
+    await admin?.end();
+  });
+
+  it('skips a final task another transaction holds instead of waiting for it, and takes it next time', async () => {
+    const tasks = await repository.createMany(
+      ['a', 'b', 'c'].map((f) => ({
+        topic: 't',
+        flowNodeInstanceId: f,
+        correlationId: 'c',
+        processInstanceId: 'p',
+      })),
+    );
+    for (const task of tasks) await repository.cancel({ externalTaskId: task.id });
+    const prune = pruneFinalTasks(sqlNames(schema));
+    const later = Date.now() + 60_000;
+
+    const holder = await admin.connect();
+    const sweeper = await admin.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT id FROM "${schema}".tasks WHERE id = $1 FOR UPDATE`, [tasks[1]!.id]);
+      // A sweep that waited for the held row would run into this timeout.
+      await sweeper.query(`SET statement_timeout = 2000`);
+      const first = await sweeper.query<{ count: number }>(prune, [later, 0, 1000]);
+      expect(first.rows[0]!.count).to.equal(2);
+      await holder.query('COMMIT');
+      const second = await sweeper.query<{ count: number }>(prune, [later, 0, 1000]);
+      expect(second.rows[0]!.count).to.equal(1);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+      sweeper.release();
+    }
+    expect(await repository.getById(tasks[1]!.id)).to.equal(undefined);
+  });
+});
