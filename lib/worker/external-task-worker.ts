@@ -16,7 +16,7 @@ import {
 } from './worker-options.js';
 
 /** The states of an {@link ExternalTaskWorker}; see the class comment. */
-export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+export type WorkerState = 'idle' | 'running' | 'stopping' | 'stopped';
 
 const serviceMethods = [
   'fetchAndLock',
@@ -53,12 +53,11 @@ function cancellationEventsOf(api: ExternalTaskService): CancellationEvents | un
  *
  * State machine:
  * ```
- *   idle ──start()──▶ starting ──▶ running ──stop()──▶ stopping ──▶ stopped ──start()──▶ starting …
+ *   idle ──start()──▶ running ──stop()──▶ stopping ──▶ stopped ──start()──▶ running …
  * ```
  * - `idle`: constructed, options checked; nothing runs.
- * - `starting`: `start()` creates the stop signal and launches the poll loop (synchronously, so `start()`
- *   resolves with the worker `running`).
- * - `running`: the poll loop waits for a free slot, fetches as many tasks as slots are free (a long poll),
+ * - `running`: `start()` launched the poll loop (synchronously: the worker is `running` when `start()`
+ *   returns). The poll loop waits for a free slot, fetches as many tasks as slots are free (a long poll),
  *   starts a handler per task, and repeats. Fetch failures back off and retry. Only `stop()` ends the
  *   loop, which calls it itself when no fetch can ever succeed: a fetch answered 400, 401 or 403, or the
  *   API was closed (an `error` event with a {@link WorkerHaltedError} says so).
@@ -67,7 +66,7 @@ function cancellationEventsOf(api: ExternalTaskService): CancellationEvents | un
  *   are aborted and their outcomes dropped.
  * - `stopped`: no fetch, handler run, timer or listener of the worker is left. `start()` may run it again.
  *
- * `start()` while starting or running, and `stop()` while idle or stopped, do nothing; `stop()` while
+ * `start()` while running, and `stop()` while idle or stopped, do nothing; `stop()` while
  * stopping returns the same promise; `start()` while stopping starts again once the stop is complete,
  * unless `stop()` was called after it: the last call wins.
  *
@@ -156,10 +155,9 @@ export class ExternalTaskWorker {
    */
   start(): Promise<void> {
     this.wanted = 'running';
-    if (this.currentState === 'starting' || this.currentState === 'running') return Promise.resolve();
+    if (this.currentState === 'running') return Promise.resolve();
     if (this.stopping)
       return this.stopping.then(() => (this.wanted === 'running' ? this.start() : undefined));
-    this.currentState = 'starting';
     const controller = new AbortController();
     this.loopController = controller;
     this.backoff.reset();

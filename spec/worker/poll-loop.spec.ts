@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { ExternalTaskWorker } from '../../lib/worker/index.js';
+import { ExternalTaskWorker, type WorkerState } from '../../lib/worker/index.js';
 import {
   createStack,
   createTasks,
@@ -72,6 +72,26 @@ describe('worker: poll loop', () => {
     expect(task.result).to.equal('ok');
     expect(logger.error.called).to.equal(true);
     expect(worker.state).to.equal('running');
+  });
+
+  it('is running once start() returns, and has only states a caller can observe', async () => {
+    // Compiles only while WorkerState is exactly these states: no state exists that nobody can see.
+    const documented: Record<WorkerState, true> = {
+      idle: true,
+      running: true,
+      stopping: true,
+      stopped: true,
+    };
+    const worker = bed.createWorker();
+    const seen: WorkerState[] = [worker.state];
+    const starting = worker.start();
+    seen.push(worker.state);
+    await starting;
+    const stopping = worker.stop();
+    seen.push(worker.state);
+    await settle(bed.clock, stopping);
+    seen.push(worker.state);
+    expect(seen).to.deep.equal(Object.keys(documented));
   });
 
   it('gives each worker its own workerId by default', () => {
