@@ -10,9 +10,5 @@ export type {
   WorkerErrorContext,
 } from './worker-events.js';
 export type { PlannedRetry } from './retry-policy.js';
-export {
-  workerDefaults,
-  type BackoffOptions,
-  type ExternalTaskWorkerOptions,
-  type RetryPolicyOptions,
-} from './worker-options.js';
+export { workerDefaults } from './worker-defaults.js';
+export type { BackoffOptions, ExternalTaskWorkerOptions, RetryPolicyOptions } from './worker-options.js';
