@@ -3,6 +3,7 @@ export { ExternalTaskWorker, type WorkerState } from './external-task-worker.js'
 export { TaskAbortedError, type TaskAbortCode } from './task-aborted-error.js';
 export { WorkerHaltedError, type WorkerHaltCode } from './worker-halted-error.js';
 export type { ExternalTaskHandler, TaskContext } from './task-handler.js';
+export type { WorkerStats } from './worker-stats.js';
 export type {
   ExternalTaskWorkerEventName,
   ExternalTaskWorkerEvents,

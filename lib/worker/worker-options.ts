@@ -118,7 +118,8 @@ export interface ExternalTaskWorkerOptions {
   /** Where time and timers come from. @default systemClock */
   readonly clock?: Clock | undefined;
   /**
-   * Receives what the worker cannot throw to anyone (fetch and report failures, lost locks).
+   * Receives what the worker cannot throw to anyone: a line per failed handler run, fetch and report
+   * failures, lost locks.
    * @default consoleLogger
    */
   readonly logger?: Logger | undefined;

@@ -39,7 +39,7 @@ describe('worker: poll loop', () => {
   it('picks up a task created while it long-polls, at once', async () => {
     const worker = bed.startWorker({ handler: (task) => task.payload });
     const started = sinon.spy();
-    worker.events.on('task:started', started);
+    worker.events.on('worker:task:started', started);
     await bed.clock.tickAsync(10_000);
     const { id } = await bed.repository.create(newTask('send-invoice', 'hello'));
     await bed.clock.tickAsync(0);
@@ -47,11 +47,11 @@ describe('worker: poll loop', () => {
     expect((await bed.repository.getById(id))?.result).to.equal('hello');
   });
 
-  it('emits poll:success with the number of tasks fetched, and keeps polling', async () => {
+  it('emits worker:fetched with the number of tasks fetched, and keeps polling', async () => {
     await createTasks(bed.repository, 3);
     const worker = bed.startWorker({ concurrency: 5, longPollingTimeout: 1_000, pollInterval: 0 });
     const counts: number[] = [];
-    worker.events.on('poll:success', ({ count }) => counts.push(count));
+    worker.events.on('worker:fetched', ({ count }) => counts.push(count));
     await bed.clock.tickAsync(3_000);
     expect(counts[0]).to.equal(3);
     expect(counts.slice(1).every((count) => count === 0)).to.equal(true);
@@ -61,12 +61,12 @@ describe('worker: poll loop', () => {
   it('carries on when an event listener throws, and logs it', async () => {
     const logger = silentLogger();
     const worker = bed.startWorker({ logger, handler: () => 'ok' });
-    worker.events.on('task:started', () => {
+    worker.events.on('worker:task:started', () => {
       throw new Error('listener bug');
     });
     // An async listener that rejects, on purpose.
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
-    worker.events.on('poll:success', () => Promise.reject(new Error('async listener bug')));
+    worker.events.on('worker:fetched', () => Promise.reject(new Error('async listener bug')));
     const { id } = await bed.repository.create(newTask());
     const task = await settle(bed.clock, bed.api.waitForOutcome(id));
     expect(task.result).to.equal('ok');
