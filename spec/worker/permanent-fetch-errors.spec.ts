@@ -36,6 +36,7 @@ describe('worker: fetches refused for good, and a closed API', () => {
     expect(error.message).to.include(
       'the identity must carry a token: pass `identity` to ExternalTaskWorker',
     );
+    expect(error.message).to.include('no identity was passed');
     expect(polls).to.deep.equal([]);
     expect(logger.warn.called).to.equal(false);
     expect(logger.error.callCount).to.equal(1);
