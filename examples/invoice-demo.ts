@@ -56,6 +56,8 @@ const worker = new ExternalTaskWorker(api, {
   concurrency: 2,
   lockDuration: 10_000,
   retry: { retries: 2, strategy: 'fixed', delay: 200, jitter: 0 },
+  // The worker logs each failed run in one line, saying what happens next; here through the demo's log.
+  logger: { warn: (message) => log('worker', message), error: (message) => log('worker', message) },
   handler: async (task) => {
     const order = task.payload as unknown as Order;
     log('worker', `charging order ${order.id} (${order.item})`);
@@ -68,11 +70,6 @@ const worker = new ExternalTaskWorker(api, {
     }
     return { invoice: `INV-${order.id}` };
   },
-});
-worker.events.on('task:failed', ({ task, kind, retry }) => {
-  if (kind === 'service' && retry && retry.retries > 0) {
-    log('worker', `${task.correlationId}: asked for a retry in ${retry.retryTimeout} ms`);
-  }
 });
 
 /** The simulated engine: one process instance per order, delegating "charge and invoice" to a worker. */
@@ -103,3 +100,4 @@ for (const task of outcomes) {
 }
 const counts = await repository.countByTopic(['charge-and-invoice']);
 console.log('Counts:', JSON.stringify(counts[0]));
+console.log('Worker stats:', JSON.stringify(worker.stats()));

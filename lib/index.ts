@@ -102,4 +102,5 @@ export type {
   WorkerErrorContext,
   WorkerHaltCode,
   WorkerState,
+  WorkerStats,
 } from './worker/index.js';

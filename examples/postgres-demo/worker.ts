@@ -42,7 +42,7 @@ const worker = new ExternalTaskWorker(api, {
     return { invoiceNumber: `INV-${String(invoice.invoice).padStart(4, '0')}`, sentBy: workerId };
   },
 });
-worker.events.on('error', ({ error }) => log(workerId, `error: ${String(error)}`));
+worker.events.on('worker:error', ({ error }) => log(workerId, `error: ${String(error)}`));
 
 let stopping: Promise<void> | undefined;
 function stop(): Promise<void> {

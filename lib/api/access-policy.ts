@@ -47,10 +47,33 @@ export const tokenAccessPolicy: AccessPolicy = {
       typeof identity.token !== 'string' ||
       identity.token === ''
     ) {
-      throw new UnauthorizedError('The identity must carry a non-empty string token.');
+      throw new UnauthorizedError(
+        `The identity must carry a non-empty string token, and ${describeIdentity(identity)}. Pass ` +
+          '{ token } as the identity of each call (a worker: its `identity` option), or give ' +
+          'ExternalTaskApi an accessPolicy that accepts such identities.',
+      );
     }
   },
 };
+
+/** What an identity that carries no token is, for a 401: its type and field names, never a value. */
+function describeIdentity(identity: unknown): string {
+  if (identity === undefined) return 'no identity was passed';
+  if (identity === null) return 'the identity passed is null';
+  if (typeof identity === 'string') return 'the identity passed is a string, not { token }';
+  if (typeof identity !== 'object' || Array.isArray(identity)) {
+    return `the identity passed is ${Array.isArray(identity) ? 'an array' : `a ${typeof identity}`}`;
+  }
+  const { token } = identity as { token?: unknown };
+  if (token === '') return 'the identity passed has an empty token';
+  if (token !== undefined) {
+    return `the identity passed has a token that is ${token === null ? 'null' : `a ${typeof token}`}`;
+  }
+  const fields = Object.keys(identity);
+  return fields.length === 0
+    ? 'the identity passed is an empty object'
+    : `the identity passed has no token (its fields: ${fields.join(', ')})`;
+}
 
 /**
  * What `policy` lets `identity` see (`undefined`: everything), checked so that a store can rely on its

@@ -123,9 +123,10 @@ export class LongPollDispatcher {
 
   private markDirty(topicNames: readonly string[]): void {
     for (const topicName of topicNames) this.dirty.add(topicName);
-    // Drain on a later microtask: never inside the repository's announcement, and a burst of tasks
-    // announced together is claimed together.
-    queueMicrotask(() => void this.drain());
+    // Drain on a later promise job: never inside the repository's announcement, and a burst of tasks
+    // announced together is claimed together. A promise job, not queueMicrotask: fake timers fake that
+    // (sinon's default set does), and a long poll must not wait for a test to tick the clock.
+    void Promise.resolve().then(() => this.drain());
   }
 
   private async drain(): Promise<void> {

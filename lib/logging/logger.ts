@@ -1,11 +1,23 @@
-/** Where the library reports what it cannot throw to a caller (e.g. a failing event listener). */
+import { inspect } from 'node:util';
+
+/**
+ * Where the library reports what it cannot throw to a caller (e.g. a failing event listener, a handler
+ * that failed in a worker). `details` holds structured fields (`externalTaskId`, `topic`, `error`, …) for
+ * loggers that keep them apart, such as pino's or winston's.
+ */
 export interface Logger {
   error(message: string, details?: Record<string, unknown>): void;
   warn(message: string, details?: Record<string, unknown>): void;
 }
 
-/** The default logger: writes to `console.error` and `console.warn`. */
+/** `message`, then the details on the same line (an error among them still prints its stack). */
+function line(message: string, details: Record<string, unknown> | undefined): string {
+  const fields = details === undefined ? '' : ` ${inspect(details, { breakLength: Infinity })}`;
+  return `[external-task-api] ${message}${fields}`;
+}
+
+/** The default logger: one line per report, to `console.error` and `console.warn`. */
 export const consoleLogger: Logger = {
-  error: (message, details) => console.error(`[external-task-api] ${message}`, details ?? ''),
-  warn: (message, details) => console.warn(`[external-task-api] ${message}`, details ?? ''),
+  error: (message, details) => console.error(line(message, details)),
+  warn: (message, details) => console.warn(line(message, details)),
 };

@@ -1,6 +1,5 @@
 export { limits } from './limits.js';
 export {
-  describeValue,
   optionalString,
   optionalText,
   requireDuration,
@@ -8,4 +7,15 @@ export {
   requireObject,
   requireString,
 } from './arguments.js';
+export {
+  checkInteger,
+  checkNumber,
+  checkObject,
+  checkString,
+  describeProblem,
+  describeValue,
+  type ProblemKind,
+  type Refusal,
+  type ValueProblem,
+} from './value-checks.js';
 export { copyJsonValue } from './json-value.js';

@@ -7,8 +7,9 @@ import { Backoff } from './backoff.js';
 import { TaskAbortedError } from './task-aborted-error.js';
 import { TaskRun } from './task-run.js';
 import { TaskSlots } from './task-slots.js';
-import type { ExternalTaskWorkerEvents } from './worker-events.js';
+import type { AnnounceWorkerEvent, ExternalTaskWorkerEvents } from './worker-events.js';
 import { WorkerHaltedError } from './worker-halted-error.js';
+import { WorkerStatsCounter, type WorkerStats } from './worker-stats.js';
 import {
   resolveWorkerOptions,
   type ExternalTaskWorkerOptions,
@@ -16,7 +17,7 @@ import {
 } from './worker-options.js';
 
 /** The states of an {@link ExternalTaskWorker}; see the class comment. */
-export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+export type WorkerState = 'idle' | 'running' | 'stopping' | 'stopped';
 
 const serviceMethods = [
   'fetchAndLock',
@@ -53,21 +54,20 @@ function cancellationEventsOf(api: ExternalTaskService): CancellationEvents | un
  *
  * State machine:
  * ```
- *   idle ──start()──▶ starting ──▶ running ──stop()──▶ stopping ──▶ stopped ──start()──▶ starting …
+ *   idle ──start()──▶ running ──stop()──▶ stopping ──▶ stopped ──start()──▶ running …
  * ```
  * - `idle`: constructed, options checked; nothing runs.
- * - `starting`: `start()` creates the stop signal and launches the poll loop (synchronously, so `start()`
- *   resolves with the worker `running`).
- * - `running`: the poll loop waits for a free slot, fetches as many tasks as slots are free (a long poll),
+ * - `running`: `start()` launched the poll loop (synchronously: the worker is `running` when `start()`
+ *   returns). The poll loop waits for a free slot, fetches as many tasks as slots are free (a long poll),
  *   starts a handler per task, and repeats. Fetch failures back off and retry. Only `stop()` ends the
  *   loop, which calls it itself when no fetch can ever succeed: a fetch answered 400, 401 or 403, or the
- *   API was closed (an `error` event with a {@link WorkerHaltedError} says so).
+ *   API was closed (a `worker:error` event with a {@link WorkerHaltedError} says so).
  * - `stopping`: `stop()` aborted the stop signal: the open fetch ends at once and no new one starts.
  *   Running handlers get `stopGracePeriod` ms to finish (their outcomes are reported); then their signals
  *   are aborted and their outcomes dropped.
  * - `stopped`: no fetch, handler run, timer or listener of the worker is left. `start()` may run it again.
  *
- * `start()` while starting or running, and `stop()` while idle or stopped, do nothing; `stop()` while
+ * `start()` while running, and `stop()` while idle or stopped, do nothing; `stop()` while
  * stopping returns the same promise; `start()` while stopping starts again once the stop is complete,
  * unless `stop()` was called after it: the last call wins.
  *
@@ -88,14 +88,17 @@ function cancellationEventsOf(api: ExternalTaskService): CancellationEvents | un
  *     return { invoiceId: ((await response.json()) as { id: string }).id };
  *   },
  * });
- * worker.events.on('task:failed', ({ task, error }) => console.warn(task.id, error));
+ * worker.events.on('worker:task:failed', ({ task, error }) => console.warn(task.id, error));
  * await worker.start();
  * // … on shutdown:
  * await worker.stop();
  * ```
  */
 export class ExternalTaskWorker {
-  /** Typed events; see {@link ExternalTaskWorkerEvents}. Listener exceptions are logged, never thrown. */
+  /**
+   * Typed events, all named `worker:…`; see {@link ExternalTaskWorkerEvents}. Listener exceptions are
+   * logged, never thrown.
+   */
   readonly events: ContainedEventEmitter<ExternalTaskWorkerEvents>;
   /** The id this worker locks tasks under (the option, or a generated unique one). */
   readonly workerId: string;
@@ -104,6 +107,7 @@ export class ExternalTaskWorker {
   private readonly slots: TaskSlots;
   private readonly backoff: Backoff;
   private readonly cancellations: CancellationEvents | undefined;
+  private readonly counter = new WorkerStatsCounter();
   /** The runs in progress, by task id. */
   private readonly runs = new Map<string, TaskRun>();
   private currentState: WorkerState = 'idle';
@@ -140,6 +144,21 @@ export class ExternalTaskWorker {
     this.cancellations = cancellationEventsOf(api);
   }
 
+  /**
+   * Counts what the worker has done since it was constructed: tasks fetched, outcomes recorded (finished,
+   * BPMN errors, service errors, of them retried and incidents), handlers aborted (lost lock, cancelled,
+   * stopped), failed fetches and failed reports. A frozen snapshot; see {@link WorkerStats}.
+   */
+  stats(): WorkerStats {
+    return this.counter.snapshot();
+  }
+
+  /** Counts `event` in the stats, then emits it. Handed to the task runs and their lock keepers. */
+  private readonly announce: AnnounceWorkerEvent = (event) => {
+    this.counter.count(event);
+    this.events.emit(event.name, event.payload);
+  };
+
   /** Where the worker is in its life; see the class comment. */
   get state(): WorkerState {
     return this.currentState;
@@ -156,17 +175,16 @@ export class ExternalTaskWorker {
    */
   start(): Promise<void> {
     this.wanted = 'running';
-    if (this.currentState === 'starting' || this.currentState === 'running') return Promise.resolve();
+    if (this.currentState === 'running') return Promise.resolve();
     if (this.stopping)
       return this.stopping.then(() => (this.wanted === 'running' ? this.start() : undefined));
-    this.currentState = 'starting';
     const controller = new AbortController();
     this.loopController = controller;
     this.backoff.reset();
     this.currentState = 'running';
     this.cancellations?.on('task:cancelled', this.onTaskCancelled);
     this.loopDone = this.pollLoop(controller.signal);
-    this.events.emit('worker:started', { workerId: this.workerId });
+    this.announce({ name: 'worker:started', payload: { workerId: this.workerId } });
     return Promise.resolve();
   }
 
@@ -187,7 +205,7 @@ export class ExternalTaskWorker {
         this.cancellations?.off('task:cancelled', this.onTaskCancelled);
         this.stopping = undefined;
         this.currentState = 'stopped';
-        this.events.emit('worker:stopped', { workerId: this.workerId });
+        this.announce({ name: 'worker:stopped', payload: { workerId: this.workerId } });
       }
     })();
     return this.stopping;
@@ -223,7 +241,10 @@ export class ExternalTaskWorker {
         // Only a bug gets here; the loop must outlive it all the same.
         delay = this.backoff.next();
         this.options.logger.error('The poll loop failed unexpectedly; it carries on.', { error });
-        this.events.emit('error', { error, context: { type: 'loop' } });
+        this.announce({
+          name: 'worker:error',
+          payload: { workerId: this.workerId, error, context: { type: 'loop' } },
+        });
       }
       // A round that started no task always waits on the timer queue, even for 0 ms: with zero delays
       // and an API that answers at once, the loop must still let timers and I/O run.
@@ -258,7 +279,7 @@ export class ExternalTaskWorker {
       }
       const retryInMs = this.backoff.next();
       this.options.logger.warn(`Fetching external tasks failed; retrying in ${retryInMs} ms.`, { error });
-      this.events.emit('poll:error', { error, retryInMs });
+      this.announce({ name: 'worker:fetchFailed', payload: { workerId, error, retryInMs } });
       return retryInMs;
     }
     this.backoff.reset();
@@ -266,7 +287,7 @@ export class ExternalTaskWorker {
       await this.release(tasks);
       return undefined;
     }
-    this.events.emit('poll:success', { count: tasks.length });
+    this.announce({ name: 'worker:fetched', payload: { workerId, count: tasks.length } });
     if (tasks.length === 0 && this.api.isClosed === true) {
       this.halt(WorkerHaltedError.apiClosed());
       return undefined;
@@ -277,11 +298,14 @@ export class ExternalTaskWorker {
 
   /**
    * Stops the worker because polling on could never fetch a task, and says why: once in the log (the
-   * message says what to change), and as an `error` event. The stop aborts the loop's signal at once.
+   * message says what to change), and as a `worker:error` event. The stop aborts the loop's signal at once.
    */
   private halt(error: WorkerHaltedError): void {
     this.options.logger.error(error.message);
-    this.events.emit('error', { error, context: { type: 'fetch' } });
+    this.announce({
+      name: 'worker:error',
+      payload: { workerId: this.workerId, error, context: { type: 'fetch' } },
+    });
     void this.stop();
   }
 
@@ -299,7 +323,7 @@ export class ExternalTaskWorker {
       });
       return;
     }
-    const run = new TaskRun(task, this.api, this.options, this.events);
+    const run = new TaskRun(task, this.api, this.options, this.announce);
     this.runs.set(task.id, run);
     this.slots
       .run(async () => {
@@ -311,7 +335,10 @@ export class ExternalTaskWorker {
       })
       .catch((error: unknown) => {
         this.options.logger.error('A task run failed unexpectedly.', { externalTaskId: task.id, error });
-        this.events.emit('error', { error, context: { type: 'loop' } });
+        this.announce({
+          name: 'worker:error',
+          payload: { workerId: this.workerId, error, context: { type: 'loop' } },
+        });
       });
   }
 
@@ -326,7 +353,10 @@ export class ExternalTaskWorker {
             externalTaskId: task.id,
             error,
           });
-          this.events.emit('error', { error, context: { type: 'unlock', task } });
+          this.announce({
+            name: 'worker:error',
+            payload: { workerId: this.workerId, error, context: { type: 'unlock', task } },
+          });
         }
       }),
     );

@@ -1,9 +1,8 @@
 import type { ExternalTaskService } from '../api/index.js';
 import type { Clock, TimerHandle } from '../clock/index.js';
-import type { ContainedEventEmitter } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ExternalTask, Identity } from '../model/index.js';
-import type { ExternalTaskWorkerEvents } from './worker-events.js';
+import type { AnnounceWorkerEvent } from './worker-events.js';
 
 /** The statuses of an `extendLock` failure that mean the task is no longer the worker's (spec §3.2). */
 const lockLostStatuses: ReadonlySet<unknown> = new Set([404, 410, 423]);
@@ -20,6 +19,14 @@ export function isLockLost(error: unknown): boolean {
   );
 }
 
+/**
+ * Whether `error` says the engine cancelled the task: a 410 whose `state` is `cancelled`, as an extension
+ * answers it and as the worker makes it when the API announces a cancellation. Business as usual.
+ */
+export function isCancellation(error: unknown): boolean {
+  return isLockLost(error) && (error as { state?: unknown }).state === 'cancelled';
+}
+
 /** What a {@link LockKeeper} needs. */
 export interface LockKeeperOptions {
   readonly api: ExternalTaskService;
@@ -29,7 +36,7 @@ export interface LockKeeperOptions {
   readonly lockDuration: number;
   readonly interval: number;
   readonly clock: Clock;
-  readonly events: ContainedEventEmitter<ExternalTaskWorkerEvents>;
+  readonly announce: AnnounceWorkerEvent;
   readonly logger: Logger;
   /** Called at most once, when an extension answers 404, 410 or 423; the keeper has stopped by then. */
   readonly onLockLost: (error: unknown) => void;
@@ -38,7 +45,7 @@ export interface LockKeeperOptions {
 /**
  * Keeps the lock of one running task: every `interval` ms (counted from when the previous extension
  * answered, so two never overlap) it extends the lock to now + `lockDuration`. A lost lock stops it and
- * calls `onLockLost`; any other failure emits `lock:extendFailed` and the next interval tries again.
+ * calls `onLockLost`; any other failure emits `worker:task:extendFailed` and the next interval tries again.
  * {@link stop} ends it for good and waits for an extension still in flight, so it never outlives its task.
  */
 export class LockKeeper {
@@ -92,7 +99,7 @@ export class LockKeeper {
   }
 
   private extend(duration: number): Promise<void> {
-    const { api, identity, workerId, task, events, logger } = this.options;
+    const { api, identity, workerId, task, announce, logger } = this.options;
     this.clearTimer();
     // Through a promise executor, so that a transport throwing synchronously still ends up in the handlers.
     const attempt = new Promise<void>((resolve) =>
@@ -100,15 +107,15 @@ export class LockKeeper {
     ).then(
       () => {
         if (this.stopped) return;
-        events.emit('lock:extended', { task });
+        announce({ name: 'worker:task:extended', payload: { workerId, task } });
         this.schedule();
       },
       (error: unknown) => {
         if (this.stopped) throw error;
         if (isLockLost(error)) {
           this.stopped = true;
-          // The engine cancelling a task is business as usual; `task:aborted` tells who wants to know.
-          if ((error as { state?: unknown }).state !== 'cancelled') {
+          // The engine cancelling a task is business as usual; `worker:task:aborted` tells who wants to know.
+          if (!isCancellation(error)) {
             logger.warn('The worker lost the lock of an external task; its handler is aborted.', {
               externalTaskId: task.id,
               error,
@@ -120,7 +127,7 @@ export class LockKeeper {
             externalTaskId: task.id,
             error,
           });
-          events.emit('lock:extendFailed', { task, error });
+          announce({ name: 'worker:task:extendFailed', payload: { workerId, task, error } });
           this.schedule();
         }
         throw error;

@@ -1,12 +1,12 @@
 import type { ExternalTaskService } from '../api/index.js';
-import type { ContainedEventEmitter } from '../events/index.js';
 import type { ExternalTask } from '../model/index.js';
 import { limits } from '../validation/index.js';
 import { BpmnError } from './bpmn-error.js';
+import { logFailedRun } from './failed-run-log.js';
 import { LockKeeper } from './lock-keeper.js';
 import { planRetry, type PlannedRetry } from './retry-policy.js';
 import { TaskAbortedError } from './task-aborted-error.js';
-import type { ExternalTaskWorkerEvents, ReportOperation } from './worker-events.js';
+import type { AnnounceWorkerEvent, ReportOperation } from './worker-events.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
 
 /** What the handler came to. */
@@ -19,7 +19,7 @@ type HandlerOutcome =
  * One task, from handler call to reported outcome: runs the handler with a {@link LockKeeper} beside it,
  * and reports what the handler returned or threw — unless the run was aborted (lost lock, or the worker
  * stopped), in which case the outcome is dropped. {@link execute} never rejects: failures to report
- * become `error` events.
+ * become `worker:error` events. A service error is logged once, saying what happens next.
  */
 export class TaskRun {
   private readonly controller = new AbortController();
@@ -29,14 +29,17 @@ export class TaskRun {
     readonly task: ExternalTask,
     private readonly api: ExternalTaskService,
     private readonly options: ResolvedWorkerOptions,
-    private readonly events: ContainedEventEmitter<ExternalTaskWorkerEvents>,
+    private readonly announce: AnnounceWorkerEvent,
   ) {}
 
   /** Aborts the handler, unless it has already settled; its outcome will then not be reported. */
   abort(reason: TaskAbortedError): void {
     if (this.handlerSettled || this.controller.signal.aborted) return;
     this.controller.abort(reason);
-    this.events.emit('task:aborted', { task: this.task, reason });
+    this.announce({
+      name: 'worker:task:aborted',
+      payload: { workerId: this.options.workerId, task: this.task, reason },
+    });
   }
 
   async execute(): Promise<void> {
@@ -49,11 +52,11 @@ export class TaskRun {
       lockDuration: options.lockDuration,
       interval: options.extendLockInterval,
       clock: options.clock,
-      events: this.events,
+      announce: this.announce,
       logger: options.logger,
       onLockLost: (error) => this.abort(TaskAbortedError.lockLost(task, error)),
     });
-    this.events.emit('task:started', { task });
+    this.announce({ name: 'worker:task:started', payload: { workerId: options.workerId, task } });
     keeper.start();
     let outcome: HandlerOutcome | undefined;
     try {
@@ -102,7 +105,10 @@ export class TaskRun {
             reportFailure,
           )
         ) {
-          this.events.emit('task:completed', { task, result: outcome.result });
+          this.announce({
+            name: 'worker:task:finished',
+            payload: { workerId, task, result: outcome.result },
+          });
         }
         return;
       case 'bpmn': {
@@ -114,7 +120,10 @@ export class TaskRun {
             reportFailure,
           )
         ) {
-          this.events.emit('task:failed', { task, error: outcome.error, kind: 'bpmn' });
+          this.announce({
+            name: 'worker:task:failed',
+            payload: { workerId, task, error: outcome.error, type: 'bpmn', incident: false },
+          });
         }
         return;
       }
@@ -129,6 +138,7 @@ export class TaskRun {
    * reports a short message without details instead, which any service accepts: a task must never come
    * back again and again because its report does not fit. The short report keeps the retry options only
    * when they are within the API's limits, since out-of-range options may be what the service refused.
+   * Logs the failure once, with what happens next.
    */
   private async reportServiceError(error: unknown): Promise<void> {
     const { message, details } = describeFailure(error);
@@ -141,7 +151,7 @@ export class TaskRun {
           ? this.api.handleServiceError(identity, workerId, this.task.id, text, errorDetails, retry)
           : this.api.handleServiceError(identity, workerId, this.task.id, text, errorDetails);
     const fallbackRetry = planned && isAcceptableRetry(planned) ? planned : undefined;
-    // What the recorded report asked for, reported with the `task:failed` event.
+    // What the recorded report asked for, reported with the `worker:task:failed` event.
     let reportedRetry = planned;
     let shortReported = false;
     const reported = await this.call('handleServiceError', send(message, details, planned), async () => {
@@ -151,12 +161,27 @@ export class TaskRun {
         send(unreportableFailure, undefined, fallbackRetry),
       );
     });
-    if (reported || shortReported)
-      this.events.emit('task:failed', { task: this.task, error, kind: 'service', retry: reportedRetry });
+    const recorded = reported || shortReported;
+    // As the store decides: retry options without retries left, or none on a task with a budget of its own.
+    const incident = reportedRetry ? reportedRetry.retries === 0 : this.task.retries !== undefined;
+    logFailedRun(this.options.logger, {
+      workerId,
+      task: this.task,
+      message,
+      recorded,
+      retry: reportedRetry,
+      incident,
+    });
+    if (recorded) {
+      this.announce({
+        name: 'worker:task:failed',
+        payload: { workerId, task: this.task, error, type: 'service', retry: reportedRetry, incident },
+      });
+    }
   }
 
   /**
-   * Makes one report; answers whether it was recorded. A failure becomes an `error` event; when the report
+   * Makes one report; answers whether it was recorded. A failure becomes a `worker:error` event; when the report
    * is refused as a bad request (400), `onRefused` gets the error.
    */
   private async call(
@@ -172,7 +197,14 @@ export class TaskRun {
         externalTaskId: this.task.id,
         error,
       });
-      this.events.emit('error', { error, context: { type: 'report', operation, task: this.task } });
+      this.announce({
+        name: 'worker:error',
+        payload: {
+          workerId: this.options.workerId,
+          error,
+          context: { type: 'report', operation, task: this.task },
+        },
+      });
       if ((error as { status?: unknown } | null)?.status === 400) await onRefused?.(error);
       return false;
     }

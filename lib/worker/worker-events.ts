@@ -2,10 +2,10 @@ import type { ExternalTask } from '../model/index.js';
 import type { PlannedRetry } from './retry-policy.js';
 import type { TaskAbortedError } from './task-aborted-error.js';
 
-/** The API call whose failure an `error` event reports. */
+/** The API call whose failure a `worker:error` event reports. */
 export type ReportOperation = 'finishExternalTask' | 'handleBpmnError' | 'handleServiceError';
 
-/** Where an `error` event comes from. */
+/** Where a `worker:error` event comes from. */
 export type WorkerErrorContext =
   /** Reporting an outcome failed; the task stays locked until its lock expires, then is fetched again. */
   | { readonly type: 'report'; readonly operation: ReportOperation; readonly task: ExternalTask }
@@ -20,8 +20,12 @@ export type WorkerErrorContext =
   | { readonly type: 'loop' };
 
 /**
- * The events of {@link ExternalTaskWorker.events}: namespaced names, one payload object each. Listeners
- * that throw are contained (logged); they cannot break the worker.
+ * The events of {@link ExternalTaskWorker.events}. Every name starts with `worker:`, apart from the
+ * `task:` events of {@link ExternalTaskApi.events}, which tell what happened to a task in the store
+ * whoever did it; these tell what this worker did. Every payload is one object carrying the `workerId`
+ * of the worker; the events about one task carry its record as `task`, as the API's events do, and
+ * `error` is always what was thrown (by the handler, the API or a listener). Listeners that throw are
+ * contained (logged); they cannot break the worker.
  */
 export interface ExternalTaskWorkerEvents {
   /** `start()` launched the poll loop. */
@@ -29,32 +33,49 @@ export interface ExternalTaskWorkerEvents {
   /** `stop()` finished: no fetch, handler, timer or listener of the worker is left. */
   'worker:stopped': (event: { workerId: string }) => void;
   /** A fetch answered `count` tasks (0 when a long poll ran out of time). */
-  'poll:success': (event: { count: number }) => void;
+  'worker:fetched': (event: { workerId: string; count: number }) => void;
   /** A fetch failed; the next one starts in `retryInMs` ms. */
-  'poll:error': (event: { error: unknown; retryInMs: number }) => void;
-  /** A handler was called for `task`. */
-  'task:started': (event: { task: ExternalTask }) => void;
-  /** The handler's `result` was reported with `finishExternalTask`. */
-  'task:completed': (event: { task: ExternalTask; result: unknown }) => void;
+  'worker:fetchFailed': (event: { workerId: string; error: unknown; retryInMs: number }) => void;
+  /** The handler was called for `task`. */
+  'worker:task:started': (event: { workerId: string; task: ExternalTask }) => void;
+  /** The lock of a running task was extended. */
+  'worker:task:extended': (event: { workerId: string; task: ExternalTask }) => void;
+  /** Extending a lock failed for another reason than a lost lock; the next interval tries again. */
+  'worker:task:extendFailed': (event: { workerId: string; task: ExternalTask; error: unknown }) => void;
+  /** The handler's `result` was recorded with `finishExternalTask`: the task is finished. */
+  'worker:task:finished': (event: { workerId: string; task: ExternalTask; result: unknown }) => void;
   /**
-   * The handler threw `error`, and it was reported as a BPMN error or a service error. `retry` is set
-   * when the report asked for a retry (see the `retry` option): the retries left and the delay.
+   * The handler threw `error`, and it was recorded as a BPMN error or a service error (`type`, as in the
+   * task's recorded `error`). `retry` is set when the report asked for a retry (see the `retry` option):
+   * the retries left and the delay. `incident`, as in the API's `task:failed`, when the report used up
+   * the task's retries.
    */
-  'task:failed': (event: {
+  'worker:task:failed': (event: {
+    workerId: string;
     task: ExternalTask;
     error: unknown;
-    kind: 'bpmn' | 'service';
+    type: 'bpmn' | 'service';
     retry?: PlannedRetry | undefined;
+    incident: boolean;
   }) => void;
   /** The worker aborted the handler's signal and will drop its outcome; `reason` says why. */
-  'task:aborted': (event: { task: ExternalTask; reason: TaskAbortedError }) => void;
-  /** The lock of a running task was extended. */
-  'lock:extended': (event: { task: ExternalTask }) => void;
-  /** Extending a lock failed for another reason than a lost lock; the next interval tries again. */
-  'lock:extendFailed': (event: { task: ExternalTask; error: unknown }) => void;
+  'worker:task:aborted': (event: { workerId: string; task: ExternalTask; reason: TaskAbortedError }) => void;
   /** Something failed that no caller can be told about; `context` says what. */
-  error: (event: { error: unknown; context: WorkerErrorContext }) => void;
+  'worker:error': (event: { workerId: string; error: unknown; context: WorkerErrorContext }) => void;
 }
 
 /** The name of an event of {@link ExternalTaskWorkerEvents}. */
 export type ExternalTaskWorkerEventName = keyof ExternalTaskWorkerEvents;
+
+/** The payload of the worker event `E`. */
+export type WorkerEventPayload<E extends ExternalTaskWorkerEventName> = Parameters<
+  ExternalTaskWorkerEvents[E]
+>[0];
+
+/** One worker event with its payload, as a union to switch on. */
+export type WorkerEvent = {
+  [E in ExternalTaskWorkerEventName]: { readonly name: E; readonly payload: WorkerEventPayload<E> };
+}[ExternalTaskWorkerEventName];
+
+/** How the parts of a worker announce an event: counted in the worker's stats, then emitted. */
+export type AnnounceWorkerEvent = (event: WorkerEvent) => void;

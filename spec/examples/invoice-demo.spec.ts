@@ -22,5 +22,11 @@ describe('npm run demo (examples/invoice-demo.ts)', () => {
     expect(outcomes).to.contain('A-103: failed (incident)');
     expect(stdout).to.match(/A-101 failed with a bpmn error: OUT_OF_STOCK/);
     expect(stdout).to.match(/A-102 will be retried/);
+    expect(stdout).to.match(
+      /worker +The handler of .* failed: "payment gateway .*"\. It is retried in 200 ms/,
+    );
+    expect(stdout).to.match(
+      /Worker stats: .*"finished":2,"bpmnErrors":1,"serviceErrors":4,"retried":3,"incidents":1/,
+    );
   });
 });

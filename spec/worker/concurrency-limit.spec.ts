@@ -1,7 +1,16 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import type { FetchAndLockOptions } from '../../lib/index.js';
-import { createTasks, delay, deferred, newTask, settle, useWorkerTestbed } from './worker-fixtures.js';
+import {
+  createTasks,
+  delay,
+  deferred,
+  newTask,
+  settle,
+  stubService,
+  taskRecord,
+  useWorkerTestbed,
+} from './worker-fixtures.js';
 
 describe('worker: concurrency limit', () => {
   const bed = useWorkerTestbed();
@@ -79,6 +88,34 @@ describe('worker: concurrency limit', () => {
     expect((await bed.repository.getById(slowTask.id))?.state).to.equal('pending');
     slow.resolve();
     await settle(bed.clock, bed.api.waitForOutcome(slowTask.id));
+  });
+
+  it('runs at most concurrency handlers even when a service answers more tasks than asked, in order', async () => {
+    const service = stubService();
+    service.fetchAndLock.onFirstCall().resolves(['a', 'b', 'c', 'd'].map((id) => taskRecord(id)));
+    const started: string[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    bed.startWorker(
+      {
+        concurrency: 2,
+        handler: async (task) => {
+          started.push(task.id);
+          mostAtOnce = Math.max(mostAtOnce, ++running);
+          await delay(100);
+          running--;
+          return task.id;
+        },
+      },
+      service,
+    );
+    await bed.clock.tickAsync(0);
+    expect(started).to.deep.equal(['a', 'b']);
+    await bed.clock.tickAsync(100);
+    expect(started).to.deep.equal(['a', 'b', 'c', 'd']);
+    await bed.clock.tickAsync(100);
+    expect(service.finishExternalTask.callCount).to.equal(4);
+    expect(mostAtOnce).to.equal(2);
   });
 
   it('fetches several topics in one call, each with the lock duration', async () => {

@@ -70,8 +70,8 @@ async function runWithFaults(taskCount: number, faults: Faults) {
     }),
   );
   const counts = { pollErrors: 0, reportErrors: 0 };
-  worker.events.on('poll:error', () => counts.pollErrors++);
-  worker.events.on('error', ({ context }) => {
+  worker.events.on('worker:fetchFailed', () => counts.pollErrors++);
+  worker.events.on('worker:error', ({ context }) => {
     if (context.type === 'report') counts.reportErrors++;
   });
   const unhandled = sinon.spy();

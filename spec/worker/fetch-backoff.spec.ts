@@ -19,7 +19,7 @@ describe('worker: fetch backoff and recovery', () => {
     return bed.startWorker({ backoff: noJitter, ...overrides }, service);
   }
 
-  it('backs off exponentially, caps the delay, and emits poll:error with retryInMs', async () => {
+  it('backs off exponentially, caps the delay, and emits worker:fetchFailed with retryInMs', async () => {
     const service = stubService();
     const fetchedAt: number[] = [];
     service.fetchAndLock.callsFake(() => {
@@ -28,7 +28,7 @@ describe('worker: fetch backoff and recovery', () => {
     });
     const worker = startWorker(service);
     const retries: number[] = [];
-    worker.events.on('poll:error', ({ error, retryInMs }) => {
+    worker.events.on('worker:fetchFailed', ({ error, retryInMs }) => {
       expect(error).to.be.instanceOf(InternalError);
       retries.push(retryInMs);
     });
@@ -47,9 +47,9 @@ describe('worker: fetch backoff and recovery', () => {
     });
     const worker = startWorker(service, { pollInterval: 0 });
     const retries: number[] = [];
-    worker.events.on('poll:error', ({ retryInMs }) => retries.push(retryInMs));
+    worker.events.on('worker:fetchFailed', ({ retryInMs }) => retries.push(retryInMs));
     const successes = sinon.spy();
-    worker.events.on('poll:success', successes);
+    worker.events.on('worker:fetched', successes);
     await bed.clock.tickAsync(20_000);
     expect(retries).to.deep.equal([1_000, 2_000, 4_000, 1_000, 2_000]);
     expect(successes.callCount).to.equal(1);
@@ -74,7 +74,7 @@ describe('worker: fetch backoff and recovery', () => {
       service.fetchAndLock.rejects(new Error('down'));
       const worker = startWorker(service, { backoff: { ...noJitter, jitter: 0.5 } });
       const retries: number[] = [];
-      worker.events.on('poll:error', ({ retryInMs }) => retries.push(retryInMs));
+      worker.events.on('worker:fetchFailed', ({ retryInMs }) => retries.push(retryInMs));
       await bed.clock.tickAsync(0);
       await bed.clock.tickAsync(750);
       await bed.clock.tickAsync(2_000);
@@ -94,7 +94,7 @@ describe('worker: fetch backoff and recovery', () => {
     );
     const worker = startWorker(service);
     const errors = sinon.spy();
-    worker.events.on('poll:error', errors);
+    worker.events.on('worker:fetchFailed', errors);
     await bed.clock.tickAsync(0);
     await worker.stop();
     expect(errors.called).to.equal(false);

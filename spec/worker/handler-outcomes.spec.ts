@@ -52,11 +52,11 @@ describe('worker: handler outcomes', () => {
     expect(handler.firstCall.args[0].id).to.equal(task.id);
   });
 
-  it('emits task:started, then task:completed with the result once it is reported', async () => {
+  it('emits worker:task:started, then worker:task:finished with the result once it is reported', async () => {
     const worker = startWorker(() => 7);
     const seen: string[] = [];
-    worker.events.on('task:started', ({ task }) => seen.push(`started ${task.id}`));
-    worker.events.on('task:completed', ({ task, result }) =>
+    worker.events.on('worker:task:started', ({ task }) => seen.push(`started ${task.id}`));
+    worker.events.on('worker:task:finished', ({ task, result }) =>
       seen.push(`completed ${task.id} ${String(result)}`),
     );
     const { id } = await bed.repository.create(newTask());
@@ -108,25 +108,25 @@ describe('worker: handler outcomes', () => {
     expect(task.error).to.deep.equal({ type: 'service', errorMessage: 'plain string' });
   });
 
-  it('emits task:failed with kind bpmn or service and the thrown error', async () => {
+  it('emits worker:task:failed with type bpmn or service and the thrown error', async () => {
     const thrown = [new BpmnError('B'), new Error('S')];
     const worker = startWorker((task) => {
       throw thrown[(task.payload as { i: number }).i]!;
     });
-    const failed = recordEvents(worker, 'task:failed');
+    const failed = recordEvents(worker, 'worker:task:failed');
     for (const i of [0, 1]) {
       const { id } = await bed.repository.create(newTask('send-invoice', { i }));
       await settle(bed.clock, bed.api.waitForOutcome(id));
     }
     await bed.clock.tickAsync(0);
     expect(failed).to.have.length(2);
-    expect(failed[0]).to.include({ error: thrown[0], kind: 'bpmn' });
-    expect(failed[1]).to.include({ error: thrown[1], kind: 'service' });
+    expect(failed[0]).to.include({ error: thrown[0], type: 'bpmn' });
+    expect(failed[1]).to.include({ error: thrown[1], type: 'service' });
   });
 
   it('fails the task with a service error when the result is refused (not JSON)', async () => {
     const worker = startWorker(() => ({ when: () => 'not JSON' }));
-    const errors = recordEvents(worker, 'error');
+    const errors = recordEvents(worker, 'worker:error');
     const { id } = await bed.repository.create(newTask());
     const task = await settle(bed.clock, bed.api.waitForOutcome(id));
     expect(task.state).to.equal('failed');
@@ -172,15 +172,15 @@ describe('worker: handler outcomes', () => {
 
     /**
      * Lets a worker with a retry policy (3 retries, 100 ms) run `task`, handed out by `service`, with a
-     * handler that throws `thrown`; answers the `task:failed` and `error` events.
+     * handler that throws `thrown`; answers the `worker:task:failed` and `worker:error` events.
      */
     async function failOn(
       service: ReturnType<typeof stubService>,
       task: ExternalTask,
       thrown: unknown = new Error('boom'),
     ): Promise<{
-      failed: ReturnType<typeof recordEvents<'task:failed'>>;
-      errors: ReturnType<typeof recordEvents<'error'>>;
+      failed: ReturnType<typeof recordEvents<'worker:task:failed'>>;
+      errors: ReturnType<typeof recordEvents<'worker:error'>>;
     }> {
       service.fetchAndLock.onFirstCall().resolves([task]);
       const worker = bed.createWorker(
@@ -192,8 +192,8 @@ describe('worker: handler outcomes', () => {
         },
         service,
       );
-      const failed = recordEvents(worker, 'task:failed');
-      const errors = recordEvents(worker, 'error');
+      const failed = recordEvents(worker, 'worker:task:failed');
+      const errors = recordEvents(worker, 'worker:error');
       await worker.start();
       await bed.clock.tickAsync(0);
       return { failed, errors };
@@ -214,7 +214,7 @@ describe('worker: handler outcomes', () => {
       expect(options).to.deep.equal({ retries: 3, retryTimeout: 100 });
       expect(errors.map((event) => event.error)).to.deep.equal([refusal]);
       expect(failed).to.have.length(1);
-      expect(failed[0]).to.include({ error: thrown, kind: 'service' });
+      expect(failed[0]).to.include({ error: thrown, type: 'service' });
     });
 
     it('sends the short report without retry options when they are what the service refuses', async () => {
@@ -243,7 +243,7 @@ describe('worker: handler outcomes', () => {
       expect(errors).to.have.length(1);
       expect(errors[0]?.error).to.be.instanceOf(BadRequestError).and.include({ code: 'BAD_REQUEST' });
       expect(failed).to.have.length(1);
-      expect(failed[0]).to.include({ error: thrown, kind: 'service', retry: undefined });
+      expect(failed[0]).to.include({ error: thrown, type: 'service', retry: undefined });
     });
 
     it('keeps retry options within the limits in the short report', async () => {

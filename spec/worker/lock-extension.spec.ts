@@ -68,16 +68,16 @@ describe('worker: automatic lock extension', () => {
     expect((await bed.repository.getById(id))?.state).to.equal('finished');
   });
 
-  it('emits lock:extended for each extension', async () => {
+  it('emits worker:task:extended for each extension', async () => {
     const worker = bed.startWorker({ lockDuration: 10_000, handler: () => delay(11_000) });
-    const extended = recordEvents(worker, 'lock:extended');
+    const extended = recordEvents(worker, 'worker:task:extended');
     const { id } = await bed.repository.create(newTask());
     await bed.clock.tickAsync(11_000);
     expect(extended).to.have.length(2);
     expect(extended[0]?.task.id).to.equal(id);
   });
 
-  it('on another extend failure emits lock:extendFailed and tries again at the next interval', async () => {
+  it('on another extend failure emits worker:task:extendFailed and tries again at the next interval', async () => {
     const service = stubService();
     service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
     service.extendLock.onFirstCall().rejects(new InternalError('store down'));
@@ -85,7 +85,7 @@ describe('worker: automatic lock extension', () => {
       delay(16_000).then(() => signal.aborted),
     );
     const worker = bed.startWorker({ lockDuration: 10_000, handler }, service);
-    const failed = recordEvents(worker, 'lock:extendFailed');
+    const failed = recordEvents(worker, 'worker:task:extendFailed');
     await bed.clock.tickAsync(16_000);
     expect(service.extendLock.callCount).to.equal(3);
     expect(failed).to.have.length(1);
@@ -131,7 +131,7 @@ describe('worker: automatic lock extension', () => {
         return 'done';
       },
     });
-    const errors = recordEvents(worker, 'error');
+    const errors = recordEvents(worker, 'worker:error');
     const { id } = await bed.repository.create(newTask());
     await bed.clock.tickAsync(34_999);
 

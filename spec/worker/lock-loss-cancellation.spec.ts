@@ -33,7 +33,7 @@ describe('worker: cancellation when the lock is lost', () => {
     [410, new GoneError('a', 'finished')],
     [423, new LockedError('a', 'me', 'someone-else', new Date())],
   ] as const) {
-    it(`extend answers ${status}: aborts the handler's signal, drops its result, emits task:aborted`, async () => {
+    it(`extend answers ${status}: aborts the handler's signal, drops its result, emits worker:task:aborted`, async () => {
       const service = stubService();
       service.fetchAndLock.onFirstCall().resolves([taskRecord('a')]);
       service.extendLock.rejects(error);
@@ -46,7 +46,7 @@ describe('worker: cancellation when the lock is lost', () => {
           return release.promise;
         },
       });
-      const aborted = recordEvents(worker, 'task:aborted');
+      const aborted = recordEvents(worker, 'worker:task:aborted');
 
       await bed.clock.tickAsync(4_999);
       expect(signal?.aborted).to.equal(false);
@@ -80,7 +80,7 @@ describe('worker: cancellation when the lock is lost', () => {
           signal.addEventListener('abort', () => reject(signal.reason as Error)),
         ),
     });
-    const failed = recordEvents(worker, 'task:failed');
+    const failed = recordEvents(worker, 'worker:task:failed');
     await bed.clock.tickAsync(10_000);
     expect(service.handleServiceError.called).to.equal(false);
     expect(failed).to.deep.equal([]);
@@ -119,7 +119,7 @@ describe('worker: cancellation when the lock is lost', () => {
           return new Promise(() => undefined);
         },
       });
-      const aborted = recordEvents(worker, 'task:aborted');
+      const aborted = recordEvents(worker, 'worker:task:aborted');
       const { id } = await bed.repository.create(newTask());
       await bed.clock.tickAsync(0);
       expect(signal?.aborted).to.equal(false);

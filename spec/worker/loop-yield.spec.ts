@@ -39,7 +39,7 @@ describe('worker: a transport that throws instead of rejecting', () => {
       },
       throwing,
     );
-    const failures = recordEvents(worker, 'lock:extendFailed');
+    const failures = recordEvents(worker, 'worker:task:extendFailed');
     const { id } = await bed.repository.create(newTask());
     await bed.clock.tickAsync(600);
     expect(failures.map((event) => (event.error as Error).message)).to.deep.equal([

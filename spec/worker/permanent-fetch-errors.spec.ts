@@ -23,8 +23,8 @@ describe('worker: fetches refused for good, and a closed API', () => {
     const logger = silentLogger();
     const fetch = countFetches();
     const worker = bed.startWorker({ identity: undefined, logger });
-    const errors = recordEvents(worker, 'error');
-    const polls = recordEvents(worker, 'poll:error');
+    const errors = recordEvents(worker, 'worker:error');
+    const polls = recordEvents(worker, 'worker:fetchFailed');
     await bed.clock.tickAsync(60_000);
 
     expect(worker.state).to.equal('stopped');
@@ -36,6 +36,7 @@ describe('worker: fetches refused for good, and a closed API', () => {
     expect(error.message).to.include(
       'the identity must carry a token: pass `identity` to ExternalTaskWorker',
     );
+    expect(error.message).to.include('no identity was passed');
     expect(polls).to.deep.equal([]);
     expect(logger.warn.called).to.equal(false);
     expect(logger.error.callCount).to.equal(1);
@@ -63,7 +64,7 @@ describe('worker: fetches refused for good, and a closed API', () => {
       const service = stubService();
       service.fetchAndLock.rejects(refusal);
       const worker = bed.startWorker({}, service);
-      const errors = recordEvents(worker, 'error');
+      const errors = recordEvents(worker, 'worker:error');
       await bed.clock.tickAsync(60_000);
 
       expect(worker.state).to.equal('stopped');
@@ -88,7 +89,7 @@ describe('worker: fetches refused for good, and a closed API', () => {
 
   it('stops with API_CLOSED when its API is closed, instead of polling [] forever', async () => {
     const worker = bed.startWorker();
-    const errors = recordEvents(worker, 'error');
+    const errors = recordEvents(worker, 'worker:error');
     const stopped = recordEvents(worker, 'worker:stopped');
     await bed.clock.tickAsync(1000);
     await bed.api.close();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { ExternalTaskWorker } from '../../lib/worker/index.js';
+import { ExternalTaskWorker, type WorkerState } from '../../lib/worker/index.js';
 import {
   createStack,
   createTasks,
@@ -39,7 +39,7 @@ describe('worker: poll loop', () => {
   it('picks up a task created while it long-polls, at once', async () => {
     const worker = bed.startWorker({ handler: (task) => task.payload });
     const started = sinon.spy();
-    worker.events.on('task:started', started);
+    worker.events.on('worker:task:started', started);
     await bed.clock.tickAsync(10_000);
     const { id } = await bed.repository.create(newTask('send-invoice', 'hello'));
     await bed.clock.tickAsync(0);
@@ -47,11 +47,11 @@ describe('worker: poll loop', () => {
     expect((await bed.repository.getById(id))?.result).to.equal('hello');
   });
 
-  it('emits poll:success with the number of tasks fetched, and keeps polling', async () => {
+  it('emits worker:fetched with the number of tasks fetched, and keeps polling', async () => {
     await createTasks(bed.repository, 3);
     const worker = bed.startWorker({ concurrency: 5, longPollingTimeout: 1_000, pollInterval: 0 });
     const counts: number[] = [];
-    worker.events.on('poll:success', ({ count }) => counts.push(count));
+    worker.events.on('worker:fetched', ({ count }) => counts.push(count));
     await bed.clock.tickAsync(3_000);
     expect(counts[0]).to.equal(3);
     expect(counts.slice(1).every((count) => count === 0)).to.equal(true);
@@ -61,17 +61,37 @@ describe('worker: poll loop', () => {
   it('carries on when an event listener throws, and logs it', async () => {
     const logger = silentLogger();
     const worker = bed.startWorker({ logger, handler: () => 'ok' });
-    worker.events.on('task:started', () => {
+    worker.events.on('worker:task:started', () => {
       throw new Error('listener bug');
     });
     // An async listener that rejects, on purpose.
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
-    worker.events.on('poll:success', () => Promise.reject(new Error('async listener bug')));
+    worker.events.on('worker:fetched', () => Promise.reject(new Error('async listener bug')));
     const { id } = await bed.repository.create(newTask());
     const task = await settle(bed.clock, bed.api.waitForOutcome(id));
     expect(task.result).to.equal('ok');
     expect(logger.error.called).to.equal(true);
     expect(worker.state).to.equal('running');
+  });
+
+  it('is running once start() returns, and has only states a caller can observe', async () => {
+    // Compiles only while WorkerState is exactly these states: no state exists that nobody can see.
+    const documented: Record<WorkerState, true> = {
+      idle: true,
+      running: true,
+      stopping: true,
+      stopped: true,
+    };
+    const worker = bed.createWorker();
+    const seen: WorkerState[] = [worker.state];
+    const starting = worker.start();
+    seen.push(worker.state);
+    await starting;
+    const stopping = worker.stop();
+    seen.push(worker.state);
+    await settle(bed.clock, stopping);
+    seen.push(worker.state);
+    expect(seen).to.deep.equal(Object.keys(documented));
   });
 
   it('gives each worker its own workerId by default', () => {
@@ -82,17 +102,19 @@ describe('worker: poll loop', () => {
   });
 });
 
-describe('worker: with sinon fake timers at their defaults (microtasks faked too)', () => {
-  it('still processes tasks and stops cleanly as long as the test ticks the clock', async () => {
+describe('worker: with sinon fake timers at their defaults (queueMicrotask and nextTick faked too)', () => {
+  it('processes tasks, more than it has slots for, and stops cleanly without a tick', async () => {
     const clock = sinon.useFakeTimers();
     const { repository, api } = createStack();
-    const worker = new ExternalTaskWorker(api, testOptions({ handler: () => 'ok' }));
+    const worker = new ExternalTaskWorker(api, testOptions({ handler: () => 'ok', concurrency: 3 }));
     try {
       await worker.start();
       const ids = await createTasks(repository, 10);
-      const tasks = await settle(clock, Promise.all(ids.map((id) => api.waitForOutcome(id))), 100);
+      const tasks = await Promise.all(ids.map((id) => api.waitForOutcome(id)));
       expect(tasks.every((task) => task.result === 'ok')).to.equal(true);
-      await settle(clock, worker.stop(), 100);
+      await worker.onIdle();
+      await worker.stop();
+      expect(clock.now).to.equal(0);
       expect(clock.countTimers()).to.equal(0);
     } finally {
       await api.close();

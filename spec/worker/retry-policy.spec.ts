@@ -130,7 +130,7 @@ describe('worker: retry policy', () => {
         longPollingTimeout: 60_000,
         retry: { retries: 2, strategy: 'fixed', delay: 5000, jitter: 0 },
       });
-      const failures = recordEvents(worker, 'task:failed');
+      const failures = recordEvents(worker, 'worker:task:failed');
       await worker.start();
       const { id } = await bed.repository.create(newTask());
       const outcome = await settle(bed.clock, bed.api.waitForOutcome(id), 60_000);
@@ -156,7 +156,7 @@ describe('worker: retry policy', () => {
         longPollingTimeout: 60_000,
         retry: { delay: 20, jitter: 0 },
       });
-      const failures = recordEvents(worker, 'task:failed');
+      const failures = recordEvents(worker, 'worker:task:failed');
       await worker.start();
       const { id } = await bed.repository.create({ ...newTask(), retries: 3 });
       const outcome = await settle(bed.clock, bed.api.waitForOutcome(id), 10);

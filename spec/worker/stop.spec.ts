@@ -95,7 +95,7 @@ describe('worker: start and stop', () => {
           return release.promise;
         },
       });
-      const aborted = recordEvents(worker, 'task:aborted');
+      const aborted = recordEvents(worker, 'worker:task:aborted');
       await worker.start();
       const { id } = await bed.repository.create(newTask());
       await bed.clock.tickAsync(0);
@@ -179,7 +179,7 @@ describe('worker: start and stop', () => {
     const answer = deferred<ExternalTask[]>();
     service.fetchAndLock.onFirstCall().returns(answer.promise);
     const worker = bed.createWorker({ handler: sinon.spy() }, service);
-    const errors = recordEvents(worker, 'error');
+    const errors = recordEvents(worker, 'worker:error');
     await worker.start();
     const stopped = track(worker.stop());
     answer.resolve([taskRecord('a')]);

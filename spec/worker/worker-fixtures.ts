@@ -29,7 +29,7 @@ export { identity, startTime };
 
 /**
  * Fakes Date and the timers. Microtasks (`queueMicrotask`, `process.nextTick`) stay real: they are not
- * time, and p-queue keeps its books with `queueMicrotask`.
+ * time (and the worker works either way; see the test with sinon's default fakes in poll-loop.spec.ts).
  */
 export function useFakeTimers(): sinon.SinonFakeTimers {
   return useFakeTime({ intervals: true });

@@ -1,12 +1,31 @@
 import { expect } from 'chai';
-import { systemClock, type ExternalTaskService } from '../../lib/index.js';
+import { readFileSync } from 'node:fs';
+import { BadRequestError, systemClock, type ExternalTaskService } from '../../lib/index.js';
 import {
   ExternalTaskWorker,
   workerDefaults,
   type ExternalTaskWorkerOptions,
 } from '../../lib/worker/index.js';
 import { resolveWorkerOptions } from '../../lib/worker/worker-options.js';
-import { stubService, testOptions } from './worker-fixtures.js';
+import { createStack, identity, stubService, testOptions } from './worker-fixtures.js';
+
+/** How the worker guide writes a default: `5`, `'exponential'`, `{ initialDelay: 1000, … }`. */
+function asWritten(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'object' && value !== null) {
+    return `{ ${Object.entries(value)
+      .map(([key, field]) => `${key}: ${asWritten(field)}`)
+      .join(', ')} }`;
+  }
+  return String(value);
+}
+
+/** The default column of the option table of docs/worker-guide.md, by option. */
+function guideDefaults(): Map<string, string> {
+  const guide = readFileSync(new URL('../../docs/worker-guide.md', import.meta.url), 'utf8');
+  const rows = [...guide.matchAll(/^\| `(\w+)` +\| (.+?) +\|/gm)];
+  return new Map(rows.map(([, option, written]) => [option as string, written as string]));
+}
 
 describe('worker: options', () => {
   const minimal: ExternalTaskWorkerOptions = { topic: 'send-invoice', handler: () => undefined };
@@ -27,6 +46,13 @@ describe('worker: options', () => {
       clock: systemClock,
     });
     expect(workerDefaults.concurrency).to.equal(resolved.concurrency);
+  });
+
+  it('is what the worker guide’s option table says, field by field', () => {
+    const table = guideDefaults();
+    for (const [option, value] of Object.entries(workerDefaults)) {
+      expect(table.get(option), option).to.equal(`\`${asWritten(value)}\``);
+    }
   });
 
   it('derives maxTasks from concurrency and extendLockInterval from lockDuration', () => {
@@ -152,6 +178,31 @@ describe('worker: options', () => {
       expect(() => new ExternalTaskWorker(stubService(), options)).to.throw(ErrorType, message);
     });
   }
+
+  it('refuses a value over a limit in the words the API refuses it with', async () => {
+    const { api } = createStack();
+    const overLimits = { workerId: 'w'.repeat(256), maxTasks: 1_001 } as const;
+    for (const [option, value] of Object.entries(overLimits)) {
+      const options = { ...minimal, [option]: value };
+      let workerSays = '';
+      expect(() => new ExternalTaskWorker(api, options)).to.throw(RangeError);
+      try {
+        new ExternalTaskWorker(api, options);
+      } catch (error) {
+        workerSays = (error as Error).message;
+      }
+      const fetch = { workerId: 'w', topics: [{ topicName: 't', lockDuration: 1 }], maxTasks: 1 };
+      const apiSays = await api.fetchAndLock(identity, { ...fetch, [option]: value }).then(
+        () => expect.fail(`the API accepted ${option}`),
+        (error: unknown) => {
+          expect(error).to.be.instanceOf(BadRequestError);
+          return (error as BadRequestError).message;
+        },
+      );
+      expect(workerSays).to.equal(`ExternalTaskWorker: options.${apiSays}`);
+    }
+    await api.close();
+  });
 
   it('refuses an api that is not an ExternalTaskService, naming what it lacks', () => {
     const partial: Partial<ExternalTaskService> = { ...stubService() };
