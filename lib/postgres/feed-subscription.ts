@@ -12,8 +12,8 @@ import type {
 import type { Queryable } from './driver/driver.js';
 import { toChange, type TaskRecord } from './task-record.js';
 
-/** A row of the feed's `read` statement. */
-interface FeedRow {
+/** A row of the feed's `read` statement, or a change this process recorded (`pruned` 0). */
+export interface FeedRow {
   readonly pruned: number;
   readonly position: number | null;
   readonly type: ExternalTaskChangeType | null;
@@ -39,6 +39,9 @@ const readRetryMs = 1000;
 export class FeedSubscription implements ChangeFeed {
   private closed = false;
   private woken = false;
+  /** Changes this process recorded, offered so that they need no read when they follow on. */
+  private offered: FeedRow[] = [];
+  private offeredThrough = 0;
   private sleeping: (() => void) | undefined;
   private delivering: Promise<void> | undefined;
 
@@ -57,10 +60,35 @@ export class FeedSubscription implements ChangeFeed {
     return this.current;
   }
 
-  /** There may be new changes: read again. */
-  wake(): void {
+  /**
+   * There may be new changes: read again. `through`, the last of them, comes with a notification, which
+   * may overtake the answer of this process's own statement that recorded them: the read waits for the
+   * next turn of the event loop, and is not made if that answer offered them meanwhile.
+   */
+  wake(through?: ChangePosition): void {
+    if (through === undefined) return this.readAgain();
+    if (this.holds(through)) return;
+    setImmediate(() => {
+      if (!this.holds(through)) this.readAgain();
+    });
+  }
+
+  /** Changes this process recorded, in position order: delivered without a read if they follow on. */
+  offer(changes: readonly FeedRow[]): void {
+    if (this.closed) return;
+    this.offered.push(...changes);
+    this.offeredThrough = Math.max(this.offeredThrough, changes.at(-1)?.position ?? 0);
+    this.sleeping?.();
+  }
+
+  private readAgain(): void {
     this.woken = true;
     this.sleeping?.();
+  }
+
+  /** Whether the changes up to `position` were delivered or offered. */
+  private holds(position: ChangePosition): boolean {
+    return position <= Math.max(this.current, this.offeredThrough);
   }
 
   async close(): Promise<void> {
@@ -74,20 +102,43 @@ export class FeedSubscription implements ChangeFeed {
   }
 
   private async run(): Promise<void> {
+    this.woken = true; // the first pass reads
     while (!this.closed) {
-      this.woken = false;
-      let rows: FeedRow[];
-      try {
-        rows = await this.database.query<FeedRow>(this.readStatement, [this.current, batchSize]);
-      } catch (error) {
-        this.logger.warn('A change feed subscription could not read the feed; it tries again.', { error });
-        await this.sleep(readRetryMs);
-        continue;
+      const following = this.takeOffered();
+      if (following.length > 0) {
+        await this.deliver(following);
+      } else if (this.woken) {
+        this.woken = false;
+        let rows: FeedRow[];
+        try {
+          rows = await this.database.query<FeedRow>(this.readStatement, [this.current, batchSize]);
+        } catch (error) {
+          this.logger.warn('A change feed subscription could not read the feed; it tries again.', { error });
+          await this.sleep(readRetryMs);
+          this.woken = true;
+          continue;
+        }
+        await this.deliver(rows);
+        if (rows.filter((row) => row.position !== null).length === batchSize) this.woken = true;
       }
-      await this.deliver(rows);
-      const full = rows.filter((row) => row.position !== null).length === batchSize;
-      if (!full && !this.woken) await this.sleep(undefined);
+      if (!this.woken && this.offered.length === 0) await this.sleep(undefined);
     }
+  }
+
+  /**
+   * The offered changes that follow on from the position, in order; what came before it is dropped. An
+   * offer that leaves a gap (another process's changes, or a statement of this one still on its way) is
+   * dropped too, and the subscription reads instead.
+   */
+  private takeOffered(): FeedRow[] {
+    const offered = this.offered
+      .filter((row) => row.position !== null && row.position > this.current)
+      .sort((a, b) => a.position! - b.position!);
+    this.offered = [];
+    let end = 0;
+    while (end < offered.length && offered[end]!.position === this.current + end + 1) end++;
+    if (end < offered.length) this.woken = true;
+    return offered.slice(0, end);
   }
 
   private async deliver(rows: readonly FeedRow[]): Promise<void> {
@@ -170,7 +221,7 @@ export class FeedSubscription implements ChangeFeed {
         resolve();
       };
       this.sleeping = done;
-      if (this.woken || this.closed) done();
+      if (this.woken || this.closed || this.offered.length > 0) done();
     });
   }
 }

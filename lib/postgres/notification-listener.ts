@@ -8,8 +8,8 @@ import { pendingTopics } from './sql/pending-topics.js';
 export interface NotificationReceivers {
   /** `h…`: availability hints of one statement. */
   onHints(hints: readonly AvailabilityHint[]): void;
-  /** `s`: a statement recorded changes, with their positions. */
-  onRecorded(): void;
+  /** `s` + the last position: a statement recorded changes, with their positions. */
+  onRecorded(through: number): void;
   /**
    * The connection was lost and is back: notifications in between may be lost. (The hints are made up
    * for here, see {@link NotificationListener}; the rest is the receiver's to re-read.)
@@ -180,7 +180,7 @@ export class NotificationListener {
   }
 
   private dispatch(payload: string): void {
-    if (payload === 's') return this.receivers.onRecorded();
+    if (/^s\d+$/.test(payload)) return this.receivers.onRecorded(Number(payload.slice(1)));
     if (payload.startsWith('b')) return this.barriers.get(payload.slice(1))?.();
     try {
       if (!payload.startsWith('h')) throw new Error('unknown notification');

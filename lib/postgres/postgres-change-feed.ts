@@ -4,7 +4,7 @@ import type { ChangeFeed, ChangePosition, ChangeSubscriber } from '../repository
 import { requireInteger } from '../validation/index.js';
 import type { Driver } from './driver/driver.js';
 import { FeedSubscription } from './feed-subscription.js';
-import type { changeFeedStatements } from './sql/index.js';
+import type { changeFeedStatements, Recording } from './sql/index.js';
 
 type FeedStatements = ReturnType<typeof changeFeedStatements>;
 
@@ -31,9 +31,23 @@ export class PostgresChangeFeed {
     private readonly logger: Logger,
   ) {}
 
-  /** Positions were given somewhere: the subscriptions read on. */
-  wakeSubscriptions(): void {
-    for (const subscription of this.subscriptions) subscription.wake();
+  /**
+   * Positions were given somewhere (`through`: the last of them, when known): the subscriptions that
+   * have not delivered it read on.
+   */
+  wakeSubscriptions(through?: ChangePosition): void {
+    for (const subscription of this.subscriptions) subscription.wake(through);
+  }
+
+  /**
+   * What a statement of this process recorded (in one of its rows): offered to the subscriptions, which
+   * deliver it without reading it back when it follows on from what they delivered.
+   */
+  offer(rows: readonly Recording[]): void {
+    const recorded = rows.find((row) => row.recorded !== null)?.recorded;
+    if (!recorded || this.subscriptions.size === 0) return;
+    const changes = recorded.map(([position, type, task]) => ({ pruned: 0, position, type, task }));
+    for (const subscription of this.subscriptions) subscription.offer(changes);
   }
 
   async currentPosition(): Promise<ChangePosition> {

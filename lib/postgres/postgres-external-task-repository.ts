@@ -128,14 +128,15 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     // Concurrent claims and writes of this process share statements (see lib/postgres/batching/).
     const inFlight = this.driver instanceof PgliteDriver ? 1 : serverStatementsInFlight;
     const held = this.statements.held;
-    this.claims = claimBatcher(this.driver, this.statements.claim, inFlight);
+    const recorded = (rows: readonly sql.Recording[]): void => this.feed.offer(rows);
+    this.claims = claimBatcher(this.driver, this.statements.claim, inFlight, recorded);
     this.writes = {
-      extendLock: writeBatcher(this.driver, held.extendLock, inFlight),
-      unlock: writeBatcher(this.driver, held.unlock, inFlight),
-      finish: writeBatcher(this.driver, held.finish, inFlight),
-      fail: writeBatcher(this.driver, held.fail, inFlight),
-      scheduleRetry: writeBatcher(this.driver, held.scheduleRetry, inFlight),
-      setRetries: writeBatcher(this.driver, this.statements.setRetries, inFlight),
+      extendLock: writeBatcher(this.driver, held.extendLock, inFlight, recorded),
+      unlock: writeBatcher(this.driver, held.unlock, inFlight, recorded),
+      finish: writeBatcher(this.driver, held.finish, inFlight, recorded),
+      fail: writeBatcher(this.driver, held.fail, inFlight, recorded),
+      scheduleRetry: writeBatcher(this.driver, held.scheduleRetry, inFlight, recorded),
+      setRetries: writeBatcher(this.driver, this.statements.setRetries, inFlight, recorded),
     };
     this.availability = new AvailabilityAnnouncer(this.logger);
     this.sweep = new FinalTaskSweep(
@@ -156,7 +157,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       this.names.name,
       {
         onHints: (hints) => this.availability.announce(hints),
-        onRecorded: () => this.feed.wakeSubscriptions(),
+        onRecorded: (through) => this.feed.wakeSubscriptions(through),
         onReconnected: () => this.feed.wakeSubscriptions(),
       },
       this.logger,
@@ -271,11 +272,12 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     return this.guard(async () => {
       const { field, value } = validateCancelSelector(selector);
       if (field === 'externalTaskId' && !isTaskId(value)) return 0;
-      const [row] = await this.driver.query<{ count: number }>(this.statements.cancel[field], [
+      const rows = await this.driver.query<{ count: number } & sql.Recording>(this.statements.cancel[field], [
         this.now(),
         value,
       ]);
-      return row?.count ?? 0;
+      this.feed.offer(rows);
+      return rows[0]?.count ?? 0;
     });
   }
 
@@ -352,10 +354,11 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   }
 
   private async insert(tasks: readonly ValidNewTask[]): Promise<ExternalTask[]> {
-    const rows = await this.driver.query<{ record: TaskRecord }>(this.statements.create, [
+    const rows = await this.driver.query<{ record: TaskRecord } & sql.Recording>(this.statements.create, [
       this.now(),
       JSON.stringify(tasks.map((task, i) => ({ i, ...task }))),
     ]);
+    this.feed.offer(rows);
     return rows.map((row) => toTask(row.record));
   }
 

@@ -11,8 +11,8 @@ describe('PostgresExternalTaskRepository change feed retention', function () {
   let schema: string;
   let repository: PostgresExternalTaskRepository;
 
-  const createTasks = (count: number, from: number) =>
-    repository.createMany(
+  const createTasks = (count: number, from: number, store = repository) =>
+    store.createMany(
       Array.from({ length: count }, (_, i) => ({
         topic: 'kept',
         flowNodeInstanceId: `f-${from + i}`,
@@ -85,7 +85,13 @@ describe('PostgresExternalTaskRepository change feed retention', function () {
     });
     try {
       while (positions.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
-      await createTasks(20, 1);
+      // Recorded by another process: this one has to read them, and they are pruned by then.
+      const other = new PostgresExternalTaskRepository(
+        { connectionString: serverUrl },
+        { schema, logger: quietLogger(), changeRetention: 5 },
+      );
+      await createTasks(20, 1, other);
+      await other.close();
       release();
       while (positions.at(-1) !== 21) await new Promise((resolve) => setTimeout(resolve, 10));
 

@@ -4,6 +4,7 @@ import { validateScope } from '../../repository/repository-arguments.js';
 import { BadRequestError } from '../../errors/index.js';
 import { describeValue, limits, requireInteger } from '../../validation/index.js';
 import type { Queryable } from '../driver/driver.js';
+import type { Recording } from '../sql/record-changes.js';
 import { toTask, type TaskRecord } from '../task-record.js';
 import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
 
@@ -78,6 +79,7 @@ export function claimBatcher(
   database: Queryable,
   statement: string,
   maxInFlight: number,
+  onRecorded: (rows: readonly Recording[]) => void,
 ): StatementBatcher<ClaimCall, ExternalTask[]> {
   return new StatementBatcher<ClaimCall, ExternalTask[]>({
     shapeOf,
@@ -87,7 +89,7 @@ export function claimBatcher(
     mayBeOneRequestsFault: isRefusedValue,
     run: async (batch) => {
       const [{ now, topics, scope }] = batch as [ClaimCall];
-      const rows = await database.query<{ taker: number; record: TaskRecord }>(statement, [
+      const rows = await database.query<{ taker: number; record: TaskRecord } & Recording>(statement, [
         now,
         topics.map((topic) => topic.topicName),
         topics.map((topic) => topic.lockDuration),
@@ -97,6 +99,7 @@ export function claimBatcher(
         scope?.tenantIds ?? null,
         scope?.processModelIds ?? null,
       ]);
+      onRecorded(rows);
       const answers = batch.map((): ExternalTask[] => []);
       for (const row of rows) {
         const answer = answers[row.taker - 1];

@@ -1,6 +1,7 @@
 import type { ExternalTask } from '../../model/index.js';
 import type { TaskScope } from '../../repository/index.js';
 import type { Queryable } from '../driver/driver.js';
+import type { Recording } from '../sql/record-changes.js';
 import { toTask, type TaskRecord } from '../task-record.js';
 import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
 
@@ -52,6 +53,7 @@ export function writeBatcher(
   database: Queryable,
   statement: string,
   maxInFlight: number,
+  onRecorded: (rows: readonly Recording[]) => void,
 ): StatementBatcher<WriteCall, WriteAnswer> {
   return new StatementBatcher<WriteCall, WriteAnswer>({
     shapeOf: (call) => String(call.now),
@@ -63,10 +65,11 @@ export function writeBatcher(
     run: async (batch) => {
       const [{ now }] = batch as [WriteCall];
       const requests = batch.map((call, n) => ({ n, id: call.id, ...call.fields }));
-      const rows = await database.query<{ n: number; written: boolean; record: TaskRecord }>(statement, [
-        now,
-        JSON.stringify(requests),
-      ]);
+      const rows = await database.query<{ n: number; written: boolean; record: TaskRecord } & Recording>(
+        statement,
+        [now, JSON.stringify(requests)],
+      );
+      onRecorded(rows);
       const answers: WriteAnswer[] = batch.map(() => undefined);
       for (const row of rows) answers[row.n] = { written: row.written, task: toTask(row.record) };
       return answers;

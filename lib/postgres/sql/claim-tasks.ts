@@ -98,6 +98,6 @@ recorded AS (
   SELECT priority, sequence, 1, 'locked', record FROM claimed
 )
 SELECT taker::integer AS taker, record, ${announceAvailability(s, 'claimed')} AS hinted,
-  ${recordChanges(s, retention, 'SELECT * FROM recorded', 'priority DESC, sequence, step')} AS through
+  ${recordChanges(s, retention, 'SELECT * FROM recorded', 'priority DESC, sequence, step')} AS recorded
 FROM claimed ORDER BY priority DESC, sequence`;
 }

@@ -25,6 +25,6 @@ created AS (
   RETURNING topic, 0::bigint AS delay, sequence, ${s}.task_record(tasks) AS record
 )
 SELECT record, ${announceAvailability(s, 'created')} AS hinted,
-  ${recordChanges(s, retention, "SELECT 'created' AS type, record AS task, sequence FROM created", 'sequence')} AS through
+  ${recordChanges(s, retention, "SELECT 'created' AS type, record AS task, sequence FROM created", 'sequence')} AS recorded
 FROM created ORDER BY sequence`;
 }

@@ -156,8 +156,10 @@ const positionsAtRecording: Migration = {
     `DROP INDEX ${s}.changes_unsequenced`,
     `ALTER TABLE ${s}.changes ALTER COLUMN position SET NOT NULL`,
     // types[k] and tasks[k] are the k-th change of the statement, in its order; retention: how many of
-    // the latest positions are kept. Answers the last position given (NULL when there was no change).
-    `CREATE FUNCTION ${s}.record_changes(types text[], tasks json[], retention bigint) RETURNS bigint
+    // the latest positions are kept. Notifies 's' and the last position given. Answers the changes
+    // recorded, as a JSON array of [position, type, task] (NULL when there was none), so that the
+    // recording process can deliver them without reading them back.
+    `CREATE FUNCTION ${s}.record_changes(types text[], tasks json[], retention bigint) RETURNS json
     LANGUAGE plpgsql VOLATILE AS $$
     DECLARE
       recorded bigint := coalesce(array_length(types, 1), 0);
@@ -175,8 +177,9 @@ const positionsAtRecording: Migration = {
       IF pruned > previous.pruned_through THEN
         DELETE FROM ${s}.changes WHERE position > previous.pruned_through AND position <= pruned;
       END IF;
-      PERFORM pg_notify(${channel}, 's');
-      RETURN through;
+      PERFORM pg_notify(${channel}, 's' || through);
+      RETURN (SELECT json_agg(json_build_array(previous.sequenced_through + k, types[k], tasks[k]) ORDER BY k)
+              FROM generate_subscripts(types, 1) AS k);
     END $$`,
   ],
 };

@@ -57,7 +57,7 @@ written AS (
   RETURNING target.n, t.topic, ${write.delay} AS delay, ${s}.task_record(t) AS record
 )
 SELECT n, true AS written, record, ${announceAvailability(s, 'written')} AS hinted,
-  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task, n FROM written`, 'n')} AS through
+  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task, n FROM written`, 'n')} AS recorded
 FROM written
 UNION ALL
 SELECT n, false, refused, NULL, NULL FROM target WHERE NOT allowed
@@ -180,6 +180,6 @@ cancelled AS (
   RETURNING t.sequence, ${s}.task_record(t) AS record
 )
 SELECT count(*)::integer AS count,
-  ${recordChanges(s, retention, "SELECT 'cancelled' AS type, record AS task, sequence FROM cancelled", 'sequence')} AS through
+  ${recordChanges(s, retention, "SELECT 'cancelled' AS type, record AS task, sequence FROM cancelled", 'sequence', false)} AS recorded
 FROM cancelled`;
 }
