@@ -14,8 +14,8 @@ import type {
  * sees nothing; no scope at all sees everything.
  */
 export interface TaskScope {
-  readonly tenantIds?: readonly string[];
-  readonly processModelIds?: readonly string[];
+  readonly tenantIds?: readonly string[] | undefined;
+  readonly processModelIds?: readonly string[] | undefined;
 }
 
 /** One topic of a claim, with the lock duration tasks of this topic get. */
