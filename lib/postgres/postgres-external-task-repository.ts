@@ -83,7 +83,7 @@ const serverStatementsInFlight = 2;
  *
  * Announcements: availability hints travel by NOTIFY on the channel named after the schema and are heard
  * on one LISTEN connection per store (reconnected when lost); the change feed is an outbox table whose
- * rows a sequencer gives positions in an order no reader can see a gap in ({@link PostgresChangeFeed}).
+ * rows a sequencer gives positions in an order no reader can see a gap in (`PostgresChangeFeed`).
  *
  * Before first use, `migrate()` creates or upgrades the schema; `close()` releases what the store opened.
  *
