@@ -38,7 +38,7 @@ describe('the packed package, installed in a consumer project', function () {
     mkdirSync(project);
     manifest = installTarball(join(folder, tarball as string), project, join(root, 'node_modules'));
     entries = entrySpecifiers(manifest);
-    writeConsumer(project, entries);
+    writeConsumer(project, manifest);
   });
   after(() => rmSync(folder, { recursive: true, force: true }));
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** The manifest fields the scratch consumer reads from the packed package. */
@@ -32,7 +32,8 @@ export function installTarball(tarball: string, project: string, modules: string
   ) as PackedManifest;
   const target = join(nodeModules, manifest.name);
   mkdirSync(dirname(target), { recursive: true });
-  execFileSync('mv', [join(unpacked, 'package'), target]);
+  renameSync(join(unpacked, 'package'), target);
+  rmSync(unpacked, { recursive: true });
   const peers = Object.keys(manifest.peerDependencies ?? {});
   const installed = [
     ...Object.keys(manifest.dependencies ?? {}),
@@ -60,7 +61,8 @@ function typesPackageOf(name: string): string {
  * (import), `load.cjs` (require), and a strict TypeScript project (`module: nodenext`) of one ESM and one
  * CommonJS module that import every entry and use the main one, compiled to `out/`.
  */
-export function writeConsumer(project: string, entries: readonly string[]): void {
+export function writeConsumer(project: string, manifest: PackedManifest): void {
+  const entries = entrySpecifiers(manifest);
   const list = JSON.stringify(entries);
   const print =
     'console.log(JSON.stringify(Object.fromEntries(loaded.map(([e, m]) => [e, Object.keys(m).sort()]))));';
@@ -70,7 +72,7 @@ export function writeConsumer(project: string, entries: readonly string[]): void
     `const loaded = await Promise.all(${list}.map(async (e) => [e, await import(e)]));\n${print}\n`,
   );
   writeFileSync(join(project, 'load.cjs'), `const loaded = ${list}.map((e) => [e, require(e)]);\n${print}\n`);
-  writeFileSync(join(project, 'stack.mjs'), stackScript(entries[0] as string));
+  writeFileSync(join(project, 'stack.mjs'), stackScript(manifest.name));
   writeFileSync(
     join(project, 'tsconfig.json'),
     JSON.stringify({
@@ -89,8 +91,8 @@ export function writeConsumer(project: string, entries: readonly string[]): void
       files: ['consumer.mts', 'consumer.cts'],
     }),
   );
-  writeFileSync(join(project, 'consumer.mts'), typedConsumer(entries, 'import'));
-  writeFileSync(join(project, 'consumer.cts'), typedConsumer(entries, 'require'));
+  writeFileSync(join(project, 'consumer.mts'), typedConsumer(entries, manifest.name, 'import'));
+  writeFileSync(join(project, 'consumer.cts'), typedConsumer(entries, manifest.name, 'require'));
 }
 
 /**
@@ -98,7 +100,7 @@ export function writeConsumer(project: string, entries: readonly string[]): void
  * result. `verbatimModuleSyntax` makes the CommonJS module use `import x = require()`, which compiles to a
  * plain `require` of the ES module.
  */
-function typedConsumer(entries: readonly string[], style: 'import' | 'require'): string {
+function typedConsumer(entries: readonly string[], mainEntry: string, style: 'import' | 'require'): string {
   const imports = entries.map((entry, index) =>
     style === 'import'
       ? `import * as entry${index} from '${entry}';`
@@ -111,7 +113,7 @@ interface Invoice { readonly customer: string; readonly amount: number }
 interface Receipt { readonly invoiceNumber: string }
 
 async function main(): Promise<void> {
-  const { ExternalTaskApi, InMemoryExternalTaskRepository } = entry0;
+  const { ExternalTaskApi, InMemoryExternalTaskRepository } = entry${entries.indexOf(mainEntry)};
   const repository = new InMemoryExternalTaskRepository();
   const api = new ExternalTaskApi({ repository, logger: undefined });
   const invoice: Invoice = { customer: 'ACME', amount: 120 };
