@@ -32,7 +32,8 @@ export interface AccessPolicy {
    * Called after {@link authorize} accepted the request. `undefined` sees every task.
    * @default every task is in scope
    */
-  scope?(identity: Identity | undefined): TaskScope | undefined | Promise<TaskScope | undefined>;
+  readonly scope?:
+    ((identity: Identity | undefined) => TaskScope | undefined | Promise<TaskScope | undefined>) | undefined;
 }
 
 /**

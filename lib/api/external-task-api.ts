@@ -2,7 +2,13 @@ import { systemClock, type Clock } from '../clock/index.js';
 import { asExternalTaskError, BadRequestError, ExternalTaskError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
-import { type BpmnFailure, type ExternalTask, type Identity, type ServiceFailure } from '../model/index.js';
+import {
+  type BpmnFailure,
+  type ExternalTask,
+  type Identity,
+  type JsonValue,
+  type ServiceFailure,
+} from '../model/index.js';
 import {
   type ChangeFeed,
   type ConditionalWriteResult,
@@ -45,17 +51,17 @@ export interface ExternalTaskApiOptions {
   /** The store of tasks. */
   readonly repository: ExternalTaskRepository;
   /** Who may do what. @default tokenAccessPolicy (401 without a non-empty string token) */
-  readonly accessPolicy?: AccessPolicy;
+  readonly accessPolicy?: AccessPolicy | undefined;
   /** Time and timers for long polls. @default systemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Receives failures that cannot be thrown to a caller (listeners, the store's announcements). @default consoleLogger */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 /** Options of {@link ExternalTaskApi.waitForOutcome}. */
 export interface WaitForOutcomeOptions {
   /** Stops waiting: the promise rejects with the signal's reason. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -241,8 +247,13 @@ export class ExternalTaskApi implements ExternalTaskService {
    * For the engine: resolves with the task's final record once it is finished, failed or cancelled (at
    * once if it already is), so the engine need not manage listeners. Rejects with {@link NotFoundError} for an
    * unknown id (400 for an invalid one), and with the signal's reason when `signal` aborts.
+   * @typeParam Payload - The shape the engine declares for the task's payload (see {@link ExternalTask}).
+   * @typeParam Result - The shape the engine declares for the task's result.
    */
-  async waitForOutcome(externalTaskId: string, options: WaitForOutcomeOptions = {}): Promise<ExternalTask> {
+  async waitForOutcome<Payload = JsonValue, Result = JsonValue>(
+    externalTaskId: string,
+    options: WaitForOutcomeOptions = {},
+  ): Promise<ExternalTask<Payload, Result>> {
     requireString('externalTaskId', externalTaskId);
     const { signal } = requireObject('options', options ?? {}) as WaitForOutcomeOptions;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -252,7 +263,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     if (this.closed) throw closedError();
     // The waiter is registered before this call returns, and the store read only once the feed is live:
     // an outcome delivered in between (even a stub's simulated change) is not missed.
-    return this.outcomeWaiters.wait(externalTaskId, signal, async () => {
+    const outcome = this.outcomeWaiters.wait(externalTaskId, signal, async () => {
       try {
         await this.attached('waitForOutcome');
         return await this.repository.getById(externalTaskId);
@@ -260,6 +271,8 @@ export class ExternalTaskApi implements ExternalTaskService {
         throw this.toExternalTaskError(error, 'waitForOutcome');
       }
     });
+    // The shapes are the engine's declaration (the store holds any JSON), as the type parameters say.
+    return outcome as Promise<ExternalTask<Payload, Result>>;
   }
 
   /** Whether {@link close} was called: every fetch then answers `[]`. */

@@ -9,9 +9,9 @@ export interface FetchAndLockOptions {
   /** 1 to 1,000. */
   readonly maxTasks: number;
   /** How long to wait when nothing is available: 0 to 30 minutes. @default 0 (answer at once) */
-  readonly longPollingTimeout?: number;
+  readonly longPollingTimeout?: number | undefined;
   /** Ends a waiting poll at once with `[]`. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The optional trailing options of a service error. */
@@ -20,9 +20,9 @@ export interface ServiceErrorOptions {
    * The retries left after this failure (absolute, as the caller decides). Above 0 the task returns to
    * `pending`, unlocked, and becomes available again after `retryTimeout`; 0 fails it as an incident.
    */
-  readonly retries?: number;
+  readonly retries?: number | undefined;
   /** Milliseconds until the retry becomes due. @default 0 */
-  readonly retryTimeout?: number;
+  readonly retryTimeout?: number | undefined;
 }
 
 /**
@@ -34,7 +34,7 @@ export interface ExternalTaskService {
    * Whether the service was closed, so that no fetch will ever hand out a task again; a worker then stops.
    * Optional: a client that cannot tell leaves it out.
    */
-  readonly isClosed?: boolean;
+  readonly isClosed?: boolean | undefined;
   /** Claims up to `maxTasks` tasks of one topic, waiting up to `longPollingTimeout` ms for one. */
   fetchAndLockExternalTasks(
     identity: Identity | undefined,

@@ -31,14 +31,14 @@ export interface ConsumeOutcomesOptions {
    * The feed fell behind the store's retention and outcomes may be missing (see {@link ChangeFeedResync});
    * delivery goes on after the gap. Without it, such a gap stops the consumption like a failure does.
    */
-  onResync?(resync: ChangeFeedResync): void | Promise<void>;
+  readonly onResync?: ((resync: ChangeFeedResync) => void | Promise<void>) | undefined;
   /**
    * The consumption stopped: `onOutcome` threw or rejected for `outcome` (which was not handled, so the
    * position stored before it is still right), or the feed fell behind without `onResync` (a
    * {@link ChangeFeedRetentionError}, no outcome). Nothing is skipped: consume again from the stored
    * position to retry. @default logged as an error
    */
-  onError?(error: unknown, outcome: ExternalTaskOutcome | undefined): void;
+  readonly onError?: ((error: unknown, outcome: ExternalTaskOutcome | undefined) => void) | undefined;
 }
 
 /** Whether `change` gave its task its outcome. */

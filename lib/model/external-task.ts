@@ -7,7 +7,7 @@ export type JsonValue =
  * only requires a non-empty string `token`; any other claims are for custom policies.
  */
 export interface Identity {
-  readonly token?: string;
+  readonly token?: string | undefined;
   readonly [claim: string]: unknown;
 }
 
@@ -37,8 +37,15 @@ export type ExternalTaskFailure = BpmnFailure | ServiceFailure;
 /**
  * The task record (spec §2). Records handed out are snapshots: changing one changes nothing in the store,
  * and their `payload`, `result` and `error` are frozen.
+ *
+ * `Payload` and `Result` let an engine declare the shapes of a topic's payload and result once and use
+ * them with {@link ExternalTaskWorker} and {@link ExternalTaskApi.waitForOutcome}. They are declarations,
+ * not checks: the store holds whatever JSON was given, so declare the shapes the engine and its workers
+ * agree on.
+ * @typeParam Payload - The shape of `payload`. @default JsonValue
+ * @typeParam Result - The shape of `result`. @default JsonValue
  */
-export interface ExternalTask {
+export interface ExternalTask<Payload = JsonValue, Result = JsonValue> {
   readonly id: string;
   readonly topic: string;
   readonly flowNodeInstanceId: string;
@@ -49,7 +56,7 @@ export interface ExternalTask {
   readonly tenantId?: string;
   /** The identity the task was created under (kept for the engine; access is decided by scopes). */
   readonly identity?: Identity;
-  readonly payload: JsonValue;
+  readonly payload: Payload;
   /** Higher first when handing out tasks; equal priorities go oldest first. */
   readonly priority: number;
   readonly state: ExternalTaskState;
@@ -59,7 +66,7 @@ export interface ExternalTask {
   readonly lockExpirationTime?: Date;
   readonly createdAt: Date;
   readonly finishedAt?: Date;
-  readonly result?: JsonValue;
+  readonly result?: Result;
   /** On a failed task, the error; on a pending task waiting for a retry, the last error reported. */
   readonly error?: ExternalTaskFailure;
   /** The remaining retry budget, if the task has one (set on create, by a service error or by setRetries). */
@@ -72,8 +79,11 @@ export interface ExternalTask {
   readonly incident?: boolean;
 }
 
-/** What the engine gives {@link ExternalTaskRepository.create}. */
-export interface NewExternalTask {
+/**
+ * What the engine gives {@link ExternalTaskRepository.create}.
+ * @typeParam Payload - The shape of `payload`, for an engine that declares it. @default unknown
+ */
+export interface NewExternalTask<Payload = unknown> {
   readonly topic: string;
   readonly flowNodeInstanceId: string;
   readonly correlationId: string;
@@ -83,7 +93,7 @@ export interface NewExternalTask {
   readonly tenantId?: string | undefined;
   readonly identity?: Identity | undefined;
   /** Input for the worker; any JSON value. @default null */
-  readonly payload?: unknown;
+  readonly payload?: Payload;
   /** An integer; higher is handed out first. @default 0 */
   readonly priority?: number | undefined;
   /** An initial retry budget (a non-negative integer); none by default. */

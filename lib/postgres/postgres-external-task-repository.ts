@@ -83,7 +83,7 @@ const serverStatementsInFlight = 2;
  *
  * Announcements: availability hints travel by NOTIFY on the channel named after the schema and are heard
  * on one LISTEN connection per store (reconnected when lost); the change feed is an outbox table whose
- * rows get their positions from the statement that records them, in commit order, so no reader can see a gap ({@link PostgresChangeFeed}).
+ * rows get their positions from the statement that records them, in commit order, so no reader can see a gap (`PostgresChangeFeed`).
  *
  * Before first use, `migrate()` creates or upgrades the schema; `close()` releases what the store opened.
  *

@@ -14,8 +14,8 @@ import type {
  * sees nothing; no scope at all sees everything.
  */
 export interface TaskScope {
-  readonly tenantIds?: readonly string[];
-  readonly processModelIds?: readonly string[];
+  readonly tenantIds?: readonly string[] | undefined;
+  readonly processModelIds?: readonly string[] | undefined;
 }
 
 /** One topic of a claim, with the lock duration tasks of this topic get. */
@@ -153,7 +153,10 @@ export type SetRetriesResult =
  */
 export type ChangePosition = number;
 
-/** The fields every change carries. */
+/**
+ * The fields every change carries.
+ * @inline
+ */
 interface ChangeBase {
   /** Where the change sits in the feed. */
   readonly position: ChangePosition;
@@ -290,14 +293,14 @@ export interface AvailabilityWatch {
 export interface ExternalTaskRepository {
   /**
    * Stores a new pending task.
-   * @throws {@link BadRequestError} naming the argument when the input is invalid; nothing is stored then.
+   * @throws `BadRequestError` naming the argument when the input is invalid; nothing is stored then.
    */
   create(task: NewExternalTask): Promise<ExternalTask>;
 
   /**
    * Stores several new pending tasks in one atomic step, all or none, in the given order (equal
    * priorities are handed out in that order). Announced with one hint per topic.
-   * @throws {@link BadRequestError} naming the argument (e.g. `tasks[3].topic`); nothing is stored then.
+   * @throws `BadRequestError` naming the argument (e.g. `tasks[3].topic`); nothing is stored then.
    */
   createMany(tasks: readonly NewExternalTask[]): Promise<ExternalTask[]>;
 
@@ -360,7 +363,7 @@ export interface ExternalTaskRepository {
    * Opens a subscription to the change feed. Resolves once the subscription is live: every change that
    * takes effect afterwards (and, with `after`, every retained change after that position) is delivered
    * exactly once, in order.
-   * @throws {@link ChangeFeedRetentionError} when `after` is older than what the store retains.
+   * @throws `ChangeFeedRetentionError` when `after` is older than what the store retains.
    */
   subscribe(subscriber: ChangeSubscriber): Promise<ChangeFeed>;
 

@@ -56,7 +56,7 @@ export function validateNewTask(input: NewExternalTask): ValidNewTask {
 }
 
 /**
- * Checks the tasks given to `createMany`: an array of at most {@link limits.maxTasks}, each checked as
+ * Checks the tasks given to `createMany`: an array of at most {@link limits | `limits.maxTasks`}, each checked as
  * `create` checks one, its errors naming the task (`tasks[3].topic`).
  */
 export function validateNewTasks(inputs: readonly NewExternalTask[]): ValidNewTask[] {

@@ -1,6 +1,9 @@
 import type { TaskScope } from './external-task-repository.js';
 
-/** The fields of a task a {@link TaskScope} selects by. */
+/**
+ * The fields of a task a {@link TaskScope} selects by.
+ * @inline
+ */
 export interface ScopedFields {
   readonly tenantId?: string | undefined;
   readonly processModelId?: string | undefined;

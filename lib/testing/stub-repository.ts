@@ -18,8 +18,8 @@ export type SimulatedChange = UnpositionedChange;
 /**
  * A repository for engine tests: every method of {@link ExternalTaskRepository} is a sinon stub with a
  * harmless default (override any with `.resolves(…)`, assert with `.calledWith(…)`), plus ways to play
- * the store's part: {@link simulateChange} delivers a change to every subscription (so `task:*` events
- * fire and `waitForOutcome` resolves), {@link simulateAvailability} wakes long polls. Like a store, it
+ * the store's part: `simulateChange` delivers a change to every subscription (so `task:*` events
+ * fire and `waitForOutcome` resolves), `simulateAvailability` wakes long polls. Like a store, it
  * keeps every simulated change, so a subscription `after` a position gets the changes after it first.
  */
 export type StubRepository = {

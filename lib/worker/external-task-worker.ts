@@ -1,7 +1,7 @@
 import type { ExternalTaskService } from '../api/index.js';
 import { GoneError } from '../errors/index.js';
 import { ContainedEventEmitter } from '../events/index.js';
-import type { ExternalTask } from '../model/index.js';
+import type { ExternalTask, JsonValue } from '../model/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { Backoff } from './backoff.js';
 import { TaskAbortedError } from './task-aborted-error.js';
@@ -71,6 +71,8 @@ function cancellationEventsOf(api: ExternalTaskService): CancellationEvents | un
  * stopping returns the same promise; `start()` while stopping starts again once the stop is complete,
  * unless `stop()` was called after it: the last call wins.
  *
+ * @typeParam Payload - The payload shape of the tasks the handler gets (see {@link ExternalTask}).
+ * @typeParam Result - What the handler returns.
  * @example
  * ```ts
  * const api = new ExternalTaskApi({ repository: new InMemoryExternalTaskRepository() });
@@ -94,7 +96,7 @@ function cancellationEventsOf(api: ExternalTaskService): CancellationEvents | un
  * await worker.stop();
  * ```
  */
-export class ExternalTaskWorker {
+export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
   /**
    * Typed events, all named `worker:…`; see {@link ExternalTaskWorkerEvents}. Listener exceptions are
    * logged, never thrown.
@@ -123,7 +125,7 @@ export class ExternalTaskWorker {
    */
   constructor(
     private readonly api: ExternalTaskService,
-    options: ExternalTaskWorkerOptions,
+    options: ExternalTaskWorkerOptions<Payload, Result>,
   ) {
     const missing = serviceMethods.filter(
       (method) => typeof (api as Partial<ExternalTaskService> | null)?.[method] !== 'function',
@@ -133,7 +135,8 @@ export class ExternalTaskWorker {
         `ExternalTaskWorker: api must be an ExternalTaskService; it lacks ${missing.join(', ')}.`,
       );
     }
-    this.options = resolveWorkerOptions(options);
+    // Payload and Result are the engine's declaration of what its tasks hold; the worker passes them through.
+    this.options = resolveWorkerOptions(options as ExternalTaskWorkerOptions);
     this.workerId = this.options.workerId;
     const { logger } = this.options;
     this.events = new ContainedEventEmitter((event, error) =>

@@ -1,4 +1,4 @@
-import type { ExternalTask } from '../model/index.js';
+import type { ExternalTask, JsonValue } from '../model/index.js';
 
 /** What a handler gets besides the task. */
 export interface TaskContext {
@@ -22,5 +22,11 @@ export interface TaskContext {
  * The user's code for one task. Whatever it returns (or resolves to) finishes the task as its result —
  * any JSON value, `undefined` included. Throwing a {@link BpmnError} reports a BPMN error; throwing
  * anything else reports a service error with the message and `{ name, stack }` as details.
+ * @typeParam Payload - The payload shape the engine declares for the topic (see {@link ExternalTask}).
+ * @default JsonValue
+ * @typeParam Result - What the handler must return or resolve to. @default unknown (anything)
  */
-export type ExternalTaskHandler = (task: ExternalTask, context: TaskContext) => unknown;
+export type ExternalTaskHandler<Payload = JsonValue, Result = unknown> = (
+  task: ExternalTask<Payload>,
+  context: TaskContext,
+) => Result | PromiseLike<Result>;

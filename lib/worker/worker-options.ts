@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
-import type { Identity } from '../model/index.js';
+import type { Identity, JsonValue } from '../model/index.js';
 import { checkInteger, checkNumber, checkObject, checkString, limits } from '../validation/index.js';
 import type { DelaySchedule } from './backoff.js';
 import type { ResolvedRetryPolicy } from './retry-policy.js';
@@ -58,12 +58,16 @@ export interface RetryPolicyOptions {
   readonly jitter?: number | undefined;
 }
 
-/** Options of {@link ExternalTaskWorker}. */
-export interface ExternalTaskWorkerOptions {
+/**
+ * Options of {@link ExternalTaskWorker}.
+ * @typeParam Payload - The payload shape of the topic's tasks, as the handler sees it. @default JsonValue
+ * @typeParam Result - What the handler returns. @default unknown (anything)
+ */
+export interface ExternalTaskWorkerOptions<Payload = JsonValue, Result = unknown> {
   /** The topic to fetch tasks of, or several topics (fetched together, in one call). Required. */
   readonly topic: string | readonly string[];
   /** The code that works on one task; see {@link ExternalTaskHandler}. Required. */
-  readonly handler: ExternalTaskHandler;
+  readonly handler: ExternalTaskHandler<Payload, Result>;
   /** The identity every call to the API is made with. @default undefined (the API's policy decides) */
   readonly identity?: Identity | undefined;
   /**

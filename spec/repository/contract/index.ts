@@ -19,7 +19,7 @@ export type {
 } from './testbed.js';
 
 /**
- * The behaviour every {@link ExternalTaskRepository} must show: the contract suite, run with mocha and
+ * The behaviour every `ExternalTaskRepository` must show: the contract suite, run with mocha and
  * chai. Call it at the top level of a spec file (or inside a `describe`) with a factory that builds a
  * fresh, empty store for each test and reads "now" from the clock it is given.
  *
