@@ -44,10 +44,13 @@ export {
   InMemoryExternalTaskRepository,
   validateCancelSelector,
   validateCountFilter,
+  validateFinalTaskSelector,
   validateNewTask,
   validateNewTasks,
   validateQuery,
   validateScope,
+  validateSetPriority,
+  validateSetRetries,
 } from './repository/index.js';
 export type {
   AvailabilityHint,
@@ -61,15 +64,18 @@ export type {
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
+  EngineWriteResult,
   ExtendLockRequest,
   ExternalTaskChange,
   ExternalTaskChangeType,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
+  FinalTaskSelector,
   HeldTaskRequest,
   InMemoryExternalTaskRepositoryOptions,
   RetryRequest,
+  SetRetriesOptions,
   SetRetriesResult,
   TaskCountFilter,
   TaskOutcome,
@@ -79,6 +85,7 @@ export type {
   UnlockRequest,
   UnpositionedChange,
   ValidNewTask,
+  ValidQuery,
 } from './repository/index.js';
 export { limits } from './validation/index.js';
 export {

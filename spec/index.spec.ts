@@ -29,10 +29,13 @@ describe('the public API', () => {
       'tokenAccessPolicy',
       'validateCancelSelector',
       'validateCountFilter',
+      'validateFinalTaskSelector',
       'validateNewTask',
       'validateNewTasks',
       'validateQuery',
       'validateScope',
+      'validateSetPriority',
+      'validateSetRetries',
       'workerDefaults',
     ]);
   });

@@ -10,14 +10,17 @@ export type {
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
+  EngineWriteResult,
   ExtendLockRequest,
   ExternalTaskChange,
   ExternalTaskChangeType,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
+  FinalTaskSelector,
   HeldTaskRequest,
   RetryRequest,
+  SetRetriesOptions,
   SetRetriesResult,
   TaskCountFilter,
   TaskOutcome,
@@ -33,9 +36,12 @@ export { inScope, scopeCovers } from './task-scope.js';
 export {
   validateCancelSelector,
   validateCountFilter,
+  validateFinalTaskSelector,
   validateNewTask,
   validateNewTasks,
   validateQuery,
   validateScope,
+  validateSetPriority,
+  validateSetRetries,
 } from './repository-arguments.js';
-export type { ValidNewTask } from './repository-arguments.js';
+export type { ValidNewTask, ValidQuery } from './repository-arguments.js';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type pg from 'pg';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import { migrations, sqlNames } from '../../lib/postgres/sql/index.js';
 import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
 
 describe('PostgresExternalTaskRepository.migrate', function () {
@@ -53,14 +54,41 @@ describe('PostgresExternalTaskRepository.migrate', function () {
     });
     await repository.migrate();
 
-    expect(await versions()).to.deep.equal([1]);
+    expect(await versions()).to.deep.equal([1, 2]);
     expect(await repository.getById(task.id)).to.deep.equal(task);
   });
 
   it('is safe when several processes run it at once', async () => {
     await Promise.all(Array.from({ length: 6 }, () => open().migrate()));
 
-    expect(await versions()).to.deep.equal([1]);
+    expect(await versions()).to.deep.equal([1, 2]);
+  });
+
+  it('upgrades a schema of version 1, keeping its tasks; a repeated create then answers the stored task', async () => {
+    const [first] = migrations;
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await admin.query(
+      `CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, description text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    for (const statement of first!.statements(sqlNames(schema))) await admin.query(statement);
+    await admin.query(`INSERT INTO "${schema}".migrations (version, description) VALUES (1, 'v1')`);
+    const { rows } = await admin.query<{ id: string }>(
+      `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+         payload, priority, created_at) VALUES ('t', 'f', 'c', 'p', '{"kept":true}', 0, now()) RETURNING id`,
+    );
+
+    const repository = open();
+    await repository.migrate();
+
+    expect(await versions()).to.deep.equal([1, 2]);
+    const kept = await repository.getById(rows[0]!.id);
+    expect(kept).to.include({ topic: 't', state: 'pending' });
+    expect(kept).to.not.have.property('idempotencyKey');
+    const input = { topic: 't', flowNodeInstanceId: 'f', correlationId: 'c', processInstanceId: 'p' };
+    const keyed = await repository.create({ ...input, idempotencyKey: 'f' });
+    expect(await repository.create({ ...input, idempotencyKey: 'f' })).to.deep.equal(keyed);
+    expect((await repository.query({ topic: 't' })).total).to.equal(2);
   });
 
   it('refuses a schema name that is not a plain lower-case identifier', () => {

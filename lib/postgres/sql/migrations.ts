@@ -1,3 +1,4 @@
+import { engineControlsMigration } from './engine-controls-migration.js';
 import type { SqlNames } from './names.js';
 
 /** One step of the schema's history: applied once, in order, inside the migration transaction. */
@@ -132,4 +133,4 @@ const taskTables: Migration = {
 };
 
 /** Every migration, oldest first. A new version is appended here, never edited into an old one. */
-export const migrations: readonly Migration[] = [taskTables];
+export const migrations: readonly Migration[] = [taskTables, engineControlsMigration];

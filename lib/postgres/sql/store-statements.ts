@@ -1,5 +1,6 @@
 import { claimTasks } from './claim-tasks.js';
 import { createTasks } from './create-tasks.js';
+import { engineWrites } from './engine-writes.js';
 import { migrateStatements } from './migrate.js';
 import type { SqlNames } from './names.js';
 import { pruneFinalTasks } from './prune-final-tasks.js';
@@ -13,6 +14,7 @@ export function storeStatements(names: SqlNames) {
     claim: claimTasks(names),
     held: heldTaskWrites(names),
     setRetries: setRetries(names),
+    engine: engineWrites(names),
     read: readTasks(names),
     cancel: {
       externalTaskId: cancelTasks(names, 'id'),
