@@ -3,6 +3,7 @@ export type {
   AccessPolicy,
   AccessRequest,
   ConsumeOutcomesOptions,
+  EngineOperations,
   ExternalTaskApiOptions,
   ExternalTaskOutcome,
   ExternalTaskOperation,
