@@ -41,6 +41,7 @@ export type {
   ServiceFailure,
 } from './model/index.js';
 export {
+  defaultFinalTaskRetention,
   inScope,
   InMemoryExternalTaskRepository,
   validateCancelSelector,

@@ -22,6 +22,7 @@ describe('the public API', () => {
       'UnauthorizedError',
       'WorkerHaltedError',
       'consoleLogger',
+      'defaultFinalTaskRetention',
       'frozenRecord',
       'inScope',
       'limits',

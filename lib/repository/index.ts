@@ -30,6 +30,7 @@ export type {
   UnlockRequest,
   UnpositionedChange,
 } from './external-task-repository.js';
+export { defaultFinalTaskRetention } from './final-task-retention-option.js';
 export { InMemoryExternalTaskRepository } from './in-memory/index.js';
 export type { InMemoryExternalTaskRepositoryOptions } from './in-memory/index.js';
 export { inScope, scopeCovers } from './task-scope.js';
