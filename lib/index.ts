@@ -3,6 +3,7 @@ export type {
   AccessPolicy,
   AccessRequest,
   ConsumeOutcomesOptions,
+  EngineOperations,
   ExternalTaskApiOptions,
   ExternalTaskOutcome,
   ExternalTaskOperation,
@@ -40,14 +41,18 @@ export type {
   ServiceFailure,
 } from './model/index.js';
 export {
+  defaultFinalTaskRetention,
   inScope,
   InMemoryExternalTaskRepository,
   validateCancelSelector,
   validateCountFilter,
+  validateFinalTaskSelector,
   validateNewTask,
   validateNewTasks,
   validateQuery,
   validateScope,
+  validateSetPriority,
+  validateSetRetries,
 } from './repository/index.js';
 export type {
   AvailabilityHint,
@@ -61,15 +66,18 @@ export type {
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
+  EngineWriteResult,
   ExtendLockRequest,
   ExternalTaskChange,
   ExternalTaskChangeType,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
+  FinalTaskSelector,
   HeldTaskRequest,
   InMemoryExternalTaskRepositoryOptions,
   RetryRequest,
+  SetRetriesOptions,
   SetRetriesResult,
   TaskCountFilter,
   TaskOutcome,
@@ -79,6 +87,7 @@ export type {
   UnlockRequest,
   UnpositionedChange,
   ValidNewTask,
+  ValidQuery,
 } from './repository/index.js';
 export { limits } from './validation/index.js';
 export {

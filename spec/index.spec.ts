@@ -22,6 +22,7 @@ describe('the public API', () => {
       'UnauthorizedError',
       'WorkerHaltedError',
       'consoleLogger',
+      'defaultFinalTaskRetention',
       'frozenRecord',
       'inScope',
       'limits',
@@ -29,10 +30,13 @@ describe('the public API', () => {
       'tokenAccessPolicy',
       'validateCancelSelector',
       'validateCountFilter',
+      'validateFinalTaskSelector',
       'validateNewTask',
       'validateNewTasks',
       'validateQuery',
       'validateScope',
+      'validateSetPriority',
+      'validateSetRetries',
       'workerDefaults',
     ]);
   });

@@ -37,6 +37,7 @@ import { RepositoryAttachment } from './repository-attachment.js';
 import { isOutcome, OutcomeConsumers, type ConsumeOutcomesOptions } from './outcome-consumers.js';
 import { OutcomeWaiters } from './outcome-waiters.js';
 import { emitChangeEvent } from './change-events.js';
+import { EngineOperations } from './engine-operations.js';
 import { throwUnlessWritten } from './write-refusals.js';
 import { requireRepository } from './require-repository.js';
 import {
@@ -66,7 +67,8 @@ export interface WaitForOutcomeOptions {
 
 /**
  * The External Task API (the facade): what workers call to fetch and lock tasks, extend locks and report
- * outcomes, and where the engine hears about outcomes.
+ * outcomes, and what the engine uses: {@link engine} to create, cancel and query, events and
+ * {@link waitForOutcome} to hear outcomes.
  *
  * Every operation checks access first (the {@link AccessPolicy}), then its arguments (400 naming the
  * argument), and then asks the repository for one conditional write, whose answer maps to 404, 410 or
@@ -86,6 +88,8 @@ export interface WaitForOutcomeOptions {
 export class ExternalTaskApi implements ExternalTaskService {
   /** Typed events (see {@link ExternalTaskEvents}): `task:created`, `task:locked`, `task:finished`, `task:failed`, … */
   readonly events: ContainedEventEmitter<ExternalTaskEvents>;
+  /** The engine's operations on the store (create, cancel, operator controls, queries): no access policy. */
+  readonly engine: EngineOperations;
 
   private readonly repository: ExternalTaskRepository;
   private readonly accessPolicy: AccessPolicy;
@@ -113,6 +117,9 @@ export class ExternalTaskApi implements ExternalTaskService {
     );
     this.longPolls = new LongPollDispatcher(this.repository, this.clock, this.logger);
     this.outcomeConsumers = new OutcomeConsumers(this.repository, this.logger);
+    this.engine = new EngineOperations(this.repository, (error, operation) =>
+      this.toExternalTaskError(error, operation),
+    );
     this.attachment = new RepositoryAttachment(
       () => [
         this.repository.subscribe({

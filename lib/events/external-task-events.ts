@@ -14,7 +14,7 @@ export interface ExternalTaskEvents {
   'task:locked': (event: { task: ExternalTask }) => void;
   /** A worker extended its lock. */
   'task:extended': (event: { task: ExternalTask }) => void;
-  /** A worker gave a task back without an outcome; it is available again. */
+  /** A worker gave a task back without an outcome, or the engine took it with `forceUnlock`; it is available again. */
   'task:unlocked': (event: { task: ExternalTask }) => void;
   /**
    * A lock ran out without an outcome (`task.workerId` names the worker). Noticed when the store next
@@ -27,6 +27,8 @@ export interface ExternalTaskEvents {
   'task:retryDue': (event: { task: ExternalTask }) => void;
   /** The engine set a task's retries; an incident it resolved is pending again. */
   'task:retriesSet': (event: { task: ExternalTask }) => void;
+  /** The engine changed the priority of a pending task. */
+  'task:prioritySet': (event: { task: ExternalTask }) => void;
   /** A worker finished a task with `result`. */
   'task:finished': (event: { task: ExternalTask; result: JsonValue | undefined }) => void;
   /** A worker reported a BPMN or a service error; `incident` when the task's retries ran out. */

@@ -77,6 +77,8 @@ export interface ExternalTask<Payload = JsonValue, Result = JsonValue> {
   readonly retryAt?: Date;
   /** On a failed task: `true` when it failed because its retries ran out (an incident to resolve). */
   readonly incident?: boolean;
+  /** The key the engine created the task with, if any (see {@link NewExternalTask.idempotencyKey}). */
+  readonly idempotencyKey?: string;
 }
 
 /**
@@ -98,4 +100,11 @@ export interface NewExternalTask<Payload = unknown> {
   readonly priority?: number | undefined;
   /** An initial retry budget (a non-negative integer); none by default. */
   readonly retries?: number | undefined;
+  /**
+   * Makes creating idempotent (1 to 255 characters, unique in the store): a create with a key a stored
+   * task already has — pending or final, until the final-task retention deletes it — stores nothing and
+   * answers that task, so an engine that retries after a crash gets the task it created before (and its
+   * outcome, if it has one) instead of a second one. The flow node instance id is a natural key.
+   */
+  readonly idempotencyKey?: string | undefined;
 }

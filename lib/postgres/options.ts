@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Clock } from '../clock/index.js';
 import { BadRequestError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
+import { checkFinalTaskRetention } from '../repository/final-task-retention-option.js';
 import { limits, requireInteger, requireObject, requireString } from '../validation/index.js';
 
 /**
@@ -47,7 +48,7 @@ export interface PostgresExternalTaskRepositoryOptions {
   readonly changeRetention?: number | undefined;
   /**
    * How long a finished, failed or cancelled task is kept after it ended, in ms, before a periodic
-   * clean-up deletes it. @default Infinity (kept)
+   * clean-up deletes it; `Infinity` keeps final tasks for good. @default 604,800,000 (7 days)
    */
   readonly finalTaskRetention?: number | undefined;
   /**
@@ -71,10 +72,7 @@ export interface Settings {
 /** Checks the options eagerly, naming the bad one. */
 export function checkOptions(options: PostgresExternalTaskRepositoryOptions): Settings {
   requireObject('options', options);
-  const finalTaskRetention = options.finalTaskRetention ?? Infinity;
-  if (finalTaskRetention !== Infinity) {
-    requireInteger('finalTaskRetention', finalTaskRetention, 0, Number.MAX_SAFE_INTEGER);
-  }
+  const finalTaskRetention = checkFinalTaskRetention(options.finalTaskRetention);
   return {
     clock: options.clock,
     poolSize: requireInteger('poolSize', options.poolSize ?? 10, 1, 1000),

@@ -13,11 +13,14 @@ import type {
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
+  EngineWriteResult,
   ExtendLockRequest,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
+  FinalTaskSelector,
   HeldTaskRequest,
+  SetRetriesOptions,
   SetRetriesResult,
   TaskCountFilter,
   TaskScope,
@@ -25,15 +28,13 @@ import type {
   UnlockRequest,
 } from '../repository/index.js';
 import {
-  validateCancelSelector,
-  validateCountFilter,
   validateNewTask,
   validateNewTasks,
-  validateQuery,
   validateScope,
+  validateSetRetries,
   type ValidNewTask,
 } from '../repository/repository-arguments.js';
-import { limits, requireInteger, requireString } from '../validation/index.js';
+import { limits, requireInteger } from '../validation/index.js';
 import {
   claimBatcher,
   claimCall,
@@ -49,6 +50,8 @@ import {
 import type { Driver } from './driver/driver.js';
 import { openDriver } from './driver/open-driver.js';
 import { PgliteDriver } from './driver/pglite-driver.js';
+import { PostgresEngineOperations } from './engine-operations.js';
+import { migrateSchema } from './migrate-schema.js';
 import { FinalTaskSweep } from './final-task-sweep.js';
 import { NotificationListener } from './notification-listener.js';
 import {
@@ -60,10 +63,8 @@ import {
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import * as sql from './sql/index.js';
 import type { HeldTaskWriteKind } from './sql/write-task.js';
+import { isTaskId } from './task-id.js';
 import { toTask, type TaskRecord } from './task-record.js';
-
-/** Ids are UUIDs the database made; anything else names no task (and must not reach a `uuid` cast). */
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * How many statements of one kind (claims, finishes, …) may be in flight at once on a server: two, so
@@ -113,6 +114,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   private readonly claims: StatementBatcher<ClaimCall, ExternalTask[]>;
   private readonly writes: Record<HeldTaskWriteKind | 'setRetries', StatementBatcher<WriteCall, WriteAnswer>>;
   private readonly sweep: FinalTaskSweep;
+  private readonly engine: PostgresEngineOperations;
   private closing: Promise<void> | undefined;
   /** The calls in progress, which {@link close} lets finish. */
   private readonly running = new Set<Promise<unknown>>();
@@ -138,6 +140,13 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       scheduleRetry: writeBatcher(this.driver, held.scheduleRetry, inFlight, recorded),
       setRetries: writeBatcher(this.driver, this.statements.setRetries, inFlight, recorded),
     };
+    this.engine = new PostgresEngineOperations(
+      this.driver,
+      this.names,
+      this.statements,
+      () => this.now(),
+      recorded,
+    );
     this.availability = new AvailabilityAnnouncer(this.logger);
     this.sweep = new FinalTaskSweep(
       this.driver,
@@ -169,22 +178,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
    * transaction under an advisory lock, so several processes may call it at once. Idempotent.
    */
   migrate(): Promise<void> {
-    const { lock, createSchema, createVersions, applied, record } = this.statements.migrate;
-    return this.guard(
-      this.driver.transaction(async (transaction) => {
-        await transaction.query(lock);
-        await transaction.query(createSchema);
-        await transaction.query(createVersions);
-        const done = new Set(
-          (await transaction.query<{ version: number }>(applied)).map((row) => row.version),
-        );
-        for (const migration of sql.migrations) {
-          if (done.has(migration.version)) continue;
-          for (const statement of migration.statements(this.names)) await transaction.query(statement);
-          await transaction.query(record, [migration.version, migration.description]);
-        }
-      }),
-    ).then(() => {
+    return this.guard(migrateSchema(this.driver, this.statements.migrate, this.names)).then(() => {
       if (!this.closing) this.sweep.start();
     });
   }
@@ -269,48 +263,43 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   }
 
   cancel(selector: CancelSelector): Promise<number> {
-    return this.guard(async () => {
-      const { field, value } = validateCancelSelector(selector);
-      if (field === 'externalTaskId' && !isTaskId(value)) return 0;
-      const rows = await this.driver.query<{ count: number } & sql.Recording>(this.statements.cancel[field], [
-        this.now(),
-        value,
-      ]);
-      this.feed.offer(rows);
-      return rows[0]?.count ?? 0;
-    });
+    return this.guard(() => this.engine.cancel(selector));
   }
 
-  setRetries(externalTaskId: string, retries: number): Promise<SetRetriesResult> {
+  setRetries(
+    externalTaskId: string,
+    retries: number,
+    options?: SetRetriesOptions,
+  ): Promise<SetRetriesResult> {
     return this.guard(async (): Promise<SetRetriesResult> => {
-      requireString('externalTaskId', externalTaskId);
-      requireInteger('retries', retries, 0, limits.maxRetries);
+      const valid = validateSetRetries(externalTaskId, retries, options);
       if (!isTaskId(externalTaskId)) return { status: 'not-found' };
-      const answer = await this.writes.setRetries.submit(writeCall(this.now(), externalTaskId, { retries }));
+      const answer = await this.writes.setRetries.submit(
+        writeCall(this.now(), externalTaskId, { ...valid, retryTimeout: valid.retryTimeout ?? null }),
+      );
       const result = writeResult(answer, undefined);
       return result.status === 'locked' ? { status: 'gone', task: result.task } : result;
     });
   }
 
+  forceUnlock(externalTaskId: string): Promise<EngineWriteResult> {
+    return this.guard(() => this.engine.forceUnlock(externalTaskId));
+  }
+
+  setPriority(externalTaskId: string, priority: number): Promise<EngineWriteResult> {
+    return this.guard(() => this.engine.setPriority(externalTaskId, priority));
+  }
+
+  deleteFinalTasks(selector: FinalTaskSelector): Promise<number> {
+    return this.guard(() => this.engine.deleteFinalTasks(selector));
+  }
+
   query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
-    return this.guard(async () => {
-      const { limit, offset } = validateQuery(filter);
-      const { where, params, ...page } = sql.queryFilter(filter, limit, offset);
-      const text = sql.queryTasks(this.names, where, page.limit, page.offset);
-      const [found] = await this.driver.query<{ total: number; tasks: TaskRecord[] }>(text, params);
-      return { tasks: (found?.tasks ?? []).map(toTask), total: found?.total ?? 0 };
-    });
+    return this.guard(() => this.engine.query(filter));
   }
 
   countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
-    return this.guard(async () => {
-      const { topics, tenantId } = validateCountFilter(filter);
-      return this.driver.query<TopicTaskCounts>(this.statements.count, [
-        this.now(),
-        topics ?? null,
-        tenantId ?? null,
-      ]);
-    });
+    return this.guard(() => this.engine.countByTopic(filter));
   }
 
   msUntilNextAvailable(topicNames: readonly string[], scope?: TaskScope): Promise<number | undefined> {
@@ -415,11 +404,6 @@ function writeResult(answer: WriteAnswer, scope: TaskScope | undefined): Conditi
   if (!answer || !inScope(answer.task, scope)) return { status: 'not-found' };
   const { task } = answer;
   return task.state === 'pending' ? { status: 'locked', task } : { status: 'gone', task };
-}
-
-/** Whether `value` can be the id of a task (a lower-case UUID, as the database writes them). */
-function isTaskId(value: unknown): value is string {
-  return typeof value === 'string' && uuid.test(value);
 }
 
 /** The scope's lists as statement parameters (NULL for a list the scope leaves out). */

@@ -32,6 +32,8 @@ export interface TaskRecord {
   readonly attempts: number;
   readonly retryAt: number | null;
   readonly incident: boolean | null;
+  /** Absent from records of a schema before version 3 (kept in its feed). */
+  readonly idempotencyKey?: string | null;
 }
 
 /** Freezes a parsed JSON value and everything in it (each record is parsed afresh: nothing is shared). */
@@ -71,6 +73,7 @@ export function toTask(record: TaskRecord): ExternalTask {
     attempts: record.attempts,
     ...(retryAt && { retryAt }),
     ...(record.incident !== null && { incident: record.incident }),
+    ...(record.idempotencyKey != null && { idempotencyKey: record.idempotencyKey }),
   };
 }
 

@@ -1,11 +1,25 @@
 import type {
   ExternalTask,
   ExternalTaskFailure,
-  ExternalTaskState,
   JsonValue,
   NewExternalTask,
   ServiceFailure,
 } from '../model/index.js';
+import type {
+  EngineWriteResult,
+  FinalTaskSelector,
+  SetRetriesOptions,
+  SetRetriesResult,
+} from './engine-controls.js';
+import type { ExternalTaskPage, ExternalTaskQuery, TaskCountFilter, TopicTaskCounts } from './task-query.js';
+
+export type {
+  EngineWriteResult,
+  FinalTaskSelector,
+  SetRetriesOptions,
+  SetRetriesResult,
+} from './engine-controls.js';
+export type { ExternalTaskPage, ExternalTaskQuery, TaskCountFilter, TopicTaskCounts } from './task-query.js';
 
 /**
  * What a caller may see, as data every store evaluates inside its atomic step (a claim, a conditional
@@ -77,57 +91,6 @@ export type CancelSelector =
   | { readonly flowNodeInstanceId: string }
   | { readonly processInstanceId: string };
 
-/** A filter for {@link ExternalTaskRepository.query}; every given field must match. */
-export interface ExternalTaskQuery {
-  readonly state?: ExternalTaskState | undefined;
-  readonly topic?: string | undefined;
-  readonly tenantId?: string | undefined;
-  readonly processInstanceId?: string | undefined;
-  readonly correlationId?: string | undefined;
-  readonly flowNodeInstanceId?: string | undefined;
-  /** Only failed tasks that are (or are not) incidents. */
-  readonly incident?: boolean | undefined;
-  /** Page size, 1 to 1,000. @default 100 */
-  readonly limit?: number | undefined;
-  /** How many matching tasks to skip. @default 0 */
-  readonly offset?: number | undefined;
-}
-
-/** One page of a query, in creation order, with the number of all matching tasks. */
-export interface ExternalTaskPage {
-  readonly tasks: ExternalTask[];
-  readonly total: number;
-}
-
-/** Which counts {@link ExternalTaskRepository.countByTopic} answers. */
-export interface TaskCountFilter {
-  /** These topics, in this order (a topic without tasks counts zeros). @default every topic with tasks */
-  readonly topics?: readonly string[] | undefined;
-  /** Only tasks of this tenant. */
-  readonly tenantId?: string | undefined;
-}
-
-/** How many tasks of one topic are in which state. */
-export interface TopicTaskCounts {
-  readonly topic: string;
-  /** Pending and available now (never locked, lock expired, or retry due). */
-  readonly available: number;
-  /** Pending and locked by a worker until a time still to come. */
-  readonly locked: number;
-  /** Pending and waiting for a retry to become due. */
-  readonly retrying: number;
-  /** Failed, either way: `bpmnErrors + serviceErrors`. */
-  readonly failed: number;
-  /** Failed with a BPMN error (a business outcome the process may handle). */
-  readonly bpmnErrors: number;
-  /** Failed with a service (technical) error, incidents included. */
-  readonly serviceErrors: number;
-  /** Failed because the retries ran out. */
-  readonly incidents: number;
-  readonly finished: number;
-  readonly cancelled: number;
-}
-
 /**
  * The answer of a conditional write. The check and the write happen in one atomic step, so `ok` means
  * the write happened and any other status means nothing changed:
@@ -140,12 +103,6 @@ export type ConditionalWriteResult =
   | { readonly status: 'not-found' }
   | { readonly status: 'gone'; readonly task: ExternalTask }
   | { readonly status: 'locked'; readonly task: ExternalTask };
-
-/** The answer of {@link ExternalTaskRepository.setRetries}, in the style of a conditional write. */
-export type SetRetriesResult =
-  | { readonly status: 'ok'; readonly task: ExternalTask }
-  | { readonly status: 'not-found' }
-  | { readonly status: 'gone'; readonly task: ExternalTask };
 
 /**
  * A position in a store's change feed: positions increase with every change, in the order the changes
@@ -167,12 +124,15 @@ interface ChangeBase {
 /**
  * A change in a store's feed: what happened to which task, at which position.
  * - `created`, `locked`, `extended`, `finished`, `failed`, `cancelled`: what the name says;
- * - `unlocked`: the holder gave the task back (available now);
+ * - `unlocked`: the holder gave the task back, or the engine took it from its holder with `forceUnlock`
+ *   (available now);
  * - `lockExpired`: a claim took over a task whose lock had run out without an outcome (`task` is the
  *   record before that claim: it still names the worker whose lock expired); a `locked` change follows;
  * - `retryScheduled`: a service error left the task pending until `task.retryAt`;
  * - `retryDue`: a claim took a task whose scheduled retry had come due; a `locked` change follows;
- * - `retriesSet`: the engine set the retry budget; an incident it resolves is available now.
+ * - `retriesSet`: the engine set the retry budget; an incident it resolves is pending again, available
+ *   now or at `task.retryAt` when a retry delay was given;
+ * - `prioritySet`: the engine changed the priority of a pending task.
  */
 export type ExternalTaskChange =
   | (ChangeBase & {
@@ -184,6 +144,7 @@ export type ExternalTaskChange =
         | 'lockExpired'
         | 'retryDue'
         | 'retriesSet'
+        | 'prioritySet'
         | 'cancelled';
     })
   | (ChangeBase & { readonly type: 'finished'; readonly result: JsonValue | undefined })
@@ -258,7 +219,7 @@ export interface AvailabilityHint {
 
 /**
  * Receives hints, coalesced: one per topic per store operation. Stores send one when tasks become
- * available now (created, unlocked, an incident revived), when a claim or a retry sets a time at which
+ * available now (created, unlocked, force-unlocked, an incident revived), when a claim or a retry sets a time at which
  * they will (the lock's expiry, the retry's due time), and when a lock is shortened — not when a lock
  * is lengthened, which makes nothing available sooner. Must not throw.
  */
@@ -284,22 +245,26 @@ export interface AvailabilityWatch {
  * and outcome waits.
  *
  * Error style: state-dependent answers of writes on one task are statuses ({@link ConditionalWriteResult},
- * {@link SetRetriesResult}); invalid arguments reject with {@link BadRequestError} naming the argument and
+ * {@link EngineWriteResult}); invalid arguments reject with {@link BadRequestError} naming the argument and
  * change nothing; failures of the store itself reject with what went wrong.
  *
- * The engine side (`create`, `createMany`, `getById`, `cancel`, `setRetries`, `query`, `countByTopic`) is
- * trusted code: no access policy applies.
+ * The engine side (`create`, `createMany`, `getById`, `cancel`, `setRetries`, `forceUnlock`,
+ * `setPriority`, `deleteFinalTasks`, `query`, `countByTopic`) is trusted code: no access policy applies.
  */
 export interface ExternalTaskRepository {
   /**
-   * Stores a new pending task.
+   * Stores a new pending task. With an `idempotencyKey` that a stored task already has (whatever its
+   * state), stores nothing, announces nothing and answers that task's current record instead — also when
+   * two creates with the key race: exactly one task is stored.
    * @throws `BadRequestError` naming the argument when the input is invalid; nothing is stored then.
    */
   create(task: NewExternalTask): Promise<ExternalTask>;
 
   /**
    * Stores several new pending tasks in one atomic step, all or none, in the given order (equal
-   * priorities are handed out in that order). Announced with one hint per topic.
+   * priorities are handed out in that order). Announced with one hint per topic. A task whose
+   * `idempotencyKey` is taken (by a stored task or an earlier one of the list) answers that task, as
+   * `create` does.
    * @throws `BadRequestError` naming the argument (e.g. `tasks[3].topic`); nothing is stored then.
    */
   createMany(tasks: readonly NewExternalTask[]): Promise<ExternalTask[]>;
@@ -333,10 +298,32 @@ export interface ExternalTaskRepository {
 
   /**
    * For the engine: sets a task's retry budget. On a pending task it replaces the budget; on a failed
-   * task that is an incident, `retries > 0` brings it back to `pending`, available at once. Any other
-   * final task answers `gone`.
+   * task that is an incident, `retries > 0` brings it back to `pending`, available at once — or after
+   * `options.retryTimeout` (see {@link SetRetriesOptions}). Any other final task answers `gone`.
    */
-  setRetries(externalTaskId: string, retries: number): Promise<SetRetriesResult>;
+  setRetries(externalTaskId: string, retries: number, options?: SetRetriesOptions): Promise<SetRetriesResult>;
+
+  /**
+   * For the engine: takes a pending task from the worker that holds it (its lock live or run out, e.g. a
+   * worker that died), available at once: no lock, no `workerId`, so the old holder's next write answers
+   * `locked`. Announced `unlocked`. A pending task nobody holds answers `ok` unchanged, announcing
+   * nothing; a final task answers `gone`.
+   */
+  forceUnlock(externalTaskId: string): Promise<EngineWriteResult>;
+
+  /**
+   * For the engine: sets the priority (a safe integer) of a pending task, which takes its new place in
+   * the hand-out order at once; its lock, if any, stays. Announced `prioritySet`; a final task answers
+   * `gone`.
+   */
+  setPriority(externalTaskId: string, priority: number): Promise<EngineWriteResult>;
+
+  /**
+   * For the engine: deletes the final (finished, failed, cancelled) tasks of a process instance, as the
+   * final-task retention does after its time; pending ones stay (cancel them first). Announces nothing;
+   * resolves to the number deleted.
+   */
+  deleteFinalTasks(selector: FinalTaskSelector): Promise<number>;
 
   /** For the engine and operators: matching tasks, one page at a time, in creation order. */
   query(filter: ExternalTaskQuery): Promise<ExternalTaskPage>;

@@ -10,14 +10,17 @@ export type {
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
+  EngineWriteResult,
   ExtendLockRequest,
   ExternalTaskChange,
   ExternalTaskChangeType,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
+  FinalTaskSelector,
   HeldTaskRequest,
   RetryRequest,
+  SetRetriesOptions,
   SetRetriesResult,
   TaskCountFilter,
   TaskOutcome,
@@ -27,15 +30,19 @@ export type {
   UnlockRequest,
   UnpositionedChange,
 } from './external-task-repository.js';
+export { defaultFinalTaskRetention } from './final-task-retention-option.js';
 export { InMemoryExternalTaskRepository } from './in-memory/index.js';
 export type { InMemoryExternalTaskRepositoryOptions } from './in-memory/index.js';
 export { inScope, scopeCovers } from './task-scope.js';
 export {
   validateCancelSelector,
   validateCountFilter,
+  validateFinalTaskSelector,
   validateNewTask,
   validateNewTasks,
   validateQuery,
   validateScope,
+  validateSetPriority,
+  validateSetRetries,
 } from './repository-arguments.js';
-export type { ValidNewTask } from './repository-arguments.js';
+export type { ValidNewTask, ValidQuery } from './repository-arguments.js';

@@ -11,6 +11,8 @@ import {
 import type {
   CancelSelector,
   ExternalTaskQuery,
+  FinalTaskSelector,
+  SetRetriesOptions,
   TaskCountFilter,
   TaskScope,
 } from './external-task-repository.js';
@@ -27,6 +29,7 @@ export interface ValidNewTask {
   readonly payload: JsonValue;
   readonly priority: number;
   readonly retries: number | undefined;
+  readonly idempotencyKey: string | undefined;
 }
 
 /** Checks what the engine gives `create`; every repository adapter refuses the same inputs the same way. */
@@ -44,14 +47,12 @@ export function validateNewTask(input: NewExternalTask): ValidNewTask {
         ? undefined
         : (copyJsonValue('identity', requireObject('identity', input.identity)) as Identity),
     payload: input.payload === undefined ? null : copyJsonValue('payload', input.payload),
-    priority:
-      input.priority === undefined
-        ? 0
-        : requireInteger('priority', input.priority, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    priority: input.priority === undefined ? 0 : requirePriority(input.priority),
     retries:
       input.retries === undefined
         ? undefined
         : requireInteger('retries', input.retries, 0, limits.maxRetries),
+    idempotencyKey: optionalString('idempotencyKey', input.idempotencyKey),
   };
 }
 
@@ -76,29 +77,108 @@ export function validateNewTasks(inputs: readonly NewExternalTask[]): ValidNewTa
 
 const states: readonly ExternalTaskState[] = ['pending', 'finished', 'failed', 'cancelled'];
 
-/** Checks a query filter; answers its page bounds with defaults applied. */
-export function validateQuery(filter: ExternalTaskQuery): { limit: number; offset: number } {
+/** The single-valued string fields of a query, each matched against the task's field of that name. */
+export const queryIdFields = [
+  'tenantId',
+  'processModelId',
+  'processInstanceId',
+  'correlationId',
+  'flowNodeInstanceId',
+  'workerId',
+] as const;
+
+/** A checked query filter: lists for `state` and `topic` (a single value becomes a list of one). */
+export interface ValidQuery extends Partial<Record<(typeof queryIdFields)[number], string>> {
+  readonly states: readonly ExternalTaskState[] | undefined;
+  readonly topics: readonly string[] | undefined;
+  readonly incident: boolean | undefined;
+  readonly locked: boolean | undefined;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** Checks a query filter; answers it with `state` and `topic` as lists and the page bounds defaulted. */
+export function validateQuery(filter: ExternalTaskQuery): ValidQuery {
   requireObject('filter', filter);
-  for (const field of [
-    'topic',
-    'tenantId',
-    'processInstanceId',
-    'correlationId',
-    'flowNodeInstanceId',
-  ] as const) {
-    optionalString(field, filter[field]);
+  const ids: Partial<Record<(typeof queryIdFields)[number], string>> = {};
+  for (const field of queryIdFields) {
+    const value = optionalString(field, filter[field]);
+    if (value !== undefined) ids[field] = value;
   }
-  if (filter.state !== undefined && !states.includes(filter.state)) {
-    throw new BadRequestError('state', `state must be one of ${states.join(', ')}.`);
-  }
-  if (filter.incident !== undefined && typeof filter.incident !== 'boolean') {
-    throw new BadRequestError('incident', 'incident must be a boolean.');
-  }
+  const state = (value: unknown, argument: string): ExternalTaskState => {
+    if (!states.includes(value as ExternalTaskState)) {
+      throw new BadRequestError(argument, `${argument} must be one of ${states.join(', ')}.`);
+    }
+    return value as ExternalTaskState;
+  };
   return {
+    ...ids,
+    states: oneOrMany('state', filter.state, state),
+    topics: oneOrMany('topic', filter.topic, (value, argument) => requireString(argument, value)),
+    incident: optionalBoolean('incident', filter.incident),
+    locked: optionalBoolean('locked', filter.locked),
     limit: filter.limit === undefined ? 100 : requireInteger('limit', filter.limit, 1, limits.maxTasks),
     offset:
       filter.offset === undefined ? 0 : requireInteger('offset', filter.offset, 0, Number.MAX_SAFE_INTEGER),
   };
+}
+
+/** `undefined`, one value (a list of one) or a list of at most 100 values, each checked by `check`. */
+function oneOrMany<T>(
+  argument: string,
+  value: unknown,
+  check: (value: unknown, argument: string) => T,
+): readonly T[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) return [check(value, argument)];
+  if (value.length > limits.maxTopics) {
+    throw new BadRequestError(argument, `${argument} must list at most ${limits.maxTopics} values.`);
+  }
+  return value.map((item, index) => check(item, `${argument}[${index}]`));
+}
+
+function optionalBoolean(argument: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new BadRequestError(argument, `${argument} must be a boolean.`);
+  }
+  return value;
+}
+
+/** Checks the arguments of `setRetries`: an id, a budget, and the options' retry delay if any. */
+export function validateSetRetries(
+  externalTaskId: string,
+  retries: number,
+  options: SetRetriesOptions | undefined,
+): { retries: number; retryTimeout: number | undefined } {
+  requireString('externalTaskId', externalTaskId);
+  requireInteger('retries', retries, 0, limits.maxRetries);
+  const { retryTimeout } = (
+    options === undefined ? {} : requireObject('options', options)
+  ) as SetRetriesOptions;
+  return {
+    retries,
+    retryTimeout:
+      retryTimeout === undefined
+        ? undefined
+        : requireInteger('retryTimeout', retryTimeout, 0, limits.maxDuration),
+  };
+}
+
+/** A priority: any safe integer. */
+function requirePriority(priority: unknown): number {
+  return requireInteger('priority', priority, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+}
+
+/** Checks the arguments of `setPriority`: an id and a priority. */
+export function validateSetPriority(externalTaskId: string, priority: number): void {
+  requireString('externalTaskId', externalTaskId);
+  requirePriority(priority);
+}
+
+/** Checks a selector of `deleteFinalTasks`: an object naming a process instance. */
+export function validateFinalTaskSelector(selector: FinalTaskSelector): { processInstanceId: string } {
+  requireObject('selector', selector);
+  return { processInstanceId: requireString('processInstanceId', selector.processInstanceId) };
 }
 
 /** Checks a list of topic names. */

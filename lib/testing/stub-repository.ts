@@ -40,7 +40,8 @@ export type StubRepository = {
 /**
  * A typed stub repository. Defaults: `create`/`createMany` answer pending records built from their input
  * (a fresh UUID, `createdAt` now, no lock); `getById` → `undefined`; `claim` → `[]`; `extendLock`,
- * `complete`, `unlock`, `setRetries` → `{ status: 'not-found' }`; `cancel` → 0; `query` → an empty page;
+ * `complete`, `unlock`, `setRetries`, `forceUnlock`, `setPriority` → `{ status: 'not-found' }`; `cancel`
+ * and `deleteFinalTasks` → 0; `query` → an empty page;
  * `countByTopic` → `[]`; `msUntilNextAvailable` → `undefined`; `subscribe` and `watchAvailability`
  * register the subscriber for the simulate methods (`subscribe({ after })` first replays the simulated
  * changes after `after`; the feed's `position` is that of the last change delivered to it);
@@ -85,6 +86,9 @@ export function createStubRepository(): StubRepository {
     unlock: stub<'unlock'>().resolves({ status: 'not-found' }),
     cancel: stub<'cancel'>().resolves(0),
     setRetries: stub<'setRetries'>().resolves({ status: 'not-found' }),
+    forceUnlock: stub<'forceUnlock'>().resolves({ status: 'not-found' }),
+    setPriority: stub<'setPriority'>().resolves({ status: 'not-found' }),
+    deleteFinalTasks: stub<'deleteFinalTasks'>().resolves(0),
     query: stub<'query'>().resolves({ tasks: [], total: 0 }),
     countByTopic: stub<'countByTopic'>().resolves([]),
     msUntilNextAvailable: stub<'msUntilNextAvailable'>().resolves(undefined),
@@ -166,5 +170,6 @@ function pendingRecord(input: NewExternalTask): ExternalTask {
     createdAt: new Date(),
     ...(input.retries !== undefined && { retries: input.retries }),
     attempts: 0,
+    ...(input.idempotencyKey !== undefined && { idempotencyKey: input.idempotencyKey }),
   };
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { ExternalTaskApi } from '../../lib/api/index.js';
-import { GoneError, InternalError, LockedError } from '../../lib/errors/index.js';
+import { BadRequestError, GoneError, InternalError, LockedError } from '../../lib/errors/index.js';
 import type { ExternalTask } from '../../lib/model/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
 import { checkOptions } from '../../lib/postgres/options.js';
@@ -337,6 +337,14 @@ describe('PostgresExternalTaskRepository options', () => {
       statementTimeout: 30_000,
       applicationName: 'external-task-api',
     });
+  });
+
+  it('keeps final tasks for 7 days by default, for good with Infinity, and refuses a negative retention', () => {
+    expect(checkOptions({ schema: 'x' }).finalTaskRetention).to.equal(7 * 24 * 3600 * 1000);
+    expect(checkOptions({ schema: 'x', finalTaskRetention: Infinity }).finalTaskRetention).to.equal(Infinity);
+    expect(() => checkOptions({ schema: 'x', finalTaskRetention: -1 }))
+      .to.throw(BadRequestError)
+      .with.property('argument', 'finalTaskRetention');
   });
 });
 

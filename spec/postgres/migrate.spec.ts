@@ -86,6 +86,33 @@ describe('PostgresExternalTaskRepository.migrate', function () {
     expect(await repository.currentPosition()).to.equal(1);
   });
 
+  it('upgrades a schema of version 1, keeping its tasks; a repeated create then answers the stored task', async () => {
+    const [first] = migrations;
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await admin.query(
+      `CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, description text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    for (const statement of first!.statements(sqlNames(schema))) await admin.query(statement);
+    await admin.query(`INSERT INTO "${schema}".migrations (version, description) VALUES (1, 'v1')`);
+    const { rows } = await admin.query<{ id: string }>(
+      `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+         payload, priority, created_at) VALUES ('t', 'f', 'c', 'p', '{"kept":true}', 0, now()) RETURNING id`,
+    );
+
+    const repository = open();
+    await repository.migrate();
+
+    expect(await versions()).to.deep.equal(latest);
+    const kept = await repository.getById(rows[0]!.id);
+    expect(kept).to.include({ topic: 't', state: 'pending' });
+    expect(kept).to.not.have.property('idempotencyKey');
+    const input = { topic: 't', flowNodeInstanceId: 'f', correlationId: 'c', processInstanceId: 'p' };
+    const keyed = await repository.create({ ...input, idempotencyKey: 'f' });
+    expect(await repository.create({ ...input, idempotencyKey: 'f' })).to.deep.equal(keyed);
+    expect((await repository.query({ topic: 't' })).total).to.equal(2);
+  });
+
   it('refuses a schema name that is not a plain lower-case identifier', () => {
     for (const bad of ['', 'Upper', 'semi;colon', '1abc', 'a'.repeat(64)]) {
       expect(

@@ -1,5 +1,6 @@
 import { claimTasks } from './claim-tasks.js';
 import { createTasks } from './create-tasks.js';
+import { engineWrites } from './engine-writes.js';
 import { migrateStatements } from './migrate.js';
 import type { SqlNames } from './names.js';
 import { pruneFinalTasks } from './prune-final-tasks.js';
@@ -16,6 +17,7 @@ export function storeStatements(names: SqlNames, changeRetention: number) {
     claim: claimTasks(names, changeRetention),
     held: heldTaskWrites(names, changeRetention),
     setRetries: setRetries(names, changeRetention),
+    engine: engineWrites(names, changeRetention),
     cancel: {
       externalTaskId: cancelTasks(names, changeRetention, 'id'),
       flowNodeInstanceId: cancelTasks(names, changeRetention, 'flow_node_instance_id'),

@@ -136,23 +136,31 @@ export function heldTaskWrites({ schema: s }: SqlNames, retention: number) {
 export type HeldTaskWriteKind = keyof ReturnType<typeof heldTaskWrites>;
 
 /**
- * setRetries for a batch, as one conditional statement: each request has `n`, `id`, `retries`. A pending
- * task gets the budget; an incident with retries > 0 comes back to pending (no worker, no incident, no
- * finishedAt), available at once; an incident with 0 keeps failing with the budget 0. Other final
- * tasks: no row.
+ * setRetries for a batch, as one conditional statement: each request has `n`, `id`, `retries` and
+ * `retryTimeout` (ms, or NULL for none). A pending task gets the budget; an incident with retries > 0
+ * comes back to pending (no worker, no incident, no finishedAt), available at once; an incident with 0
+ * keeps failing with the budget 0. With a `retryTimeout`, a task that is pending and held by no worker
+ * after the write becomes available at now + retryTimeout (hinted with that delay). Other final tasks:
+ * no row.
  */
 export function setRetries({ schema: s }: SqlNames, retention: number): string {
   const revive = `t.incident IS TRUE AND target.retries > 0`;
+  const putOff = `target."retryTimeout" IS NOT NULL AND (${revive} OR (t.state = 'pending' AND t.worker_id IS NULL))`;
   return conditionalWrite(s, retention, {
-    fields: 'retries integer',
+    fields: 'retries integer, "retryTimeout" bigint',
     condition: `(t.state = 'pending' OR t.incident IS TRUE)`,
     set: `retries = target.retries,
           state = CASE WHEN ${revive} THEN 'pending' ELSE t.state END,
           incident = CASE WHEN ${revive} THEN NULL ELSE t.incident END,
           finished_at = CASE WHEN ${revive} THEN NULL ELSE t.finished_at END,
-          worker_id = CASE WHEN ${revive} THEN NULL ELSE t.worker_id END`,
+          worker_id = CASE WHEN ${revive} THEN NULL ELSE t.worker_id END,
+          retry_at = CASE WHEN ${putOff}
+                          THEN clock.now + target."retryTimeout" * interval '1 millisecond'
+                          ELSE t.retry_at END`,
     type: 'retriesSet',
-    delay: `CASE WHEN target.previous_state <> 'pending' AND t.state = 'pending' THEN 0::bigint END`,
+    delay: `CASE WHEN target."retryTimeout" IS NOT NULL AND t.state = 'pending' AND t.worker_id IS NULL
+                 THEN target."retryTimeout"
+                 WHEN target.previous_state <> 'pending' AND t.state = 'pending' THEN 0::bigint END`,
   });
 }
 

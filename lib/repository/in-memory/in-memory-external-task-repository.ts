@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../clock/index.js';
 import { consoleLogger, type Logger } from '../../logging/index.js';
-import type { ExternalTask, ExternalTaskState, NewExternalTask } from '../../model/index.js';
-import { limits, requireInteger, requireString } from '../../validation/index.js';
+import type { ExternalTask, NewExternalTask } from '../../model/index.js';
+import { requireInteger } from '../../validation/index.js';
 import type {
   AvailabilityListener,
   AvailabilityWatch,
@@ -13,11 +13,14 @@ import type {
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
+  EngineWriteResult,
   ExtendLockRequest,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
+  FinalTaskSelector,
   HeldTaskRequest,
+  SetRetriesOptions,
   SetRetriesResult,
   TaskCountFilter,
   TaskScope,
@@ -35,10 +38,12 @@ import {
 } from '../repository-arguments.js';
 import { inScope } from '../task-scope.js';
 import { AvailabilityAnnouncer } from '../availability-announcer.js';
+import { checkFinalTaskRetention } from '../final-task-retention-option.js';
 import { ChangeLog } from './change-log.js';
-import { FinalTaskRetention } from './final-task-retention.js';
-import { newStoredTask, toSnapshot, type StoredTask } from './stored-task.js';
-import { matches, TaskIndexes } from './task-indexes.js';
+import { deleteFinalTasks, forceUnlock, setPriority, setRetries } from './engine-controls.js';
+import { toSnapshot, type StoredTask } from './stored-task.js';
+import { matches } from './task-indexes.js';
+import { TaskTable } from './task-table.js';
 import { OperationEffects, type ChangeFields } from './operation-effects.js';
 import { countTenantTasks } from './tenant-counts.js';
 import { compareHandOutOrder, pendingState, TopicQueues } from './topic-queues.js';
@@ -52,7 +57,8 @@ export interface InMemoryExternalTaskRepositoryOptions {
   /**
    * How long a finished, failed or cancelled task is kept after it ended, in ms; then it is forgotten
    * (`getById` answers `undefined`, queries and counts no longer include it). Keeps a long-running
-   * process's memory bounded. @default Infinity (kept for the life of the store)
+   * process's memory bounded; `Infinity` keeps final tasks for the life of the store.
+   * @default 604,800,000 (7 days)
    */
   readonly finalTaskRetention?: number | undefined;
   /**
@@ -80,20 +86,14 @@ export interface InMemoryExternalTaskRepositoryOptions {
  */
 export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   private readonly clock: Clock;
-  private readonly tasks = new Map<string, StoredTask>();
-  private readonly topics = new Map<string, TopicQueues>();
-  private readonly indexes = new TaskIndexes();
+  private readonly table: TaskTable;
   private readonly log: ChangeLog;
   private readonly availability: AvailabilityAnnouncer;
-  private readonly retention: FinalTaskRetention;
-  private sequence = 0;
 
   constructor(options: InMemoryExternalTaskRepositoryOptions = {}) {
     this.clock = options.clock ?? systemClock;
     const logger = options.logger ?? consoleLogger;
-    const retention = options.finalTaskRetention ?? Infinity;
-    if (retention !== Infinity) requireInteger('finalTaskRetention', retention, 0, Number.MAX_SAFE_INTEGER);
-    this.retention = new FinalTaskRetention(retention);
+    this.table = new TaskTable(checkFinalTaskRetention(options.finalTaskRetention));
     const changeRetention = requireInteger(
       'changeRetention',
       options.changeRetention ?? 10_000,
@@ -114,7 +114,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
 
   getById(externalTaskId: string): Promise<ExternalTask | undefined> {
     return this.operation(() => {
-      const task = this.tasks.get(externalTaskId);
+      const task = this.table.get(externalTaskId);
       return task && toSnapshot(task);
     });
   }
@@ -124,7 +124,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       const scope = validateScope(request.scope);
       const now = this.clock.now();
       const topics = request.topics.flatMap(({ topicName, lockDuration }) => {
-        const queues = this.topics.get(topicName);
+        const queues = this.table.topic(topicName);
         queues?.promoteDue(now);
         return queues ? [{ queues, lockDuration }] : [];
       });
@@ -153,7 +153,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         }
         if (task.lockExpirationTime !== undefined) effects.changed({ type: 'lockExpired' }, task);
         else if (task.retryAt !== undefined) effects.changed({ type: 'retryDue' }, task);
-        task.workerId = request.workerId;
+        this.table.setWorker(task, request.workerId);
         task.lockExpirationTime = now + lockDuration;
         task.retryAt = undefined;
         task.attempts++;
@@ -171,7 +171,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       this.writeHeldTask(effects, request, (task) => {
         const previous = task.lockExpirationTime;
         task.lockExpirationTime = this.clock.now() + request.lockDuration;
-        this.queuesOf(task.topic).makeLocked(task);
+        this.table.queuesOf(task.topic).makeLocked(task);
         // Only a shortened lock can make the task available sooner than a waiting poll expects.
         if (previous !== undefined && task.lockExpirationTime < previous)
           effects.hint(task.topic, request.lockDuration);
@@ -183,9 +183,9 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   unlock(request: UnlockRequest): Promise<ConditionalWriteResult> {
     return this.operation((effects) =>
       this.writeHeldTask(effects, request, (task) => {
-        task.workerId = undefined;
+        this.table.setWorker(task, undefined);
         task.lockExpirationTime = undefined;
-        this.queuesOf(task.topic).makeReady(task);
+        this.table.queuesOf(task.topic).makeReady(task);
         effects.hint(task.topic, 0);
         return { type: 'unlocked' };
       }),
@@ -202,16 +202,16 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
           task.result = outcome.result;
           task.error = undefined; // an earlier failure that was retried is not this task's outcome
           task.retryAt = undefined;
-          this.end(task, 'finished', now);
+          this.table.end(task, 'finished', now);
           return { type: 'finished', result: outcome.result };
         }
         task.error = outcome.error;
         const retry = 'retry' in outcome ? outcome.retry : undefined;
         if (retry && retry.retries > 0) {
-          task.workerId = undefined;
+          this.table.setWorker(task, undefined);
           task.retries = retry.retries;
           task.retryAt = now + retry.retryTimeout;
-          this.queuesOf(task.topic).makeDelayed(task);
+          this.table.queuesOf(task.topic).makeDelayed(task);
           effects.hint(task.topic, retry.retryTimeout);
           return { type: 'retryScheduled', error: outcome.error };
         }
@@ -219,7 +219,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
           task.retries = 0;
           task.incident = true;
         }
-        this.end(task, 'failed', now);
+        this.table.end(task, 'failed', now);
         return { type: 'failed', error: outcome.error, incident: task.incident === true };
       }),
     );
@@ -232,7 +232,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         if (task.state !== 'pending') continue;
         task.lockExpirationTime = undefined;
         task.retryAt = undefined;
-        this.end(task, 'cancelled', this.clock.now());
+        this.table.end(task, 'cancelled', this.clock.now());
         effects.changed({ type: 'cancelled' }, task);
         cancelled++;
       }
@@ -240,35 +240,36 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     });
   }
 
-  setRetries(externalTaskId: string, retries: number): Promise<SetRetriesResult> {
-    return this.operation((effects): SetRetriesResult => {
-      requireString('externalTaskId', externalTaskId);
-      requireInteger('retries', retries, 0, limits.maxRetries);
-      const task = this.tasks.get(externalTaskId);
-      if (!task) return { status: 'not-found' };
-      if (task.state === 'failed' && task.incident === true && retries > 0) {
-        const queues = this.queuesOf(task.topic);
-        queues.countFinal(task, -1);
-        task.incident = undefined;
-        task.finishedAt = undefined;
-        task.workerId = undefined; // a fresh start: the worker that failed it holds nothing
-        this.setState(task, 'pending');
-        queues.makeReady(task);
-        effects.hint(task.topic, 0);
-      } else if (task.state !== 'pending' && task.incident !== true) {
-        return { status: 'gone', task: toSnapshot(task) };
-      }
-      task.retries = retries;
-      return { status: 'ok', task: effects.changed({ type: 'retriesSet' }, task) };
-    });
+  setRetries(
+    externalTaskId: string,
+    retries: number,
+    options?: SetRetriesOptions,
+  ): Promise<SetRetriesResult> {
+    return this.operation((effects) =>
+      setRetries(this.table, effects, this.clock.now(), externalTaskId, retries, options),
+    );
+  }
+
+  forceUnlock(externalTaskId: string): Promise<EngineWriteResult> {
+    return this.operation((effects) => forceUnlock(this.table, effects, externalTaskId));
+  }
+
+  setPriority(externalTaskId: string, priority: number): Promise<EngineWriteResult> {
+    return this.operation((effects) => setPriority(this.table, effects, externalTaskId, priority));
+  }
+
+  deleteFinalTasks(selector: FinalTaskSelector): Promise<number> {
+    return this.operation(() => deleteFinalTasks(this.table, selector));
   }
 
   query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
     return this.operation(() => {
-      const { limit, offset } = validateQuery(filter);
-      const candidates = this.indexes.candidates(filter) ?? this.tasks.values();
-      const found = [...candidates].filter((task) => matches(task, filter));
+      const query = validateQuery(filter);
+      const now = this.clock.now();
+      const candidates = this.table.indexes.candidates(query) ?? this.table.all();
+      const found = [...candidates].filter((task) => matches(task, query, now));
       found.sort((a, b) => a.sequence - b.sequence);
+      const { offset, limit } = query;
       return { tasks: found.slice(offset, offset + limit).map(toSnapshot), total: found.length };
     });
   }
@@ -278,9 +279,9 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       const { topics, tenantId } = validateCountFilter(filter);
       const now = this.clock.now();
       if (tenantId !== undefined)
-        return countTenantTasks(this.indexes.find('tenantId', tenantId), topics, now);
-      return (topics ?? [...this.topics.keys()]).map((topic) => {
-        const queues = this.topics.get(topic) ?? new TopicQueues();
+        return countTenantTasks(this.table.indexes.find('tenantId', tenantId), topics, now);
+      return (topics ?? this.table.topicNames()).map((topic) => {
+        const queues = this.table.topic(topic) ?? new TopicQueues();
         return { topic, ...queues.pendingCounts(now), ...queues.finals };
       });
     });
@@ -291,7 +292,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       const now = this.clock.now();
       let earliest: number | undefined;
       for (const topicName of topicNames) {
-        const next = this.topics.get(topicName)?.msUntilAvailable(now, scope);
+        const next = this.table.topic(topicName)?.msUntilAvailable(now, scope);
         if (next !== undefined && (earliest === undefined || next < earliest)) earliest = next;
       }
       return earliest;
@@ -310,12 +311,15 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     return this.operation(() => this.log.currentPosition);
   }
 
-  /** Stores one checked new task; part of `create` and `createMany`. */
+  /**
+   * Stores one checked new task, or answers the stored task with its idempotency key; part of `create`
+   * and `createMany`.
+   */
   private store(effects: OperationEffects, valid: ValidNewTask): ExternalTask {
-    const task = newStoredTask(valid, randomUUID(), this.clock.now(), this.sequence++);
-    this.tasks.set(task.id, task);
-    this.indexes.add(task);
-    this.queuesOf(task.topic).makeReady(task);
+    const existing =
+      valid.idempotencyKey === undefined ? undefined : this.table.withKey(valid.idempotencyKey);
+    if (existing) return toSnapshot(existing);
+    const task = this.table.add(valid, randomUUID(), this.clock.now());
     effects.hint(task.topic, 0);
     return effects.changed({ type: 'created' }, task);
   }
@@ -330,53 +334,18 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     write: (task: StoredTask) => ChangeFields,
   ): ConditionalWriteResult {
     const validScope = validateScope(scope);
-    const task = this.tasks.get(externalTaskId);
+    const task = this.table.get(externalTaskId);
     if (!task || !inScope(task, validScope)) return { status: 'not-found' };
     if (task.state !== 'pending') return { status: 'gone', task: toSnapshot(task) };
     if (task.workerId !== workerId) return { status: 'locked', task: toSnapshot(task) };
     return { status: 'ok', task: effects.changed(write(task), task) };
   }
 
-  /** Moves a pending task to a final state. */
-  private end(task: StoredTask, state: 'finished' | 'failed' | 'cancelled', now: number): void {
-    const queues = this.queuesOf(task.topic);
-    queues.detach(task);
-    task.finishedAt = now;
-    this.setState(task, state);
-    queues.countFinal(task, 1);
-    this.retention.track(task);
-  }
-
-  /** Removes a final task whose retention ran out, from the store, its indexes and its topic's counts. */
-  private forget(task: StoredTask): void {
-    // A task that ended twice in the same millisecond (an incident revived and failed again) has two
-    // retention entries; only the first may count.
-    if (this.tasks.get(task.id) !== task) return;
-    this.tasks.delete(task.id);
-    this.indexes.remove(task);
-    this.queuesOf(task.topic).countFinal(task, -1);
-  }
-
-  private setState(task: StoredTask, state: ExternalTaskState): void {
-    const previous = task.state;
-    task.state = state;
-    this.indexes.changeState(task, previous);
-  }
-
   private select(selector: CancelSelector): Iterable<StoredTask> {
     const { field, value } = validateCancelSelector(selector);
-    if (field !== 'externalTaskId') return [...this.indexes.find(field, value)];
-    const task = this.tasks.get(value);
+    if (field !== 'externalTaskId') return [...this.table.indexes.find(field, value)];
+    const task = this.table.get(value);
     return task ? [task] : [];
-  }
-
-  private queuesOf(topic: string): TopicQueues {
-    let queues = this.topics.get(topic);
-    if (!queues) {
-      queues = new TopicQueues();
-      this.topics.set(topic, queues);
-    }
-    return queues;
   }
 
   /**
@@ -385,7 +354,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
    */
   private operation<T>(body: (effects: OperationEffects) => T): Promise<T> {
     const effects = new OperationEffects();
-    for (const task of this.retention.takeExpired(this.clock.now())) this.forget(task);
+    this.table.forgetExpired(this.clock.now());
     let result: T;
     try {
       result = body(effects);

@@ -8,6 +8,8 @@ export interface StoredTask extends ValidNewTask, HeapItem {
   readonly createdAt: number;
   /** Creation order, for strict FIFO among equal priorities and creation times. */
   readonly sequence: number;
+  /** Changed only through the store's task table (see {@link TaskTable.setPriority}). */
+  priority: number;
   state: ExternalTask['state'];
   /** The remaining retry budget (see {@link ExternalTask.retries}). */
   retries: number | undefined;
@@ -43,6 +45,7 @@ export function newStoredTask(
     payload: valid.payload,
     priority: valid.priority,
     retries: valid.retries,
+    idempotencyKey: valid.idempotencyKey,
     attempts: 0,
     createdAt,
     sequence,
@@ -83,5 +86,6 @@ export function toSnapshot(task: StoredTask): ExternalTask {
     attempts: task.attempts,
     ...(task.retryAt !== undefined && { retryAt: new Date(task.retryAt) }),
     ...(task.incident !== undefined && { incident: task.incident }),
+    ...(task.idempotencyKey !== undefined && { idempotencyKey: task.idempotencyKey }),
   };
 }

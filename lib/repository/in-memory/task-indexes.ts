@@ -1,18 +1,29 @@
-import type { ExternalTaskState } from '../../model/index.js';
-import type { ExternalTaskQuery } from '../external-task-repository.js';
+import type { ValidQuery } from '../repository-arguments.js';
 import type { StoredTask } from './stored-task.js';
 
 type IndexedField =
-  'topic' | 'tenantId' | 'processInstanceId' | 'correlationId' | 'flowNodeInstanceId' | 'state';
+  | 'topic'
+  | 'tenantId'
+  | 'processModelId'
+  | 'processInstanceId'
+  | 'correlationId'
+  | 'flowNodeInstanceId'
+  | 'workerId'
+  | 'state';
 
 const indexedFields: readonly IndexedField[] = [
   'flowNodeInstanceId',
   'processInstanceId',
   'correlationId',
   'tenantId',
+  'processModelId',
+  'workerId',
   'topic',
   'state',
 ];
+
+/** The fields a task's record may change after creation; the store re-files the task when it does. */
+type ChangingField = 'state' | 'workerId';
 
 /** The tasks with one value of a field: most instance ids have a single task, kept without a Set. */
 type Entry = StoredTask | Set<StoredTask>;
@@ -35,10 +46,11 @@ export class TaskIndexes {
     for (const field of indexedFields) this.delete(field, task[field], task);
   }
 
-  /** Re-files `task` after its state changed from `previous`. */
-  changeState(task: StoredTask, previous: ExternalTaskState): void {
-    this.delete('state', previous, task);
-    this.insert('state', task.state, task);
+  /** Re-files `task` after its `field` changed from `previous`. */
+  refile(task: StoredTask, field: ChangingField, previous: string | undefined): void {
+    if (previous === task[field]) return;
+    this.delete(field, previous, task);
+    this.insert(field, task[field], task);
   }
 
   /** The tasks whose `field` is `value`. */
@@ -48,16 +60,23 @@ export class TaskIndexes {
     return entry instanceof Set ? entry : new Set([entry]);
   }
 
-  /** The smallest index set that `filter` restricts to, or `undefined` if it names no indexed field. */
-  candidates(filter: ExternalTaskQuery): ReadonlySet<StoredTask> | undefined {
-    let smallest: ReadonlySet<StoredTask> | undefined;
+  /**
+   * The smallest candidate set that `query` restricts to — one field's tasks, or for a list of states or
+   * topics the tasks of any of them — or `undefined` if it names no indexed field.
+   */
+  candidates(query: ValidQuery): Iterable<StoredTask> | undefined {
+    const restrictions: { size: number; tasks: () => Iterable<StoredTask> }[] = [];
     for (const field of indexedFields) {
-      const value = filter[field];
-      if (value === undefined) continue;
-      const tasks = this.find(field, value);
-      if (!smallest || tasks.size < smallest.size) smallest = tasks;
+      const values = field === 'state' ? query.states : field === 'topic' ? query.topics : query[field];
+      if (values === undefined) continue;
+      const sets = (typeof values === 'string' ? [values] : [...new Set(values)]).map((value) =>
+        this.find(field, value),
+      );
+      const size = sets.reduce((sum, tasks) => sum + tasks.size, 0);
+      restrictions.push({ size, tasks: () => sets.flatMap((tasks) => [...tasks]) });
     }
-    return smallest;
+    if (restrictions.length === 0) return undefined;
+    return restrictions.reduce((smallest, next) => (next.size < smallest.size ? next : smallest)).tasks();
   }
 
   /** Files `task` under `value`; a task without a value (no tenant) is in no entry of that index. */
@@ -86,11 +105,17 @@ export class TaskIndexes {
   }
 }
 
-/** Whether `task` matches every field `filter` gives. */
-export function matches(task: StoredTask, filter: ExternalTaskQuery): boolean {
+/** Whether `task` matches every field `query` gives, at the store's time `now`. */
+export function matches(task: StoredTask, query: ValidQuery, now: number): boolean {
+  const lockHolds = task.lockExpirationTime !== undefined && task.lockExpirationTime > now;
   return (
-    indexedFields.every((field) => filter[field] === undefined || filter[field] === task[field]) &&
-    (filter.incident === undefined ||
-      (task.state === 'failed' && (task.incident === true) === filter.incident))
+    indexedFields.every((field) => {
+      if (field === 'state') return query.states === undefined || query.states.includes(task.state);
+      if (field === 'topic') return query.topics === undefined || query.topics.includes(task.topic);
+      return query[field] === undefined || query[field] === task[field];
+    }) &&
+    (query.incident === undefined ||
+      (task.state === 'failed' && (task.incident === true) === query.incident)) &&
+    (query.locked === undefined || (task.state === 'pending' && lockHolds === query.locked))
   );
 }

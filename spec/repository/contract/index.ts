@@ -4,8 +4,11 @@ import { describeClaim } from './claim.js';
 import { describeConcurrency } from './concurrency.js';
 import { describeCounts } from './counts.js';
 import { describeCreate } from './create.js';
+import { describeEngineControls } from './engine-controls.js';
 import { ContractBed } from './helpers.js';
+import { describeIdempotentCreate } from './idempotent-create.js';
 import { describeNextAvailable } from './next-available.js';
+import { describeOperatorQueries } from './operator-queries.js';
 import { describeQuery } from './query.js';
 import { describeRetries } from './retries.js';
 import { describeScope } from './scope.js';
@@ -52,12 +55,15 @@ export function describeRepositoryContract(name: string, makeTestbed: MakeReposi
     });
 
     describeCreate(bed);
+    describeIdempotentCreate(bed);
     describeClaim(bed);
     describeWrites(bed);
     describeRetries(bed);
+    describeEngineControls(bed);
     describeNextAvailable(bed);
     describeCancel(bed);
     describeQuery(bed);
+    describeOperatorQueries(bed);
     describeCounts(bed);
     describeScope(bed);
     describeChanges(bed);

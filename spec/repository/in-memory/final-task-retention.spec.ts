@@ -69,11 +69,32 @@ describe('InMemoryExternalTaskRepository: finalTaskRetention', () => {
     expect((await repository.getById(id))?.state).to.equal('pending');
   });
 
-  it('keeps final tasks for the life of the store by default', async () => {
+  it('keeps final tasks for 7 days by default', async () => {
     const repository = new InMemoryExternalTaskRepository({ clock });
+    const id = await finish(repository);
+    clock.advance(7 * 24 * 3600 * 1000 - 1);
+    expect((await repository.getById(id))?.state).to.equal('finished');
+    clock.advance(1);
+    expect(await repository.getById(id)).to.equal(undefined);
+  });
+
+  it('keeps final tasks for the life of the store with a retention of Infinity', async () => {
+    const repository = new InMemoryExternalTaskRepository({ clock, finalTaskRetention: Infinity });
     const id = await finish(repository);
     clock.advance(365 * 24 * 3600 * 1000);
     expect((await repository.getById(id))?.state).to.equal('finished');
+  });
+
+  it('frees the idempotency key of a task it forgot: a create with the key makes a new task', async () => {
+    const repository = new InMemoryExternalTaskRepository({ clock, finalTaskRetention: 1000 });
+    const first = await repository.create(newTask({ topic: 'invoice', idempotencyKey: 'fni-9' }));
+    await repository.cancel({ externalTaskId: first.id });
+    clock.advance(999);
+    expect((await repository.create(newTask({ idempotencyKey: 'fni-9' }))).id).to.equal(first.id);
+    clock.advance(1);
+    const second = await repository.create(newTask({ idempotencyKey: 'fni-9' }));
+    expect(second.id).to.not.equal(first.id);
+    expect(second.state).to.equal('pending');
   });
 
   it('refuses a retention that is not a non-negative integer (or Infinity)', () => {

@@ -1,0 +1,67 @@
+import type { SqlNames } from './names.js';
+import { recordChanges } from './record-changes.js';
+import { announceAvailability } from './scope.js';
+
+/** What one kind of the engine's writes does to the task it names. */
+interface EngineWrite {
+  /** Which task may be written (besides `t.id = $2`), on the task `t`. */
+  readonly condition: string;
+  /** The SET list, on the task `t` (its values before the write) and `clock.now`; `$3` is its argument. */
+  readonly set: string;
+  /** The type of the change recorded. */
+  readonly type: string;
+  /** The hint's delay in ms, on the task `t` after the write; NULL makes no hint. */
+  readonly delay: string;
+}
+
+/**
+ * ONE conditional statement that writes the task `$2` if `condition` holds (an `UPDATE` locks the row
+ * and re-checks the condition on its newest version, so a write racing a claim or an outcome sees what
+ * won), records its change and sends its hint. The engine's writes are rare: they run alone, not in the
+ * statements a process's workers share. No row: refused; the caller reads the task afterwards to say why.
+ *
+ * $1 injected time in ms or NULL; $2 the task id; $3 the write's argument, if it has one. Answers
+ * `record` after the write, or no row.
+ */
+function engineWrite(s: string, retention: number, write: EngineWrite): string {
+  return `
+WITH clock AS (SELECT ${s}.clock($1) AS now),
+written AS (
+  UPDATE ${s}.tasks t SET ${write.set}
+  FROM clock
+  WHERE t.id = $2::uuid AND ${write.condition}
+  RETURNING t.topic, ${write.delay} AS delay, ${s}.task_record(t) AS record
+)
+SELECT record, ${announceAvailability(s, 'written')} AS hinted,
+  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task FROM written`, 'type', false)} AS recorded
+FROM written`;
+}
+
+/** The engine's writes on one task, and its deletion of final tasks. */
+export function engineWrites({ schema: s }: SqlNames, retention: number) {
+  return {
+    /** Takes a pending task from its holder: available at once, hinted now. */
+    forceUnlock: engineWrite(s, retention, {
+      condition: `t.state = 'pending' AND t.worker_id IS NOT NULL`,
+      set: 'worker_id = NULL, lock_expires_at = NULL',
+      type: 'unlocked',
+      delay: '0::bigint',
+    }),
+    /** $3 the priority. A pending task's new place in the hand-out order makes nothing available sooner. */
+    setPriority: engineWrite(s, retention, {
+      condition: `t.state = 'pending'`,
+      set: 'priority = $3::bigint',
+      type: 'prioritySet',
+      delay: 'NULL::bigint',
+    }),
+    /**
+     * Deletes the final tasks of the process instance $1 (index `tasks_process_instance`), as the
+     * final-task retention does: no change recorded. Answers `count`.
+     */
+    deleteFinal: `
+WITH deleted AS (
+  DELETE FROM ${s}.tasks WHERE process_instance_id = $1 AND state <> 'pending' RETURNING 1
+)
+SELECT count(*)::integer AS count FROM deleted`,
+  };
+}

@@ -1,0 +1,19 @@
+import { requireInteger } from '../validation/index.js';
+
+/**
+ * How long every store keeps a finished, failed or cancelled task by default: 7 days. Long enough for an
+ * engine that was down over a weekend to read the outcomes it missed (`getById`, `query`) and for an
+ * operator to look into last week's failures; short enough that a busy store does not grow without bound.
+ */
+export const defaultFinalTaskRetention = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * Checks the `finalTaskRetention` option of a store: ms from 0 up, or `Infinity` to keep final tasks for
+ * good. @default {@link defaultFinalTaskRetention}
+ */
+export function checkFinalTaskRetention(value: number | undefined): number {
+  const retention = value ?? defaultFinalTaskRetention;
+  return retention === Infinity
+    ? retention
+    : requireInteger('finalTaskRetention', retention, 0, Number.MAX_SAFE_INTEGER);
+}

@@ -1,0 +1,127 @@
+import type { ExternalTaskState } from '../../model/index.js';
+import type { ValidNewTask } from '../repository-arguments.js';
+import { FinalTaskRetention } from './final-task-retention.js';
+import { newStoredTask, type StoredTask } from './stored-task.js';
+import { TaskIndexes } from './task-indexes.js';
+import { TopicQueues } from './topic-queues.js';
+
+/**
+ * Every task of the in-memory store and what finds it: by id, by idempotency key, per topic in its
+ * queues, and per queryable field in the secondary indexes. The one place that changes a task's state,
+ * worker or priority, so that every index stays true; a task's final-state retention is kept here too.
+ */
+export class TaskTable {
+  readonly indexes = new TaskIndexes();
+  private readonly tasks = new Map<string, StoredTask>();
+  private readonly keys = new Map<string, StoredTask>();
+  private readonly topics = new Map<string, TopicQueues>();
+  private readonly retention: FinalTaskRetention;
+  private sequence = 0;
+
+  /** @param finalTaskRetention - how long a final task is kept after it ended, in ms (`Infinity`: forever). */
+  constructor(finalTaskRetention: number) {
+    this.retention = new FinalTaskRetention(finalTaskRetention);
+  }
+
+  get(externalTaskId: string): StoredTask | undefined {
+    return this.tasks.get(externalTaskId);
+  }
+
+  /** The stored task created with `idempotencyKey`. */
+  withKey(idempotencyKey: string): StoredTask | undefined {
+    return this.keys.get(idempotencyKey);
+  }
+
+  /** Every task, in no particular order. */
+  all(): Iterable<StoredTask> {
+    return this.tasks.values();
+  }
+
+  /** Stores a new pending task, available at once. */
+  add(valid: ValidNewTask, id: string, now: number): StoredTask {
+    const task = newStoredTask(valid, id, now, this.sequence++);
+    this.tasks.set(task.id, task);
+    if (task.idempotencyKey !== undefined) this.keys.set(task.idempotencyKey, task);
+    this.indexes.add(task);
+    this.queuesOf(task.topic).makeReady(task);
+    return task;
+  }
+
+  /** The queues of a topic that has (or had) tasks. */
+  topic(topic: string): TopicQueues | undefined {
+    return this.topics.get(topic);
+  }
+
+  /** Every topic that has (or had) tasks, in the order of their first task. */
+  topicNames(): string[] {
+    return [...this.topics.keys()];
+  }
+
+  /** The queues of a topic, made empty if it had none. */
+  queuesOf(topic: string): TopicQueues {
+    let queues = this.topics.get(topic);
+    if (!queues) {
+      queues = new TopicQueues();
+      this.topics.set(topic, queues);
+    }
+    return queues;
+  }
+
+  setState(task: StoredTask, state: ExternalTaskState): void {
+    const previous = task.state;
+    task.state = state;
+    this.indexes.refile(task, 'state', previous);
+  }
+
+  setWorker(task: StoredTask, workerId: string | undefined): void {
+    const previous = task.workerId;
+    task.workerId = workerId;
+    this.indexes.refile(task, 'workerId', previous);
+  }
+
+  /** Gives a pending task a new priority and its new place in its queue. */
+  setPriority(task: StoredTask, priority: number): void {
+    const queues = this.queuesOf(task.topic);
+    const queue = task.queue;
+    queues.detach(task);
+    task.priority = priority;
+    if (queue === 'locked') queues.makeLocked(task);
+    else if (queue === 'delayed') queues.makeDelayed(task);
+    else queues.makeReady(task);
+  }
+
+  /** Moves a pending task to a final state. */
+  end(task: StoredTask, state: 'finished' | 'failed' | 'cancelled', now: number): void {
+    const queues = this.queuesOf(task.topic);
+    queues.detach(task);
+    task.finishedAt = now;
+    this.setState(task, state);
+    queues.countFinal(task, 1);
+    this.retention.track(task);
+  }
+
+  /** Brings a final task back to pending (an incident revived), out of its topic's final counts. */
+  revive(task: StoredTask): void {
+    this.queuesOf(task.topic).countFinal(task, -1);
+    task.incident = undefined;
+    task.finishedAt = undefined;
+    this.setWorker(task, undefined); // a fresh start: the worker that failed it holds nothing
+    this.setState(task, 'pending');
+  }
+
+  /** Removes a final task: from the table, its indexes and its topic's counts. */
+  forget(task: StoredTask): void {
+    // A task that ended twice in the same millisecond (an incident revived and failed again) has two
+    // retention entries; only the first may count.
+    if (this.tasks.get(task.id) !== task) return;
+    this.tasks.delete(task.id);
+    if (task.idempotencyKey !== undefined) this.keys.delete(task.idempotencyKey);
+    this.indexes.remove(task);
+    this.queuesOf(task.topic).countFinal(task, -1);
+  }
+
+  /** Forgets the final tasks whose retention has run out by `now`. */
+  forgetExpired(now: number): void {
+    for (const task of this.retention.takeExpired(now)) this.forget(task);
+  }
+}
