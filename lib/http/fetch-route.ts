@@ -1,7 +1,6 @@
 import type { ExternalTaskService, FetchAndLockOptions } from '../api/index.js';
 import type { ExternalTask, Identity } from '../model/index.js';
 import type { TopicClaim } from '../repository/index.js';
-import { clientDisconnectSignal } from './disconnect-signal.js';
 import { sendJson } from './json-response.js';
 import type { RequestContext } from './request-context.js';
 import { positionalFetchArguments, renameArgument } from './wire-arguments.js';
@@ -18,7 +17,7 @@ import { positionalFetchArguments, renameArgument } from './wire-arguments.js';
 export async function fetchAndLockRoute(api: ExternalTaskService, context: RequestContext): Promise<void> {
   const body = await context.body();
   const identity = await context.identity();
-  const signal = clientDisconnectSignal(context.res);
+  const { signal } = context;
   const positional = body.topics === undefined;
   const options: FetchAndLockOptions = {
     workerId: body.workerId as string,

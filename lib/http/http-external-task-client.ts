@@ -203,8 +203,20 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     signal?: AbortSignal,
   ): Promise<unknown> {
     const timeout = this.requestTimeout + (typeof longPoll === 'number' && longPoll > 0 ? longPoll : 0);
-    const timeoutSignal = AbortSignal.timeout(Math.min(timeout, limits.maxDuration));
     const token = typeof identity?.token === 'string' && identity.token !== '' ? identity.token : this.token;
+    // One controller for the caller's signal and the timeout, unhooked from the caller's signal when the
+    // call ends: a worker passes the same long-lived signal to every fetch.
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        controller.abort(new DOMException('The request timed out.', 'TimeoutError'));
+      },
+      Math.min(timeout, limits.maxDuration),
+    );
     let response: Response;
     let text: string;
     try {
@@ -216,22 +228,23 @@ export class HttpExternalTaskClient implements ExternalTaskService {
           ...(token !== undefined && { authorization: `Bearer ${token}` }),
         },
         body: JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, timeoutSignal]) : timeoutSignal,
+        signal: controller.signal,
       });
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) throw error;
-      throw timeoutSignal.aborted
+      throw timedOut
         ? new HttpTransportError('timeout', `The server did not answer within ${timeout} ms.`, {
             cause: error,
           })
         : new HttpTransportError(
             'network',
             `The request to the External Task API failed: ${(error as Error).message}`,
-            {
-              cause: error,
-            },
+            { cause: error },
           );
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     const parsed = parseJson(text);
     if (response.ok) return parsed;

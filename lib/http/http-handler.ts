@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExternalTaskService } from '../api/index.js';
 import type { Identity } from '../model/index.js';
 import { bearerToken } from './bearer-identity.js';
+import { clientDisconnectSignal } from './disconnect-signal.js';
 import { pathOf, sendError } from './error-response.js';
 import { externalTaskRoutes } from './external-task-routes.js';
 import { resolveHttpHandlerOptions, type HttpHandlerOptions } from './http-handler-options.js';
@@ -49,12 +50,15 @@ export function createHttpHandler(
   const router = new Router<RequestContext>(basePath, externalTaskRoutes(api));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Watched from the start: a client may go away while its body is still being read.
+    const signal = clientDisconnectSignal(req, res);
     const { route, params } = router.match(req.method ?? '', pathOf(req));
     let identity: Promise<Identity | undefined> | undefined;
     const context: RequestContext = {
       req,
       res,
       logger,
+      signal,
       body: () => readJsonObject(req, { maxBytes: maxBodyBytes, timeout: bodyTimeout }),
       identity: () => (identity ??= Promise.resolve(identify(bearerToken(req), req))),
     };

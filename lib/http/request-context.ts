@@ -7,6 +7,8 @@ export interface RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly logger: Logger;
+  /** Aborts when the client goes away before the response was sent (see {@link clientDisconnectSignal}). */
+  readonly signal: AbortSignal;
   /** The JSON object of the body, within the handler's limits (see {@link readJsonObject}). */
   body(): Promise<Record<string, unknown>>;
   /** The caller's identity, from the bearer token (see {@link IdentifyCaller}). */
