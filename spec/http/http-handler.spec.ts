@@ -66,6 +66,24 @@ describe('createHttpHandler', () => {
     };
   }
 
+  /** Starts a long poll of worker `gone`, and disconnects once `arrived` resolves. */
+  async function pollThenGo(arrived: () => Promise<void>): Promise<void> {
+    const controller = new AbortController();
+    const body = {
+      workerId: 'gone',
+      topicName: 'invoice',
+      maxTasks: 1,
+      longPollingTimeout: 60_000,
+      lockDuration: 1000,
+    };
+    const poll = post('/fetch_and_lock', body, { signal: controller.signal }).catch(
+      (error: unknown) => error,
+    );
+    await arrived();
+    controller.abort();
+    await poll;
+  }
+
   async function heldTask(workerId = 'w1'): Promise<string> {
     await repository.create(newTask('invoice'));
     const [task] = await api.fetchAndLockExternalTasks(identity, workerId, 'invoice', 1, 0, 60_000);
@@ -240,21 +258,7 @@ describe('createHttpHandler', () => {
         return fetchAndLock(caller, options);
       });
       await serve();
-      const controller = new AbortController();
-      const poll = post(
-        '/fetch_and_lock',
-        {
-          workerId: 'gone',
-          topicName: 'invoice',
-          maxTasks: 1,
-          longPollingTimeout: 60_000,
-          lockDuration: 60_000,
-        },
-        { signal: controller.signal },
-      ).catch((error: unknown) => error);
-      await until(() => signals.length === 1);
-      controller.abort();
-      await poll;
+      await pollThenGo(() => until(() => signals.length === 1));
       await until(() => signals[0]!.aborted);
       const { id } = await repository.create(newTask('invoice'));
       const [task] = await api.fetchAndLockExternalTasks(identity, 'other', 'invoice', 1, 0, 60_000);
@@ -275,21 +279,7 @@ describe('createHttpHandler', () => {
         },
       });
       await serve(service);
-      const controller = new AbortController();
-      const poll = post(
-        '/fetch_and_lock',
-        {
-          workerId: 'gone',
-          topicName: 'invoice',
-          maxTasks: 1,
-          longPollingTimeout: 60_000,
-          lockDuration: 1000,
-        },
-        { signal: controller.signal },
-      ).catch((error: unknown) => error);
-      await reached;
-      controller.abort();
-      await poll;
+      await pollThenGo(() => reached);
       await until(() => unlock.called);
       expect(unlock.firstCall.args).to.deep.equal([{ token }, 'gone', 'claimed-1']);
     });
