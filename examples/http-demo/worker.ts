@@ -1,0 +1,42 @@
+/**
+ * The worker process of the HTTP demo: an `ExternalTaskWorker` on an `HttpExternalTaskClient`, talking
+ * to the engine process over HTTP. It is the same worker code as in process; only the service differs.
+ *
+ * Run by engine.ts with the API's base URL as its argument.
+ */
+import { BpmnError, ExternalTaskWorker } from '../../lib/index.js';
+import { HttpExternalTaskClient } from '../../lib/http/index.js';
+
+interface Invoice {
+  readonly invoice: number;
+  readonly amount: number;
+}
+
+const baseUrl = process.argv[2]!;
+const client = new HttpExternalTaskClient({ baseUrl, token: 'demo-worker-token' });
+const sent: number[] = [];
+
+const worker = new ExternalTaskWorker(client, {
+  topic: 'send-invoice',
+  workerId: 'http-worker',
+  concurrency: 4,
+  longPollingTimeout: 10_000,
+  handler: async (task) => {
+    const { invoice, amount } = task.payload as unknown as Invoice;
+    console.log(`worker   took invoice ${invoice} (${amount} EUR) over HTTP`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (amount > 1000) throw new BpmnError('NEEDS_APPROVAL', `${amount} EUR needs a manager's approval`);
+    sent.push(invoice);
+    return { invoiceNumber: `INV-${1000 + invoice}` };
+  },
+});
+
+process.on('message', (message: { type: string }) => {
+  if (message.type !== 'stop') return;
+  void worker.stop().then(() => {
+    process.send!({ type: 'summary', sent: sent.length }, () => process.disconnect());
+  });
+});
+
+await worker.start();
+process.send!({ type: 'ready' });

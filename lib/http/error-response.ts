@@ -1,0 +1,90 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  BadRequestError,
+  ExternalTaskError,
+  GoneError,
+  LockedError,
+  NotFoundError,
+} from '../errors/index.js';
+import type { Logger } from '../logging/index.js';
+import { HttpRequestError } from './http-request-error.js';
+import { sendJson } from './json-response.js';
+
+/**
+ * The JSON body of an error answer. `code` is stable, for programs; `argument` names the offending field
+ * of a 400. The other fields describe 404, 410 and 423 answers, so a client can rebuild the error.
+ */
+export interface ErrorBody {
+  readonly code: string;
+  readonly message: string;
+  readonly argument?: string;
+  readonly externalTaskId?: string;
+  readonly state?: string;
+  readonly workerId?: string;
+  readonly lockedBy?: string;
+  readonly lockExpirationTime?: string;
+}
+
+/** What a 500 answers: nothing of the failure itself, which is logged instead. */
+const internalErrorBody: ErrorBody = {
+  code: 'INTERNAL_ERROR',
+  message: 'The server failed to handle the request; the failure was logged.',
+};
+
+/** The status and body that answer `error`; anything but a refusal of the library's is a 500. */
+export function errorAnswer(error: unknown): { status: number; body: ErrorBody } {
+  if (!(error instanceof ExternalTaskError) || error.status >= 500) {
+    return { status: 500, body: internalErrorBody };
+  }
+  const body: ErrorBody = { code: error.code, message: error.message, ...errorDetails(error) };
+  return { status: error.status, body };
+}
+
+function errorDetails(error: ExternalTaskError): Partial<ErrorBody> {
+  if (error instanceof BadRequestError) return { argument: error.argument };
+  if (error instanceof NotFoundError) return { externalTaskId: error.externalTaskId };
+  if (error instanceof GoneError) return { externalTaskId: error.externalTaskId, state: error.state };
+  if (error instanceof LockedError) {
+    return {
+      externalTaskId: error.externalTaskId,
+      workerId: error.workerId,
+      ...(error.lockedBy !== undefined && { lockedBy: error.lockedBy }),
+      ...(error.lockExpirationTime && { lockExpirationTime: error.lockExpirationTime.toISOString() }),
+    };
+  }
+  return {};
+}
+
+/**
+ * Answers `error` as JSON (see {@link errorAnswer}). A 500 is logged with the error, the method and the
+ * path (never a header: the token stays out of logs). When the request body was not read to its end, the
+ * connection is closed after the answer, so the rest of the body is not read as a next request. When the
+ * response cannot be sent any more (the client went away), a failure is logged unless it was the
+ * client's own abort.
+ */
+export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {
+  if (res.headersSent || res.destroyed) {
+    // Nobody to answer. The client's own going away is no failure; anything else still is.
+    if (!(error instanceof DOMException && error.name === 'AbortError')) {
+      logger.error(`${req.method ?? '?'} ${pathOf(req)} failed after its client had gone.`, { error });
+    }
+    return;
+  }
+  const { status, body } = errorAnswer(error);
+  if (status === 500) {
+    logger.error(`Answered 500 to ${req.method ?? '?'} ${pathOf(req)}: the request failed unexpectedly.`, {
+      error,
+    });
+  }
+  const headers: Record<string, string> = {};
+  if (error instanceof HttpRequestError && error.allow) headers.allow = error.allow.join(', ');
+  if (!req.complete) headers.connection = 'close';
+  sendJson(res, status, body, headers);
+}
+
+/** The path of a request without its query (which may carry anything). */
+export function pathOf(req: IncomingMessage): string {
+  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}

@@ -1,0 +1,279 @@
+import type { ExternalTaskService, FetchAndLockOptions, ServiceErrorOptions } from '../api/index.js';
+import type { ExternalTask, Identity } from '../model/index.js';
+import { copyJsonValue, describeValue, limits } from '../validation/index.js';
+import { HttpTransportError } from './http-transport-error.js';
+import { errorFromResponse, type AnsweredCall } from './response-errors.js';
+import { tasksFromResponse } from './task-records.js';
+import { reversed, serviceErrorArguments } from './wire-arguments.js';
+
+/** Options of {@link HttpExternalTaskClient}. */
+export interface HttpExternalTaskClientOptions {
+  /** The API's URL up to and including `/api/external_task/v1`, e.g. `http://engine:8080/api/external_task/v1`. */
+  readonly baseUrl: string | URL;
+  /** The bearer token to send when a call's identity carries none. */
+  readonly token?: string | undefined;
+  /** Like `token`, as an identity: its `token` is sent when a call's identity carries none. */
+  readonly identity?: Identity | undefined;
+  /** The fetch to use (e.g. one with a custom dispatcher). @default globalThis.fetch (keep-alive connections) */
+  readonly fetch?: typeof fetch | undefined;
+  /**
+   * How long the server may take to answer, in ms; a fetch may take its `longPollingTimeout` longer.
+   * Beyond it the call fails with an {@link HttpTransportError} of kind `timeout`.
+   * @default 30000
+   */
+  readonly requestTimeout?: number | undefined;
+}
+
+/**
+ * The {@link ExternalTaskService} of a remote engine: every call is a request to a server mounting
+ * {@link createHttpHandler}, so an `ExternalTaskWorker` works the same against either. Errors come
+ * back as the classes the in-process API throws, with the same `status`, `code` and `argument`; a call
+ * that gets no answer fails with an {@link HttpTransportError} (503), which the worker backs off from.
+ *
+ * The bearer token is the call's `identity.token`, else the configured `token` (or `identity.token`);
+ * other claims of an identity do not travel (the server derives the identity from the token). A fetch's
+ * `signal` ends its long poll at once with `[]`; the server then unlocks whatever it claimed meanwhile.
+ *
+ * @example
+ * ```ts
+ * const client = new HttpExternalTaskClient({ baseUrl: 'http://engine:8080/api/external_task/v1', token: 'secret' });
+ * const worker = new ExternalTaskWorker(client, { topic: 'send-invoice', handler: async (task) => ({ sent: true }) });
+ * await worker.start();
+ * ```
+ */
+export class HttpExternalTaskClient implements ExternalTaskService {
+  private readonly baseUrl: string;
+  private readonly token: string | undefined;
+  private readonly fetch: typeof fetch;
+  private readonly requestTimeout: number;
+
+  /** @throws TypeError or RangeError naming a bad option */
+  constructor(options: HttpExternalTaskClientOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(
+        `HttpExternalTaskClient: options must be an object, got ${describeValue(options)}.`,
+      );
+    }
+    this.baseUrl = parseBaseUrl(options.baseUrl);
+    const token = options.token ?? options.identity?.token;
+    if (token !== undefined && (typeof token !== 'string' || token === '')) {
+      throw new TypeError(
+        `HttpExternalTaskClient: token must be a non-empty string, got ${describeValue(token)}.`,
+      );
+    }
+    this.token = token;
+    const fetchFunction = options.fetch ?? globalThis.fetch;
+    if (typeof fetchFunction !== 'function') {
+      throw new TypeError('HttpExternalTaskClient: fetch must be a function (Node 20 has one built in).');
+    }
+    this.fetch = fetchFunction;
+    const requestTimeout = options.requestTimeout ?? 30_000;
+    if (!Number.isSafeInteger(requestTimeout) || requestTimeout < 1 || requestTimeout > limits.maxDuration) {
+      throw new RangeError(
+        `HttpExternalTaskClient: requestTimeout must be an integer from 1 to ${limits.maxDuration}, got ${describeValue(requestTimeout)}.`,
+      );
+    }
+    this.requestTimeout = requestTimeout;
+  }
+
+  async fetchAndLockExternalTasks(
+    identity: Identity | undefined,
+    workerId: string,
+    topicName: string,
+    maxTasks: number,
+    longPollingTimeout: number,
+    lockDuration: number,
+  ): Promise<ExternalTask[]> {
+    const body = { workerId, topicName, maxTasks, longPollingTimeout, lockDuration };
+    return tasksFromResponse(
+      await this.call(identity, '/fetch_and_lock', body, { workerId }, longPollingTimeout),
+    );
+  }
+
+  async fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions): Promise<ExternalTask[]> {
+    const { signal, ...body } = options ?? ({} as FetchAndLockOptions);
+    // As in process: a poll whose signal has aborted claims nothing and answers [].
+    if (signal?.aborted) return [];
+    try {
+      const answer = await this.call(
+        identity,
+        '/fetch_and_lock',
+        body,
+        { workerId: body.workerId },
+        body.longPollingTimeout,
+        signal,
+      );
+      return tasksFromResponse(answer);
+    } catch (error) {
+      if (signal?.aborted) return [];
+      throw error;
+    }
+  }
+
+  async extendLock(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    additionalDuration: number,
+  ): Promise<void> {
+    await this.onTask(identity, externalTaskId, 'extend_lock', { workerId, additionalDuration });
+  }
+
+  async finishExternalTask(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    result: unknown,
+  ): Promise<void> {
+    const body = { workerId, ...(result !== undefined && { result: copyJsonValue('result', result) }) };
+    await this.onTask(identity, externalTaskId, 'finish', body);
+  }
+
+  async handleBpmnError(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    errorCode: string,
+    errorMessage?: string,
+  ): Promise<void> {
+    await this.onTask(identity, externalTaskId, 'handle_bpmn_error', { workerId, errorCode, errorMessage });
+  }
+
+  async handleServiceError(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    errorMessage: string,
+    errorDetails?: unknown,
+    options?: ServiceErrorOptions,
+  ): Promise<void> {
+    const body = {
+      workerId,
+      errorMessage,
+      ...(errorDetails !== undefined && { errorDetails: copyJsonValue('errorDetails', errorDetails) }),
+      retries: options?.retries,
+      retryTimeout: options?.retryTimeout,
+    };
+    await this.onTask(
+      identity,
+      externalTaskId,
+      'handle_service_error',
+      body,
+      reversed(serviceErrorArguments),
+    );
+  }
+
+  /** The concept paper's name for {@link handleServiceError} (its route `handle_system_error`). */
+  async handleSystemError(
+    identity: Identity | undefined,
+    workerId: string,
+    externalTaskId: string,
+    errorMessage: string,
+    errorDetails?: unknown,
+    options?: ServiceErrorOptions,
+  ): Promise<void> {
+    await this.handleServiceError(identity, workerId, externalTaskId, errorMessage, errorDetails, options);
+  }
+
+  async unlock(identity: Identity | undefined, workerId: string, externalTaskId: string): Promise<void> {
+    await this.onTask(identity, externalTaskId, 'unlock', { workerId });
+  }
+
+  private async onTask(
+    identity: Identity | undefined,
+    externalTaskId: string,
+    action: string,
+    body: { readonly workerId: string } & Record<string, unknown>,
+    renames?: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    const path = `/task/${encodeURIComponent(String(externalTaskId))}/${action}`;
+    await this.call(identity, path, body, { externalTaskId, workerId: body.workerId, renames });
+  }
+
+  /**
+   * POSTs `body` as JSON and answers the parsed JSON answer (`undefined` for 204). Waits up to the request
+   * timeout, plus `longPoll` ms for a fetch.
+   */
+  private async call(
+    identity: Identity | undefined,
+    path: string,
+    body: object,
+    answered: AnsweredCall,
+    longPoll?: unknown,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    const timeout = this.requestTimeout + (typeof longPoll === 'number' && longPoll > 0 ? longPoll : 0);
+    const token = typeof identity?.token === 'string' && identity.token !== '' ? identity.token : this.token;
+    // One controller for the caller's signal and the timeout, unhooked from the caller's signal when the
+    // call ends: a worker passes the same long-lived signal to every fetch.
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        controller.abort(new DOMException('The request timed out.', 'TimeoutError'));
+      },
+      Math.min(timeout, limits.maxDuration),
+    );
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetch(this.baseUrl + path, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(token !== undefined && { authorization: `Bearer ${token}` }),
+        },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
+      text = await response.text();
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw timedOut
+        ? new HttpTransportError('timeout', `The server did not answer within ${timeout} ms.`, {
+            cause: error,
+          })
+        : new HttpTransportError(
+            'network',
+            `The request to the External Task API failed: ${(error as Error).message}`,
+            { cause: error },
+          );
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    const parsed = parseJson(text);
+    if (response.ok) return parsed;
+    throw errorFromResponse(response.status, parsed, answered);
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function parseBaseUrl(baseUrl: unknown): string {
+  let url: URL;
+  try {
+    url = new URL(String(baseUrl));
+  } catch {
+    throw new TypeError(
+      `HttpExternalTaskClient: baseUrl must be an absolute http(s) URL, got ${describeValue(baseUrl)}.`,
+    );
+  }
+  if ((typeof baseUrl !== 'string' && !(baseUrl instanceof URL)) || !/^https?:$/.test(url.protocol)) {
+    throw new TypeError(
+      `HttpExternalTaskClient: baseUrl must be an absolute http(s) URL, got ${describeValue(baseUrl)}.`,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}

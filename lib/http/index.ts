@@ -1,0 +1,8 @@
+export { bearerToken, tokenIdentity, type IdentifyCaller } from './bearer-identity.js';
+export { createHttpHandler, type HttpRequestListener } from './http-handler.js';
+export { httpHandlerDefaults, type HttpHandlerOptions } from './http-handler-options.js';
+export { HttpExternalTaskClient, type HttpExternalTaskClientOptions } from './http-external-task-client.js';
+export { HttpRequestError, type HttpRequestErrorCode } from './http-request-error.js';
+export { HttpTransportError, type HttpTransportFailure } from './http-transport-error.js';
+export type { ErrorBody } from './error-response.js';
+export { openApiDocument } from './openapi-document.js';

@@ -1,0 +1,26 @@
+import type { ServerResponse } from 'node:http';
+
+/** Answers `status` with `body` as JSON (UTF-8), unless the response was already sent or the client left. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+/** Answers 204 without a body. */
+export function sendNoContent(res: ServerResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(204, { 'cache-control': 'no-store' });
+  res.end();
+}

@@ -1,0 +1,26 @@
+import { frozenRecord, type ExternalTask } from '../model/index.js';
+import { HttpTransportError } from './http-transport-error.js';
+
+const dateFields = ['createdAt', 'lockExpirationTime', 'finishedAt', 'retryAt'] as const;
+
+/**
+ * The task records of a fetch's JSON answer, with their dates as `Date`s again and frozen, as the
+ * in-process API hands them out. An answer that is not an array of records is an
+ * {@link HttpTransportError} of kind `response`.
+ */
+export function tasksFromResponse(body: unknown): ExternalTask[] {
+  if (!Array.isArray(body) || !body.every(isRecord)) {
+    throw new HttpTransportError('response', 'The server answered a fetch with something else than tasks.');
+  }
+  return body.map((record) => {
+    const task: Record<string, unknown> = { ...record };
+    for (const field of dateFields) {
+      if (typeof task[field] === 'string') task[field] = new Date(task[field]);
+    }
+    return frozenRecord(task as unknown as ExternalTask);
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
+}

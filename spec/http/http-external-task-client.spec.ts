@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import type http from 'node:http';
+import sinon from 'sinon';
+import { ExternalTaskApi, ExternalTaskWorker, InMemoryExternalTaskRepository } from '../../lib/index.js';
+import { createHttpHandler, HttpExternalTaskClient, HttpTransportError } from '../../lib/http/index.js';
+import { identity, newTask, rejectionOf } from '../support/fixtures.js';
+import { silentLogger } from '../worker/worker-fixtures.js';
+import { listen, type RunningServer } from './transports.js';
+
+const path = '/api/external_task/v1';
+
+describe('HttpExternalTaskClient', () => {
+  let repository: InMemoryExternalTaskRepository;
+  let api: ExternalTaskApi;
+  let running: RunningServer | undefined;
+
+  beforeEach(() => {
+    repository = new InMemoryExternalTaskRepository({ logger: silentLogger() });
+    api = new ExternalTaskApi({ repository, logger: silentLogger() });
+  });
+
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    await api.close();
+  });
+
+  async function serve(
+    listener: http.RequestListener = createHttpHandler(api, { logger: silentLogger() }),
+  ): Promise<string> {
+    running = await listen(listener);
+    return running.origin + path;
+  }
+
+  it('network failures are HttpTransportErrors (503, network)', async () => {
+    const baseUrl = await serve();
+    await running!.close();
+    running = undefined;
+    const client = new HttpExternalTaskClient({ baseUrl, token: 't' });
+    const error = await rejectionOf(client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 0, 1000));
+    expect(error).to.be.instanceOf(HttpTransportError);
+    expect(error).to.include({ status: 503, code: 'HTTP_TRANSPORT_FAILED', failure: 'network' });
+  });
+
+  it('a server that does not answer within requestTimeout is an HttpTransportError (timeout)', async () => {
+    const baseUrl = await serve(() => undefined);
+    const client = new HttpExternalTaskClient({ baseUrl, token: 't', requestTimeout: 50 });
+    const error = await rejectionOf(client.extendLock(undefined, 'w1', 'task-1', 1000));
+    expect(error).to.be.instanceOf(HttpTransportError);
+    expect(error).to.include({ failure: 'timeout' });
+  });
+
+  it('a long poll may take its longPollingTimeout beyond requestTimeout', async () => {
+    const client = new HttpExternalTaskClient({ baseUrl: await serve(), token: 't', requestTimeout: 20 });
+    expect(await client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 200, 1000)).to.deep.equal(
+      [],
+    );
+  });
+
+  it('an answer that is not the API’s (a proxy’s 502 page) is an HttpTransportError (response)', async () => {
+    const baseUrl = await serve((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>');
+    });
+    const client = new HttpExternalTaskClient({ baseUrl, token: 't' });
+    const error = await rejectionOf(client.unlock(undefined, 'w1', 'task-1'));
+    expect(error).to.be.instanceOf(HttpTransportError);
+    expect(error).to.include({ failure: 'response' });
+  });
+
+  it('sends the call’s token, else the configured one, over kept-alive connections', async () => {
+    const identify = sinon.spy((token: string | undefined) => (token ? { token } : undefined));
+    const baseUrl = await serve(createHttpHandler(api, { identify, logger: silentLogger() }));
+    const client = new HttpExternalTaskClient({ baseUrl, identity: { token: 'configured' } });
+    await client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 0, 1000);
+    await client.fetchAndLockExternalTasks({ token: 'per-call' }, 'w1', 'invoice', 1, 0, 1000);
+    await client.fetchAndLockExternalTasks({}, 'w1', 'invoice', 1, 0, 1000);
+    expect(identify.getCalls().map((call) => call.args[0])).to.deep.equal([
+      'configured',
+      'per-call',
+      'configured',
+    ]);
+    for (let call = 0; call < 7; call++)
+      await client.extendLock(undefined, 'w1', 'no-such-task', 1000).catch(() => undefined);
+    // Ten calls, a connection or two kept alive (undici may open a second while the first is released).
+    expect(running!.connections.length).to.be.at.most(2);
+  });
+
+  it('an ExternalTaskWorker backs off from transport failures and carries on', async () => {
+    const baseUrl = await serve();
+    let failures = 2;
+    const flakyFetch: typeof fetch = (input, init) =>
+      failures-- > 0 ? Promise.reject(new TypeError('fetch failed')) : fetch(input, init);
+    const client = new HttpExternalTaskClient({ baseUrl, token: 't', fetch: flakyFetch });
+    const worker = new ExternalTaskWorker(client, {
+      topic: 'invoice',
+      identity,
+      handler: () => 'done',
+      backoff: { initialDelay: 5, maxDelay: 10 },
+      logger: silentLogger(),
+    });
+    const pollErrors: unknown[] = [];
+    worker.events.on('worker:fetchFailed', ({ error }) => pollErrors.push(error));
+    const { id } = await repository.create(newTask('invoice'));
+    await worker.start();
+    try {
+      expect(await api.waitForOutcome(id)).to.include({ state: 'finished', result: 'done' });
+    } finally {
+      await worker.stop();
+    }
+    expect(pollErrors).to.have.length(2);
+    expect(pollErrors.every((error) => error instanceof HttpTransportError)).to.equal(true);
+    expect(worker.state).to.equal('stopped');
+  });
+
+  it('refuses bad options at once, naming them', () => {
+    expect(() => new HttpExternalTaskClient({ baseUrl: 'engine:8080/api' })).to.throw(TypeError, /baseUrl/);
+    expect(() => new HttpExternalTaskClient({ baseUrl: 'ftp://engine/api' })).to.throw(TypeError, /baseUrl/);
+    expect(() => new HttpExternalTaskClient({ baseUrl: 'http://engine', token: '' })).to.throw(
+      TypeError,
+      /token/,
+    );
+    expect(() => new HttpExternalTaskClient({ baseUrl: 'http://engine', requestTimeout: 0 })).to.throw(
+      RangeError,
+      /requestTimeout/,
+    );
+  });
+});
