@@ -32,7 +32,9 @@ interface ConditionalWrite {
  * recorded and its hint sent. A batch never holds two writes of one task (the batcher keeps the later one
  * for the next statement). A refused request answers the task as it was when refused, still locked, so
  * the caller can say why (not found, final, held by another) from what the refusal saw, not from a later
- * read another write could have changed.
+ * read another write could have changed. The tasks are looked up by `id = ANY(ARRAY(…))`: a primary-key
+ * lookup per request whatever the table holds (joined with the requests alone, which the planner
+ * estimates at 100 rows, a table of some thousand rows was read whole).
  *
  * $1 injected time in ms or NULL; $2 a JSON array of requests, each with its index `n`, the task `id`
  * and the fields of its kind. Answers one row per request whose task exists: `n`, `written`, and the
@@ -47,13 +49,14 @@ target AS (
          coalesce(${write.condition}, false) AS allowed,
          CASE WHEN ${write.condition} THEN NULL ELSE ${s}.task_record(t) END AS refused
   FROM request r JOIN ${s}.tasks t ON t.id = r.id
+  WHERE t.id = ANY(ARRAY(SELECT id FROM request))
   ORDER BY t.id
   FOR UPDATE OF t
 ),
 written AS (
   UPDATE ${s}.tasks t SET ${write.set}
   FROM target, clock
-  WHERE t.id = target.id AND target.allowed
+  WHERE t.id = target.id AND target.allowed AND t.id = ANY(ARRAY(SELECT id FROM target WHERE allowed))
   RETURNING target.n, t.topic, ${write.delay} AS delay, ${s}.task_record(t) AS record
 )
 SELECT n, true AS written, record, ${announceAvailability(s, 'written')} AS hinted,
