@@ -94,8 +94,13 @@ async function lifecycleRun(
   schema: string,
   count: number,
   batch: number,
+  synchronousCommit = true,
 ): Promise<{ perSecond: number; createdPerSecond: number }> {
-  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
+  const repository = new PostgresExternalTaskRepository(connection, {
+    schema,
+    logger: silent,
+    synchronousCommit,
+  });
   await repository.migrate();
   const api = new ExternalTaskApi({ repository, logger: silent });
   try {
@@ -272,28 +277,39 @@ async function measureTable(
     rows.push({ driver, table, what: `floor: ${loops} loop${loops > 1 ? 's' : ''} × ${batch}`, runs });
     log(`${driver} ${table} floor ${loops}×${batch}: ${runs.map((r) => r.toFixed(0)).join(', ')} tasks/s`);
   }
-  for (const batch of [1, 16]) {
-    const runs: number[] = [];
-    const created: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const schema = await schemaFor();
-      const { perSecond, createdPerSecond } = await lifecycleRun(connection, schema, count, batch);
-      runs.push(perSecond);
-      created.push(createdPerSecond);
-      await done(schema);
+  // The durable default, and (on a pool the store opens) synchronousCommit: false.
+  const variants = [true, ...(driver === 'server' && !filled ? [false] : [])];
+  for (const synchronousCommit of variants)
+    for (const batch of [1, 16]) {
+      const runs: number[] = [];
+      const created: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const schema = await schemaFor();
+        const { perSecond, createdPerSecond } = await lifecycleRun(
+          connection,
+          schema,
+          count,
+          batch,
+          synchronousCommit,
+        );
+        runs.push(perSecond);
+        created.push(createdPerSecond);
+        await done(schema);
+      }
+      const floor = rows.find((row) => row.what === `floor: ${batch === 1 ? '16 loops × 1' : '1 loop × 16'}`);
+      rows.push({
+        driver,
+        table,
+        what: `API: 16 handlers, batches of ${batch}${synchronousCommit ? '' : ', synchronousCommit off'}`,
+        runs,
+        ...(synchronousCommit && { created }),
+        batch,
+        ...(floor && { floor: median(floor.runs) }),
+      });
+      log(
+        `${driver} ${table} API batch ${batch}${synchronousCommit ? '' : ' sync off'}: ${runs.map((r) => r.toFixed(0)).join(', ')} tasks/s`,
+      );
     }
-    const floor = rows.find((row) => row.what === `floor: ${batch === 1 ? '16 loops × 1' : '1 loop × 16'}`);
-    rows.push({
-      driver,
-      table,
-      what: `API: 16 handlers, batches of ${batch}`,
-      runs,
-      created,
-      batch,
-      ...(floor && { floor: median(floor.runs) }),
-    });
-    log(`${driver} ${table} API batch ${batch}: ${runs.map((r) => r.toFixed(0)).join(', ')} tasks/s`);
-  }
   for (const batch of [1, 16]) {
     const runs: number[] = [];
     for (let i = 0; i < RUNS; i++) {

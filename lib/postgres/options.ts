@@ -4,7 +4,7 @@ import type { Clock } from '../clock/index.js';
 import { BadRequestError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import { checkFinalTaskRetention } from '../repository/final-task-retention-option.js';
-import { limits, requireInteger, requireObject, requireString } from '../validation/index.js';
+import { describeValue, limits, requireInteger, requireObject, requireString } from '../validation/index.js';
 
 /**
  * Where the store's database is: a server to open a pool to, a pool of the caller's (never ended by the
@@ -41,6 +41,16 @@ export interface PostgresExternalTaskRepositoryOptions {
   /** `application_name` of the store's own pool's connections. @default 'external-task-api' */
   readonly applicationName?: string | undefined;
   /**
+   * `false` sets `synchronous_commit = off` on the store's own pool's connections: a statement's commit
+   * no longer waits for its WAL to reach the disk, which makes each claim and write cheaper (see
+   * docs/benchmarks.md). The price: if the server crashes, the commits of its last moments (at most about
+   * three times `wal_writer_delay`, 600 ms by default) are lost — claims are undone, so those tasks are
+   * handed out again, and outcomes are undone, so those tasks run again. Nothing is corrupted and the
+   * feed stays gap-free. Only for a store that opens its pool (`connectionString`): set it on a pool or a
+   * PGlite of your own yourself. @default true (every commit is durable before it answers)
+   */
+  readonly synchronousCommit?: boolean | undefined;
+  /**
    * How many of the latest change feed positions are kept for subscribers that resume (counted in
    * positions, not time); a resume from further back is refused with `ChangeFeedRetentionError`.
    * @default 100,000
@@ -64,6 +74,7 @@ export interface Settings {
   readonly poolSize: number;
   readonly statementTimeout: number;
   readonly applicationName: string;
+  readonly synchronousCommit: boolean;
   readonly changeRetention: number;
   readonly finalTaskRetention: number;
   readonly safetyRecheckMs: number;
@@ -83,6 +94,7 @@ export function checkOptions(options: PostgresExternalTaskRepositoryOptions): Se
       limits.maxDuration,
     ),
     applicationName: requireString('applicationName', options.applicationName ?? 'external-task-api', 63),
+    synchronousCommit: requireBoolean('synchronousCommit', options.synchronousCommit ?? true),
     changeRetention: requireInteger(
       'changeRetention',
       options.changeRetention ?? 100_000,
@@ -97,6 +109,13 @@ export function checkOptions(options: PostgresExternalTaskRepositoryOptions): Se
       limits.maxDuration,
     ),
   };
+}
+
+function requireBoolean(argument: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new BadRequestError(argument, `${argument} must be true or false, got ${describeValue(value)}.`);
+  }
+  return value;
 }
 
 /** A connection after its check: which kind it is, and what it holds. */

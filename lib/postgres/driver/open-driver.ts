@@ -1,3 +1,4 @@
+import { BadRequestError } from '../../errors/index.js';
 import type { CheckedConnection, PostgresConnection, Settings } from '../options.js';
 import { checkConnection } from '../options.js';
 import type { Driver } from './driver.js';
@@ -11,6 +12,12 @@ export function openDriver(
   onIdleError: (error: unknown) => void,
 ): Driver {
   const checked: CheckedConnection = checkConnection(connection);
+  if (checked.kind !== 'connectionString' && !settings.synchronousCommit) {
+    throw new BadRequestError(
+      'synchronousCommit',
+      `synchronousCommit applies to the pool the store opens; set synchronous_commit on your ${checked.kind} yourself.`,
+    );
+  }
   switch (checked.kind) {
     case 'pglite':
       return new PgliteDriver(checked.pglite);
@@ -22,6 +29,7 @@ export function openDriver(
         poolSize: settings.poolSize,
         statementTimeout: settings.statementTimeout,
         applicationName: settings.applicationName,
+        synchronousCommit: settings.synchronousCommit,
         onIdleError,
       });
   }

@@ -8,6 +8,8 @@ export interface PgPoolSettings {
   readonly poolSize: number;
   readonly statementTimeout: number;
   readonly applicationName: string;
+  /** `synchronous_commit` of the pool's connections (the server's default when true). */
+  readonly synchronousCommit: boolean;
   /** Receives errors of idle pool connections (a server restart, a terminated backend). */
   readonly onIdleError: (error: Error) => void;
 }
@@ -203,6 +205,7 @@ function connectionConfig(settings: PgPoolSettings): pg.ClientConfig {
     connectionTimeoutMillis: connectionTimeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: keepAliveInitialDelayMs,
+    ...(!settings.synchronousCommit && { options: '-c synchronous_commit=off' }),
   };
 }
 

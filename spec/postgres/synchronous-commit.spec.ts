@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { BadRequestError } from '../../lib/errors/index.js';
+import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import type { Driver } from '../../lib/postgres/driver/driver.js';
+import { freshSchema, quietLogger, requireServer, serverUrl, sharedPglite } from './support.js';
+
+/** `synchronous_commit` as the store's own statements see it. */
+async function synchronousCommitOf(repository: PostgresExternalTaskRepository): Promise<string> {
+  const driver = (repository as unknown as { driver: Driver }).driver;
+  const [row] = await driver.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+  return row!.synchronous_commit;
+}
+
+describe('PostgresExternalTaskRepository synchronousCommit', function () {
+  this.timeout(30_000);
+
+  before(async function () {
+    await requireServer(this);
+  });
+
+  it("leaves the server's durable default, and sets synchronous_commit off on its own pool when false", async () => {
+    const durable = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema: freshSchema(), logger: quietLogger() },
+    );
+    const fast = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema: freshSchema(), logger: quietLogger(), synchronousCommit: false },
+    );
+    try {
+      expect(await synchronousCommitOf(durable)).to.equal('on');
+      expect(await synchronousCommitOf(fast)).to.equal('off');
+    } finally {
+      await durable.close();
+      await fast.close();
+    }
+  });
+
+  it('refuses false with a pool or a PGlite of the caller, and a value that is not a boolean', async () => {
+    const pool = new pg.Pool({ connectionString: serverUrl, max: 1 });
+    const pglite = await sharedPglite();
+    try {
+      for (const connection of [{ pool }, { pglite }]) {
+        expect(
+          () =>
+            new PostgresExternalTaskRepository(connection, {
+              schema: freshSchema(),
+              synchronousCommit: false,
+            }),
+        )
+          .to.throw(BadRequestError, 'synchronousCommit applies to the pool the store opens')
+          .with.property('argument', 'synchronousCommit');
+      }
+      expect(
+        () =>
+          new PostgresExternalTaskRepository(
+            { connectionString: serverUrl },
+            { schema: freshSchema(), synchronousCommit: 'off' as unknown as boolean },
+          ),
+      )
+        .to.throw(BadRequestError, 'synchronousCommit must be true or false')
+        .with.property('argument', 'synchronousCommit');
+    } finally {
+      await pool.end();
+    }
+  });
+});
