@@ -74,7 +74,7 @@ const worker = new ExternalTaskWorker(api, {
 
 /** The simulated engine: one process instance per order, delegating "charge and invoice" to a worker. */
 async function runOrder(order: Order): Promise<ExternalTask> {
-  const task = await repository.create({
+  const task = await api.engine.create({
     topic: 'charge-and-invoice',
     correlationId: order.id,
     processInstanceId: `process-${order.id}`,
@@ -98,6 +98,6 @@ console.log('\nOutcomes:');
 for (const task of outcomes) {
   console.log(`  ${task.correlationId}: ${task.state}${task.incident ? ' (incident)' : ''}`);
 }
-const counts = await repository.countByTopic(['charge-and-invoice']);
+const counts = await api.engine.countByTopic(['charge-and-invoice']);
 console.log('Counts:', JSON.stringify(counts[0]));
 console.log('Worker stats:', JSON.stringify(worker.stats()));

@@ -61,7 +61,7 @@ try {
   await message('ready');
   const tasks = await Promise.all(
     Array.from({ length: invoiceCount }, (_, i) =>
-      repository.create({
+      api.engine.create({
         topic: 'send-invoice',
         correlationId: `invoice-${i + 1}`,
         processInstanceId: `billing-${i + 1}`,

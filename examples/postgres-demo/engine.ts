@@ -110,7 +110,7 @@ async function run(): Promise<void> {
   workers.push(...workerNames.map((name) => new WorkerProcess(name)));
   await Promise.all(workers.map((worker) => worker.message('ready', 30_000)));
 
-  const tasks = await repository.createMany(
+  const tasks = await engineApi.engine.createMany(
     Array.from({ length: invoiceCount }, (_, i) => {
       const invoice: Invoice = {
         invoice: i + 1,
