@@ -1,5 +1,6 @@
 export { bearerToken, tokenIdentity, type IdentifyCaller } from './bearer-identity.js';
-export { createHttpHandler, type HttpRequestListener } from './http-handler.js';
+export { createHttpHandler } from './http-handler.js';
+export type { HttpRequestListener } from './route-listener.js';
 export { httpHandlerDefaults, type HttpHandlerOptions } from './http-handler-options.js';
 export { HttpExternalTaskClient, type HttpExternalTaskClientOptions } from './http-external-task-client.js';
 export { HttpRequestError, type HttpRequestErrorCode } from './http-request-error.js';
