@@ -7,3 +7,9 @@ export { HttpRequestError, type HttpRequestErrorCode } from './http-request-erro
 export { HttpTransportError, type HttpTransportFailure } from './http-transport-error.js';
 export type { ErrorBody } from './error-response.js';
 export { openApiDocument } from './openapi-document.js';
+export {
+  camundaRestHandlerDefaults,
+  createCamundaRestHandler,
+  type CamundaRestHandlerOptions,
+} from './camunda/camunda-rest-handler.js';
+export type { CamundaRestService } from './camunda/camunda-rest-service.js';
