@@ -25,17 +25,26 @@ export interface ErrorBody {
   readonly lockExpirationTime?: string;
 }
 
-/** What a 500 answers: nothing of the failure itself, which is logged instead. */
-const internalErrorBody: ErrorBody = {
-  code: 'INTERNAL_ERROR',
-  message: 'The server failed to handle the request; the failure was logged.',
-};
+/** What a 500 says: nothing of the failure itself, which is logged instead. */
+export const internalErrorMessage = 'The server failed to handle the request; the failure was logged.';
+
+const internalErrorBody: ErrorBody = { code: 'INTERNAL_ERROR', message: internalErrorMessage };
+
+/** How a route set answers an error: the status, the JSON body, and headers to add, if any. */
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Whether `error` is a refusal of the library's (a 4xx), not a failure to answer with a 500. */
+export function isRefusal(error: unknown): error is ExternalTaskError {
+  return error instanceof ExternalTaskError && error.status < 500;
+}
 
 /** The status and body that answer `error`; anything but a refusal of the library's is a 500. */
 export function errorAnswer(error: unknown): { status: number; body: ErrorBody } {
-  if (!(error instanceof ExternalTaskError) || error.status >= 500) {
-    return { status: 500, body: internalErrorBody };
-  }
+  if (!isRefusal(error)) return { status: 500, body: internalErrorBody };
   const body: ErrorBody = { code: error.code, message: error.message, ...errorDetails(error) };
   return { status: error.status, body };
 }
@@ -56,13 +65,19 @@ function errorDetails(error: ExternalTaskError): Partial<ErrorBody> {
 }
 
 /**
- * Answers `error` as JSON (see {@link errorAnswer}). A 500 is logged with the error, the method and the
- * path (never a header: the token stays out of logs). When the request body was not read to its end, the
- * connection is closed after the answer, so the rest of the body is not read as a next request. When the
- * response cannot be sent any more (the client went away), a failure is logged unless it was the
- * client's own abort.
+ * Answers `error` as JSON, as `answer` says (by default {@link errorAnswer}). A 500 is logged with the
+ * error, the method and the path (never a header: the token stays out of logs). When the request body was
+ * not read to its end, the connection is closed after the answer, so the rest of the body is not read as
+ * a next request. When the response cannot be sent any more (the client went away), a failure is logged
+ * unless it was the client's own abort.
  */
-export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {
+export function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: unknown,
+  logger: Logger,
+  answer: (error: unknown) => ErrorAnswer = errorAnswer,
+): void {
   if (res.headersSent || res.destroyed) {
     // Nobody to answer. The client's own going away is no failure; anything else still is.
     if (!(error instanceof DOMException && error.name === 'AbortError')) {
@@ -70,13 +85,13 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
     }
     return;
   }
-  const { status, body } = errorAnswer(error);
+  const { status, body, headers: answerHeaders } = answer(error);
   if (status === 500) {
     logger.error(`Answered 500 to ${req.method ?? '?'} ${pathOf(req)}: the request failed unexpectedly.`, {
       error,
     });
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...answerHeaders };
   if (error instanceof HttpRequestError && error.allow) headers.allow = error.allow.join(', ');
   if (!req.complete) headers.connection = 'close';
   sendJson(res, status, body, headers);

@@ -1,6 +1,7 @@
-import type { ExternalTaskService, FetchAndLockOptions } from '../api/index.js';
-import type { ExternalTask, Identity } from '../model/index.js';
+import type { ExternalTaskService } from '../api/index.js';
+import type { ExternalTask } from '../model/index.js';
 import type { TopicClaim } from '../repository/index.js';
+import { fetchForClient } from './client-fetch.js';
 import { sendJson } from './json-response.js';
 import type { RequestContext } from './request-context.js';
 import { positionalFetchArguments, renameArgument } from './wire-arguments.js';
@@ -12,51 +13,27 @@ import { positionalFetchArguments, renameArgument } from './wire-arguments.js';
  * up to `longPollingTimeout` ms when none is available.
  *
  * When the client goes away the poll ends at once, and tasks claimed in the meantime — for nobody — are
- * unlocked at once rather than left locked until their locks expire.
+ * unlocked at once rather than left locked until their locks expire (see {@link fetchForClient}).
  */
 export async function fetchAndLockRoute(api: ExternalTaskService, context: RequestContext): Promise<void> {
   const body = await context.body();
   const identity = await context.identity();
-  const { signal } = context;
   const positional = body.topics === undefined;
-  const options: FetchAndLockOptions = {
-    workerId: body.workerId as string,
-    topics: positional
-      ? [{ topicName: body.topicName, lockDuration: body.lockDuration } as TopicClaim]
-      : (body.topics as TopicClaim[]),
-    maxTasks: body.maxTasks as number,
-    // The specification's form requires the timeout: a missing one is refused, not taken as 0.
-    longPollingTimeout: (positional ? (body.longPollingTimeout ?? null) : body.longPollingTimeout) as number,
-    signal,
-  };
-  let tasks: ExternalTask[];
+  let tasks: ExternalTask[] | undefined;
   try {
-    tasks = await api.fetchAndLock(identity, options);
+    tasks = await fetchForClient(api, context, identity, {
+      workerId: body.workerId as string,
+      topics: positional
+        ? [{ topicName: body.topicName, lockDuration: body.lockDuration } as TopicClaim]
+        : (body.topics as TopicClaim[]),
+      maxTasks: body.maxTasks as number,
+      // The specification's form requires the timeout: a missing one is refused, not taken as 0.
+      longPollingTimeout: (positional
+        ? (body.longPollingTimeout ?? null)
+        : body.longPollingTimeout) as number,
+    });
   } catch (error) {
     throw positional ? renameArgument(error, positionalFetchArguments) : error;
   }
-  if (signal.aborted) {
-    await release(api, context, identity, options.workerId, tasks);
-    return;
-  }
-  sendJson(context.res, 200, tasks);
-}
-
-async function release(
-  api: ExternalTaskService,
-  { logger }: RequestContext,
-  identity: Identity | undefined,
-  workerId: string,
-  tasks: readonly ExternalTask[],
-): Promise<void> {
-  await Promise.all(
-    tasks.map((task) =>
-      api.unlock(identity, workerId, task.id).catch((error: unknown) =>
-        logger.warn('A task claimed for a client that went away could not be unlocked; its lock expires.', {
-          externalTaskId: task.id,
-          error,
-        }),
-      ),
-    ),
-  );
+  if (tasks) sendJson(context.res, 200, tasks);
 }

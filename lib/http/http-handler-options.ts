@@ -38,40 +38,59 @@ export const httpHandlerDefaults = Object.freeze({
   basePath: '/api/external_task/v1',
 });
 
+/** Who resolves the options: the function named in errors, and its default base path. */
+export interface HandlerOptionsOwner {
+  readonly name: string;
+  readonly basePath: string;
+}
+
+const httpHandler: HandlerOptionsOwner = {
+  name: 'createHttpHandler',
+  basePath: httpHandlerDefaults.basePath,
+};
+
 /**
- * Checks `options` eagerly and fills in the defaults.
+ * Checks `options` eagerly and fills in the defaults (of `owner`'s base path).
  * @throws TypeError or RangeError naming the option and its value
  */
-export function resolveHttpHandlerOptions(options: HttpHandlerOptions = {}): ResolvedHttpHandlerOptions {
+export function resolveHttpHandlerOptions(
+  options: HttpHandlerOptions = {},
+  owner: HandlerOptionsOwner = httpHandler,
+): ResolvedHttpHandlerOptions {
+  const { name } = owner;
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`createHttpHandler: options must be an object, got ${describeValue(options)}.`);
+    throw new TypeError(`${name}: options must be an object, got ${describeValue(options)}.`);
   }
   const { identify = tokenIdentity, logger = consoleLogger } = options;
   if (typeof identify !== 'function') {
-    throw new TypeError(`createHttpHandler: identify must be a function, got ${describeValue(identify)}.`);
+    throw new TypeError(`${name}: identify must be a function, got ${describeValue(identify)}.`);
   }
   if (typeof logger?.error !== 'function' || typeof logger.warn !== 'function') {
-    throw new TypeError('createHttpHandler: logger must have error and warn methods.');
+    throw new TypeError(`${name}: logger must have error and warn methods.`);
   }
-  const basePath = options.basePath ?? httpHandlerDefaults.basePath;
+  const basePath = options.basePath ?? owner.basePath;
   if (typeof basePath !== 'string' || !/^(\/[^/?#\s]+)+$/.test(basePath)) {
     throw new TypeError(
-      `createHttpHandler: basePath must be a path like /api/external_task/v1 (no trailing slash), got ${describeValue(basePath)}.`,
+      `${name}: basePath must be a path like ${owner.basePath} (no trailing slash), got ${describeValue(basePath)}.`,
     );
   }
   return {
     identify,
     logger,
     basePath,
-    maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes ?? httpHandlerDefaults.maxBodyBytes),
-    bodyTimeout: positiveInteger('bodyTimeout', options.bodyTimeout ?? httpHandlerDefaults.bodyTimeout),
+    maxBodyBytes: positiveInteger(
+      name,
+      'maxBodyBytes',
+      options.maxBodyBytes ?? httpHandlerDefaults.maxBodyBytes,
+    ),
+    bodyTimeout: positiveInteger(name, 'bodyTimeout', options.bodyTimeout ?? httpHandlerDefaults.bodyTimeout),
   };
 }
 
-function positiveInteger(name: string, value: unknown): number {
+function positiveInteger(owner: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > limits.maxDuration) {
     throw new RangeError(
-      `createHttpHandler: ${name} must be an integer from 1 to ${limits.maxDuration}, got ${describeValue(value)}.`,
+      `${owner}: ${name} must be an integer from 1 to ${limits.maxDuration}, got ${describeValue(value)}.`,
     );
   }
   return value;

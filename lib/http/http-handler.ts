@@ -1,20 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExternalTaskService } from '../api/index.js';
-import type { Identity } from '../model/index.js';
-import { bearerToken } from './bearer-identity.js';
-import { clientDisconnectSignal } from './disconnect-signal.js';
-import { pathOf, sendError } from './error-response.js';
 import { externalTaskRoutes } from './external-task-routes.js';
 import { resolveHttpHandlerOptions, type HttpHandlerOptions } from './http-handler-options.js';
-import { readJsonObject } from './request-body.js';
 import type { RequestContext } from './request-context.js';
+import { routeListener, type HttpRequestListener } from './route-listener.js';
 import { Router } from './router.js';
-
-/**
- * A Node request listener: `(req, res)` for `http.createServer`, and `(req, res, next)` for Express and
- * Connect-style middleware, which hands requests outside the base path on to `next`.
- */
-export type HttpRequestListener = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 
 /**
  * Serves an {@link ExternalTaskService} (usually the in-process `ExternalTaskApi`) over HTTP, under
@@ -46,30 +35,6 @@ export function createHttpHandler(
   api: ExternalTaskService,
   options: HttpHandlerOptions = {},
 ): HttpRequestListener {
-  const { identify, logger, basePath, maxBodyBytes, bodyTimeout } = resolveHttpHandlerOptions(options);
-  const router = new Router<RequestContext>(basePath, externalTaskRoutes(api));
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    // Watched from the start: a client may go away while its body is still being read.
-    const signal = clientDisconnectSignal(req, res);
-    const { route, params } = router.match(req.method ?? '', pathOf(req));
-    let identity: Promise<Identity | undefined> | undefined;
-    const context: RequestContext = {
-      req,
-      res,
-      logger,
-      signal,
-      body: () => readJsonObject(req, { maxBytes: maxBodyBytes, timeout: bodyTimeout }),
-      identity: () => (identity ??= Promise.resolve(identify(bearerToken(req), req))),
-    };
-    await route.handle(context, params);
-  };
-
-  return (req, res, next) => {
-    if (next && !router.owns(pathOf(req))) {
-      next();
-      return;
-    }
-    handle(req, res).catch((error: unknown) => sendError(req, res, error, logger));
-  };
+  const resolved = resolveHttpHandlerOptions(options);
+  return routeListener(new Router<RequestContext>(resolved.basePath, externalTaskRoutes(api)), resolved);
 }

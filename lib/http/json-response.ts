@@ -1,6 +1,9 @@
 import type { ServerResponse } from 'node:http';
 
-/** Answers `status` with `body` as JSON (UTF-8), unless the response was already sent or the client left. */
+/**
+ * Answers `status` with `body` as JSON (UTF-8), unless the response was already sent or the client left.
+ * `headers` are added, and may replace the content type (a route set whose clients expect another).
+ */
 export function sendJson(
   res: ServerResponse,
   status: number,
@@ -10,10 +13,10 @@ export function sendJson(
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    ...headers,
     'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
     'cache-control': 'no-store',
+    ...headers,
+    'content-length': String(Buffer.byteLength(text)),
   });
   res.end(text);
 }

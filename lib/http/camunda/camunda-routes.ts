@@ -1,0 +1,102 @@
+import { LockedError } from '../../errors/index.js';
+import { sendNoContent } from '../json-response.js';
+import type { RequestContext } from '../request-context.js';
+import type { Route } from '../router.js';
+import { renameArgument, serviceErrorArguments, type ArgumentRenames } from '../wire-arguments.js';
+import { camundaFetchAndLock } from './camunda-fetch-route.js';
+import type { CamundaRestService } from './camunda-rest-service.js';
+import { variableValues } from './camunda-variables.js';
+
+/** The worker named for Camunda's unlock of a task nobody holds, so that the api still judges the call. */
+const noHolder = 'camunda-rest:no-holder';
+
+const idParam = 'id';
+
+/** The failure message when a worker reports a failure without one (Camunda's is optional). */
+const missingFailureMessage = 'The worker reported a failure without a message.';
+
+/**
+ * Camunda's external-task routes, each calling one operation of `api`: the fetch, and the writes on a
+ * task (`POST /external-task/{id}/…`), which answer 204. Arguments the api refuses are named as the
+ * Camunda body names them.
+ */
+export function camundaRoutes(api: CamundaRestService): Route<RequestContext>[] {
+  const onTask = (
+    action: string,
+    renames: ArgumentRenames,
+    write: (context: RequestContext, id: string) => Promise<void>,
+  ): Route<RequestContext> => ({
+    method: 'POST',
+    path: `/external-task/:${idParam}/${action}`,
+    handle: async (context, params) => {
+      try {
+        await write(context, params[idParam]!);
+      } catch (error) {
+        throw renameArgument(error, renames);
+      }
+      sendNoContent(context.res);
+    },
+  });
+  return [
+    {
+      method: 'POST',
+      path: '/external-task/fetchAndLock',
+      handle: (context) => camundaFetchAndLock(api, context),
+    },
+    onTask('complete', {}, async (context, id) => {
+      const body = await context.body();
+      // One result: the variables, with the local ones over them (they would shadow them in the activity).
+      const result = {
+        ...variableValues(body.variables, 'variables'),
+        ...variableValues(body.localVariables, 'localVariables'),
+      };
+      await api.finishExternalTask(await context.identity(), body.workerId as string, id, result);
+    }),
+    onTask('failure', serviceErrorArguments, async (context, id) => {
+      const body = await context.body();
+      await api.handleServiceError(
+        await context.identity(),
+        body.workerId as string,
+        id,
+        (body.errorMessage ?? missingFailureMessage) as string,
+        body.errorDetails ?? undefined,
+        // As in Camunda, no retries means none left (an incident), and no timeout retries at once.
+        { retries: (body.retries ?? 0) as number, retryTimeout: (body.retryTimeout ?? 0) as number },
+      );
+    }),
+    onTask('bpmnError', {}, async (context, id) => {
+      const body = await context.body();
+      await api.handleBpmnError(
+        await context.identity(),
+        body.workerId as string,
+        id,
+        body.errorCode as string,
+        (body.errorMessage ?? undefined) as string | undefined,
+      );
+    }),
+    onTask('extendLock', { additionalDuration: 'newDuration' }, async (context, id) => {
+      const body = await context.body();
+      await api.extendLock(await context.identity(), body.workerId as string, id, body.newDuration as number);
+    }),
+    onTask('unlock', {}, async (context, id) => unlockWhoeverHolds(api, context, id)),
+  ];
+}
+
+/**
+ * Camunda's unlock names no worker and takes no body: the task is given back on behalf of whoever holds
+ * it, under the access policy. A task nobody holds stays as it is (204).
+ */
+async function unlockWhoeverHolds(
+  api: CamundaRestService,
+  context: RequestContext,
+  id: string,
+): Promise<void> {
+  const identity = await context.identity();
+  const task = await api.engine.getById(id);
+  try {
+    // An unknown task too goes to the api, so that the policy judges the caller before a 404.
+    await api.unlock(identity, task?.workerId ?? noHolder, id);
+  } catch (error) {
+    if (!(error instanceof LockedError && error.lockedBy === undefined)) throw error;
+  }
+}
