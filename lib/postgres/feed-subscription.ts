@@ -60,17 +60,9 @@ export class FeedSubscription implements ChangeFeed {
     return this.current;
   }
 
-  /**
-   * There may be new changes: read again. `through`, the last of them, comes with a notification, which
-   * may overtake the answer of this process's own statement that recorded them: the read waits for the
-   * next turn of the event loop, and is not made if that answer offered them meanwhile.
-   */
+  /** There may be new changes (`through`: the last of them, when known): read again, unless held already. */
   wake(through?: ChangePosition): void {
-    if (through === undefined) return this.readAgain();
-    if (this.holds(through)) return;
-    setImmediate(() => {
-      if (!this.holds(through)) this.readAgain();
-    });
+    if (through === undefined || !this.holds(through)) this.readAgain();
   }
 
   /** Changes this process recorded, in position order: delivered without a read if they follow on. */

@@ -23,6 +23,9 @@ export interface ChangeFeedSettings {
 export class PostgresChangeFeed {
   private readonly subscriptions = new Set<FeedSubscription>();
   private safetyTimer: ReturnType<typeof setInterval> | undefined;
+  /** This process's recording statements in flight, and the last position notified meanwhile. */
+  private recordingsInFlight = 0;
+  private notifiedMeanwhile: ChangePosition | undefined;
 
   constructor(
     private readonly driver: Driver,
@@ -36,7 +39,32 @@ export class PostgresChangeFeed {
    * have not delivered it read on.
    */
   wakeSubscriptions(through?: ChangePosition): void {
+    if (through !== undefined && this.recordingsInFlight > 0) {
+      // Maybe the notification of one of them, which overtook its answer: that answer offers the changes.
+      this.notifiedMeanwhile = Math.max(this.notifiedMeanwhile ?? 0, through);
+      return;
+    }
     for (const subscription of this.subscriptions) subscription.wake(through);
+  }
+
+  /**
+   * Runs a statement of this process that records changes. The notifications that come while such
+   * statements are in flight wake the subscriptions once they have answered (and offered what they
+   * recorded), so that a subscription reads only what it was not offered.
+   */
+  recording<T>(statement: Promise<T>): Promise<T> {
+    this.recordingsInFlight++;
+    const settled = (): void => {
+      // After the caller's continuation, which offers what the statement recorded.
+      setImmediate(() => {
+        if (--this.recordingsInFlight > 0 || this.notifiedMeanwhile === undefined) return;
+        const through = this.notifiedMeanwhile;
+        this.notifiedMeanwhile = undefined;
+        this.wakeSubscriptions(through);
+      });
+    };
+    statement.then(settled, settled);
+    return statement;
   }
 
   /**

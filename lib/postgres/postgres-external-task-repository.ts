@@ -47,7 +47,7 @@ import {
   type WriteAnswer,
   type WriteCall,
 } from './batching/index.js';
-import type { Driver } from './driver/driver.js';
+import type { Driver, Queryable } from './driver/driver.js';
 import { openDriver } from './driver/open-driver.js';
 import { PgliteDriver } from './driver/pglite-driver.js';
 import { PostgresEngineOperations } from './engine-operations.js';
@@ -105,6 +105,7 @@ const serverStatementsInFlight = 2;
 export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   private readonly settings: Settings;
   private readonly driver: Driver;
+  private readonly recording: Queryable;
   private readonly names: sql.SqlNames;
   private readonly statements: sql.StoreStatements;
   private readonly feed: PostgresChangeFeed;
@@ -130,18 +131,23 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     // Concurrent claims and writes of this process share statements (see lib/postgres/batching/).
     const inFlight = this.driver instanceof PgliteDriver ? 1 : serverStatementsInFlight;
     const held = this.statements.held;
+    // The statements that record changes: the feed knows they are in flight, and is offered what they recorded.
+    const recording = (this.recording = {
+      query: <Row>(text: string, params?: readonly unknown[]) =>
+        this.feed.recording(this.driver.query<Row>(text, params)),
+    });
     const recorded = (rows: readonly sql.Recording[]): void => this.feed.offer(rows);
-    this.claims = claimBatcher(this.driver, this.statements.claim, inFlight, recorded);
+    this.claims = claimBatcher(recording, this.statements.claim, inFlight, recorded);
     this.writes = {
-      extendLock: writeBatcher(this.driver, held.extendLock, inFlight, recorded),
-      unlock: writeBatcher(this.driver, held.unlock, inFlight, recorded),
-      finish: writeBatcher(this.driver, held.finish, inFlight, recorded),
-      fail: writeBatcher(this.driver, held.fail, inFlight, recorded),
-      scheduleRetry: writeBatcher(this.driver, held.scheduleRetry, inFlight, recorded),
-      setRetries: writeBatcher(this.driver, this.statements.setRetries, inFlight, recorded),
+      extendLock: writeBatcher(recording, held.extendLock, inFlight, recorded),
+      unlock: writeBatcher(recording, held.unlock, inFlight, recorded),
+      finish: writeBatcher(recording, held.finish, inFlight, recorded),
+      fail: writeBatcher(recording, held.fail, inFlight, recorded),
+      scheduleRetry: writeBatcher(recording, held.scheduleRetry, inFlight, recorded),
+      setRetries: writeBatcher(recording, this.statements.setRetries, inFlight, recorded),
     };
     this.engine = new PostgresEngineOperations(
-      this.driver,
+      recording,
       this.names,
       this.statements,
       () => this.now(),
@@ -343,7 +349,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   }
 
   private async insert(tasks: readonly ValidNewTask[]): Promise<ExternalTask[]> {
-    const rows = await this.driver.query<{ record: TaskRecord } & sql.Recording>(this.statements.create, [
+    const rows = await this.recording.query<{ record: TaskRecord } & sql.Recording>(this.statements.create, [
       this.now(),
       JSON.stringify(tasks.map((task, i) => ({ i, ...task }))),
     ]);

@@ -254,8 +254,9 @@ function describeStatementSharing(name: string, open: OpenBed): void {
       await feed.close();
 
       expect(delivered).to.deep.equal(Array.from({ length: 30 }, (_, i) => start + i + 1));
-      // A notification of a position may overtake the statement's answer and cause a read; most do not.
-      expect(bed.sent(FEED_READ)).to.be.below(10);
+      // The notifications of these positions come while their statements are in flight, and wait for their
+      // answers: no read, but for a safety re-check that may fall in the test.
+      expect(bed.sent(FEED_READ)).to.be.below(3);
     });
 
     it('runs two writes of one task, asked for at once, as if one came after the other', async () => {
