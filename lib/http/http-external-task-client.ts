@@ -1,6 +1,7 @@
 import type { ExternalTaskService, FetchAndLockOptions, ServiceErrorOptions } from '../api/index.js';
 import type { ExternalTask, Identity } from '../model/index.js';
-import { copyJsonValue, describeValue, limits } from '../validation/index.js';
+import { requireOptionalSignal } from '../api/request-validation.js';
+import { copyJsonValue, describeValue, limits, requireObject, requireString } from '../validation/index.js';
 import { HttpTransportError } from './http-transport-error.js';
 import { errorFromResponse, type AnsweredCall } from './response-errors.js';
 import { tasksFromResponse } from './task-records.js';
@@ -91,14 +92,17 @@ export class HttpExternalTaskClient implements ExternalTaskService {
   }
 
   async fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions): Promise<ExternalTask[]> {
-    const { signal, ...body } = options ?? ({} as FetchAndLockOptions);
+    // What JSON cannot carry is checked here, as the API would: options that are no object, a signal.
+    const { signal: given, ...body } = requireObject('options', options) as unknown as FetchAndLockOptions;
+    const signal = requireOptionalSignal(given);
     // As in process: a poll whose signal has aborted claims nothing and answers [].
     if (signal?.aborted) return [];
     try {
       const answer = await this.call(
         identity,
         '/fetch_and_lock',
-        body,
+        // Without topics the server would read the specification's positional form.
+        { ...body, topics: body.topics ?? null },
         { workerId: body.workerId },
         body.longPollingTimeout,
         signal,
@@ -147,6 +151,7 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     errorDetails?: unknown,
     options?: ServiceErrorOptions,
   ): Promise<void> {
+    if (options !== undefined) requireObject('options', options);
     const body = {
       workerId,
       errorMessage,
@@ -186,7 +191,8 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     body: { readonly workerId: string } & Record<string, unknown>,
     renames?: Readonly<Record<string, string>>,
   ): Promise<void> {
-    const path = `/task/${encodeURIComponent(String(externalTaskId))}/${action}`;
+    // An id that is no string or empty would reach another route, or a task of its string's name.
+    const path = `/task/${encodeURIComponent(requireString('externalTaskId', externalTaskId))}/${action}`;
     await this.call(identity, path, body, { externalTaskId, workerId: body.workerId, renames });
   }
 
