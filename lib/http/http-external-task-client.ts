@@ -9,7 +9,10 @@ import { reversed, serviceErrorArguments } from './wire-arguments.js';
 
 /** Options of {@link HttpExternalTaskClient}. */
 export interface HttpExternalTaskClientOptions {
-  /** The API's URL up to and including `/api/external_task/v1`, e.g. `http://engine:8080/api/external_task/v1`. */
+  /**
+   * The API's URL up to and including `/api/external_task/v1`, e.g. `http://engine:8080/api/external_task/v1`;
+   * no credentials, query or fragment (the identity travels as the bearer token).
+   */
   readonly baseUrl: string | URL;
   /** The bearer token to send when a call's identity carries none. */
   readonly token?: string | undefined;
@@ -279,6 +282,17 @@ function parseBaseUrl(baseUrl: unknown): string {
   if ((typeof baseUrl !== 'string' && !(baseUrl instanceof URL)) || !/^https?:$/.test(url.protocol)) {
     throw new TypeError(
       `HttpExternalTaskClient: baseUrl must be an absolute http(s) URL, got ${describeValue(baseUrl)}.`,
+    );
+  }
+  // fetch refuses credentials in a URL (on every call, naming the URL); the token carries the identity.
+  if (url.username !== '' || url.password !== '') {
+    throw new TypeError(
+      'HttpExternalTaskClient: baseUrl must not carry credentials (user:password@); pass a token instead.',
+    );
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new TypeError(
+      `HttpExternalTaskClient: baseUrl must end with the API's path, without a query or fragment, got ${describeValue(url.href)}.`,
     );
   }
   return url.href.replace(/\/+$/, '');

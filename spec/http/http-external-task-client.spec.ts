@@ -124,4 +124,25 @@ describe('HttpExternalTaskClient', () => {
       /requestTimeout/,
     );
   });
+
+  it('refuses a baseUrl that fetch cannot send or that would mangle the paths, without repeating credentials', () => {
+    // fetch refuses a URL with credentials on every call: a worker would back off from it forever and log
+    // the password with each failure. A query or a fragment would end up in front of every route.
+    for (const baseUrl of [
+      'http://worker:s3cret@engine:8080/api/external_task/v1',
+      'http://engine:8080/api/external_task/v1?tenant=a',
+      'http://engine:8080/api/external_task/v1#v1',
+    ]) {
+      let error: unknown;
+      try {
+        new HttpExternalTaskClient({ baseUrl });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error, baseUrl).to.be.instanceOf(TypeError);
+      expect((error as TypeError).message)
+        .to.match(/baseUrl/)
+        .and.not.match(/s3cret/);
+    }
+  });
 });
