@@ -256,17 +256,28 @@ export class HttpExternalTaskClient implements ExternalTaskService {
       signal?.removeEventListener('abort', onAbort);
     }
     const parsed = parseJson(text);
-    if (response.ok) return parsed;
-    throw errorFromResponse(response.status, parsed, answered);
+    if (!response.ok) throw errorFromResponse(response.status, parsed, answered);
+    // A success in something else than JSON (a catch-all page) is not the API's: nothing was done.
+    if (parsed === notJson) {
+      throw new HttpTransportError(
+        'response',
+        `The server answered ${response.status} with something else than JSON, not as the External Task API.`,
+      );
+    }
+    return parsed;
   }
 }
 
+/** What {@link parseJson} answers for a body that is not JSON. */
+const notJson = Symbol('not JSON');
+
+/** The JSON value of a body; `undefined` for none. */
 function parseJson(text: string): unknown {
   if (text === '') return undefined;
   try {
     return JSON.parse(text);
   } catch {
-    return text;
+    return notJson;
   }
 }
 
