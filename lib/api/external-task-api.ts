@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock/index.js';
-import { asExternalTaskError, BadRequestError, ExternalTaskError } from '../errors/index.js';
+import { asExternalTaskError, ExternalTaskError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import {
@@ -41,6 +41,7 @@ import { EngineOperations } from './engine-operations.js';
 import { throwUnlessWritten } from './write-refusals.js';
 import { requireRepository } from './require-repository.js';
 import {
+  requireOptionalSignal,
   validateFetchOptions,
   validatePositionalFetch,
   validateRetry,
@@ -262,10 +263,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     options: WaitForOutcomeOptions = {},
   ): Promise<ExternalTask<Payload, Result>> {
     requireString('externalTaskId', externalTaskId);
-    const { signal } = requireObject('options', options ?? {}) as WaitForOutcomeOptions;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new BadRequestError('signal', 'signal must be an AbortSignal.');
-    }
+    const signal = requireOptionalSignal(requireObject('options', options ?? {}).signal);
     // A closed api hears no more outcomes: waiting would never end.
     if (this.closed) throw closedError();
     // The waiter is registered before this call returns, and the store read only once the feed is live:

@@ -61,9 +61,7 @@ export function validateFetchOptions(options: FetchAndLockOptions): ValidFetch {
     seen.add(name);
     return { topicName: name, lockDuration: requireDuration(`topics[${index}].lockDuration`, lockDuration) };
   });
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new BadRequestError('signal', 'signal must be an AbortSignal.');
-  }
+  requireOptionalSignal(signal);
   return {
     workerId: requireString('workerId', options.workerId),
     topics: validTopics,
@@ -74,6 +72,14 @@ export function validateFetchOptions(options: FetchAndLockOptions): ValidFetch {
         : requireInteger('longPollingTimeout', options.longPollingTimeout, 0, limits.maxLongPollingTimeout),
     signal,
   };
+}
+
+/** `signal` when it is `undefined` or an `AbortSignal`. @throws BadRequestError naming `signal` */
+export function requireOptionalSignal(signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new BadRequestError('signal', 'signal must be an AbortSignal.');
+  }
+  return signal;
 }
 
 /** Checks a service error's retry options; `undefined` when no retry is asked for. */

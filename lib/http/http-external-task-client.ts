@@ -1,6 +1,7 @@
 import type { ExternalTaskService, FetchAndLockOptions, ServiceErrorOptions } from '../api/index.js';
 import type { ExternalTask, Identity } from '../model/index.js';
-import { copyJsonValue, describeValue, limits } from '../validation/index.js';
+import { requireOptionalSignal } from '../api/request-validation.js';
+import { copyJsonValue, describeValue, limits, requireObject, requireString } from '../validation/index.js';
 import { HttpTransportError } from './http-transport-error.js';
 import { errorFromResponse, type AnsweredCall } from './response-errors.js';
 import { tasksFromResponse } from './task-records.js';
@@ -8,7 +9,10 @@ import { reversed, serviceErrorArguments } from './wire-arguments.js';
 
 /** Options of {@link HttpExternalTaskClient}. */
 export interface HttpExternalTaskClientOptions {
-  /** The API's URL up to and including `/api/external_task/v1`, e.g. `http://engine:8080/api/external_task/v1`. */
+  /**
+   * The API's URL up to and including `/api/external_task/v1`, e.g. `http://engine:8080/api/external_task/v1`;
+   * no credentials, query or fragment (the identity travels as the bearer token).
+   */
   readonly baseUrl: string | URL;
   /** The bearer token to send when a call's identity carries none. */
   readonly token?: string | undefined;
@@ -91,14 +95,17 @@ export class HttpExternalTaskClient implements ExternalTaskService {
   }
 
   async fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions): Promise<ExternalTask[]> {
-    const { signal, ...body } = options ?? ({} as FetchAndLockOptions);
+    // What JSON cannot carry is checked here, as the API would: options that are no object, a signal.
+    const { signal: given, ...body } = requireObject('options', options) as unknown as FetchAndLockOptions;
+    const signal = requireOptionalSignal(given);
     // As in process: a poll whose signal has aborted claims nothing and answers [].
     if (signal?.aborted) return [];
     try {
       const answer = await this.call(
         identity,
         '/fetch_and_lock',
-        body,
+        // Without topics the server would read the specification's positional form.
+        { ...body, topics: body.topics ?? null },
         { workerId: body.workerId },
         body.longPollingTimeout,
         signal,
@@ -147,6 +154,7 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     errorDetails?: unknown,
     options?: ServiceErrorOptions,
   ): Promise<void> {
+    if (options !== undefined) requireObject('options', options);
     const body = {
       workerId,
       errorMessage,
@@ -186,7 +194,8 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     body: { readonly workerId: string } & Record<string, unknown>,
     renames?: Readonly<Record<string, string>>,
   ): Promise<void> {
-    const path = `/task/${encodeURIComponent(String(externalTaskId))}/${action}`;
+    // An id that is no string or empty would reach another route, or a task of its string's name.
+    const path = `/task/${encodeURIComponent(requireString('externalTaskId', externalTaskId))}/${action}`;
     await this.call(identity, path, body, { externalTaskId, workerId: body.workerId, renames });
   }
 
@@ -247,17 +256,28 @@ export class HttpExternalTaskClient implements ExternalTaskService {
       signal?.removeEventListener('abort', onAbort);
     }
     const parsed = parseJson(text);
-    if (response.ok) return parsed;
-    throw errorFromResponse(response.status, parsed, answered);
+    if (!response.ok) throw errorFromResponse(response.status, parsed, answered);
+    // A success in something else than JSON (a catch-all page) is not the API's: nothing was done.
+    if (parsed === notJson) {
+      throw new HttpTransportError(
+        'response',
+        `The server answered ${response.status} with something else than JSON, not as the External Task API.`,
+      );
+    }
+    return parsed;
   }
 }
 
+/** What {@link parseJson} answers for a body that is not JSON. */
+const notJson = Symbol('not JSON');
+
+/** The JSON value of a body; `undefined` for none. */
 function parseJson(text: string): unknown {
   if (text === '') return undefined;
   try {
     return JSON.parse(text);
   } catch {
-    return text;
+    return notJson;
   }
 }
 
@@ -273,6 +293,17 @@ function parseBaseUrl(baseUrl: unknown): string {
   if ((typeof baseUrl !== 'string' && !(baseUrl instanceof URL)) || !/^https?:$/.test(url.protocol)) {
     throw new TypeError(
       `HttpExternalTaskClient: baseUrl must be an absolute http(s) URL, got ${describeValue(baseUrl)}.`,
+    );
+  }
+  // fetch refuses credentials in a URL (on every call, naming the URL); the token carries the identity.
+  if (url.username !== '' || url.password !== '') {
+    throw new TypeError(
+      'HttpExternalTaskClient: baseUrl must not carry credentials (user:password@); pass a token instead.',
+    );
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new TypeError(
+      `HttpExternalTaskClient: baseUrl must end with the API's path, without a query or fragment, got ${describeValue(url.href)}.`,
     );
   }
   return url.href.replace(/\/+$/, '');

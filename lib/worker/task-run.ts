@@ -43,6 +43,9 @@ export class TaskRun {
   }
 
   async execute(): Promise<void> {
+    // Aborted while it waited for a slot (the worker stopped, or the task was cancelled): the handler is
+    // not called at all, and its abort event would never come again to end the run.
+    if (this.controller.signal.aborted) return;
     const { api, task, options } = this;
     const keeper = new LockKeeper({
       api,

@@ -67,6 +67,21 @@ describe('HttpExternalTaskClient', () => {
     expect(error).to.include({ failure: 'response' });
   });
 
+  it('a success that is not the API’s (a catch-all page answering 200) is an HttpTransportError, not a write done', async () => {
+    const baseUrl = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Shop</title>');
+    });
+    const client = new HttpExternalTaskClient({ baseUrl, token: 't' });
+    for (const call of [
+      client.finishExternalTask(undefined, 'w1', 'task-1', { sent: true }),
+      client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 0, 1000),
+    ]) {
+      const error = await rejectionOf(call);
+      expect(error).to.be.instanceOf(HttpTransportError);
+      expect(error).to.include({ failure: 'response' });
+    }
+  });
+
   it('sends the call’s token, else the configured one, over kept-alive connections', async () => {
     const identify = sinon.spy((token: string | undefined) => (token ? { token } : undefined));
     const baseUrl = await serve(createHttpHandler(api, { identify, logger: silentLogger() }));
@@ -123,5 +138,26 @@ describe('HttpExternalTaskClient', () => {
       RangeError,
       /requestTimeout/,
     );
+  });
+
+  it('refuses a baseUrl that fetch cannot send or that would mangle the paths, without repeating credentials', () => {
+    // fetch refuses a URL with credentials on every call: a worker would back off from it forever and log
+    // the password with each failure. A query or a fragment would end up in front of every route.
+    for (const baseUrl of [
+      'http://worker:s3cret@engine:8080/api/external_task/v1',
+      'http://engine:8080/api/external_task/v1?tenant=a',
+      'http://engine:8080/api/external_task/v1#v1',
+    ]) {
+      let error: unknown;
+      try {
+        new HttpExternalTaskClient({ baseUrl });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error, baseUrl).to.be.instanceOf(TypeError);
+      expect((error as TypeError).message)
+        .to.match(/baseUrl/)
+        .and.not.match(/s3cret/);
+    }
   });
 });

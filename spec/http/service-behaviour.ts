@@ -287,6 +287,38 @@ export function describeServiceBehaviour(transport: Transport): void {
           'options.retries',
           (b, id) => b.service.handleServiceError(identity, 'w1', id, 'boom', undefined, { retryTimeout: 5 }),
         ],
+        [
+          'service error options that are no object',
+          'options',
+          (b, id) => b.service.handleServiceError(identity, 'w1', id, 'boom', undefined, null as never),
+        ],
+        [
+          'fetch options that are no object',
+          'options',
+          (b) => b.service.fetchAndLock(identity, null as never),
+        ],
+        [
+          'a fetch without topics',
+          'topics',
+          (b) => b.service.fetchAndLock(identity, { workerId: 'w1', maxTasks: 1 } as never),
+        ],
+        [
+          'a fetch signal that is no AbortSignal',
+          'signal',
+          (b) =>
+            b.service.fetchAndLock(identity, {
+              workerId: 'w1',
+              maxTasks: 1,
+              topics: [{ topicName: 'invoice', lockDuration: 10 }],
+              signal: 'abort' as never,
+            }),
+        ],
+        ['an empty task id', 'externalTaskId', (b) => b.service.unlock(identity, 'w1', '')],
+        [
+          'a task id that is no string',
+          'externalTaskId',
+          (b) => b.service.unlock(identity, 'w1', 7 as never),
+        ],
       ];
       for (const [what, argument, call] of badCalls) {
         it(`400 BadRequestError naming ${argument} for ${what}, and nothing changes`, async () => {

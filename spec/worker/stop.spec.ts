@@ -150,6 +150,37 @@ describe('worker: start and stop', () => {
       expect(stopped.settled).to.equal(true);
       expect(signal?.aborted).to.equal(true);
     });
+
+    it('stops when a task waits for a slot (a service answered more than asked), and never runs it', async () => {
+      const service = stubService();
+      service.fetchAndLock.onFirstCall().resolves([taskRecord('a'), taskRecord('b')]);
+      const started: string[] = [];
+      const running = deferred();
+      const worker = bed.createWorker(
+        {
+          concurrency: 1,
+          stopGracePeriod: 1_000,
+          handler: (task) => {
+            started.push(task.id);
+            return task.id === 'a' ? running.promise : 'done';
+          },
+        },
+        service,
+      );
+      const aborted = recordEvents(worker, 'worker:task:aborted');
+      await worker.start();
+      await bed.clock.tickAsync(0);
+      expect(started).to.deep.equal(['a']);
+      const stopped = track(worker.stop());
+      await bed.clock.tickAsync(1_000);
+      running.resolve();
+      await bed.clock.tickAsync(0);
+      expect(stopped.settled).to.equal(true);
+      expect(started).to.deep.equal(['a']);
+      expect(aborted.map(({ task }) => task.id)).to.deep.equal(['a', 'b']);
+      expect(service.finishExternalTask.called).to.equal(false);
+      expect(worker.running).to.equal(0);
+    });
   });
 
   it('does not run tasks a fetch returns after stop() began, and hands them back with unlock', async () => {
