@@ -4,6 +4,7 @@ import type { ChangeFeed, ChangePosition, ChangeSubscriber } from '../repository
 import { requireInteger } from '../validation/index.js';
 import type { Driver } from './driver/driver.js';
 import { FeedSubscription } from './feed-subscription.js';
+import { storeClosedError } from './store-closed.js';
 import type { changeFeedStatements, Recording } from './sql/index.js';
 
 type FeedStatements = ReturnType<typeof changeFeedStatements>;
@@ -23,6 +24,7 @@ export interface ChangeFeedSettings {
 export class PostgresChangeFeed {
   private readonly subscriptions = new Set<FeedSubscription>();
   private safetyTimer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
 
   constructor(
     private readonly driver: Driver,
@@ -59,6 +61,8 @@ export class PostgresChangeFeed {
       throw new BadRequestError('subscriber', 'subscriber.onChange must be a function.');
     }
     const { sequenced, pruned } = await this.ends();
+    // A subscribe asked before the store closed, answered after it: no subscription may outlive the store.
+    if (this.closed) throw storeClosedError();
     const after =
       subscriber.after === undefined ? sequenced : requireInteger('after', subscriber.after, 0, sequenced);
     if (after < pruned) throw new ChangeFeedRetentionError(after, pruned);
@@ -75,8 +79,12 @@ export class PostgresChangeFeed {
     return subscription;
   }
 
-  /** Closes every subscription and stops the timer; resolves once no delivery is in progress. */
+  /**
+   * Closes every subscription and stops the timer; resolves once no delivery is in progress. A
+   * subscription asked for before and not yet begun is refused.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
   }
 
