@@ -76,6 +76,31 @@ describe('PostgreSQL store lock order', function () {
     }
   }
 
+  it('an idempotent repeat of createMany and a cancel of the same tasks never deadlock', async () => {
+    const first = store.open();
+    await first.migrate();
+    const { tasks, inputs } = await pairCreatedHighIdFirst('repeat', true);
+    const [high] = tasks;
+    const creator = store.open('et-creator');
+    const canceller = store.open('et-canceller');
+
+    const holder = await hold(high);
+    // The repeat asks for the task of the greater id first; the cancel locks the smaller id first.
+    const repeat = creator.createMany(inputs);
+    await blocked('et-creator');
+    const cancel = canceller.cancel({ processInstanceId: high.processInstanceId });
+    await blocked('et-canceller');
+    await holder.release();
+
+    const [repeated, cancelled] = await Promise.allSettled([repeat, cancel]);
+    expect(repeated.status, String((repeated as PromiseRejectedResult).reason)).to.equal('fulfilled');
+    expect(cancelled.status, String((cancelled as PromiseRejectedResult).reason)).to.equal('fulfilled');
+    expect((repeated as PromiseFulfilledResult<ExternalTask[]>).value.map((task) => task.id)).to.deep.equal(
+      tasks.map((task) => task.id),
+    );
+    expect((cancelled as PromiseFulfilledResult<number>).value).to.equal(2);
+  });
+
   it('deleteFinalTasks and a shared write of the same final tasks never deadlock', async () => {
     const first = store.open();
     await first.migrate();
@@ -107,5 +132,26 @@ describe('PostgreSQL store lock order', function () {
     expect(written.status, String((written as PromiseRejectedResult).reason)).to.equal('fulfilled');
     expect(deleted.status, String((deleted as PromiseRejectedResult).reason)).to.equal('fulfilled');
     expect((deleted as PromiseFulfilledResult<number>).value).to.equal(2);
+  });
+
+  it('two createMany of the same new keys in opposite orders never deadlock', async () => {
+    const first = store.open();
+    const second = store.open();
+    await first.migrate();
+    for (let round = 0; round < 10; round++) {
+      const inputs = Array.from({ length: 200 }, (_, i) => ({
+        ...store.newTask('t'),
+        idempotencyKey: `round-${round}-${i}`,
+      }));
+      const [forward, backward] = await Promise.allSettled([
+        first.createMany(inputs),
+        second.createMany([...inputs].reverse()),
+      ]);
+      expect(forward.status, String((forward as PromiseRejectedResult).reason)).to.equal('fulfilled');
+      expect(backward.status, String((backward as PromiseRejectedResult).reason)).to.equal('fulfilled');
+      const ids = (forward as PromiseFulfilledResult<ExternalTask[]>).value.map((task) => task.id);
+      const reversed = (backward as PromiseFulfilledResult<ExternalTask[]>).value.map((task) => task.id);
+      expect(reversed).to.deep.equal([...ids].reverse());
+    }
   });
 });
