@@ -4,6 +4,7 @@ import type { ChangeFeed, ChangePosition, ChangeSubscriber } from '../repository
 import { requireInteger } from '../validation/index.js';
 import type { Driver } from './driver/driver.js';
 import { FeedSubscription } from './feed-subscription.js';
+import { storeClosedError } from './store-closed.js';
 import type { changeFeedStatements, Recording } from './sql/index.js';
 
 type FeedStatements = ReturnType<typeof changeFeedStatements>;
@@ -26,6 +27,7 @@ export class PostgresChangeFeed {
   /** This process's recording statements in flight, and the last position notified meanwhile. */
   private recordingsInFlight = 0;
   private notifiedMeanwhile: ChangePosition | undefined;
+  private closed = false;
 
   constructor(
     private readonly driver: Driver,
@@ -87,6 +89,8 @@ export class PostgresChangeFeed {
       throw new BadRequestError('subscriber', 'subscriber.onChange must be a function.');
     }
     const { sequenced, pruned } = await this.ends();
+    // A subscribe asked before the store closed, answered after it: no subscription may outlive the store.
+    if (this.closed) throw storeClosedError();
     const after =
       subscriber.after === undefined ? sequenced : requireInteger('after', subscriber.after, 0, sequenced);
     if (after < pruned) throw new ChangeFeedRetentionError(after, pruned);
@@ -103,8 +107,12 @@ export class PostgresChangeFeed {
     return subscription;
   }
 
-  /** Closes every subscription and stops the timer; resolves once no delivery is in progress. */
+  /**
+   * Closes every subscription and stops the timer; resolves once no delivery is in progress. A
+   * subscription asked for before and not yet begun is refused.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
   }
 

@@ -1,4 +1,4 @@
-import { asExternalTaskError, InternalError } from '../errors/index.js';
+import { asExternalTaskError } from '../errors/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import type { ExternalTask, NewExternalTask } from '../model/index.js';
 import { AvailabilityAnnouncer } from '../repository/availability-announcer.js';
@@ -63,6 +63,7 @@ import {
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import * as sql from './sql/index.js';
 import type { HeldTaskWriteKind } from './sql/write-task.js';
+import { storeClosedError } from './store-closed.js';
 import { isTaskId } from './task-id.js';
 import { toTask, type TaskRecord } from './task-record.js';
 
@@ -192,7 +193,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   /**
    * Stops listening, delivering and sweeping, lets the calls made before it finish (their statements may
    * be waiting for a connection), then ends the pool if the store opened it. A call made after it is
-   * refused at once with an {@link InternalError}. Safe to call twice.
+   * refused at once with an `InternalError`. Safe to call twice.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -380,12 +381,12 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   }
 
   /**
-   * Runs an operation; what fails in the database rejects with {@link InternalError} (500) carrying the
+   * Runs an operation; what fails in the database rejects with `InternalError` (500) carrying the
    * driver's error as `cause`. The library's own errors (bad arguments, retention) pass as they are.
    */
   private guard<T>(operation: Promise<T> | (() => Promise<T>)): Promise<T> {
     if (this.closing) {
-      return Promise.reject(new InternalError('The PostgreSQL store is closed: open a new one to go on.'));
+      return Promise.reject(storeClosedError());
     }
     const running = (async () => {
       try {

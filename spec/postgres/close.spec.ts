@@ -55,4 +55,39 @@ describe('PostgresExternalTaskRepository.close', function () {
     );
     expect(rows[0]!.count).to.equal(20);
   });
+
+  it('refuses a subscription that began before it and would start after it: nothing is delivered once closed', async () => {
+    const pool = adminPool();
+    const writer = new PostgresExternalTaskRepository({ pool }, { schema, logger: quietLogger() });
+    // A subscription left open would read at its safety re-check (no notification reaches it any more).
+    const repository = new PostgresExternalTaskRepository(
+      { pool },
+      { schema, logger: quietLogger(), safetyRecheckMs: 50 },
+    );
+    try {
+      await writer.migrate();
+      const delivered: number[] = [];
+      const subscribing = repository
+        .subscribe({ onChange: (change) => void delivered.push(change.position) })
+        .catch((error: unknown) => error);
+      await repository.close();
+
+      await writer.create({
+        topic: 't',
+        flowNodeInstanceId: 'f',
+        correlationId: 'c',
+        processInstanceId: 'p',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await subscribing)
+        .to.be.instanceOf(InternalError)
+        .and.to.have.property('message')
+        .that.includes('closed');
+      expect(delivered).to.deep.equal([]);
+    } finally {
+      await writer.close();
+      await repository.close();
+      await pool.end();
+    }
+  });
 });

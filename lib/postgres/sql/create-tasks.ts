@@ -3,9 +3,9 @@ import { recordChanges } from './record-changes.js';
 import { announceAvailability } from './scope.js';
 
 /**
- * Stores new pending tasks in one statement, in the given order (the identity `sequence` is taken as the
- * rows are inserted, sorted by their index), records a `created` change for each, and hints every topic
- * as available now.
+ * Stores new pending tasks in one statement, in the given order (each task's `sequence`, its place in the
+ * hand-out order, is taken in the order of its index), records a `created` change for each, and hints
+ * every topic as available now.
  *
  * Idempotency keys: of the tasks of one call with the same key only the first is inserted; an insert
  * whose key a stored task has conflicts on the unique index `tasks_idempotency_key` and answers that task
@@ -14,6 +14,11 @@ import { announceAvailability } from './scope.js';
  * the insert waits for it, then returns it). A row is new when it has the id this statement proposed for
  * it; only new rows record a change and make a hint. Each task finds its row by its key, or by its
  * proposed id when it has none (one hashable equality, so a call of 1,000 tasks is no 1,000² loop).
+ *
+ * Lock order: a conflict locks the stored task, and an insert waits for a concurrent insert of its key.
+ * So the stored tasks of the keys given are locked first, in id order (as the shared writes and cancels
+ * lock theirs), and the rows are then inserted in key order: two creates of the same keys in any
+ * orders, or a repeat and a cancel of its tasks, wait for each other instead of deadlocking.
  *
  * $1 the injected time in ms (NULL: the database's clock); $2 a JSON array of tasks, each with its index
  * `i` and the fields of a checked new task. Answers one row per task, in order: `record`.
@@ -29,16 +34,27 @@ given AS MATERIALIZED (
          "correlationId" text, "processInstanceId" text, "processModelId" text, "tenantId" text,
          identity json, payload json, priority bigint, retries integer, "idempotencyKey" text)
 ),
+existing AS MATERIALIZED (
+  SELECT t.id FROM ${s}.tasks t
+  WHERE t.idempotency_key = ANY(ARRAY(SELECT "idempotencyKey" FROM given WHERE "idempotencyKey" IS NOT NULL))
+  ORDER BY t.id
+  FOR UPDATE OF t
+),
+numbered AS MATERIALIZED (
+  SELECT g.*, nextval(pg_get_serial_sequence('${s}.tasks', 'sequence')) AS sequence
+  FROM (SELECT * FROM given WHERE i = first_i ORDER BY i) AS g
+),
 stored AS (
-  INSERT INTO ${s}.tasks (id, topic, flow_node_instance_id, correlation_id, process_instance_id,
+  INSERT INTO ${s}.tasks (id, sequence, topic, flow_node_instance_id, correlation_id, process_instance_id,
                           process_model_id, tenant_id, identity, payload, priority, retries,
                           idempotency_key, created_at)
-  SELECT g.proposed_id, g.topic, g."flowNodeInstanceId", g."correlationId", g."processInstanceId",
-         g."processModelId", g."tenantId", g.identity, coalesce(g.payload, 'null'::json), g.priority,
-         g.retries, g."idempotencyKey", clock.now
-  FROM given g, clock
-  WHERE g.i = g.first_i
-  ORDER BY g.i
+  OVERRIDING SYSTEM VALUE
+  SELECT g.proposed_id, g.sequence, g.topic, g."flowNodeInstanceId", g."correlationId",
+         g."processInstanceId", g."processModelId", g."tenantId", g.identity, coalesce(g.payload, 'null'::json),
+         g.priority, g.retries, g."idempotencyKey", clock.now
+  FROM numbered g, clock
+  WHERE (SELECT count(*) FROM existing) >= 0
+  ORDER BY g."idempotencyKey" COLLATE "C", g.i
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL
     DO UPDATE SET idempotency_key = excluded.idempotency_key
   RETURNING id, topic, 0::bigint AS delay, sequence, idempotency_key, ${s}.task_record(tasks) AS record

@@ -56,12 +56,16 @@ export function engineWrites({ schema: s }: SqlNames, retention: number) {
     }),
     /**
      * Deletes the final tasks of the process instance $1 (index `tasks_process_instance`), as the
-     * final-task retention does: no change recorded. Answers `count`.
+     * final-task retention does: no change recorded. The tasks are locked in id order, as the shared
+     * writes lock theirs (a late report or a setRetries of a final task locks it too), so that the two
+     * wait for each other instead of deadlocking; a task revived meanwhile is re-checked on its newest
+     * version and kept. Answers `count`.
      */
     deleteFinal: `
-WITH deleted AS (
-  DELETE FROM ${s}.tasks WHERE process_instance_id = $1 AND state <> 'pending' RETURNING 1
-)
+WITH doomed AS (
+  SELECT id FROM ${s}.tasks WHERE process_instance_id = $1 AND state <> 'pending' ORDER BY id FOR UPDATE
+),
+deleted AS (DELETE FROM ${s}.tasks t USING doomed WHERE t.id = doomed.id RETURNING 1)
 SELECT count(*)::integer AS count FROM deleted`,
   };
 }
