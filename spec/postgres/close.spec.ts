@@ -1,29 +1,19 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import { InternalError } from '../../lib/errors/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
-import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
+import { adminPool, dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
 
 describe('PostgresExternalTaskRepository.close', function () {
   this.timeout(30_000);
-  let admin: pg.Pool;
+  const admin = useServerAdmin();
   let schema: string;
-
-  before(async function () {
-    await requireServer(this);
-    admin = adminPool();
-  });
 
   beforeEach(() => {
     schema = freshSchema();
   });
 
   afterEach(async () => {
-    await dropSchema(admin, schema);
-  });
-
-  after(async () => {
-    await admin?.end();
+    await dropSchema(admin.pool, schema);
   });
 
   it('lets the calls made before it finish, even those waiting for a connection, then refuses new ones at once', async () => {
@@ -50,7 +40,7 @@ describe('PostgresExternalTaskRepository.close', function () {
     expect(Date.now() - started).to.be.below(5_000);
     const after = await repository.getById('00000000-0000-4000-8000-000000000000').catch((e: unknown) => e);
     expect(after).to.be.instanceOf(InternalError).and.to.have.property('message').that.includes('closed');
-    const { rows } = await admin.query<{ count: number }>(
+    const { rows } = await admin.pool.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM "${schema}".tasks`,
     );
     expect(rows[0]!.count).to.equal(20);

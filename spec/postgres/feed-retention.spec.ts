@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import { ChangeFeedRetentionError } from '../../lib/errors/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
 import type { ChangeFeedResync, ChangePosition } from '../../lib/repository/index.js';
-import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
+import { dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
 
 describe('PostgresExternalTaskRepository change feed retention', function () {
   this.timeout(30_000);
-  let admin: pg.Pool;
+  const admin = useServerAdmin();
   let schema: string;
   let repository: PostgresExternalTaskRepository;
 
@@ -21,11 +20,6 @@ describe('PostgresExternalTaskRepository change feed retention', function () {
       })),
     );
 
-  before(async function () {
-    await requireServer(this);
-    admin = adminPool();
-  });
-
   beforeEach(async () => {
     schema = freshSchema();
     repository = new PostgresExternalTaskRepository(
@@ -37,17 +31,13 @@ describe('PostgresExternalTaskRepository change feed retention', function () {
 
   afterEach(async () => {
     await repository?.close();
-    await dropSchema(admin, schema);
-  });
-
-  after(async () => {
-    await admin?.end();
+    await dropSchema(admin.pool, schema);
   });
 
   it('keeps the latest changeRetention positions: a resume inside them replays, one before them is refused', async () => {
     await createTasks(12, 0);
 
-    const { rows } = await admin.query<{ position: string }>(
+    const { rows } = await admin.pool.query<{ position: string }>(
       `SELECT position FROM "${schema}".changes ORDER BY position`,
     );
     expect(rows.map((row) => Number(row.position))).to.deep.equal([8, 9, 10, 11, 12]);

@@ -1,19 +1,13 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
 import { pruneFinalTasks, sqlNames } from '../../lib/postgres/sql/index.js';
-import { adminPool, dropSchema, freshSchema, quietLogger, requireServer, serverUrl } from './support.js';
+import { dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
 
 describe('PostgresExternalTaskRepository final-task retention statement', function () {
   this.timeout(30_000);
-  let admin: pg.Pool;
+  const admin = useServerAdmin();
   let schema: string;
   let repository: PostgresExternalTaskRepository;
-
-  before(async function () {
-    await requireServer(this);
-    admin = adminPool();
-  });
 
   beforeEach(async () => {
     schema = freshSchema();
@@ -26,11 +20,7 @@ describe('PostgresExternalTaskRepository final-task retention statement', functi
 
   afterEach(async () => {
     await repository?.close();
-    await dropSchema(admin, schema);
-  });
-
-  after(async () => {
-    await admin?.end();
+    await dropSchema(admin.pool, schema);
   });
 
   it('skips a final task another transaction holds instead of waiting for it, and takes it next time', async () => {
@@ -46,8 +36,8 @@ describe('PostgresExternalTaskRepository final-task retention statement', functi
     const prune = pruneFinalTasks(sqlNames(schema));
     const later = Date.now() + 60_000;
 
-    const holder = await admin.connect();
-    const sweeper = await admin.connect();
+    const holder = await admin.pool.connect();
+    const sweeper = await admin.pool.connect();
     try {
       await holder.query('BEGIN');
       await holder.query(`SELECT id FROM "${schema}".tasks WHERE id = $1 FOR UPDATE`, [tasks[1]!.id]);

@@ -1,6 +1,7 @@
 import { engineControlsMigration } from './engine-controls-migration.js';
 import { positionsAtRecording } from './positions-migration.js';
 import type { SqlNames } from './names.js';
+import { taskRecordFunction } from './task-record-function.js';
 
 /** One step of the schema's history: applied once, in order, inside the migration transaction. */
 export interface Migration {
@@ -103,17 +104,7 @@ const taskTables: Migration = {
       SELECT (extract(epoch FROM at) * 1000)::bigint
     $$`,
     // The record handed out and kept in the feed; the library's mapper reads exactly these fields.
-    `CREATE FUNCTION ${s}.task_record(t ${s}.tasks) RETURNS json LANGUAGE sql STABLE AS $$
-      SELECT json_build_object(
-        'id', t.id, 'topic', t.topic, 'flowNodeInstanceId', t.flow_node_instance_id,
-        'correlationId', t.correlation_id, 'processInstanceId', t.process_instance_id,
-        'processModelId', t.process_model_id, 'tenantId', t.tenant_id, 'identity', t.identity,
-        'payload', t.payload, 'priority', t.priority, 'state', t.state, 'workerId', t.worker_id,
-        'lockExpirationTime', ${s}.ms(t.lock_expires_at), 'createdAt', ${s}.ms(t.created_at),
-        'finishedAt', ${s}.ms(t.finished_at), 'hasResult', t.result IS NOT NULL, 'result', t.result,
-        'error', t.error, 'retries', t.retries, 'attempts', t.attempts, 'retryAt', ${s}.ms(t.retry_at),
-        'incident', t.incident)
-    $$`,
+    taskRecordFunction(s, 'CREATE'),
     // Availability hints of one statement: one per topic (the smallest delay, the number of tasks), sent
     // as 'h' + a JSON array of [topic, delay, count], split so that no payload passes PostgreSQL's 8000
     // bytes (a hint is at most about 1,600 bytes: a topic of 255 characters, escaped).
