@@ -1,5 +1,5 @@
 import { GoneError, NotFoundError, type ExternalTaskError } from '../errors/index.js';
-import type { ExternalTask, ExternalTaskState, NewExternalTask } from '../model/index.js';
+import type { ExternalTask, ExternalTaskState, JsonValue, NewExternalTask } from '../model/index.js';
 import type {
   CancelSelector,
   EngineWriteResult,
@@ -41,17 +41,31 @@ export class EngineOperations {
     private readonly failed: (error: unknown, operation: string) => ExternalTaskError,
   ) {}
 
-  /** Stores a new pending task; with a taken `idempotencyKey`, answers the stored task instead. */
+  /**
+   * Stores a new pending task; with a taken `idempotencyKey`, answers the stored task instead. With a
+   * type argument (`create<Order>(…)`) the payload is checked against it and the record is typed by it.
+   */
+  create(task: NewExternalTask): Promise<ExternalTask>;
+  create<Payload>(task: NewExternalTask<Payload>): Promise<ExternalTask<Payload>>;
   create(task: NewExternalTask): Promise<ExternalTask> {
     return this.run('create', () => this.repository.create(task));
   }
 
-  /** Stores up to 1,000 new pending tasks at once, all or none, in order (idempotency keys as `create`). */
+  /**
+   * Stores up to 1,000 new pending tasks at once, all or none, in order (idempotency keys as `create`;
+   * a type argument as `create`'s).
+   */
+  createMany(tasks: readonly NewExternalTask[]): Promise<ExternalTask[]>;
+  createMany<Payload>(tasks: readonly NewExternalTask<Payload>[]): Promise<ExternalTask<Payload>[]>;
   createMany(tasks: readonly NewExternalTask[]): Promise<ExternalTask[]> {
     return this.run('createMany', () => this.repository.createMany(tasks));
   }
 
-  /** The task's current record, or `undefined`. */
+  /** The task's current record, or `undefined`; typed by type arguments if given (`getById<Order, Receipt>`). */
+  getById(externalTaskId: string): Promise<ExternalTask | undefined>;
+  getById<Payload, Result = JsonValue>(
+    externalTaskId: string,
+  ): Promise<ExternalTask<Payload, Result> | undefined>;
   getById(externalTaskId: string): Promise<ExternalTask | undefined> {
     return this.run('getById', () => this.repository.getById(externalTaskId));
   }

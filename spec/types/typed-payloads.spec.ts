@@ -109,4 +109,26 @@ describe('typed payloads and results', () => {
       await worker.stop();
     }
   });
+
+  it('type the records of api.engine by a type argument, and leave them JSON values without one', async () => {
+    const ids = { topic: 'orders', flowNodeInstanceId: 'f', correlationId: 'c', processInstanceId: 'p' };
+    const order: Order = { orderId: 'o-1', amount: 5 };
+
+    const untyped = await api.engine.create({ ...ids, payload: { any: 'json' } });
+    expectTypeOf(untyped).toEqualTypeOf<ExternalTask>();
+    const typed = await api.engine.create<Order>({ ...ids, flowNodeInstanceId: 'f-2', payload: order });
+    expectTypeOf(typed.payload).toEqualTypeOf<Order>();
+    const many = await api.engine.createMany<Order>([{ ...ids, flowNodeInstanceId: 'f-3', payload: order }]);
+    expectTypeOf(many).toEqualTypeOf<ExternalTask<Order>[]>();
+    const read = await api.engine.getById<Order, Receipt>(typed.id);
+    expectTypeOf(read).toEqualTypeOf<ExternalTask<Order, Receipt> | undefined>();
+    expect(read?.payload).to.deep.equal(order);
+    expect(many[0]?.payload).to.deep.equal(order);
+
+    // Never called: the type checker refuses a payload that is not the declared shape.
+    const wrongShape = () =>
+      // @ts-expect-error orderId must be a string
+      api.engine.create<Order>({ ...ids, payload: { orderId: 1, amount: 5 } });
+    expect(wrongShape).to.be.a('function');
+  });
 });
