@@ -38,6 +38,7 @@ import { isOutcome, OutcomeConsumers, type ConsumeOutcomesOptions } from './outc
 import { OutcomeWaiters } from './outcome-waiters.js';
 import { emitChangeEvent } from './change-events.js';
 import { EngineOperations } from './engine-operations.js';
+import type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api-options.js';
 import { throwUnlessWritten } from './write-refusals.js';
 import { requireRepository } from './require-repository.js';
 import {
@@ -47,24 +48,6 @@ import {
   validateRetry,
   type ValidFetch,
 } from './request-validation.js';
-
-/** Options of {@link ExternalTaskApi}. */
-export interface ExternalTaskApiOptions {
-  /** The store of tasks. */
-  readonly repository: ExternalTaskRepository;
-  /** Who may do what. @default tokenAccessPolicy (401 without a non-empty string token) */
-  readonly accessPolicy?: AccessPolicy | undefined;
-  /** Time and timers for long polls. @default systemClock */
-  readonly clock?: Clock | undefined;
-  /** Receives failures that cannot be thrown to a caller (listeners, the store's announcements). @default consoleLogger */
-  readonly logger?: Logger | undefined;
-}
-
-/** Options of {@link ExternalTaskApi.waitForOutcome}. */
-export interface WaitForOutcomeOptions {
-  /** Stops waiting: the promise rejects with the signal's reason. */
-  readonly signal?: AbortSignal | undefined;
-}
 
 /**
  * The External Task API (the facade): what workers call to fetch and lock tasks, extend locks and report

@@ -3,7 +3,7 @@ export type { AccessPolicy, AccessRequest, ExternalTaskOperation } from './acces
 export { ExternalTaskApi } from './external-task-api.js';
 export type { EngineOperations } from './engine-operations.js';
 export type { ConsumeOutcomesOptions, ExternalTaskOutcome } from './outcome-consumers.js';
-export type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api.js';
+export type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api-options.js';
 export type {
   ExternalTaskService,
   FetchAndLockOptions,

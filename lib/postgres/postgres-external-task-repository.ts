@@ -1,8 +1,6 @@
-import { asExternalTaskError } from '../errors/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import type { ExternalTask, NewExternalTask } from '../model/index.js';
 import { AvailabilityAnnouncer } from '../repository/availability-announcer.js';
-import { inScope } from '../repository/task-scope.js';
 import type {
   AvailabilityListener,
   AvailabilityWatch,
@@ -42,6 +40,7 @@ import {
   scopeFields,
   writeBatcher,
   writeCall,
+  writeResult,
   type ClaimCall,
   type StatementBatcher,
   type WriteAnswer,
@@ -63,7 +62,7 @@ import {
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import * as sql from './sql/index.js';
 import type { HeldTaskWriteKind } from './sql/write-task.js';
-import { storeClosedError } from './store-closed.js';
+import { StoreCalls } from './store-calls.js';
 import { isTaskId } from './task-id.js';
 import { toTask, type TaskRecord } from './task-record.js';
 
@@ -119,7 +118,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   private readonly engine: PostgresEngineOperations;
   private closing: Promise<void> | undefined;
   /** The calls in progress, which {@link close} lets finish. */
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly calls = new StoreCalls();
 
   constructor(connection: PostgresConnection, options: PostgresExternalTaskRepositoryOptions) {
     this.settings = checkOptions(options);
@@ -185,7 +184,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
    * transaction under an advisory lock, so several processes may call it at once. Idempotent.
    */
   migrate(): Promise<void> {
-    return this.guard(migrateSchema(this.driver, this.statements.migrate, this.names)).then(() => {
+    return this.calls.run(migrateSchema(this.driver, this.statements.migrate, this.names)).then(() => {
       if (!this.closing) this.sweep.start();
     });
   }
@@ -197,31 +196,32 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      const settled = this.calls.close();
       this.sweep.stop();
       await this.feed.close();
       await this.listener.close();
-      await Promise.allSettled(this.running);
+      await settled;
       await this.driver.close();
     })();
     return this.closing;
   }
 
   create(input: NewExternalTask): Promise<ExternalTask> {
-    return this.guard(async () => {
+    return this.calls.run(async () => {
       const [task] = await this.insert([validateNewTask(input)]);
       return task as ExternalTask;
     });
   }
 
   createMany(inputs: readonly NewExternalTask[]): Promise<ExternalTask[]> {
-    return this.guard(async () => {
+    return this.calls.run(async () => {
       const valid = validateNewTasks(inputs);
       return valid.length === 0 ? [] : this.insert(valid);
     });
   }
 
   getById(externalTaskId: string): Promise<ExternalTask | undefined> {
-    return this.guard(async () => {
+    return this.calls.run(async () => {
       if (!isTaskId(externalTaskId)) return undefined;
       const [row] = await this.driver.query<{ record: TaskRecord }>(this.statements.get, [externalTaskId]);
       return row && toTask(row.record);
@@ -234,7 +234,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
    * maxTasks); alone, the statement starts at once.
    */
   claim(request: ClaimRequest): Promise<ExternalTask[]> {
-    return this.guard(async () => {
+    return this.calls.run(async () => {
       if (request.topics.length === 0) return [];
       return this.claims.submit(claimCall(request, this.now()));
     });
@@ -270,7 +270,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   }
 
   cancel(selector: CancelSelector): Promise<number> {
-    return this.guard(() => this.engine.cancel(selector));
+    return this.calls.run(() => this.engine.cancel(selector));
   }
 
   setRetries(
@@ -278,7 +278,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     retries: number,
     options?: SetRetriesOptions,
   ): Promise<SetRetriesResult> {
-    return this.guard(async (): Promise<SetRetriesResult> => {
+    return this.calls.run(async (): Promise<SetRetriesResult> => {
       const valid = validateSetRetries(externalTaskId, retries, options);
       if (!isTaskId(externalTaskId)) return { status: 'not-found' };
       const answer = await this.writes.setRetries.submit(
@@ -290,27 +290,27 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   }
 
   forceUnlock(externalTaskId: string): Promise<EngineWriteResult> {
-    return this.guard(() => this.engine.forceUnlock(externalTaskId));
+    return this.calls.run(() => this.engine.forceUnlock(externalTaskId));
   }
 
   setPriority(externalTaskId: string, priority: number): Promise<EngineWriteResult> {
-    return this.guard(() => this.engine.setPriority(externalTaskId, priority));
+    return this.calls.run(() => this.engine.setPriority(externalTaskId, priority));
   }
 
   deleteFinalTasks(selector: FinalTaskSelector): Promise<number> {
-    return this.guard(() => this.engine.deleteFinalTasks(selector));
+    return this.calls.run(() => this.engine.deleteFinalTasks(selector));
   }
 
   query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
-    return this.guard(() => this.engine.query(filter));
+    return this.calls.run(() => this.engine.query(filter));
   }
 
   countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
-    return this.guard(() => this.engine.countByTopic(filter));
+    return this.calls.run(() => this.engine.countByTopic(filter));
   }
 
   msUntilNextAvailable(topicNames: readonly string[], scope?: TaskScope): Promise<number | undefined> {
-    return this.guard(async () => {
+    return this.calls.run(async () => {
       if (topicNames.length === 0) return undefined;
       const [row] = await this.driver.query<{ ms: number | null }>(this.statements.nextAvailable, [
         this.now(),
@@ -322,7 +322,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   }
 
   watchAvailability(listener: AvailabilityListener): Promise<AvailabilityWatch> {
-    return this.guard(async () => {
+    return this.calls.run(async () => {
       if (typeof listener !== 'function')
         throw new TypeError('watchAvailability: listener must be a function.');
       await this.listener.start();
@@ -334,14 +334,14 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   }
 
   subscribe(subscriber: ChangeSubscriber): Promise<ChangeFeed> {
-    return this.guard(async () => {
+    return this.calls.run(async () => {
       await this.listener.start();
       return this.feed.subscribe(subscriber);
     });
   }
 
   currentPosition(): Promise<ChangePosition> {
-    return this.guard(() => this.feed.currentPosition());
+    return this.calls.run(() => this.feed.currentPosition());
   }
 
   /** The time the statements use: the injected clock's, or NULL for the database's own. */
@@ -368,7 +368,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     { externalTaskId, workerId, scope }: HeldTaskRequest,
     fields: () => Readonly<Record<string, unknown>>,
   ): Promise<ConditionalWriteResult> {
-    return this.guard(async () => {
+    return this.calls.run(async () => {
       const validScope = validateScope(scope);
       const call = writeCall(this.now(), externalTaskId, {
         workerId: requireText('workerId', workerId),
@@ -379,38 +379,6 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       return writeResult(await this.writes[kind].submit(call), validScope);
     });
   }
-
-  /**
-   * Runs an operation; what fails in the database rejects with `InternalError` (500) carrying the
-   * driver's error as `cause`. The library's own errors (bad arguments, retention) pass as they are.
-   */
-  private guard<T>(operation: Promise<T> | (() => Promise<T>)): Promise<T> {
-    if (this.closing) {
-      return Promise.reject(storeClosedError());
-    }
-    const running = (async () => {
-      try {
-        return await (typeof operation === 'function' ? operation() : operation);
-      } catch (error) {
-        throw asExternalTaskError(error, 'The PostgreSQL store failed');
-      }
-    })();
-    this.running.add(running);
-    const settled = (): void => void this.running.delete(running);
-    running.then(settled, settled);
-    return running;
-  }
-}
-
-/**
- * A write's result as the contract names it: written, or why it was refused, judged on the task as the
- * refusal saw it (a task out of `scope` is not found; a pending one is another's; a final one is gone).
- */
-function writeResult(answer: WriteAnswer, scope: TaskScope | undefined): ConditionalWriteResult {
-  if (answer?.written) return { status: 'ok', task: answer.task };
-  if (!answer || !inScope(answer.task, scope)) return { status: 'not-found' };
-  const { task } = answer;
-  return task.state === 'pending' ? { status: 'locked', task } : { status: 'gone', task };
 }
 
 /** The scope's lists as statement parameters (NULL for a list the scope leaves out). */

@@ -1,5 +1,6 @@
 import type { ExternalTask } from '../../model/index.js';
-import type { TaskScope } from '../../repository/index.js';
+import type { ConditionalWriteResult, TaskScope } from '../../repository/index.js';
+import { inScope } from '../../repository/task-scope.js';
 import type { Queryable } from '../driver/driver.js';
 import type { Recording } from '../sql/record-changes.js';
 import { toTask, type TaskRecord } from '../task-record.js';
@@ -83,4 +84,15 @@ export function scopeFields(scope: TaskScope | undefined): {
   processModelIds: readonly string[] | null;
 } {
   return { tenantIds: scope?.tenantIds ?? null, processModelIds: scope?.processModelIds ?? null };
+}
+
+/**
+ * A write's result as the contract names it: written, or why it was refused, judged on the task as the
+ * refusal saw it (a task out of `scope` is not found; a pending one is another's; a final one is gone).
+ */
+export function writeResult(answer: WriteAnswer, scope: TaskScope | undefined): ConditionalWriteResult {
+  if (answer?.written) return { status: 'ok', task: answer.task };
+  if (!answer || !inScope(answer.task, scope)) return { status: 'not-found' };
+  const { task } = answer;
+  return task.state === 'pending' ? { status: 'locked', task } : { status: 'gone', task };
 }
