@@ -28,6 +28,16 @@ describe('Camunda variables', () => {
       });
     });
 
+    it('types an integer beyond a 64-bit Long as Double, as no Camunda Long can hold it', () => {
+      const longest = 2 ** 63 - 1024; // the largest double below 2⁶³
+      expect(payloadVariables({ max: longest, min: -(2 ** 63), over: 2 ** 63, huge: 1e300 })).to.deep.equal({
+        max: { type: 'Long', value: longest, valueInfo: {} },
+        min: { type: 'Long', value: -(2 ** 63), valueInfo: {} },
+        over: { type: 'Double', value: 2 ** 63, valueInfo: {} },
+        huge: { type: 'Double', value: 1e300, valueInfo: {} },
+      });
+    });
+
     it('has no variables for a null payload, and the one variable payload for any other', () => {
       expect(payloadVariables(null)).to.deep.equal({});
       expect(payloadVariables('just text')).to.deep.equal({

@@ -12,6 +12,10 @@ export interface CamundaVariable {
 export const payloadVariable = 'payload';
 
 const int32 = 2 ** 31;
+const int64 = 2 ** 63;
+
+/** Whether `value` lies in the signed range of `bound` (−bound to bound − 1). */
+const within = (value: number, bound: number): boolean => value >= -bound && value < bound;
 
 /**
  * A task's payload as Camunda variables: each top-level property of an object payload is a variable
@@ -48,8 +52,9 @@ function typedValue(value: JsonValue): CamundaVariable {
     case 'boolean':
       return typed('Boolean', value);
     case 'number':
-      if (!Number.isInteger(value)) return typed('Double', value);
-      return typed(value >= -int32 && value < int32 ? 'Integer' : 'Long', value);
+      // Integer and Long are Java's 32- and 64-bit integers: a number neither holds is a Double.
+      if (!Number.isInteger(value) || !within(value, int64)) return typed('Double', value);
+      return typed(within(value, int32) ? 'Integer' : 'Long', value);
     default:
       // Objects and arrays: Camunda's Json variables carry their value as JSON text.
       return typed('Json', JSON.stringify(value));
