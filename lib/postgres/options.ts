@@ -4,7 +4,13 @@ import type { Clock } from '../clock/index.js';
 import { BadRequestError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import { checkFinalTaskRetention } from '../repository/final-task-retention-option.js';
-import { describeValue, limits, requireInteger, requireObject, requireString } from '../validation/index.js';
+import {
+  limits,
+  optionalBoolean,
+  requireInteger,
+  requireObject,
+  requireString,
+} from '../validation/index.js';
 
 /**
  * Where the store's database is: a server to open a pool to, a pool of the caller's (never ended by the
@@ -94,7 +100,7 @@ export function checkOptions(options: PostgresExternalTaskRepositoryOptions): Se
       limits.maxDuration,
     ),
     applicationName: requireString('applicationName', options.applicationName ?? 'external-task-api', 63),
-    synchronousCommit: requireBoolean('synchronousCommit', options.synchronousCommit ?? true),
+    synchronousCommit: optionalBoolean('synchronousCommit', options.synchronousCommit) ?? true,
     changeRetention: requireInteger(
       'changeRetention',
       options.changeRetention ?? 100_000,
@@ -109,13 +115,6 @@ export function checkOptions(options: PostgresExternalTaskRepositoryOptions): Se
       limits.maxDuration,
     ),
   };
-}
-
-function requireBoolean(argument: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') {
-    throw new BadRequestError(argument, `${argument} must be true or false, got ${describeValue(value)}.`);
-  }
-  return value;
 }
 
 /** A connection after its check: which kind it is, and what it holds. */

@@ -3,6 +3,7 @@ import type { ExternalTaskState, Identity, JsonValue, NewExternalTask } from '..
 import {
   copyJsonValue,
   limits,
+  optionalBoolean,
   optionalString,
   requireInteger,
   requireObject,
@@ -135,13 +136,6 @@ function oneOrMany<T>(
     throw new BadRequestError(argument, `${argument} must list at most ${limits.maxTopics} values.`);
   }
   return value.map((item, index) => check(item, `${argument}[${index}]`));
-}
-
-function optionalBoolean(argument: string, value: unknown): boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new BadRequestError(argument, `${argument} must be a boolean.`);
-  }
-  return value;
 }
 
 /** Checks the arguments of `setRetries`: an id, a budget, and the options' retry delay if any. */

@@ -3,6 +3,7 @@ import { limits } from './limits.js';
 import {
   checkInteger,
   checkObject,
+  checkOptionalBoolean,
   checkOptionalText,
   checkString,
   describeProblem,
@@ -33,6 +34,11 @@ export function optionalString(
   maxLength: number = limits.maxIdLength,
 ): string | undefined {
   return value === undefined ? undefined : requireString(argument, value, maxLength);
+}
+
+/** `undefined`, or `true` or `false`. */
+export function optionalBoolean(argument: string, value: unknown): boolean | undefined {
+  return checkOptionalBoolean(badRequest, argument, value);
 }
 
 /** A safe integer within `[min, max]`. */

@@ -1,5 +1,6 @@
 export { limits } from './limits.js';
 export {
+  optionalBoolean,
   optionalString,
   optionalText,
   requireDuration,

@@ -93,6 +93,14 @@ export function checkNumber(refuse: Refusal, name: string, value: unknown, min: 
   return value;
 }
 
+/** `undefined`, or `true` or `false` (switches). */
+export function checkOptionalBoolean(refuse: Refusal, name: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw refuse({ name, expected: 'true or false', value, kind: 'type' });
+  }
+  return value;
+}
+
 /** A plain object: not `null`, not an array. */
 export function checkObject(refuse: Refusal, name: string, value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
