@@ -5,6 +5,7 @@
  * ones (higher priority), plus 100 with an expired lock, then EXPLAINs (ANALYZE, BUFFERS) each statement
  * inside a transaction that is rolled back, and drops the schema.
  */
+import type pg from 'pg';
 import { claimTasks, heldTaskWrites, msUntilNextAvailable, sqlNames } from '../../lib/postgres/sql/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
 import { adminPool, dropSchema, freshSchema, serverUrl } from './support.js';
@@ -14,17 +15,36 @@ const names = sqlNames(schema);
 const admin = adminPool();
 const repository = new PostgresExternalTaskRepository({ connectionString: serverUrl }, { schema });
 
+/** A parameter as an SQL literal for EXECUTE (which takes no parameters of the protocol). */
+function literal(client: pg.PoolClient, value: unknown): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number') return String(value);
+  if (Array.isArray(value)) return `ARRAY[${value.map((item) => literal(client, item)).join(', ')}]`;
+  if (typeof value === 'string') return client.escapeLiteral(value);
+  throw new Error(`No literal for ${typeof value}.`);
+}
+
 async function explain(title: string, text: string, params: unknown[]): Promise<void> {
   const client = await admin.connect();
   try {
     await client.query('BEGIN');
+    // The plan the store's connections run: generic, without JIT (see `sessionOptions` in
+    // lib/postgres/driver/pg-driver.ts).
+    await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+    await client.query('SET LOCAL jit = off');
+    await client.query(`PREPARE explained AS ${text}`);
+    const args = params.map((param) => literal(client, param)).join(', ');
+    // A first run, undone, so that the plan shown is not the one that also loads the catalog.
+    await client.query('SAVEPOINT warm');
+    await client.query(`EXECUTE explained${args ? `(${args})` : ''}`);
+    await client.query('ROLLBACK TO SAVEPOINT warm');
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-      `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING ON) ${text}`,
-      params,
+      `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING ON) EXECUTE explained${args ? `(${args})` : ''}`,
     );
     console.log(`### ${title}\n\n\`\`\`\n${rows.map((row) => row['QUERY PLAN']).join('\n')}\n\`\`\`\n`);
   } finally {
     await client.query('ROLLBACK');
+    await client.query('DEALLOCATE ALL');
     client.release();
   }
 }

@@ -28,7 +28,7 @@ export class PgDriver implements Driver {
   /**
    * Names of prepared statements, one per statement text (a hash of it, so that stores sharing a pool
    * never give one name to two texts): each connection plans a statement once and reuses the plan (the
-   * claim's planning costs as much as its execution).
+   * claim's planning costs as much as its execution; see `sessionOptions` for why the plan is generic).
    */
   private readonly names = new Map<string, string>();
 
@@ -205,8 +205,25 @@ function connectionConfig(settings: PgPoolSettings): pg.ClientConfig {
     connectionTimeoutMillis: connectionTimeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: keepAliveInitialDelayMs,
-    ...(!settings.synchronousCommit && { options: '-c synchronous_commit=off' }),
+    options: sessionOptions(settings.synchronousCommit),
   };
+}
+
+/**
+ * The session settings of the driver's own connections.
+ * - `plan_cache_mode=force_generic_plan`: the statements are named prepared statements, and with the
+ *   default (`auto`) PostgreSQL planned the claim anew at every run (its plan for the given values
+ *   looked cheaper than the generic one), which cost about as much as running it. The generic plans are
+ *   the same index range scans and primary-key lookups (docs/postgres-plans.md shows them on a table of
+ *   1,000,000 final rows).
+ * - `jit=off`: a generic plan's row estimates do not know the LIMIT, so on a large table its cost passes
+ *   `jit_above_cost` and each run compiled its expressions first: 35 ms of a 2 ms claim.
+ * A pool of the caller's keeps the caller's settings (docs/deployment.md says how to set these there).
+ */
+function sessionOptions(synchronousCommit: boolean): string {
+  const options = ['plan_cache_mode=force_generic_plan', 'jit=off'];
+  if (!synchronousCommit) options.push('synchronous_commit=off');
+  return options.map((option) => `-c ${option}`).join(' ');
 }
 
 /** Whether the server answered `error` (an ErrorResponse), so the connection is still in step. */

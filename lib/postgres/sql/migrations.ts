@@ -1,4 +1,5 @@
 import { engineControlsMigration } from './engine-controls-migration.js';
+import { hintsInPlpgsql } from './hints-migration.js';
 import { positionsAtRecording } from './positions-migration.js';
 import type { SqlNames } from './names.js';
 import { taskRecordFunction } from './task-record-function.js';
@@ -125,4 +126,9 @@ const taskTables: Migration = {
 };
 
 /** Every migration, oldest first. A new version is appended here, never edited into an old one. */
-export const migrations: readonly Migration[] = [taskTables, positionsAtRecording, engineControlsMigration];
+export const migrations: readonly Migration[] = [
+  taskTables,
+  positionsAtRecording,
+  engineControlsMigration,
+  hintsInPlpgsql,
+];
