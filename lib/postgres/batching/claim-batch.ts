@@ -4,8 +4,8 @@ import { validateScope } from '../../repository/repository-arguments.js';
 import { BadRequestError } from '../../errors/index.js';
 import { describeValue, limits, requireInteger } from '../../validation/index.js';
 import type { Queryable } from '../driver/driver.js';
-import type { Recording } from '../sql/record-changes.js';
-import { toTask, type TaskRecord } from '../task-record.js';
+import { recordedTasks, type Recording } from '../sql/record-changes.js';
+import { toTask } from '../task-record.js';
 import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
 
 /**
@@ -89,7 +89,7 @@ export function claimBatcher(
     mayBeOneRequestsFault: isRefusedValue,
     run: async (batch) => {
       const [{ now, topics, scope }] = batch as [ClaimCall];
-      const rows = await database.query<{ taker: number; record: TaskRecord } & Recording>(statement, [
+      const rows = await database.query<{ taker: number } & Recording>(statement, [
         now,
         topics.map((topic) => topic.topicName),
         topics.map((topic) => topic.lockDuration),
@@ -100,12 +100,17 @@ export function claimBatcher(
         scope?.processModelIds ?? null,
       ]);
       onRecorded(rows);
+      // The claimed tasks' records are those of the `locked` changes, in the rows' order.
+      const records = recordedTasks(rows, 'locked');
+      if (records.length !== rows.length) {
+        throw new Error(`A claim statement answered ${rows.length} tasks and recorded ${records.length}.`);
+      }
       const answers = batch.map((): ExternalTask[] => []);
-      for (const row of rows) {
+      rows.forEach((row, i) => {
         const answer = answers[row.taker - 1];
         if (answer === undefined) throw new Error(`A claim statement dealt a task to request ${row.taker}.`);
-        answer.push(toTask(row.record));
-      }
+        answer.push(toTask(records[i]!));
+      });
       return answers;
     },
   });

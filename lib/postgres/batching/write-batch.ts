@@ -2,7 +2,7 @@ import type { ExternalTask } from '../../model/index.js';
 import type { ConditionalWriteResult, TaskScope } from '../../repository/index.js';
 import { inScope } from '../../repository/task-scope.js';
 import type { Queryable } from '../driver/driver.js';
-import type { Recording } from '../sql/record-changes.js';
+import { recordedTasks, type Recording } from '../sql/record-changes.js';
 import { toTask, type TaskRecord } from '../task-record.js';
 import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
 
@@ -66,13 +66,19 @@ export function writeBatcher(
     run: async (batch) => {
       const [{ now }] = batch as [WriteCall];
       const requests = batch.map((call, n) => ({ n, id: call.id, ...call.fields }));
-      const rows = await database.query<{ n: number; written: boolean; record: TaskRecord } & Recording>(
-        statement,
-        [now, JSON.stringify(requests)],
-      );
+      const rows = await database.query<
+        { n: number; written: boolean; record: TaskRecord | null } & Recording
+      >(statement, [now, JSON.stringify(requests)]);
       onRecorded(rows);
+      // A written task's record is that of its change, recorded in the rows' order; a refused one's is in its row.
+      const records = recordedTasks(rows);
+      let next = 0;
       const answers: WriteAnswer[] = batch.map(() => undefined);
-      for (const row of rows) answers[row.n] = { written: row.written, task: toTask(row.record) };
+      for (const row of rows) {
+        const record = row.written ? records[next++] : row.record;
+        if (!record) throw new Error(`A write statement answered request ${row.n} without its task.`);
+        answers[row.n] = { written: row.written, task: toTask(record) };
+      }
       return answers;
     },
   });

@@ -46,7 +46,8 @@ function branch(s: string, available: string, takeover: string, previous: string
  * $1 injected time in ms or NULL; $2 topic names; $3 their lock durations in ms; $4 the tasks to claim
  * in all (the sum of $6); $5 the worker id of each request; $6 the maxTasks of each request; $7 scope
  * tenant ids or NULL; $8 scope process model ids or NULL. Answers the claimed tasks in hand-out order:
- * `taker` (the 1-based index of the request in $5, $6) and `record`.
+ * `taker` (the 1-based index of the request in $5, $6). The records are those of the `locked` changes
+ * recorded, in the same order (sent once, not also in a column of each row).
  */
 export function claimTasks({ schema: s }: SqlNames, retention: number): string {
   return `
@@ -97,7 +98,7 @@ recorded AS (
   UNION ALL
   SELECT priority, sequence, 1, 'locked', record FROM claimed
 )
-SELECT taker::integer AS taker, record, ${announceAvailability(s, 'claimed')} AS hinted,
+SELECT taker::integer AS taker, ${announceAvailability(s, 'claimed')} AS hinted,
   ${recordChanges(s, retention, 'SELECT * FROM recorded', 'priority DESC, sequence, step')} AS recorded
 FROM claimed ORDER BY priority DESC, sequence`;
 }

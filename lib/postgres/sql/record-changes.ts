@@ -32,3 +32,12 @@ export type RecordedChange = readonly [position: number, type: ExternalTaskChang
 export interface Recording {
   readonly recorded: readonly RecordedChange[] | null;
 }
+
+/**
+ * The task records of the changes a statement recorded — of `type` only, when given — in the order
+ * they were recorded. Statements whose rows are changes answer their records only there, once.
+ */
+export function recordedTasks(rows: readonly Recording[], type?: ExternalTaskChangeType): TaskRecord[] {
+  const recorded = rows.find((row) => row.recorded !== null)?.recorded ?? [];
+  return recorded.filter((change) => type === undefined || change[1] === type).map((change) => change[2]);
+}

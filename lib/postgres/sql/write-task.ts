@@ -37,8 +37,9 @@ interface ConditionalWrite {
  * estimates at 100 rows, a table of some thousand rows was read whole).
  *
  * $1 injected time in ms or NULL; $2 a JSON array of requests, each with its index `n`, the task `id`
- * and the fields of its kind. Answers one row per request whose task exists: `n`, `written`, and the
- * record after the write (written) or at the refusal (refused).
+ * and the fields of its kind. Answers one row per request whose task exists, in the order of `n`: `n`,
+ * `written`, and `record`: the record at the refusal (refused), NULL when written — a written task's
+ * record after the write is that of its change recorded, in the same order (sent once).
  */
 function conditionalWrite(s: string, retention: number, write: ConditionalWrite): string {
   return `
@@ -59,7 +60,7 @@ written AS (
   WHERE t.id = target.id AND target.allowed AND t.id = ANY(ARRAY(SELECT id FROM target WHERE allowed))
   RETURNING target.n, t.topic, ${write.delay} AS delay, ${s}.task_record(t) AS record
 )
-SELECT n, true AS written, record, ${announceAvailability(s, 'written')} AS hinted,
+SELECT n, true AS written, NULL::json AS record, ${announceAvailability(s, 'written')} AS hinted,
   ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task, n FROM written`, 'n')} AS recorded
 FROM written
 UNION ALL
