@@ -2,7 +2,9 @@
  * The PostgreSQL store's task lifecycle (create → fetch-and-lock → finish) through the API, with 16
  * handlers in flight, on the local server and on PGlite, on an empty table and beside 1,000,000 final
  * rows; the wake-up latency of a long poll in another process; and, in the same run, the bare SQL floor
- * (one claim statement and one finish statement per round, no API) that the figures are compared with.
+ * (one claim statement and one finish statement per round, no API) that the figures are compared with;
+ * and graphile-worker on the server's empty table, the reference the throughput target is stated against
+ * (bench/graphile-worker-reference.ts).
  *
  * Run with `npm run bench:postgres` (which is `tsx bench/postgres-lifecycle.ts`). Reads
  * `EXTERNAL_TASK_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`). See docs/benchmarks.md.
@@ -17,6 +19,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ExternalTaskApi, type ExternalTask, type NewExternalTask } from '../lib/index.js';
 import { PostgresExternalTaskRepository, type PostgresConnection } from '../lib/postgres/index.js';
+import { GRAPHILE_WORKER_CONFIGURATIONS, graphileWorkerRun } from './graphile-worker-reference.js';
 
 const serverUrl = process.env.EXTERNAL_TASK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOPIC = 'bench';
@@ -330,6 +333,21 @@ async function measureTable(
   return rows;
 }
 
+/** graphile-worker's two configurations on the server, each run in a fresh schema of its own. */
+async function measureGraphileWorker(count: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const configuration of ['oneByOne', 'batched'] as const) {
+    const runs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      runs.push(await graphileWorkerRun({ connectionString: serverUrl, count, configuration }));
+    }
+    const { label } = GRAPHILE_WORKER_CONFIGURATIONS[configuration];
+    rows.push({ driver: 'server', table: 'empty', what: label, runs });
+    log(`server empty ${label}: ${runs.map((r) => r.toFixed(0)).join(', ')} jobs/s`);
+  }
+  return rows;
+}
+
 /** Wake-up latency: a long poll waiting in another process, resolved by a creation in this one. */
 async function wakeLatency(): Promise<number[]> {
   const schema = await migratedSchema({ connectionString: serverUrl });
@@ -452,6 +470,7 @@ async function main(): Promise<void> {
   };
   const server: PostgresConnection = { connectionString: serverUrl };
   rows.push(...(await measureTable('server', 'empty', server, pool, runOnServer, TASKS.server, undefined)));
+  rows.push(...(await measureGraphileWorker(TASKS.server)));
   const serverFilled = await migratedSchema(server);
   log(`server: 1M final rows in ${(await fillFinal(pool, serverFilled)).toFixed(1)} s`);
   rows.push(
@@ -497,6 +516,17 @@ async function main(): Promise<void> {
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
+  // The throughput target is stated against graphile-worker: the same run's medians, divided.
+  const serverEmpty = (what: string): number =>
+    median(rows.find((r) => r.driver === 'server' && r.table === 'empty' && r.what === what)!.runs);
+  const { oneByOne, batched } = GRAPHILE_WORKER_CONFIGURATIONS;
+  lines.push(
+    '',
+    `Against graphile-worker in this run (server, empty table): API batches of 1 ÷ graphile-worker one job ` +
+      `per fetch = ${(serverEmpty('API: 16 handlers, batches of 1') / serverEmpty(oneByOne.label)).toFixed(2)} ` +
+      `(target ≥ 2); API batches of 16 ÷ graphile-worker batched = ` +
+      `${(serverEmpty('API: 16 handlers, batches of 16') / serverEmpty(batched.label)).toFixed(2)} (target ≥ 1).`,
+  );
   lines.push('', '| creation (createMany of 1,000) | median tasks/s |', '| --- | ---: |');
   for (const row of rows.filter((r) => r.created)) {
     lines.push(
