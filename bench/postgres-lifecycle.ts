@@ -9,23 +9,30 @@
  * Run with `npm run bench:postgres` (which is `tsx bench/postgres-lifecycle.ts`). Reads
  * `EXTERNAL_TASK_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`). See docs/benchmarks.md.
  */
-import { execSync, fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { ExternalTaskApi, type ExternalTask, type NewExternalTask } from '../lib/index.js';
+import { ExternalTaskApi, type NewExternalTask } from '../lib/index.js';
 import { PostgresExternalTaskRepository, type PostgresConnection } from '../lib/postgres/index.js';
 import { GRAPHILE_WORKER_CONFIGURATIONS, graphileWorkerRun } from './graphile-worker-reference.js';
+import { floorRun } from './sql-floor.js';
+import {
+  identity,
+  LOCK_MS,
+  log,
+  median,
+  migratedSchema,
+  percentile,
+  seconds,
+  serverUrl,
+  silent,
+} from './support.js';
+import { wakeLatency } from './wake-latency.js';
 
-const serverUrl = process.env.EXTERNAL_TASK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOPIC = 'bench';
-const identity = { token: 'bench' };
-/** Long enough that no lock expires during a run. */
-const LOCK_MS = 5 * 60 * 1000;
 const HANDLERS = 16;
 /** `--quick`: one small run of everything, to try the benchmark out (its figures are not the report's). */
 const quick = process.argv.includes('--quick');
@@ -34,26 +41,11 @@ const RUNS = quick ? 1 : 3;
 const TASKS = quick ? { server: 3000, pglite: 1000 } : { server: 12_000, pglite: 4_000 };
 const FINAL_ROWS = quick ? 100_000 : 1_000_000;
 const WAKE_SAMPLES = quick ? 30 : 200;
-/** Real ms between the waiter saying it polls and the task's creation (its claim has found nothing by then). */
-const WAKE_ARM_MS = 30;
-const silent = { error: () => undefined, warn: () => undefined };
 
 /** Runs an SQL text on either database. */
 interface Database {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
 }
-
-const schemaName = (): string => `bench_${randomBytes(4).toString('hex')}`;
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
-const percentile = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
-const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
-const log = (line: string): void => console.error(line);
 
 function newTasks(count: number, offset: number): NewExternalTask[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -174,71 +166,6 @@ async function repositoryRun(
   }
 }
 
-/** The floor's statements: the claim and the finish, bare, on the store's own table and indexes. */
-function floorStatements(schema: string) {
-  return {
-    claim: `
-UPDATE "${schema}".tasks t
-SET worker_id = $1, lock_expires_at = now() + interval '5 minutes', attempts = t.attempts + 1
-FROM (
-  SELECT id FROM "${schema}".tasks
-  WHERE topic = '${TOPIC}' AND state = 'pending' AND available_at IS NULL
-  ORDER BY priority DESC, sequence
-  LIMIT $2
-  FOR UPDATE SKIP LOCKED
-) c
-WHERE t.id = c.id
-RETURNING t.id`,
-    finish: `
-UPDATE "${schema}".tasks SET state = 'finished', finished_at = now(), lock_expires_at = NULL
-WHERE id = ANY($1::uuid[])`,
-  };
-}
-
-/**
- * One floor run: `count` pending tasks inserted (untimed), then `loops` loops that each claim `batch`
- * tasks in one statement and finish them in one statement, until none is left. Answers tasks/s.
- */
-async function floorRun(
-  run: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }>,
-  schema: string,
-  count: number,
-  loops: number,
-  batch: number,
-): Promise<number> {
-  await run(
-    `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
-       payload, priority, created_at)
-     SELECT '${TOPIC}', 'fni-' || g, 'c-' || g, 'pi-' || g, 'null', g % 3, now()
-     FROM generate_series(1, $1::integer) g`,
-    [count],
-  );
-  const { claim, finish } = floorStatements(schema);
-  let finished = 0;
-  const loop = async (n: number): Promise<void> => {
-    for (;;) {
-      const { rows } = await run(claim, [`floor-${n}`, batch]);
-      if (rows.length === 0) return;
-      await run(finish, [rows.map((row) => (row as { id: string }).id)]);
-      finished += rows.length;
-    }
-  };
-  const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: loops }, (_, n) => loop(n)));
-  const elapsed = seconds(start);
-  if (finished !== count) throw new Error(`the floor finished ${finished} of ${count} tasks`);
-  return count / elapsed;
-}
-
-/** A fresh migrated schema. */
-async function migratedSchema(connection: PostgresConnection): Promise<string> {
-  const schema = schemaName();
-  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
-  await repository.migrate();
-  await repository.close();
-  return schema;
-}
-
 interface Row {
   readonly driver: 'server' | 'PGlite';
   readonly table: 'empty' | '1M final';
@@ -274,7 +201,7 @@ async function measureTable(
     const runs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const schema = await schemaFor();
-      runs.push(await floorRun(runFloor, schema, count, loops, batch));
+      runs.push(await floorRun(runFloor, schema, TOPIC, count, loops, batch));
       await done(schema);
     }
     rows.push({ driver, table, what: `floor: ${loops} loop${loops > 1 ? 's' : ''} × ${batch}`, runs });
@@ -348,84 +275,6 @@ async function measureGraphileWorker(count: number): Promise<Row[]> {
   return rows;
 }
 
-/** Wake-up latency: a long poll waiting in another process, resolved by a creation in this one. */
-async function wakeLatency(): Promise<number[]> {
-  const schema = await migratedSchema({ connectionString: serverUrl });
-  const repository = new PostgresExternalTaskRepository(
-    { connectionString: serverUrl },
-    { schema, logger: silent },
-  );
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--wake-child', schema], {
-    execArgv: ['--import', 'tsx'],
-  });
-  const messages: { type: string; at?: string }[] = [];
-  let notify: (() => void) | undefined;
-  child.on('message', (message) => {
-    messages.push(message as { type: string; at?: string });
-    notify?.();
-  });
-  const next = async (type: string): Promise<{ type: string; at?: string }> => {
-    for (;;) {
-      const index = messages.findIndex((message) => message.type === type);
-      if (index >= 0) return messages.splice(index, 1)[0]!;
-      await new Promise<void>((resolve) => (notify = resolve));
-    }
-  };
-  try {
-    await next('ready');
-    const latencies: number[] = [];
-    for (let i = 0; i < WAKE_SAMPLES + 5; i++) {
-      child.send({ type: 'poll' });
-      await next('polling');
-      await new Promise((resolve) => setTimeout(resolve, WAKE_ARM_MS));
-      const created = process.hrtime.bigint();
-      await repository.create(newTasks(1, i).map((task) => ({ ...task, topic: 'wake' }))[0]!);
-      const woke = await next('woke');
-      // hrtime is the machine's monotonic clock: comparable between processes of one machine.
-      if (i >= 5) latencies.push(Number(BigInt(woke.at!) - created) / 1e6);
-    }
-    return latencies;
-  } finally {
-    child.send({ type: 'exit' });
-    await new Promise((resolve) => child.once('exit', resolve));
-    await repository.close();
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
-    await admin.end();
-  }
-}
-
-/** The other process of the wake-up latency: long polls when told, says when its poll resolved. */
-async function wakeChild(schema: string): Promise<void> {
-  const repository = new PostgresExternalTaskRepository(
-    { connectionString: serverUrl },
-    { schema, logger: silent },
-  );
-  const api = new ExternalTaskApi({ repository, logger: silent });
-  const send = (message: object): void => void process.send!(message);
-  // The first fetch attaches the API (feed, LISTEN): done before any timing.
-  await api.fetchAndLockExternalTasks(identity, 'waiter', 'wake', 1, 0, LOCK_MS);
-  process.on('message', (message: { type: string }) => {
-    if (message.type === 'exit') {
-      void api
-        .close()
-        .then(() => repository.close())
-        .then(() => process.exit(0));
-      return;
-    }
-    const polled = api.fetchAndLockExternalTasks(identity, 'waiter', 'wake', 1, 30_000, LOCK_MS);
-    send({ type: 'polling' });
-    void polled.then((tasks: ExternalTask[]) => {
-      const at = process.hrtime.bigint().toString();
-      return Promise.all(
-        tasks.map((task) => api.finishExternalTask(identity, 'waiter', task.id, undefined)),
-      ).then(() => send({ type: 'woke', at }));
-    });
-  });
-  send({ type: 'ready' });
-}
-
 function formatRate(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
@@ -479,7 +328,7 @@ async function main(): Promise<void> {
   await pool.query(`DROP SCHEMA "${serverFilled}" CASCADE`);
   await pool.end();
 
-  const wake = await wakeLatency();
+  const wake = await wakeLatency(WAKE_SAMPLES);
   log(`wake-up p50 ${percentile(wake, 50).toFixed(1)} ms, p99 ${percentile(wake, 99).toFixed(1)} ms`);
 
   // PGlite: one connection; the floor's loops take turns on it.
@@ -543,8 +392,4 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
 }
 
-if (process.argv[2] === '--wake-child') {
-  await wakeChild(process.argv[3]!);
-} else {
-  await main();
-}
+await main();

@@ -34,6 +34,8 @@ export class PostgresEngineOperations {
     private readonly now: () => number | null,
     /** Hands the changes a statement recorded to this process's subscriptions. */
     private readonly recorded: (rows: readonly sql.Recording[]) => void,
+    /** Runs the queries and counts with plans made for their values (see `customPlanReads`). */
+    private readonly reads: Queryable,
   ) {}
 
   async cancel(selector: CancelSelector): Promise<number> {
@@ -70,13 +72,13 @@ export class PostgresEngineOperations {
   async query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
     const { where, params, ...page } = sql.queryFilter(this.names, validateQuery(filter), this.now());
     const text = sql.queryTasks(this.names, where, page.limit, page.offset);
-    const [found] = await this.database.query<{ total: number; tasks: TaskRecord[] }>(text, params);
+    const [found] = await this.reads.query<{ total: number; tasks: TaskRecord[] }>(text, params);
     return { tasks: (found?.tasks ?? []).map(toTask), total: found?.total ?? 0 };
   }
 
   async countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
     const { topics, tenantId } = validateCountFilter(filter);
-    return this.database.query<TopicTaskCounts>(this.statements.count, [
+    return this.reads.query<TopicTaskCounts>(this.statements.count, [
       this.now(),
       topics ?? null,
       tenantId ?? null,

@@ -1,9 +1,9 @@
 import type { Logger } from '../logging/index.js';
 import type { Driver } from './driver/driver.js';
+import { finalTaskSweepBatch } from './sql/prune-final-tasks.js';
 
-/** How often, in real ms, the final-task retention deletes what ran out, and how many per statement. */
+/** How often, in real ms, the final-task retention deletes what ran out. */
 const finalTaskSweepMs = 60_000;
-const finalTaskSweepBatch = 1000;
 
 /**
  * The PostgreSQL store's final-task retention: once a minute, deletes the final tasks that ended more
@@ -43,11 +43,7 @@ export class FinalTaskSweep {
   private async sweep(): Promise<void> {
     let deleted: number;
     do {
-      const [row] = await this.driver.query<{ count: number }>(this.statement, [
-        this.now(),
-        this.retention,
-        finalTaskSweepBatch,
-      ]);
+      const [row] = await this.driver.query<{ count: number }>(this.statement, [this.now(), this.retention]);
       deleted = row?.count ?? 0;
     } while (deleted === finalTaskSweepBatch && !this.stopped);
   }

@@ -36,7 +36,11 @@ export interface TaskRecord {
   readonly idempotencyKey?: string | null;
 }
 
-/** Freezes a parsed JSON value and everything in it (each record is parsed afresh: nothing is shared). */
+/**
+ * Freezes a parsed JSON value and everything in it. A record parsed once may be mapped twice (a claim's
+ * answer and the change this process's subscriptions are offered share it): frozen, neither can change
+ * what the other holds.
+ */
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -28,7 +28,7 @@ async function explain(title: string, text: string, params: unknown[]): Promise<
   const client = await admin.connect();
   try {
     await client.query('BEGIN');
-    // The plan the store's connections run: generic, without JIT (see `sessionOptions` in
+    // The plan the store's connections run: generic, without JIT (see `sessionSettings` in
     // lib/postgres/driver/pg-driver.ts).
     await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
     await client.query('SET LOCAL jit = off');

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { BadRequestError } from '../../lib/errors/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import { customPlanReads } from '../../lib/postgres/driver/custom-plan-read.js';
 import type { Driver } from '../../lib/postgres/driver/driver.js';
 import { freshSchema, quietLogger, requireServer, serverUrl, sharedPglite } from './support.js';
 
@@ -51,11 +52,53 @@ describe('PostgresExternalTaskRepository session settings', function () {
       expect(await settingOf(own, 'plan_cache_mode')).to.equal('force_generic_plan');
       expect(await settingOf(own, 'jit')).to.equal('off');
       expect(await settingOf(own, 'synchronous_commit')).to.equal('off');
-      expect(await settingOf(callers, 'plan_cache_mode')).to.equal('auto');
+      // The server's default, as a plain connection sees it.
+      const [plain] = (await pool.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')).rows;
+      expect(await settingOf(callers, 'plan_cache_mode')).to.equal(plain!.plan_cache_mode);
     } finally {
       await own.close();
       await callers.close();
       await pool.end();
+    }
+  });
+
+  it('keeps the options of the connection string and of PGOPTIONS beside its own', async () => {
+    const previous = process.env.PGOPTIONS;
+    process.env.PGOPTIONS = '-c statement_timeout=4321';
+    const fromEnvironment = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema: freshSchema(), logger: quietLogger(), statementTimeout: 0 },
+    );
+    const fromString = new PostgresExternalTaskRepository(
+      { connectionString: `${serverUrl}?options=${encodeURIComponent('-c lock_timeout=1234')}` },
+      { schema: freshSchema(), logger: quietLogger(), synchronousCommit: false },
+    );
+    try {
+      expect(await settingOf(fromEnvironment, 'statement_timeout')).to.equal('4321ms');
+      expect(await settingOf(fromEnvironment, 'plan_cache_mode')).to.equal('force_generic_plan');
+      expect(await settingOf(fromString, 'lock_timeout')).to.equal('1234ms');
+      expect(await settingOf(fromString, 'plan_cache_mode')).to.equal('force_generic_plan');
+      expect(await settingOf(fromString, 'synchronous_commit')).to.equal('off');
+    } finally {
+      if (previous === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = previous;
+      await fromEnvironment.close();
+      await fromString.close();
+    }
+  });
+
+  it('plans the reads whose plan depends on their values for those values', async () => {
+    const own = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema: freshSchema(), logger: quietLogger() },
+    );
+    try {
+      const driver = (own as unknown as { driver: Driver }).driver;
+      const [row] = await customPlanReads(driver).query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
+      expect(row!.plan_cache_mode).to.equal('force_custom_plan');
+      expect(await settingOf(own, 'plan_cache_mode')).to.equal('force_generic_plan');
+    } finally {
+      await own.close();
     }
   });
 

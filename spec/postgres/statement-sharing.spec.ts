@@ -242,6 +242,41 @@ function describeStatementSharing(name: string, open: OpenBed): void {
       expect(await bed.changeTypes(mine!.id)).to.deep.equal(['created', 'locked', 'finished']);
     });
 
+    it('answers each written request of a shared statement its own task, also after refused ones', async () => {
+      const [first, theirs, second, done] = await bed.repository.createMany([
+        newTask(),
+        newTask(),
+        newTask(),
+        newTask(),
+      ]);
+      await claim('w', 10);
+      await bed.repository.unlock({ externalTaskId: theirs!.id, workerId: 'w' });
+      await claim('other', 1);
+      await bed.repository.complete({
+        externalTaskId: done!.id,
+        workerId: 'w',
+        outcome: { state: 'finished' },
+      });
+      bed.statements.resetHistory();
+
+      const finish = (externalTaskId: string, result: string): Promise<ConditionalWriteResult> =>
+        bed.repository.complete({ externalTaskId, workerId: 'w', outcome: { state: 'finished', result } });
+      // Refused, written, refused, written: the written tasks' records come from the changes recorded.
+      const results = await Promise.all([
+        finish(theirs!.id, 'not mine'),
+        finish(first!.id, 'first'),
+        finish(done!.id, 'again'),
+        finish(second!.id, 'second'),
+      ]);
+
+      expect(bed.sent(FINISH)).to.equal(1);
+      expect(results.map((result) => result.status)).to.deep.equal(['locked', 'ok', 'gone', 'ok']);
+      const answered = results.map((result) => (result.status === 'not-found' ? undefined : result.task));
+      expect(answered.map((task) => task?.id)).to.deep.equal([theirs!.id, first!.id, done!.id, second!.id]);
+      expect(answered.map((task) => task?.result)).to.deep.equal([undefined, 'first', undefined, 'second']);
+      expect(answered[0]?.workerId).to.equal('other');
+    });
+
     it('delivers the changes its own statements recorded to its subscribers without reading them back', async () => {
       const delivered: number[] = [];
       const feed = await bed.repository.subscribe({

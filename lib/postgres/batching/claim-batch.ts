@@ -89,7 +89,7 @@ export function claimBatcher(
     mayBeOneRequestsFault: isRefusedValue,
     run: async (batch) => {
       const [{ now, topics, scope }] = batch as [ClaimCall];
-      const rows = await database.query<{ taker: number } & Recording>(statement, [
+      const rows = await database.query<{ taker: number; id: string } & Recording>(statement, [
         now,
         topics.map((topic) => topic.topicName),
         topics.map((topic) => topic.lockDuration),
@@ -109,7 +109,9 @@ export function claimBatcher(
       rows.forEach((row, i) => {
         const answer = answers[row.taker - 1];
         if (answer === undefined) throw new Error(`A claim statement dealt a task to request ${row.taker}.`);
-        answer.push(toTask(records[i]!));
+        const record = records[i]!;
+        if (record.id !== row.id) throw new Error(`A claim statement recorded ${record.id} for ${row.id}.`);
+        answer.push(toTask(record));
       });
       return answers;
     },

@@ -76,8 +76,13 @@ export function writeBatcher(
       const answers: WriteAnswer[] = batch.map(() => undefined);
       for (const row of rows) {
         const record = row.written ? records[next++] : row.record;
-        if (!record) throw new Error(`A write statement answered request ${row.n} without its task.`);
+        if (!record || record.id !== batch[row.n]?.id) {
+          throw new Error(`A write statement answered request ${row.n} with another task or none.`);
+        }
         answers[row.n] = { written: row.written, task: toTask(record) };
+      }
+      if (next !== records.length) {
+        throw new Error(`A write statement recorded ${records.length} changes for ${next} writes.`);
       }
       return answers;
     },

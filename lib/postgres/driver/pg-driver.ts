@@ -28,7 +28,7 @@ export class PgDriver implements Driver {
   /**
    * Names of prepared statements, one per statement text (a hash of it, so that stores sharing a pool
    * never give one name to two texts): each connection plans a statement once and reuses the plan (the
-   * claim's planning costs as much as its execution; see `sessionOptions` for why the plan is generic).
+   * claim's planning costs as much as its execution; see `sessionSettings` for why the plan is generic).
    */
   private readonly names = new Map<string, string>();
 
@@ -51,6 +51,10 @@ export class PgDriver implements Driver {
       ...(settings.statementTimeout > 0 && {
         query_timeout: settings.statementTimeout + connectionTimeoutMs,
       }),
+      // Run on each new connection before the pool hands it out: pg-pool awaits the promise (its type
+      // says void); a failure ends the connection and fails the checkout.
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      onConnect: (client: pg.ClientBase) => client.query(sessionSettings(settings.synchronousCommit)),
     });
     pool.on('error', settings.onIdleError);
     return new PgDriver(pool, settings);
@@ -205,25 +209,27 @@ function connectionConfig(settings: PgPoolSettings): pg.ClientConfig {
     connectionTimeoutMillis: connectionTimeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: keepAliveInitialDelayMs,
-    options: sessionOptions(settings.synchronousCommit),
   };
 }
 
 /**
- * The session settings of the driver's own connections.
- * - `plan_cache_mode=force_generic_plan`: the statements are named prepared statements, and with the
+ * The session settings of the connections of the driver's own pool, as one statement run when a
+ * connection opens (not as the `options` connection parameter, which an `options` in the connection
+ * string or the PGOPTIONS environment variable of the caller would replace, or be replaced by):
+ * - `plan_cache_mode = force_generic_plan`: the statements are named prepared statements, and with the
  *   default (`auto`) PostgreSQL planned the claim anew at every run (its plan for the given values
- *   looked cheaper than the generic one), which cost about as much as running it. The generic plans are
- *   the same index range scans and primary-key lookups (docs/postgres-plans.md shows them on a table of
- *   1,000,000 final rows).
- * - `jit=off`: a generic plan's row estimates do not know the LIMIT, so on a large table its cost passes
+ *   looked cheaper than the generic one), which cost about as much as running it. The generic plans of
+ *   the claim and the writes are the same index range scans and primary-key lookups
+ *   (docs/postgres-plans.md shows them on a table of 1,000,000 final rows); the reads whose best plan
+ *   depends on their values are planned for them (`customPlanReads`).
+ * - `jit = off`: a generic plan's row estimates do not know the LIMIT, so on a large table its cost passes
  *   `jit_above_cost` and each run compiled its expressions first: 35 ms of a 2 ms claim.
- * A pool of the caller's keeps the caller's settings (docs/deployment.md says how to set these there).
+ * - `synchronous_commit = off` when the store was asked for it.
  */
-function sessionOptions(synchronousCommit: boolean): string {
-  const options = ['plan_cache_mode=force_generic_plan', 'jit=off'];
-  if (!synchronousCommit) options.push('synchronous_commit=off');
-  return options.map((option) => `-c ${option}`).join(' ');
+function sessionSettings(synchronousCommit: boolean): string {
+  const settings = ['plan_cache_mode = force_generic_plan', 'jit = off'];
+  if (!synchronousCommit) settings.push('synchronous_commit = off');
+  return settings.map((setting) => `SET ${setting};`).join(' ');
 }
 
 /** Whether the server answered `error` (an ErrorResponse), so the connection is still in step. */

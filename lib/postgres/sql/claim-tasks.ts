@@ -46,8 +46,8 @@ function branch(s: string, available: string, takeover: string, previous: string
  * $1 injected time in ms or NULL; $2 topic names; $3 their lock durations in ms; $4 the tasks to claim
  * in all (the sum of $6); $5 the worker id of each request; $6 the maxTasks of each request; $7 scope
  * tenant ids or NULL; $8 scope process model ids or NULL. Answers the claimed tasks in hand-out order:
- * `taker` (the 1-based index of the request in $5, $6). The records are those of the `locked` changes
- * recorded, in the same order (sent once, not also in a column of each row).
+ * `taker` (the 1-based index of the request in $5, $6) and the task's `id`. The records are those of
+ * the `locked` changes recorded, in the same order (sent once, not also in a column of each row).
  */
 export function claimTasks({ schema: s }: SqlNames, retention: number): string {
   return `
@@ -89,7 +89,7 @@ claimed AS (
       retry_at = NULL, attempts = t.attempts + 1
   FROM dealt, clock
   WHERE t.id = dealt.id
-  RETURNING dealt.taker, t.topic, t.priority, t.sequence, dealt.lock_ms AS delay,
+  RETURNING dealt.taker, t.id, t.topic, t.priority, t.sequence, dealt.lock_ms AS delay,
             ${s}.task_record(t) AS record
 ),
 recorded AS (
@@ -98,7 +98,7 @@ recorded AS (
   UNION ALL
   SELECT priority, sequence, 1, 'locked', record FROM claimed
 )
-SELECT taker::integer AS taker, ${announceAvailability(s, 'claimed')} AS hinted,
+SELECT taker::integer AS taker, id, ${announceAvailability(s, 'claimed')} AS hinted,
   ${recordChanges(s, retention, 'SELECT * FROM recorded', 'priority DESC, sequence, step')} AS recorded
 FROM claimed ORDER BY priority DESC, sequence`;
 }

@@ -1,18 +1,23 @@
 import type { SqlNames } from './names.js';
 
+/** How many final tasks one statement of the retention deletes at most. */
+export const finalTaskSweepBatch = 1000;
+
 /**
- * The final-task retention: deletes up to $3 tasks that ended more than $2 ms before the time $1, oldest
+ * The final-task retention: deletes up to {@link finalTaskSweepBatch} tasks that ended more than $2 ms before the time $1, oldest
  * first (index `tasks_finished`). Answers `count`. It skips the tasks another statement holds
  * (`SKIP LOCKED`: the next sweep takes them), so it never waits for a row lock: the conditional writes
  * lock their tasks in id order, the sweep picks in end order, and a sweep that waited could deadlock with
- * them. A task revived meanwhile (setRetries) is re-checked on its newest version and kept.
+ * them. A task revived meanwhile (setRetries) is re-checked on its newest version and kept. The batch
+ * is written into the text, not a parameter: a generic plan that does not know the LIMIT expected
+ * thousands of rows and deleted by a hash join over the whole table.
  */
 export function pruneFinalTasks({ schema: s }: SqlNames): string {
   return `
 WITH expired AS (
   SELECT id FROM ${s}.tasks
   WHERE state <> 'pending' AND finished_at < ${s}.clock($1) - $2::bigint * interval '1 millisecond'
-  ORDER BY finished_at LIMIT $3
+  ORDER BY finished_at LIMIT ${finalTaskSweepBatch}
   FOR UPDATE SKIP LOCKED
 ),
 deleted AS (DELETE FROM ${s}.tasks t USING expired WHERE t.id = expired.id RETURNING 1)

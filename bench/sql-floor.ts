@@ -1,0 +1,63 @@
+/**
+ * The bare SQL floor of the PostgreSQL benchmark: one claim statement and one finish statement per round,
+ * no API, on the store's own table and indexes — what a statement's commit costs on this machine, the
+ * figure the store's lifecycle is compared with in the same run.
+ */
+import { seconds } from './support.js';
+
+/** The floor's statements: the claim and the finish, bare, on the store's own table and indexes. */
+function floorStatements(schema: string, topic: string) {
+  return {
+    claim: `
+UPDATE "${schema}".tasks t
+SET worker_id = $1, lock_expires_at = now() + interval '5 minutes', attempts = t.attempts + 1
+FROM (
+  SELECT id FROM "${schema}".tasks
+  WHERE topic = '${topic}' AND state = 'pending' AND available_at IS NULL
+  ORDER BY priority DESC, sequence
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+) c
+WHERE t.id = c.id
+RETURNING t.id`,
+    finish: `
+UPDATE "${schema}".tasks SET state = 'finished', finished_at = now(), lock_expires_at = NULL
+WHERE id = ANY($1::uuid[])`,
+  };
+}
+
+/**
+ * One floor run: `count` pending tasks of `topic` inserted (untimed), then `loops` loops that each claim `batch`
+ * tasks in one statement and finish them in one statement, until none is left. Answers tasks/s.
+ */
+export async function floorRun(
+  run: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }>,
+  schema: string,
+  topic: string,
+  count: number,
+  loops: number,
+  batch: number,
+): Promise<number> {
+  await run(
+    `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+       payload, priority, created_at)
+     SELECT '${topic}', 'fni-' || g, 'c-' || g, 'pi-' || g, 'null', g % 3, now()
+     FROM generate_series(1, $1::integer) g`,
+    [count],
+  );
+  const { claim, finish } = floorStatements(schema, topic);
+  let finished = 0;
+  const loop = async (n: number): Promise<void> => {
+    for (;;) {
+      const { rows } = await run(claim, [`floor-${n}`, batch]);
+      if (rows.length === 0) return;
+      await run(finish, [rows.map((row) => (row as { id: string }).id)]);
+      finished += rows.length;
+    }
+  };
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: loops }, (_, n) => loop(n)));
+  const elapsed = seconds(start);
+  if (finished !== count) throw new Error(`the floor finished ${finished} of ${count} tasks`);
+  return count / elapsed;
+}
