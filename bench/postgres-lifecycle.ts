@@ -15,25 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { ExternalTaskApi, type NewExternalTask } from '../lib/index.js';
-import { PostgresExternalTaskRepository, type PostgresConnection } from '../lib/postgres/index.js';
+import type { PostgresConnection } from '../lib/postgres/index.js';
 import { GRAPHILE_WORKER_CONFIGURATIONS, graphileWorkerRun } from './graphile-worker-reference.js';
 import { floorRun } from './sql-floor.js';
-import {
-  identity,
-  LOCK_MS,
-  log,
-  median,
-  migratedSchema,
-  percentile,
-  seconds,
-  serverUrl,
-  silent,
-} from './support.js';
+import { lifecycleRun, repositoryRun, TOPIC } from './store-lifecycle.js';
+import { log, median, migratedSchema, percentile, seconds, serverUrl } from './support.js';
 import { wakeLatency } from './wake-latency.js';
 
-const TOPIC = 'bench';
-const HANDLERS = 16;
 /** `--quick`: one small run of everything, to try the benchmark out (its figures are not the report's). */
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
@@ -45,24 +33,6 @@ const WAKE_SAMPLES = quick ? 30 : 200;
 /** Runs an SQL text on either database. */
 interface Database {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-}
-
-function newTasks(count: number, offset: number): NewExternalTask[] {
-  return Array.from({ length: count }, (_, i) => ({
-    topic: TOPIC,
-    flowNodeInstanceId: `fni-${offset + i}`,
-    correlationId: `c-${offset + i}`,
-    processInstanceId: `pi-${offset + i}`,
-    priority: (offset + i) % 3,
-  }));
-}
-
-async function createAll(repository: PostgresExternalTaskRepository, count: number): Promise<number> {
-  const start = process.hrtime.bigint();
-  for (let done = 0; done < count; done += 1000) {
-    await repository.createMany(newTasks(Math.min(1000, count - done), done));
-  }
-  return count / seconds(start);
 }
 
 /** Fills the schema's task table with final rows of the topic, then VACUUM ANALYZE (autovacuum may be off). */
@@ -77,93 +47,6 @@ async function fillFinal(database: Database, schema: string): Promise<number> {
   await database.query(`VACUUM ANALYZE "${schema}".tasks`);
   await database.query(`VACUUM ANALYZE "${schema}".changes`);
   return seconds(start);
-}
-
-/**
- * One lifecycle run through the API: `count` tasks created (timed apart), then 16 handlers that fetch
- * `batch` tasks and finish each of them (all in flight at once), until no task is left. Answers tasks/s
- * of fetch-and-lock → finish and of the creation.
- */
-async function lifecycleRun(
-  connection: PostgresConnection,
-  schema: string,
-  count: number,
-  batch: number,
-  synchronousCommit = true,
-): Promise<{ perSecond: number; createdPerSecond: number }> {
-  const repository = new PostgresExternalTaskRepository(connection, {
-    schema,
-    logger: silent,
-    synchronousCommit,
-  });
-  await repository.migrate();
-  const api = new ExternalTaskApi({ repository, logger: silent });
-  try {
-    const createdPerSecond = await createAll(repository, count);
-    let finished = 0;
-    const handler = async (worker: number): Promise<void> => {
-      const workerId = `handler-${worker}`;
-      for (;;) {
-        const tasks = await api.fetchAndLockExternalTasks(identity, workerId, TOPIC, batch, 0, LOCK_MS);
-        if (tasks.length === 0) return;
-        await Promise.all(
-          tasks.map((task) => api.finishExternalTask(identity, workerId, task.id, { ok: true })),
-        );
-        finished += tasks.length;
-      }
-    };
-    const start = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
-    const elapsed = seconds(start);
-    if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
-    return { perSecond: count / elapsed, createdPerSecond };
-  } finally {
-    await api.close();
-    await repository.close();
-  }
-}
-
-/**
- * The same lifecycle on the repository alone (no API in the process: no change feed delivered, no
- * long-poll dispatcher), to tell the adapter's cost from what the API and its feed add.
- */
-async function repositoryRun(
-  connection: PostgresConnection,
-  schema: string,
-  count: number,
-  batch: number,
-): Promise<number> {
-  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
-  await repository.migrate();
-  try {
-    await createAll(repository, count);
-    let finished = 0;
-    const handler = async (worker: number): Promise<void> => {
-      const workerId = `handler-${worker}`;
-      const topics = [{ topicName: TOPIC, lockDuration: LOCK_MS }];
-      for (;;) {
-        const tasks = await repository.claim({ workerId, topics, maxTasks: batch });
-        if (tasks.length === 0) return;
-        const results = await Promise.all(
-          tasks.map((task) =>
-            repository.complete({
-              externalTaskId: task.id,
-              workerId,
-              outcome: { state: 'finished', result: { ok: true } },
-            }),
-          ),
-        );
-        finished += results.filter((result) => result.status === 'ok').length;
-      }
-    };
-    const start = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
-    const elapsed = seconds(start);
-    if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
-    return count / elapsed;
-  } finally {
-    await repository.close();
-  }
 }
 
 interface Row {
@@ -182,8 +65,20 @@ const FLOORS = [
   { loops: 2, batch: 16 },
 ] as const;
 
-/** The floor and the API lifecycle on one table (a fresh schema each run when empty; the filled one otherwise). */
-async function measureTable(
+/**
+ * One configuration of a table: what its row says, and one run of it (its tasks/s, and the creation's
+ * rate where the run creates through the store).
+ */
+interface Measurement {
+  readonly row: Omit<Row, 'runs' | 'created' | 'floor'> & { readonly floorOf?: string };
+  readonly run: () => Promise<{ perSecond: number; createdPerSecond?: number }>;
+}
+
+const floorLabel = (loops: number, batch: number): string =>
+  `floor: ${loops} loop${loops > 1 ? 's' : ''} × ${batch}`;
+
+/** The floor, the API lifecycle and the repository alone on one table (a fresh schema each run when empty). */
+function tableMeasurements(
   driver: Row['driver'],
   table: Row['table'],
   connection: PostgresConnection,
@@ -191,86 +86,97 @@ async function measureTable(
   runFloor: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }>,
   count: number,
   filled: string | undefined,
-): Promise<Row[]> {
-  const rows: Row[] = [];
-  const schemaFor = async (): Promise<string> => filled ?? (await migratedSchema(connection));
-  const done = async (schema: string): Promise<void> => {
-    if (!filled) await database.query(`DROP SCHEMA "${schema}" CASCADE`);
-  };
-  for (const { loops, batch } of FLOORS) {
-    const runs: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const schema = await schemaFor();
-      runs.push(await floorRun(runFloor, schema, TOPIC, count, loops, batch));
-      await done(schema);
+): Measurement[] {
+  /** Runs `body` in a schema of its own (the filled one, kept), dropped afterwards when fresh. */
+  const inSchema = async <T>(body: (schema: string) => Promise<T>): Promise<T> => {
+    const schema = filled ?? (await migratedSchema(connection));
+    try {
+      return await body(schema);
+    } finally {
+      if (!filled) await database.query(`DROP SCHEMA "${schema}" CASCADE`);
     }
-    rows.push({ driver, table, what: `floor: ${loops} loop${loops > 1 ? 's' : ''} × ${batch}`, runs });
-    log(`${driver} ${table} floor ${loops}×${batch}: ${runs.map((r) => r.toFixed(0)).join(', ')} tasks/s`);
-  }
+  };
+  const measurements: Measurement[] = FLOORS.map(({ loops, batch }) => ({
+    row: { driver, table, what: floorLabel(loops, batch) },
+    run: async () => ({
+      perSecond: await inSchema((schema) => floorRun(runFloor, schema, TOPIC, count, loops, batch)),
+    }),
+  }));
+  /** The floor a batch size is compared with: 16 loops × 1 for batches of 1, 1 loop × 16 for 16. */
+  const floorOf = (batch: number): string => (batch === 1 ? floorLabel(16, 1) : floorLabel(1, 16));
   // The durable default, and (on a pool the store opens) synchronousCommit: false.
   const variants = [true, ...(driver === 'server' && !filled ? [false] : [])];
-  for (const synchronousCommit of variants)
+  for (const synchronousCommit of variants) {
     for (const batch of [1, 16]) {
-      const runs: number[] = [];
-      const created: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        const schema = await schemaFor();
-        const { perSecond, createdPerSecond } = await lifecycleRun(
-          connection,
-          schema,
-          count,
+      measurements.push({
+        row: {
+          driver,
+          table,
+          what: `API: 16 handlers, batches of ${batch}${synchronousCommit ? '' : ', synchronousCommit off'}`,
           batch,
-          synchronousCommit,
-        );
-        runs.push(perSecond);
-        created.push(createdPerSecond);
-        await done(schema);
-      }
-      const floor = rows.find((row) => row.what === `floor: ${batch === 1 ? '16 loops × 1' : '1 loop × 16'}`);
-      rows.push({
+          floorOf: floorOf(batch),
+        },
+        run: async () => {
+          const { perSecond, createdPerSecond } = await inSchema((schema) =>
+            lifecycleRun(connection, schema, count, batch, synchronousCommit),
+          );
+          // The creation's rate is reported once per batch size: with the durable default.
+          return synchronousCommit ? { perSecond, createdPerSecond } : { perSecond };
+        },
+      });
+    }
+  }
+  for (const batch of [1, 16]) {
+    measurements.push({
+      row: {
         driver,
         table,
-        what: `API: 16 handlers, batches of ${batch}${synchronousCommit ? '' : ', synchronousCommit off'}`,
-        runs,
-        ...(synchronousCommit && { created }),
-        batch,
-        ...(floor && { floor: median(floor.runs) }),
-      });
-      log(
-        `${driver} ${table} API batch ${batch}${synchronousCommit ? '' : ' sync off'}: ${runs.map((r) => r.toFixed(0)).join(', ')} tasks/s`,
-      );
-    }
-  for (const batch of [1, 16]) {
-    const runs: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const schema = await schemaFor();
-      runs.push(await repositoryRun(connection, schema, count, batch));
-      await done(schema);
-    }
-    const floor = rows.find((row) => row.what === `floor: ${batch === 1 ? '16 loops × 1' : '1 loop × 16'}`);
-    rows.push({
-      driver,
-      table,
-      what: `repository only: 16 handlers, batches of ${batch}`,
-      runs,
-      ...(floor && { floor: median(floor.runs) }),
+        what: `repository only: 16 handlers, batches of ${batch}`,
+        floorOf: floorOf(batch),
+      },
+      run: async () => ({
+        perSecond: await inSchema((schema) => repositoryRun(connection, schema, count, batch)),
+      }),
     });
-    log(`${driver} ${table} repository batch ${batch}: ${runs.map((r) => r.toFixed(0)).join(', ')} tasks/s`);
   }
-  return rows;
+  return measurements;
 }
 
 /** graphile-worker's two configurations on the server, each run in a fresh schema of its own. */
-async function measureGraphileWorker(count: number): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const configuration of ['oneByOne', 'batched'] as const) {
-    const runs: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      runs.push(await graphileWorkerRun({ connectionString: serverUrl, count, configuration }));
+function graphileWorkerMeasurements(count: number): Measurement[] {
+  return (['oneByOne', 'batched'] as const).map((configuration) => ({
+    row: { driver: 'server', table: 'empty', what: GRAPHILE_WORKER_CONFIGURATIONS[configuration].label },
+    run: async () => ({
+      perSecond: await graphileWorkerRun({ connectionString: serverUrl, count, configuration }),
+    }),
+  }));
+}
+
+/**
+ * Runs the measurements of one table RUNS times, taking turns (first run of each, then the second of
+ * each, …), so that a slower or faster phase of the machine falls on every configuration alike rather
+ * than on the runs of one: the ratios between rows are what the report is about.
+ */
+async function interleaved(measurements: readonly Measurement[]): Promise<Row[]> {
+  const runs = measurements.map(() => [] as number[]);
+  const created = measurements.map(() => [] as number[]);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [m, measurement] of measurements.entries()) {
+      const { perSecond, createdPerSecond } = await measurement.run();
+      runs[m]!.push(perSecond);
+      if (createdPerSecond !== undefined) created[m]!.push(createdPerSecond);
     }
-    const { label } = GRAPHILE_WORKER_CONFIGURATIONS[configuration];
-    rows.push({ driver: 'server', table: 'empty', what: label, runs });
-    log(`server empty ${label}: ${runs.map((r) => r.toFixed(0)).join(', ')} jobs/s`);
+  }
+  const rows = measurements.map(({ row: { floorOf, ...row } }, m): Row => ({
+    ...row,
+    runs: runs[m]!,
+    ...(created[m]!.length > 0 && { created: created[m]! }),
+  }));
+  for (const [m, row] of rows.entries()) {
+    const floorOf = measurements[m]!.row.floorOf;
+    const floor = rows.find((other) => other.what === floorOf);
+    if (floor) rows[m] = { ...row, floor: median(floor.runs) };
+    log(`${row.driver} ${row.table} ${row.what}: ${row.runs.map((r) => r.toFixed(0)).join(', ')}`);
   }
   return rows;
 }
@@ -318,12 +224,18 @@ async function main(): Promise<void> {
     return pool.query({ name, text, values: params });
   };
   const server: PostgresConnection = { connectionString: serverUrl };
-  rows.push(...(await measureTable('server', 'empty', server, pool, runOnServer, TASKS.server, undefined)));
-  rows.push(...(await measureGraphileWorker(TASKS.server)));
+  rows.push(
+    ...(await interleaved([
+      ...tableMeasurements('server', 'empty', server, pool, runOnServer, TASKS.server, undefined),
+      ...graphileWorkerMeasurements(TASKS.server),
+    ])),
+  );
   const serverFilled = await migratedSchema(server);
   log(`server: 1M final rows in ${(await fillFinal(pool, serverFilled)).toFixed(1)} s`);
   rows.push(
-    ...(await measureTable('server', '1M final', server, pool, runOnServer, TASKS.server, serverFilled)),
+    ...(await interleaved(
+      tableMeasurements('server', '1M final', server, pool, runOnServer, TASKS.server, serverFilled),
+    )),
   );
   await pool.query(`DROP SCHEMA "${serverFilled}" CASCADE`);
   await pool.end();
@@ -334,11 +246,17 @@ async function main(): Promise<void> {
   // PGlite: one connection; the floor's loops take turns on it.
   const lite: PostgresConnection = { pglite };
   const runOnPglite = (text: string, params: unknown[]) => pglite.query(text, params);
-  rows.push(...(await measureTable('PGlite', 'empty', lite, pglite, runOnPglite, TASKS.pglite, undefined)));
+  rows.push(
+    ...(await interleaved(
+      tableMeasurements('PGlite', 'empty', lite, pglite, runOnPglite, TASKS.pglite, undefined),
+    )),
+  );
   const liteFilled = await migratedSchema(lite);
   log(`PGlite: 1M final rows in ${(await fillFinal(pglite, liteFilled)).toFixed(1)} s`);
   rows.push(
-    ...(await measureTable('PGlite', '1M final', lite, pglite, runOnPglite, TASKS.pglite, liteFilled)),
+    ...(await interleaved(
+      tableMeasurements('PGlite', '1M final', lite, pglite, runOnPglite, TASKS.pglite, liteFilled),
+    )),
   );
   await pglite.close();
   rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,116 @@
+/**
+ * One run of the PostgreSQL store's task lifecycle for the benchmark: `count` tasks created (timed apart),
+ * then 16 handlers that fetch `batch` tasks and finish each of them until none is left — through the API,
+ * or on the repository alone.
+ */
+import { ExternalTaskApi, type NewExternalTask } from '../lib/index.js';
+import { PostgresExternalTaskRepository, type PostgresConnection } from '../lib/postgres/index.js';
+import { identity, LOCK_MS, seconds, silent } from './support.js';
+
+export const TOPIC = 'bench';
+const HANDLERS = 16;
+
+function newTasks(count: number, offset: number): NewExternalTask[] {
+  return Array.from({ length: count }, (_, i) => ({
+    topic: TOPIC,
+    flowNodeInstanceId: `fni-${offset + i}`,
+    correlationId: `c-${offset + i}`,
+    processInstanceId: `pi-${offset + i}`,
+    priority: (offset + i) % 3,
+  }));
+}
+
+async function createAll(repository: PostgresExternalTaskRepository, count: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let done = 0; done < count; done += 1000) {
+    await repository.createMany(newTasks(Math.min(1000, count - done), done));
+  }
+  return count / seconds(start);
+}
+
+/**
+ * One lifecycle run through the API: `count` tasks created (timed apart), then 16 handlers that fetch
+ * `batch` tasks and finish each of them (all in flight at once), until no task is left. Answers tasks/s
+ * of fetch-and-lock → finish and of the creation.
+ */
+export async function lifecycleRun(
+  connection: PostgresConnection,
+  schema: string,
+  count: number,
+  batch: number,
+  synchronousCommit = true,
+): Promise<{ perSecond: number; createdPerSecond: number }> {
+  const repository = new PostgresExternalTaskRepository(connection, {
+    schema,
+    logger: silent,
+    synchronousCommit,
+  });
+  await repository.migrate();
+  const api = new ExternalTaskApi({ repository, logger: silent });
+  try {
+    const createdPerSecond = await createAll(repository, count);
+    let finished = 0;
+    const handler = async (worker: number): Promise<void> => {
+      const workerId = `handler-${worker}`;
+      for (;;) {
+        const tasks = await api.fetchAndLockExternalTasks(identity, workerId, TOPIC, batch, 0, LOCK_MS);
+        if (tasks.length === 0) return;
+        await Promise.all(
+          tasks.map((task) => api.finishExternalTask(identity, workerId, task.id, { ok: true })),
+        );
+        finished += tasks.length;
+      }
+    };
+    const start = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
+    const elapsed = seconds(start);
+    if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
+    return { perSecond: count / elapsed, createdPerSecond };
+  } finally {
+    await api.close();
+    await repository.close();
+  }
+}
+
+/**
+ * The same lifecycle on the repository alone (no API in the process: no change feed delivered, no
+ * long-poll dispatcher), to tell the adapter's cost from what the API and its feed add.
+ */
+export async function repositoryRun(
+  connection: PostgresConnection,
+  schema: string,
+  count: number,
+  batch: number,
+): Promise<number> {
+  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
+  await repository.migrate();
+  try {
+    await createAll(repository, count);
+    let finished = 0;
+    const handler = async (worker: number): Promise<void> => {
+      const workerId = `handler-${worker}`;
+      const topics = [{ topicName: TOPIC, lockDuration: LOCK_MS }];
+      for (;;) {
+        const tasks = await repository.claim({ workerId, topics, maxTasks: batch });
+        if (tasks.length === 0) return;
+        const results = await Promise.all(
+          tasks.map((task) =>
+            repository.complete({
+              externalTaskId: task.id,
+              workerId,
+              outcome: { state: 'finished', result: { ok: true } },
+            }),
+          ),
+        );
+        finished += results.filter((result) => result.status === 'ok').length;
+      }
+    };
+    const start = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
+    const elapsed = seconds(start);
+    if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
+    return count / elapsed;
+  } finally {
+    await repository.close();
+  }
+}
