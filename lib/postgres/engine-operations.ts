@@ -15,7 +15,7 @@ import {
   validateSetPriority,
 } from '../repository/repository-arguments.js';
 import { requireString } from '../validation/index.js';
-import type { Queryable } from './driver/driver.js';
+import type { Driver, Queryable } from './driver/driver.js';
 import * as sql from './sql/index.js';
 import { isTaskId } from './task-id.js';
 import { toTask, type TaskRecord } from './task-record.js';
@@ -34,8 +34,8 @@ export class PostgresEngineOperations {
     private readonly now: () => number | null,
     /** Hands the changes a statement recorded to this process's subscriptions. */
     private readonly recorded: (rows: readonly sql.Recording[]) => void,
-    /** Runs the queries and counts with plans made for their values (see `customPlanReads`). */
-    private readonly reads: Queryable,
+    /** Runs the queries and counts with plans made for their values (`Driver.queryPlannedForValues`). */
+    private readonly reads: Pick<Driver, 'queryPlannedForValues'>,
   ) {}
 
   async cancel(selector: CancelSelector): Promise<number> {
@@ -72,13 +72,16 @@ export class PostgresEngineOperations {
   async query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
     const { where, params, ...page } = sql.queryFilter(this.names, validateQuery(filter), this.now());
     const text = sql.queryTasks(this.names, where, page.limit, page.offset);
-    const [found] = await this.reads.query<{ total: number; tasks: TaskRecord[] }>(text, params);
+    const [found] = await this.reads.queryPlannedForValues<{ total: number; tasks: TaskRecord[] }>(
+      text,
+      params,
+    );
     return { tasks: (found?.tasks ?? []).map(toTask), total: found?.total ?? 0 };
   }
 
   async countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
     const { topics, tenantId } = validateCountFilter(filter);
-    return this.reads.query<TopicTaskCounts>(this.statements.count, [
+    return this.reads.queryPlannedForValues<TopicTaskCounts>(this.statements.count, [
       this.now(),
       topics ?? null,
       tenantId ?? null,

@@ -46,7 +46,6 @@ import {
   type WriteAnswer,
   type WriteCall,
 } from './batching/index.js';
-import { customPlanReads } from './driver/custom-plan-read.js';
 import type { Driver, Queryable } from './driver/driver.js';
 import { openDriver } from './driver/open-driver.js';
 import { PgliteDriver } from './driver/pglite-driver.js';
@@ -153,7 +152,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       this.statements,
       () => this.now(),
       recorded,
-      customPlanReads(this.driver),
+      this.driver,
     );
     this.availability = new AvailabilityAnnouncer(this.logger);
     this.sweep = new FinalTaskSweep(

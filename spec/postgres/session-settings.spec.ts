@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import pg from 'pg';
+import sinon from 'sinon';
 import { BadRequestError } from '../../lib/errors/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
-import { customPlanReads } from '../../lib/postgres/driver/custom-plan-read.js';
 import type { Driver } from '../../lib/postgres/driver/driver.js';
 import { freshSchema, quietLogger, requireServer, serverUrl, sharedPglite } from './support.js';
 
@@ -93,10 +93,16 @@ describe('PostgresExternalTaskRepository session settings', function () {
       { schema: freshSchema(), logger: quietLogger() },
     );
     try {
+      await own.migrate();
       const driver = (own as unknown as { driver: Driver }).driver;
-      const [row] = await customPlanReads(driver).query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
+      const [row] = await driver.queryPlannedForValues<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
       expect(row!.plan_cache_mode).to.equal('force_custom_plan');
       expect(await settingOf(own, 'plan_cache_mode')).to.equal('force_generic_plan');
+      // The operator's queries and counts go that way.
+      const planned = sinon.spy(driver, 'queryPlannedForValues');
+      await own.query({ state: 'pending', topic: 'any' });
+      await own.countByTopic();
+      expect(planned.callCount).to.equal(2);
     } finally {
       await own.close();
     }

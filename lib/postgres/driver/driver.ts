@@ -22,6 +22,11 @@ export interface Listening {
  * connection, serialized): statements, transactions, and a dedicated LISTEN connection.
  */
 export interface Driver extends Queryable {
+  /**
+   * Runs a read whose best plan depends on its values (a filter on a skewed column) with a plan made
+   * for those values, where the driver's statements are otherwise planned generically.
+   */
+  queryPlannedForValues<Row>(text: string, params?: readonly unknown[]): Promise<Row[]>;
   /** Runs `body` in a transaction: committed if it resolves, rolled back if it rejects. */
   transaction<T>(body: (transaction: Queryable) => Promise<T>): Promise<T>;
   /** LISTENs on `channel` (a lower-case identifier) on a connection of its own. */

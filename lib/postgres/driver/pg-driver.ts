@@ -42,6 +42,11 @@ export class PgDriver implements Driver {
    * own beside the pool, so that `poolSize` connections stay for statements.
    */
   static create(settings: PgPoolSettings): PgDriver {
+    // `query_timeout` of one query: read by pg, not in its types.
+    const settingsQuery: pg.QueryConfig & { query_timeout: number } = {
+      text: sessionSettings(settings.synchronousCommit),
+      query_timeout: connectionTimeoutMs,
+    };
     const pool = new pg.Pool({
       ...connectionConfig(settings),
       max: settings.poolSize,
@@ -52,9 +57,10 @@ export class PgDriver implements Driver {
         query_timeout: settings.statementTimeout + connectionTimeoutMs,
       }),
       // Run on each new connection before the pool hands it out: pg-pool awaits the promise (its type
-      // says void); a failure ends the connection and fails the checkout.
+      // says void); a failure ends the connection and fails the checkout. The connection timeout no
+      // longer runs then, so the statement has one of its own.
       // eslint-disable-next-line @typescript-eslint/no-misused-promises
-      onConnect: (client: pg.ClientBase) => client.query(sessionSettings(settings.synchronousCommit)),
+      onConnect: (client: pg.ClientBase) => client.query(settingsQuery),
     });
     pool.on('error', settings.onIdleError);
     return new PgDriver(pool, settings);
@@ -68,6 +74,19 @@ export class PgDriver implements Driver {
   async query<Row>(text: string, params: readonly unknown[] = []): Promise<Row[]> {
     const result = await this.pool.query({ name: this.nameOf(text), text, values: params as unknown[] });
     return result.rows as Row[];
+  }
+
+  /**
+   * The operator's reads filter on skewed columns (a state, a topic) with `= ANY($n)`; a generic plan,
+   * which cannot know how many rows a value matches, scanned the whole table. Such a read runs in a
+   * transaction of its own with `plan_cache_mode = force_custom_plan` (three more round trips, on reads
+   * that are rare).
+   */
+  queryPlannedForValues<Row>(text: string, params: readonly unknown[] = []): Promise<Row[]> {
+    return this.transaction(async (transaction) => {
+      await transaction.query('SET LOCAL plan_cache_mode = force_custom_plan');
+      return transaction.query<Row>(text, params);
+    });
   }
 
   async transaction<T>(body: (transaction: Queryable) => Promise<T>): Promise<T> {
@@ -221,7 +240,7 @@ function connectionConfig(settings: PgPoolSettings): pg.ClientConfig {
  *   looked cheaper than the generic one), which cost about as much as running it. The generic plans of
  *   the claim and the writes are the same index range scans and primary-key lookups
  *   (docs/postgres-plans.md shows them on a table of 1,000,000 final rows); the reads whose best plan
- *   depends on their values are planned for them (`customPlanReads`).
+ *   depends on their values are planned for them (`queryPlannedForValues`).
  * - `jit = off`: a generic plan's row estimates do not know the LIMIT, so on a large table its cost passes
  *   `jit_above_cost` and each run compiled its expressions first: 35 ms of a 2 ms claim.
  * - `synchronous_commit = off` when the store was asked for it.

@@ -19,6 +19,11 @@ export class PgliteDriver implements Driver {
     });
   }
 
+  /** PGlite's statements with parameters are unnamed, so each is planned for its values anyway. */
+  queryPlannedForValues<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.query<Row>(text, params);
+  }
+
   transaction<T>(body: (transaction: Queryable) => Promise<T>): Promise<T> {
     return this.lock.acquire('connection', () =>
       this.pglite.transaction((transaction) =>
