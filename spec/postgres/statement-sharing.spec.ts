@@ -105,6 +105,24 @@ function describeStatementSharing(name: string, open: OpenBed): void {
         ...(scope && { scope }),
       });
 
+    /**
+     * Creates `tasks` and has worker 'w' claim them all; then the second is given back and claimed by
+     * 'other', and the third is finished by 'w'. Forgets the statements sent so far.
+     */
+    const heldAndFinished = async (tasks: NewExternalTask[]): Promise<ExternalTask[]> => {
+      const created = await bed.repository.createMany(tasks);
+      await claim('w', 10);
+      await bed.repository.unlock({ externalTaskId: created[1]!.id, workerId: 'w' });
+      await claim('other', 1);
+      await bed.repository.complete({
+        externalTaskId: created[2]!.id,
+        workerId: 'w',
+        outcome: { state: 'finished' },
+      });
+      bed.statements.resetHistory();
+      return created;
+    };
+
     it('deals the tasks of one shared claim statement out in hand-out order, each caller at most its maxTasks', async () => {
       const tasks = await bed.repository.createMany(
         Array.from({ length: 60 }, (_, i) => newTask({ priority: i % 4 })),
@@ -193,25 +211,12 @@ function describeStatementSharing(name: string, open: OpenBed): void {
     });
 
     it('classifies each refused write of a shared statement for its own caller, in that statement', async () => {
-      const [mine, theirs, done, scoped] = await bed.repository.createMany([
+      const [mine, theirs, done, scoped] = await heldAndFinished([
         newTask(),
         newTask(),
         newTask(),
         newTask({ tenantId: 'x' }),
       ]);
-      await bed.repository.claim({
-        workerId: 'w',
-        maxTasks: 10,
-        topics: [{ topicName: TOPIC, lockDuration: 60_000 }],
-      });
-      await bed.repository.unlock({ externalTaskId: theirs!.id, workerId: 'w' });
-      await claim('other', 1);
-      await bed.repository.complete({
-        externalTaskId: done!.id,
-        workerId: 'w',
-        outcome: { state: 'finished' },
-      });
-      bed.statements.resetHistory();
 
       const finish = (externalTaskId: string, scope?: TaskScope): Promise<ConditionalWriteResult> =>
         bed.repository.complete({
@@ -243,21 +248,12 @@ function describeStatementSharing(name: string, open: OpenBed): void {
     });
 
     it('answers each written request of a shared statement its own task, also after refused ones', async () => {
-      const [first, theirs, second, done] = await bed.repository.createMany([
+      const [first, theirs, done, second] = await heldAndFinished([
         newTask(),
         newTask(),
         newTask(),
         newTask(),
       ]);
-      await claim('w', 10);
-      await bed.repository.unlock({ externalTaskId: theirs!.id, workerId: 'w' });
-      await claim('other', 1);
-      await bed.repository.complete({
-        externalTaskId: done!.id,
-        workerId: 'w',
-        outcome: { state: 'finished' },
-      });
-      bed.statements.resetHistory();
 
       const finish = (externalTaskId: string, result: string): Promise<ConditionalWriteResult> =>
         bed.repository.complete({ externalTaskId, workerId: 'w', outcome: { state: 'finished', result } });

@@ -1,3 +1,4 @@
+import { announceAvailabilityQuery } from './announce-availability-function.js';
 import { engineControlsMigration } from './engine-controls-migration.js';
 import { hintsInPlpgsql } from './hints-migration.js';
 import { positionsAtRecording } from './positions-migration.js';
@@ -106,21 +107,9 @@ const taskTables: Migration = {
     $$`,
     // The record handed out and kept in the feed; the library's mapper reads exactly these fields.
     taskRecordFunction(s, 'CREATE'),
-    // Availability hints of one statement: one per topic (the smallest delay, the number of tasks), sent
-    // as 'h' + a JSON array of [topic, delay, count], split so that no payload passes PostgreSQL's 8000
-    // bytes (a hint is at most about 1,600 bytes: a topic of 255 characters, escaped).
+    // Availability hints of one statement (see announce-availability-function.ts).
     `CREATE FUNCTION ${s}.announce_availability(topics text[], delays bigint[]) RETURNS bigint
-    LANGUAGE sql VOLATILE AS $$
-      WITH hints AS (
-        SELECT json_build_array(topic, min(delay), count(*))::text AS hint
-        FROM unnest(topics, delays) AS h(topic, delay) GROUP BY topic
-      ), chunked AS (
-        SELECT hint, sum(octet_length(hint) + 1) OVER (ORDER BY hint ROWS UNBOUNDED PRECEDING) / 6000 AS chunk
-        FROM hints
-      )
-      SELECT count(*) FROM (
-        SELECT pg_notify(${channel}, 'h[' || string_agg(hint, ',') || ']') FROM chunked GROUP BY chunk
-      ) AS sent
+    LANGUAGE sql VOLATILE AS $$${announceAvailabilityQuery(channel)}
     $$`,
   ],
 };
