@@ -34,12 +34,13 @@ async function explain(title: string, text: string, params: unknown[]): Promise<
     await client.query('SET LOCAL jit = off');
     await client.query(`PREPARE explained AS ${text}`);
     const args = params.map((param) => literal(client, param)).join(', ');
+    const execute = `EXECUTE explained${args ? `(${args})` : ''}`;
     // A first run, undone, so that the plan shown is not the one that also loads the catalog.
     await client.query('SAVEPOINT warm');
-    await client.query(`EXECUTE explained${args ? `(${args})` : ''}`);
+    await client.query(execute);
     await client.query('ROLLBACK TO SAVEPOINT warm');
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-      `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING ON) EXECUTE explained${args ? `(${args})` : ''}`,
+      `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING ON) ${execute}`,
     );
     console.log(`### ${title}\n\n\`\`\`\n${rows.map((row) => row['QUERY PLAN']).join('\n')}\n\`\`\`\n`);
   } finally {

@@ -13,4 +13,4 @@ export { cancelTasks, heldTaskWrites, setRetries } from './write-task.js';
 export { queryFilter } from './query-filter.js';
 export { storeStatements } from './store-statements.js';
 export type { StoreStatements } from './store-statements.js';
-export { recordChanges, recordedTasks, type RecordedChange, type Recording } from './record-changes.js';
+export { recordChanges, type RecordedChange, type Recording } from './record-changes.js';

@@ -4,13 +4,13 @@ import type { SqlNames } from './names.js';
 export const finalTaskSweepBatch = 1000;
 
 /**
- * The final-task retention: deletes up to {@link finalTaskSweepBatch} tasks that ended more than $2 ms before the time $1, oldest
- * first (index `tasks_finished`). Answers `count`. It skips the tasks another statement holds
- * (`SKIP LOCKED`: the next sweep takes them), so it never waits for a row lock: the conditional writes
- * lock their tasks in id order, the sweep picks in end order, and a sweep that waited could deadlock with
- * them. A task revived meanwhile (setRetries) is re-checked on its newest version and kept. The batch
- * is written into the text, not a parameter: a generic plan that does not know the LIMIT expected
- * thousands of rows and deleted by a hash join over the whole table.
+ * The final-task retention: deletes up to {@link finalTaskSweepBatch} tasks that ended more than $2 ms
+ * before the time $1, oldest first (index `tasks_finished`). Answers `count`. It skips the tasks another
+ * statement holds (`SKIP LOCKED`: the next sweep takes them), so it never waits for a row lock: the
+ * conditional writes lock their tasks in id order, the sweep picks in end order, and a sweep that waited
+ * could deadlock with them. A task revived meanwhile (setRetries) is re-checked on its newest version and
+ * kept. The batch is written into the text, not a parameter: a generic plan that does not know the LIMIT
+ * expected thousands of rows and deleted by a hash join over the whole table.
  */
 export function pruneFinalTasks({ schema: s }: SqlNames): string {
   return `
