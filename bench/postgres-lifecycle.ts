@@ -18,7 +18,7 @@ import pg from 'pg';
 import type { PostgresConnection } from '../lib/postgres/index.js';
 import { GRAPHILE_WORKER_CONFIGURATIONS, graphileWorkerRun } from './graphile-worker-reference.js';
 import { floorRun } from './sql-floor.js';
-import { lifecycleRun, repositoryRun, TOPIC } from './store-lifecycle.js';
+import { lifecycleRun, repositoryRun, TOPIC, workerRun } from './store-lifecycle.js';
 import { log, median, migratedSchema, percentile, seconds, serverUrl } from './support.js';
 import { wakeLatency } from './wake-latency.js';
 
@@ -135,6 +135,19 @@ function tableMeasurements(
         },
       });
     }
+  }
+  for (const batch of [1, 16]) {
+    measurements.push({
+      row: {
+        driver,
+        table,
+        what: `workers: 16 ExternalTaskWorkers, maxTasks and concurrency ${batch}`,
+        floorOf: floorOf(batch),
+      },
+      run: async () => ({
+        perSecond: await inSchema((schema) => workerRun(connection, schema, count, batch)),
+      }),
+    });
   }
   for (const batch of [1, 16]) {
     measurements.push({

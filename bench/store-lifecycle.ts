@@ -1,9 +1,9 @@
 /**
  * One run of the PostgreSQL store's task lifecycle for the benchmark: `count` tasks created (timed apart),
  * then 16 handlers that fetch `batch` tasks and finish each of them until none is left — through the API,
- * or on the repository alone.
+ * on the repository alone, or by 16 `ExternalTaskWorker`s.
  */
-import { ExternalTaskApi, type NewExternalTask } from '../lib/index.js';
+import { ExternalTaskApi, ExternalTaskWorker, type NewExternalTask } from '../lib/index.js';
 import { PostgresExternalTaskRepository, type PostgresConnection } from '../lib/postgres/index.js';
 import { identity, LOCK_MS, seconds, silent } from './support.js';
 
@@ -111,6 +111,55 @@ export async function repositoryRun(
     if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
     return count / elapsed;
   } finally {
+    await repository.close();
+  }
+}
+
+/**
+ * The same lifecycle as a deployment runs it: 16 `ExternalTaskWorker`s on one API, each with
+ * `concurrency` and `maxTasks` = `batch` (so at most 16 × `batch` tasks in flight, as in
+ * {@link lifecycleRun}) and a handler that answers at once, timed from their start until the API has
+ * announced the last `task:finished`. Unlike the handlers of {@link lifecycleRun}, each worker runs
+ * its own poll loop, lock keepers and events, and long-polls (10 s) when it finds nothing.
+ */
+export async function workerRun(
+  connection: PostgresConnection,
+  schema: string,
+  count: number,
+  batch: number,
+): Promise<number> {
+  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
+  await repository.migrate();
+  const api = new ExternalTaskApi({ repository, logger: silent });
+  const workers = Array.from(
+    { length: HANDLERS },
+    () =>
+      new ExternalTaskWorker(api, {
+        topic: TOPIC,
+        identity,
+        concurrency: batch,
+        maxTasks: batch,
+        lockDuration: LOCK_MS,
+        longPollingTimeout: 10_000,
+        logger: silent,
+        handler: () => ({ ok: true }),
+      }),
+  );
+  try {
+    await createAll(repository, count);
+    let finished = 0;
+    const allFinished = new Promise<void>((resolve) =>
+      api.events.on('task:finished', () => {
+        if (++finished === count) resolve();
+      }),
+    );
+    const start = process.hrtime.bigint();
+    for (const worker of workers) await worker.start();
+    await allFinished;
+    return count / seconds(start);
+  } finally {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await api.close();
     await repository.close();
   }
 }

@@ -41,11 +41,14 @@ function harness(options: Partial<StatementBatcherOptions<Request, number>> = {}
   return { batcher, statements };
 }
 
-/** Lets every queued microtask run (a flush is scheduled on one). */
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** The event loop's own `setImmediate`, also while a test fakes timers. */
+const { setImmediate: atEndOfTurn } = globalThis;
+
+/** Lets this turn of the event loop end (a flush is scheduled for its end), also under fake timers. */
+const settle = (): Promise<void> => new Promise((resolve) => atEndOfTurn(resolve));
 
 describe('StatementBatcher', () => {
-  it('starts a lone request at once, with no timer', async () => {
+  it('starts a lone request in the same turn of the event loop, with no timer, also under fake timers', async () => {
     // Every kind of timer faked, so that a statement waiting for one would never start.
     const clock = sinon.useFakeTimers({
       toFake: ['setTimeout', 'setInterval', 'setImmediate', 'nextTick', 'hrtime', 'performance', 'Date'],
@@ -53,7 +56,7 @@ describe('StatementBatcher', () => {
     try {
       const { batcher, statements } = harness();
       const answer = batcher.submit({ shape: 'a', value: 1 });
-      await Promise.resolve();
+      await settle();
       expect(statements).to.have.length(1);
       expect(clock.countTimers()).to.equal(0);
       statements[0]!.answer();
@@ -72,6 +75,20 @@ describe('StatementBatcher', () => {
     ]);
     statements[0]!.answer();
     expect(await answers).to.deep.equal([2, 4, 6]);
+  });
+
+  it('puts requests made in one turn together, also when they come some promise jobs apart', async () => {
+    // As callers resumed by one answer do when their ways back to the store differ in length.
+    const { batcher, statements } = harness();
+    const first = batcher.submit({ shape: 'a', value: 1 });
+    for (let job = 0; job < 10; job++) await Promise.resolve();
+    const second = batcher.submit({ shape: 'a', value: 2 });
+    await settle();
+    expect(statements.map((statement) => statement.batch.map((request) => request.value))).to.deep.equal([
+      [1, 2],
+    ]);
+    statements[0]!.answer();
+    expect(await Promise.all([first, second])).to.deep.equal([2, 4]);
   });
 
   it('queues the requests that come while a statement is in flight, and sends them together next', async () => {
