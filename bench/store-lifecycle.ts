@@ -120,7 +120,8 @@ export async function repositoryRun(
  * `concurrency` and `maxTasks` = `batch` (so at most 16 × `batch` tasks in flight, as in
  * {@link lifecycleRun}) and a handler that answers at once, timed from their start until the API has
  * announced the last `task:finished`. Unlike the handlers of {@link lifecycleRun}, each worker runs
- * its own poll loop, lock keepers and events, and long-polls (10 s) when it finds nothing.
+ * its own poll loop, lock keepers and events, and long-polls (10 s) when it finds nothing. Every task
+ * must have run once and been announced finished once.
  */
 export async function workerRun(
   connection: PostgresConnection,
@@ -142,21 +143,34 @@ export async function workerRun(
         lockDuration: LOCK_MS,
         longPollingTimeout: 10_000,
         logger: silent,
-        handler: () => ({ ok: true }),
+        handler: () => {
+          ran++;
+          return { ok: true };
+        },
       }),
   );
+  let ran = 0;
   try {
     await createAll(repository, count);
-    let finished = 0;
+    const finished = new Set<string>();
+    let announced = 0;
     const allFinished = new Promise<void>((resolve) =>
-      api.events.on('task:finished', () => {
-        if (++finished === count) resolve();
+      api.events.on('task:finished', ({ task }) => {
+        announced++;
+        if (finished.add(task.id).size === count) resolve();
       }),
     );
     const start = process.hrtime.bigint();
     for (const worker of workers) await worker.start();
     await allFinished;
-    return count / seconds(start);
+    const perSecond = count / seconds(start);
+    await Promise.all(workers.map((worker) => worker.stop()));
+    if (ran !== count || announced !== count) {
+      throw new Error(
+        `the handlers ran ${ran} times and ${announced} finishes were announced for ${count} tasks`,
+      );
+    }
+    return perSecond;
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));
     await api.close();
