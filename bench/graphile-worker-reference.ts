@@ -20,7 +20,7 @@ const ADD_CHUNK = 1000;
 
 type WorkerSettings = GraphileConfig.WorkerOptions;
 
-/** The two configurations measured, with the labels of their rows. */
+/** The configurations measured, with the labels of their rows. */
 export const GRAPHILE_WORKER_CONFIGURATIONS = {
   /**
    * graphile-worker's default: no local queue and no completion batching (both `-1`), so each of the 16

@@ -9,6 +9,8 @@ import { identity, LOCK_MS, seconds, silent } from './support.js';
 
 export const TOPIC = 'bench';
 const HANDLERS = 16;
+/** How long a run of the workers may take before it fails (it takes seconds). */
+const RUN_LIMIT_MS = 120_000;
 
 function newTasks(count: number, offset: number): NewExternalTask[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -154,15 +156,26 @@ export async function workerRun(
     await createAll(repository, count);
     const finished = new Set<string>();
     let announced = 0;
-    const allFinished = new Promise<void>((resolve) =>
+    let timer: NodeJS.Timeout | undefined;
+    const allFinished = new Promise<void>((resolve, reject) => {
       api.events.on('task:finished', ({ task }) => {
         announced++;
         if (finished.add(task.id).size === count) resolve();
-      }),
-    );
+      });
+      // A run that cannot end ends with its reason, rather than waiting for finishes that never come.
+      const fail = (what: string, error?: unknown): void =>
+        reject(new Error(`a worker ${what}`, { cause: error }));
+      for (const worker of workers) {
+        worker.events.on('worker:fetchFailed', ({ error }) => fail('failed to fetch', error));
+        worker.events.on('worker:error', ({ error }) => fail('failed', error));
+        worker.events.on('worker:task:failed', ({ error }) => fail('failed a task', error));
+        worker.events.on('worker:task:aborted', ({ reason }) => fail('aborted a task', reason));
+      }
+      timer = setTimeout(() => fail(`run took over ${RUN_LIMIT_MS} ms`), RUN_LIMIT_MS);
+    });
     const start = process.hrtime.bigint();
     for (const worker of workers) await worker.start();
-    await allFinished;
+    await allFinished.finally(() => clearTimeout(timer));
     const perSecond = count / seconds(start);
     await Promise.all(workers.map((worker) => worker.stop()));
     if (ran !== count || announced !== count) {

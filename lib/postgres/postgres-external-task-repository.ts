@@ -231,8 +231,8 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
 
   /**
    * One claim statement, shared with the claims of the same topics and scope that this process asks for
-   * while another claim statement is in flight (each caller still gets its own tasks, at most its
-   * maxTasks); alone, the statement starts at once.
+   * in the same turn of the event loop or while another claim statement is in flight (each caller still
+   * gets its own tasks, at most its maxTasks); alone, the statement starts at the end of the turn.
    */
   claim(request: ClaimRequest): Promise<ExternalTask[]> {
     return this.calls.run(async () => {

@@ -1,6 +1,7 @@
 /**
- * The event loop's `setImmediate`, taken when this module loads, so that a test faking timers later
- * (sinon's fake timers fake `setImmediate` by default) does not keep statements from starting.
+ * The event loop's `setImmediate`, taken when this module loads, so that fake timers installed after
+ * it (sinon's fake `setImmediate` by default) do not keep statements from starting; fakes installed
+ * before the library is imported would be taken instead.
  */
 const atEndOfTurn: (callback: () => void) => unknown = globalThis.setImmediate;
 

@@ -67,7 +67,7 @@ describe('StatementBatcher', () => {
     }
   });
 
-  it('puts the requests made in one tick in one statement, each with its own answer', async () => {
+  it('puts the requests made in one turn in one statement, each with its own answer', async () => {
     const { batcher, statements } = harness();
     const answers = Promise.all([1, 2, 3].map((value) => batcher.submit({ shape: 'a', value })));
     await settle();
