@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import type { ChangeFeedResync, ChangePosition, ExternalTaskChange } from '../../lib/repository/index.js';
+import { dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('PostgresExternalTaskRepository change feed: delivery under load, backlog and failing callbacks', function () {
+  this.timeout(30_000);
+  const admin = useServerAdmin();
+  let schema: string;
+  const opened: PostgresExternalTaskRepository[] = [];
+  const open = (options: { changeRetention?: number; safetyRecheckMs?: number } = {}) => {
+    const repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger(), poolSize: 4, ...options },
+    );
+    opened.push(repository);
+    return repository;
+  };
+  const newTasks = (count: number, from: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      topic: 'edge',
+      flowNodeInstanceId: `f-${from + i}`,
+      correlationId: 'c',
+      processInstanceId: 'p',
+    }));
+
+  beforeEach(() => {
+    schema = freshSchema();
+  });
+
+  afterEach(async () => {
+    for (const repository of opened.splice(0)) await repository.close();
+    await dropSchema(admin.pool, schema);
+  });
+
+  it("delivers another process's change on its notification while this process's statements keep overlapping", async () => {
+    const engine = open({ safetyRecheckMs: 10_000 });
+    const writer = open();
+    await engine.migrate();
+    const seenAt = new Map<string, number>();
+    await engine.subscribe({ onChange: (change) => void seenAt.set(change.task.id, Date.now()) });
+    // Claims of distinct topics never share a statement: two are in flight at every moment.
+    let stop = false;
+    const pollers = Array.from({ length: 6 }, async (_, n) => {
+      while (!stop) {
+        await engine.claim({
+          topics: [{ topicName: `idle-${n}`, lockDuration: 1000 }],
+          workerId: 'w',
+          maxTasks: 1,
+        });
+      }
+    });
+    try {
+      await pause(100);
+      const [task] = await writer.createMany(newTasks(1, 0));
+      const createdAt = Date.now();
+      while (!seenAt.has(task!.id) && Date.now() - createdAt < 3000) await pause(10);
+      expect(seenAt.get(task!.id), 'delivered within 3 s (the safety re-check is 10 s)').to.be.a('number');
+    } finally {
+      stop = true;
+      await Promise.all(pollers);
+    }
+  });
+
+  it('tells a subscriber that fell behind the kept positions, also when this process recorded the changes', async () => {
+    const repository = open({ changeRetention: 5, safetyRecheckMs: 200 });
+    await repository.migrate();
+    await repository.createMany(newTasks(1, 0));
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const positions: ChangePosition[] = [];
+    const resyncs: ChangeFeedResync[] = [];
+    await repository.subscribe({
+      after: 0,
+      onChange: async (change) => {
+        positions.push(change.position);
+        if (change.position === 1) await held;
+      },
+      onResync: (resync) => void resyncs.push(resync),
+    });
+    while (positions.length < 1) await pause(10);
+    await repository.createMany(newTasks(20, 1));
+    release();
+    while (positions.at(-1) !== 21) await pause(10);
+
+    expect(resyncs).to.deep.equal([{ lastDelivered: 1, resumedAfter: 16 }]);
+    expect(positions).to.deep.equal([1, 17, 18, 19, 20, 21]);
+  });
+
+  it('halts a subscriber with onHalt whose onResync throws, as a failing onChange does', async () => {
+    const repository = open({ changeRetention: 5, safetyRecheckMs: 200 });
+    const other = open({ changeRetention: 5 });
+    await repository.migrate();
+    await repository.createMany(newTasks(1, 0));
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const halted: { error: unknown; change: ExternalTaskChange | undefined }[] = [];
+    const delivered: ChangePosition[] = [];
+    await repository.subscribe({
+      after: 0,
+      onChange: async (change) => {
+        delivered.push(change.position);
+        if (change.position === 1) await held;
+      },
+      onResync: () => {
+        throw new Error('cannot resynchronise');
+      },
+      onHalt: (error, change) => void halted.push({ error, change }),
+    });
+    while (delivered.length < 1) await pause(10);
+    // Recorded by another process, pruned by the time the subscriber reads them.
+    await other.createMany(newTasks(20, 1));
+    release();
+    const deadline = Date.now() + 3000;
+    while (halted.length === 0 && delivered.at(-1) !== 21 && Date.now() < deadline) await pause(10);
+
+    expect(halted.map(({ error }) => (error as Error).message)).to.deep.equal(['cannot resynchronise']);
+    expect(delivered).to.deep.equal([1]);
+  });
+});
