@@ -50,6 +50,8 @@ export class FeedSubscription implements ChangeFeed {
     private readonly subscriber: ChangeSubscriber,
     private readonly database: Queryable,
     private readonly readStatement: string,
+    /** How far ahead of `current` offered changes may reach; further, they are dropped and read. */
+    private readonly offeredAtMost: number,
     private readonly logger: Logger,
     private readonly detach: (subscription: FeedSubscription) => void,
   ) {
@@ -68,8 +70,13 @@ export class FeedSubscription implements ChangeFeed {
   /** Changes this process recorded, in position order: delivered without a read if they follow on. */
   offer(changes: readonly FeedRow[]): void {
     if (this.closed) return;
-    this.offered.push(...changes);
     this.offeredThrough = Math.max(this.offeredThrough, changes.at(-1)?.position ?? 0);
+    if (this.offeredThrough - this.current > this.offeredAtMost) {
+      // Far behind (a slow subscriber, a large statement): a read bounds memory and sees the retention.
+      this.offered = [];
+      return this.readAgain();
+    }
+    for (const change of changes) this.offered.push(change);
     this.sleeping?.();
   }
 
@@ -146,7 +153,8 @@ export class FeedSubscription implements ChangeFeed {
         this.current = pruned;
       } else {
         this.current = pruned;
-        await this.call(() => this.subscriber.onResync?.(resync), undefined);
+        const failure = await this.call(() => this.subscriber.onResync?.(resync), undefined);
+        if (failure !== undefined && this.subscriber.onHalt) return this.halt(failure.reason, undefined);
       }
     }
     for (const row of rows) {

@@ -9,10 +9,25 @@ import type { changeFeedStatements, Recording } from './sql/index.js';
 
 type FeedStatements = ReturnType<typeof changeFeedStatements>;
 
+/**
+ * How far ahead of what a subscription delivered the changes offered to it may reach: further, it reads
+ * instead, so that a slow subscriber holds no more than this in memory and learns of the retention.
+ */
+const offeredAtMost = 500;
+
 /** Settings of {@link PostgresChangeFeed}. */
 export interface ChangeFeedSettings {
   /** How often, in real ms, open subscriptions re-check without a notification. */
   readonly safetyRecheckMs: number;
+  /** How many of the latest positions the feed keeps (this process's statements prune to it). */
+  readonly changeRetention: number;
+}
+
+/** A notification that came while recordings of this process were in flight. */
+interface Deferred {
+  through: ChangePosition;
+  /** It waits for the recordings numbered below this (those started before it came). */
+  readonly after: number;
 }
 
 /**
@@ -24,9 +39,10 @@ export interface ChangeFeedSettings {
 export class PostgresChangeFeed {
   private readonly subscriptions = new Set<FeedSubscription>();
   private safetyTimer: ReturnType<typeof setInterval> | undefined;
-  /** This process's recording statements in flight, and the last position notified meanwhile. */
-  private recordingsInFlight = 0;
-  private notifiedMeanwhile: ChangePosition | undefined;
+  /** This process's recording statements in flight (by number), and the notifications that wait for them. */
+  private nextRecording = 0;
+  private readonly recordingsInFlight = new Set<number>();
+  private deferred: Deferred[] = [];
   private closed = false;
 
   constructor(
@@ -41,28 +57,31 @@ export class PostgresChangeFeed {
    * have not delivered it read on.
    */
   wakeSubscriptions(through?: ChangePosition): void {
-    if (through !== undefined && this.recordingsInFlight > 0) {
+    if (through !== undefined && this.recordingsInFlight.size > 0) {
       // Maybe the notification of one of them, which overtook its answer: that answer offers the changes.
-      this.notifiedMeanwhile = Math.max(this.notifiedMeanwhile ?? 0, through);
+      // It waits for those only, not for statements started after it, which could keep it waiting for good.
+      const after = this.nextRecording;
+      const last = this.deferred.at(-1);
+      if (last?.after === after) last.through = Math.max(last.through, through);
+      else this.deferred.push({ through, after });
       return;
     }
     for (const subscription of this.subscriptions) subscription.wake(through);
   }
 
   /**
-   * Runs a statement of this process that records changes. The notifications that come while such
-   * statements are in flight wake the subscriptions once they have answered (and offered what they
-   * recorded), so that a subscription reads only what it was not offered.
+   * Runs a statement of this process that records changes. A notification that comes while such
+   * statements are in flight wakes the subscriptions once those started before it have answered (and
+   * offered what they recorded), so that a subscription reads only what it was not offered.
    */
   recording<T>(statement: Promise<T>): Promise<T> {
-    this.recordingsInFlight++;
+    const number = this.nextRecording++;
+    this.recordingsInFlight.add(number);
     const settled = (): void => {
       // After the caller's continuation, which offers what the statement recorded.
       setImmediate(() => {
-        if (--this.recordingsInFlight > 0 || this.notifiedMeanwhile === undefined) return;
-        const through = this.notifiedMeanwhile;
-        this.notifiedMeanwhile = undefined;
-        this.wakeSubscriptions(through);
+        this.recordingsInFlight.delete(number);
+        this.wakeDeferred();
       });
     };
     statement.then(settled, settled);
@@ -99,6 +118,7 @@ export class PostgresChangeFeed {
       subscriber,
       this.driver,
       this.statements.read,
+      Math.min(this.settings.changeRetention, offeredAtMost),
       this.logger,
       (closed) => this.detach(closed),
     );
@@ -114,6 +134,17 @@ export class PostgresChangeFeed {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+  }
+
+  /** Wakes the subscriptions for the notifications no recording in flight may have offered. */
+  private wakeDeferred(): void {
+    let oldest = Infinity;
+    for (const number of this.recordingsInFlight) oldest = Math.min(oldest, number);
+    let through: ChangePosition | undefined;
+    while (this.deferred.length > 0 && this.deferred[0]!.after <= oldest) {
+      through = Math.max(through ?? 0, this.deferred.shift()!.through);
+    }
+    if (through !== undefined) for (const subscription of this.subscriptions) subscription.wake(through);
   }
 
   private detach(subscription: FeedSubscription): void {
