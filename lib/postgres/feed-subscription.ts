@@ -43,7 +43,8 @@ export class FeedSubscription implements ChangeFeed {
   private offered: FeedRow[] = [];
   private offeredThrough = 0;
   private sleeping: (() => void) | undefined;
-  private delivering: Promise<void> | undefined;
+  /** The loop: it ends once the subscription is closed, after the read or delivery in progress. */
+  private readonly running: Promise<void>;
 
   constructor(
     private current: ChangePosition,
@@ -55,7 +56,7 @@ export class FeedSubscription implements ChangeFeed {
     private readonly logger: Logger,
     private readonly detach: (subscription: FeedSubscription) => void,
   ) {
-    void this.run();
+    this.running = this.run();
   }
 
   get position(): ChangePosition {
@@ -96,8 +97,9 @@ export class FeedSubscription implements ChangeFeed {
       this.detach(this);
       this.wake();
     }
-    // Called from its own onChange, waiting for that delivery would wait forever.
-    if (delivering.getStore() !== this) await this.delivering;
+    // The read or delivery in progress ends first (a read must not outlive the close on a caller's pool);
+    // called from its own onChange, waiting for that delivery would wait forever.
+    if (delivering.getStore() !== this) await this.running;
   }
 
   private async run(): Promise<void> {
@@ -180,7 +182,7 @@ export class FeedSubscription implements ChangeFeed {
     callback: () => void | Promise<void> | undefined,
     change: ExternalTaskChange | undefined,
   ): Promise<{ reason: unknown } | undefined> {
-    const delivery = delivering.run(this, async () => {
+    return delivering.run(this, async () => {
       try {
         await callback();
         return undefined;
@@ -194,10 +196,6 @@ export class FeedSubscription implements ChangeFeed {
         return { reason };
       }
     });
-    this.delivering = delivery.then(() => undefined);
-    const failure = await delivery;
-    this.delivering = undefined;
-    return failure;
   }
 
   /** Closes the subscription and tells the subscriber why: delivery stops here (see `onHalt`). */

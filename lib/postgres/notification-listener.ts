@@ -33,7 +33,7 @@ const barrierTimeoutMs = 2000;
  * positions), and makes up for the hints it may have missed by hinting every topic with pending tasks as
  * available now (a long poll so woken claims, then learns its next due time from the store), retrying
  * that read with the same back-off until it succeeds. The read follows the LISTEN, so a hint is missed by
- * neither. Closed is final: {@link close} waits for an attempt in flight and leaves no timer or
+ * neither. Closed is final: {@link close} waits for the attempts in flight and leaves no timer or
  * connection behind. Notifications are parsed here and handed to the receivers; a malformed one is
  * logged and dropped.
  */
@@ -42,8 +42,8 @@ export class NotificationListener {
   private readonly barriers = new Map<string, () => void>();
   private barrierCount = 0;
   private started: Promise<void> | undefined;
-  /** The attempt (to connect, or to recover missed hints) in flight, which {@link close} waits for. */
-  private attempt: Promise<void> | undefined;
+  /** The attempts (to connect, or to recover missed hints) in flight, which {@link close} waits for. */
+  private readonly attempts = new Set<Promise<void>>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryMs = firstRetryMs;
   private recoveryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -98,18 +98,16 @@ export class NotificationListener {
     clearTimeout(this.recoveryTimer);
     this.retryTimer = this.recoveryTimer = undefined;
     // An attempt in flight ends by itself (it sees `closed`), at most a connection timeout later.
-    while (this.attempt) await this.attempt;
+    while (this.attempts.size > 0) await Promise.all(this.attempts);
     const listening = this.listening;
     this.listening = undefined;
     await listening?.close();
   }
 
-  /** Remembers `attempt` as the one in flight until it settles (it never rejects). */
+  /** Remembers `attempt` as in flight until it settles (it never rejects). */
   private track(attempt: Promise<void>): Promise<void> {
-    const tracked: Promise<void> = attempt.finally(() => {
-      if (this.attempt === tracked) this.attempt = undefined;
-    });
-    this.attempt = tracked;
+    const tracked: Promise<void> = attempt.finally(() => this.attempts.delete(tracked));
+    this.attempts.add(tracked);
     return tracked;
   }
 

@@ -80,4 +80,50 @@ describe('PostgresExternalTaskRepository.close', function () {
       await pool.end();
     }
   });
+
+  it("waits for a feed read in progress, so that no read outlives it on the caller's pool", async () => {
+    const pool = adminPool();
+    const repository = new PostgresExternalTaskRepository({ pool }, { schema, logger: quietLogger() });
+    // The feed's reads wait at a gate once it is shut, so that one is surely in progress at the close.
+    const query = pool.query.bind(pool) as (config: unknown) => Promise<unknown>;
+    let gate: Promise<void> | undefined;
+    let open!: () => void;
+    let readWaiting!: () => void;
+    const aReadWaits = new Promise<void>((resolve) => (readWaiting = resolve));
+    Object.assign(pool, {
+      query: async (config: { text?: string }) => {
+        if (gate && config.text?.includes('LEFT JOIN LATERAL')) {
+          readWaiting();
+          await gate;
+        }
+        return query(config);
+      },
+    });
+    try {
+      await repository.migrate();
+      await repository.subscribe({ onChange: () => undefined });
+      gate = new Promise<void>((resolve) => (open = resolve));
+      await repository.create({
+        topic: 't',
+        flowNodeInstanceId: 'f',
+        correlationId: 'c',
+        processInstanceId: 'p',
+      });
+      // Offered by its own statement, so a read needs another process's change.
+      await admin.pool.query(`SELECT pg_notify('${schema}', 's999')`);
+      await aReadWaits;
+
+      let closed = false;
+      const closing = repository.close().then(() => (closed = true));
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(closed, 'closed while its read waited').to.equal(false);
+      open();
+      await closing;
+      expect(pool.totalCount - pool.idleCount, 'connections still in use after the close').to.equal(0);
+    } finally {
+      open?.();
+      await repository.close();
+      await pool.end();
+    }
+  });
 });
