@@ -15,6 +15,14 @@ type FeedStatements = ReturnType<typeof changeFeedStatements>;
  */
 const offeredAtMost = 500;
 
+/**
+ * How long, in ms, a notification waits at most for this process's statements in flight to offer what
+ * they recorded. Then the subscriptions read: what was notified is committed, so reading is always
+ * right; the wait only spares reading what an answer is about to offer (a statement that waits for a
+ * lock must not hold back every other process's changes).
+ */
+const deferredAtMostMs = 100;
+
 /** Settings of {@link PostgresChangeFeed}. */
 export interface ChangeFeedSettings {
   /** How often, in real ms, open subscriptions re-check without a notification. */
@@ -43,6 +51,7 @@ export class PostgresChangeFeed {
   private nextRecording = 0;
   private readonly recordingsInFlight = new Set<number>();
   private deferred: Deferred[] = [];
+  private deferredTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
   constructor(
@@ -64,6 +73,10 @@ export class PostgresChangeFeed {
       const last = this.deferred.at(-1);
       if (last?.after === after) last.through = Math.max(last.through, through);
       else this.deferred.push({ through, after });
+      this.deferredTimer ??= setTimeout(() => {
+        this.deferredTimer = undefined;
+        this.wakeDeferred(true);
+      }, deferredAtMostMs).unref();
       return;
     }
     for (const subscription of this.subscriptions) subscription.wake(through);
@@ -72,7 +85,8 @@ export class PostgresChangeFeed {
   /**
    * Runs a statement of this process that records changes. A notification that comes while such
    * statements are in flight wakes the subscriptions once those started before it have answered (and
-   * offered what they recorded), so that a subscription reads only what it was not offered.
+   * offered what they recorded), so that a subscription reads only what it was not offered — or after
+   * {@link deferredAtMostMs}, whichever comes first.
    */
   recording<T>(statement: Promise<T>): Promise<T> {
     const number = this.nextRecording++;
@@ -133,16 +147,25 @@ export class PostgresChangeFeed {
    */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.deferredTimer);
+    this.deferredTimer = undefined;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
   }
 
-  /** Wakes the subscriptions for the notifications no recording in flight may have offered. */
-  private wakeDeferred(): void {
+  /**
+   * Wakes the subscriptions for the notifications no recording in flight may have offered — or, once
+   * they waited {@link deferredAtMostMs} (`all`), for every notification deferred.
+   */
+  private wakeDeferred(all = false): void {
     let oldest = Infinity;
-    for (const number of this.recordingsInFlight) oldest = Math.min(oldest, number);
+    if (!all) for (const number of this.recordingsInFlight) oldest = Math.min(oldest, number);
     let through: ChangePosition | undefined;
     while (this.deferred.length > 0 && this.deferred[0]!.after <= oldest) {
       through = Math.max(through ?? 0, this.deferred.shift()!.through);
+    }
+    if (this.deferred.length === 0) {
+      clearTimeout(this.deferredTimer);
+      this.deferredTimer = undefined;
     }
     if (through !== undefined) for (const subscription of this.subscriptions) subscription.wake(through);
   }

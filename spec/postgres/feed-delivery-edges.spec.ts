@@ -64,6 +64,50 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
     }
   });
 
+  it("delivers another process's change at once while a statement of this process waits for a lock", async () => {
+    const engine = open({ safetyRecheckMs: 60_000 });
+    const writer = open();
+    await engine.migrate();
+    await engine.createMany(newTasks(1, 0));
+    const [claimed] = await engine.claim({
+      topics: [{ topicName: 'edge', lockDuration: 60_000 }],
+      workerId: 'w',
+      maxTasks: 1,
+    });
+    const seen = new Set<string>();
+    await engine.subscribe({ onChange: (change) => void seen.add(change.task.id) });
+    // A transaction of its own holds the task's row, so the engine's finish of it waits, in flight.
+    const blocker = await admin.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM "${schema}".tasks WHERE id = $1 FOR UPDATE`, [claimed!.id]);
+      const finishing = engine.complete({
+        externalTaskId: claimed!.id,
+        workerId: 'w',
+        outcome: { state: 'finished', result: null },
+      });
+      const waiting = async () =>
+        (
+          await admin.pool.query<{ count: number }>(
+            `SELECT count(*)::int AS count FROM pg_stat_activity
+             WHERE wait_event_type = 'Lock' AND query LIKE '%json_to_recordset%'`,
+          )
+        ).rows[0]!.count;
+      while ((await waiting()) === 0) await pause(10);
+
+      const [task] = await writer.createMany(newTasks(1, 1));
+      const createdAt = Date.now();
+      while (!seen.has(task!.id) && Date.now() - createdAt < 10_000) await pause(10);
+      expect(seen.has(task!.id), 'delivered while the finish waits (the safety re-check is 60 s)').to.equal(
+        true,
+      );
+      await blocker.query('COMMIT');
+      expect(await finishing).to.have.property('status', 'ok');
+    } finally {
+      blocker.release();
+    }
+  });
+
   it('tells a subscriber that fell behind the kept positions, also when this process recorded the changes', async () => {
     const repository = open({ changeRetention: 5, safetyRecheckMs: 200 });
     await repository.migrate();
