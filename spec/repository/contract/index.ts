@@ -4,6 +4,7 @@ import { describeClaim } from './claim.js';
 import { describeConcurrency } from './concurrency.js';
 import { describeCounts } from './counts.js';
 import { describeCreate } from './create.js';
+import { describeEdgeInputs } from './edge-inputs.js';
 import { describeEngineControls } from './engine-controls.js';
 import { ContractBed } from './helpers.js';
 import { describeIdempotentCreate } from './idempotent-create.js';
@@ -68,5 +69,6 @@ export function describeRepositoryContract(name: string, makeTestbed: MakeReposi
     describeScope(bed);
     describeChanges(bed);
     describeConcurrency(bed);
+    describeEdgeInputs(bed);
   });
 }
