@@ -30,6 +30,7 @@ import {
   validateNewTasks,
   validateScope,
   validateSetRetries,
+  validateTopicNames,
   type ValidNewTask,
 } from '../repository/repository-arguments.js';
 import { limits, requireInteger } from '../validation/index.js';
@@ -312,11 +313,13 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
 
   msUntilNextAvailable(topicNames: readonly string[], scope?: TaskScope): Promise<number | undefined> {
     return this.calls.run(async () => {
-      if (topicNames.length === 0) return undefined;
+      const topics = validateTopicNames('topicNames', topicNames);
+      const validScope = validateScope(scope);
+      if (topics.length === 0) return undefined;
       const [row] = await this.driver.query<{ ms: number | null }>(this.statements.nextAvailable, [
         this.now(),
-        topicNames,
-        ...scopeParams(validateScope(scope)),
+        topics,
+        ...scopeParams(validScope),
       ]);
       return row?.ms ?? undefined;
     });
@@ -347,13 +350,21 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
 
   /** The time the statements use: the injected clock's, or NULL for the database's own. */
   private now(): number | null {
-    return this.settings.clock ? this.settings.clock.now() : null;
+    // Whole ms: the statements take the time as a bigint, and the records carry ms.
+    return this.settings.clock ? Math.floor(this.settings.clock.now()) : null;
   }
 
   private async insert(tasks: readonly ValidNewTask[]): Promise<ExternalTask[]> {
     const rows = await this.recording.query<{ record: TaskRecord } & sql.Recording>(this.statements.create, [
       this.now(),
-      JSON.stringify(tasks.map((task, i) => ({ i, ...task }))),
+      JSON.stringify(
+        tasks.map((task, i) => ({
+          i,
+          ...task,
+          payload: JSON.stringify(task.payload),
+          identity: task.identity === undefined ? undefined : JSON.stringify(task.identity),
+        })),
+      ),
     ]);
     this.feed.offer(rows);
     return rows.map((row) => toTask(row.record));

@@ -15,6 +15,7 @@ export {
   checkString,
   describeProblem,
   describeValue,
+  holdsUnstorableCharacter,
   type ProblemKind,
   type Refusal,
   type ValueProblem,

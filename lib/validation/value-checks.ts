@@ -33,6 +33,17 @@ export function describeProblem({ name, expected, value }: ValueProblem): string
   return `${name} must be ${expected}, got ${describeValue(value)}.`;
 }
 
+/** A high surrogate without a low one after it, or a low one without a high one before it. */
+const unpairedSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Whether `text` holds a NUL character (no PostgreSQL text can hold one) or an unpaired surrogate (no
+ * UTF-8 text can): a JavaScript string with one of them cannot be kept as it is by every store.
+ */
+export function holdsUnstorableCharacter(text: string): boolean {
+  return text.includes('\u0000') || unpairedSurrogate.test(text);
+}
+
 /** A non-empty string of at most `maxLength` characters (ids, names, codes). */
 export function checkString(
   refuse: Refusal,
@@ -61,6 +72,9 @@ export function checkOptionalText(
 function checkLength(refuse: Refusal, name: string, value: string, maxLength: number): string {
   if (value.length > maxLength) {
     throw refuse({ name, expected: `at most ${maxLength} characters long`, value, kind: 'range' });
+  }
+  if (holdsUnstorableCharacter(value)) {
+    throw refuse({ name, expected: 'free of NUL characters and unpaired surrogates', value, kind: 'type' });
   }
   return value;
 }

@@ -21,7 +21,9 @@ import { announceAvailability } from './scope.js';
  * orders, or a repeat and a cancel of its tasks, wait for each other instead of deadlocking.
  *
  * $1 the injected time in ms (NULL: the database's clock); $2 a JSON array of tasks, each with its index
- * `i` and the fields of a checked new task. Answers one row per task, in order: `record`.
+ * `i` and the fields of a checked new task, its payload and identity as JSON text: read as a `json`
+ * column of the recordset they would be unescaped to text, which no `\u0000` and no unpaired surrogate
+ * survives, while the `json` type keeps them as they were given. Answers one row per task, in order: `record`.
  */
 export function createTasks({ schema: s }: SqlNames, retention: number): string {
   return `
@@ -32,7 +34,7 @@ given AS MATERIALIZED (
               ELSE min(n.i) OVER (PARTITION BY n."idempotencyKey") END AS first_i
   FROM json_to_recordset($2::json) AS n(i integer, topic text, "flowNodeInstanceId" text,
          "correlationId" text, "processInstanceId" text, "processModelId" text, "tenantId" text,
-         identity json, payload json, priority bigint, retries integer, "idempotencyKey" text)
+         identity text, payload text, priority bigint, retries integer, "idempotencyKey" text)
 ),
 existing AS MATERIALIZED (
   SELECT t.id FROM ${s}.tasks t
@@ -50,7 +52,7 @@ stored AS (
                           idempotency_key, created_at)
   OVERRIDING SYSTEM VALUE
   SELECT g.proposed_id, g.sequence, g.topic, g."flowNodeInstanceId", g."correlationId",
-         g."processInstanceId", g."processModelId", g."tenantId", g.identity, coalesce(g.payload, 'null'::json),
+         g."processInstanceId", g."processModelId", g."tenantId", g.identity::json, coalesce(g.payload::json, 'null'::json),
          g.priority, g.retries, g."idempotencyKey", clock.now
   FROM numbered g, clock
   WHERE (SELECT count(*) FROM existing) >= 0

@@ -34,6 +34,7 @@ import {
   validateNewTasks,
   validateQuery,
   validateScope,
+  validateTopicNames,
   type ValidNewTask,
 } from '../repository-arguments.js';
 import { inScope } from '../task-scope.js';
@@ -280,7 +281,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       const now = this.clock.now();
       if (tenantId !== undefined)
         return countTenantTasks(this.table.indexes.find('tenantId', tenantId), topics, now);
-      return (topics ?? this.table.topicNames()).map((topic) => {
+      return (topics ?? this.table.topicNamesWithTasks()).map((topic) => {
         const queues = this.table.topic(topic) ?? new TopicQueues();
         return { topic, ...queues.pendingCounts(now), ...queues.finals };
       });
@@ -289,10 +290,12 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
 
   msUntilNextAvailable(topicNames: readonly string[], scope?: TaskScope): Promise<number | undefined> {
     return this.operation(() => {
+      const topics = validateTopicNames('topicNames', topicNames);
+      const validScope = validateScope(scope);
       const now = this.clock.now();
       let earliest: number | undefined;
-      for (const topicName of topicNames) {
-        const next = this.table.topic(topicName)?.msUntilAvailable(now, scope);
+      for (const topicName of topics) {
+        const next = this.table.topic(topicName)?.msUntilAvailable(now, validScope);
         if (next !== undefined && (earliest === undefined || next < earliest)) earliest = next;
       }
       return earliest;

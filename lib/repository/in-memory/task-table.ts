@@ -52,9 +52,9 @@ export class TaskTable {
     return this.topics.get(topic);
   }
 
-  /** Every topic that has (or had) tasks, in the order of their first task. */
-  topicNames(): string[] {
-    return [...this.topics.keys()];
+  /** Every topic that has tasks now (not one whose tasks were all deleted), in the order of its first task. */
+  topicNamesWithTasks(): string[] {
+    return [...this.topics].filter(([, queues]) => queues.hasTasks()).map(([topic]) => topic);
   }
 
   /** The queues of a topic, made empty if it had none. */

@@ -94,6 +94,12 @@ export class TopicQueues {
     return times.length === 0 ? undefined : Math.max(0, Math.min(...times) - now);
   }
 
+  /** Whether the topic has a task, pending or final. */
+  hasTasks(): boolean {
+    const { finished, failed, cancelled } = this.finals;
+    return this.ready.size + this.locked.size + this.delayed.size + finished + failed + cancelled > 0;
+  }
+
   /** Pending tasks per state at `now`, without moving any. */
   pendingCounts(now: number): { available: number; locked: number; retrying: number } {
     let expired = 0;
