@@ -208,7 +208,9 @@ export class ExternalTaskApi implements ExternalTaskService {
         const error: ServiceFailure = Object.freeze({
           type: 'service',
           errorMessage: requireString('errorMessage', errorMessage, limits.maxMessageLength),
-          ...(errorDetails !== undefined && { errorDetails: copyJsonValue('errorDetails', errorDetails) }),
+          ...(errorDetails !== undefined && {
+            errorDetails: copyJsonValue('errorDetails', errorDetails, { storableStrings: true }),
+          }),
         });
         const retry = validateRetry(options);
         return retry ? { state: 'failed', error, retry } : { state: 'failed', error };

@@ -158,7 +158,9 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     const body = {
       workerId,
       errorMessage,
-      ...(errorDetails !== undefined && { errorDetails: copyJsonValue('errorDetails', errorDetails) }),
+      ...(errorDetails !== undefined && {
+        errorDetails: copyJsonValue('errorDetails', errorDetails, { storableStrings: true }),
+      }),
       retries: options?.retries,
       retryTimeout: options?.retryTimeout,
     };

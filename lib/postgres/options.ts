@@ -64,7 +64,8 @@ export interface PostgresExternalTaskRepositoryOptions {
   readonly changeRetention?: number | undefined;
   /**
    * How long a finished, failed or cancelled task is kept after it ended, in ms, before a periodic
-   * clean-up deletes it; `Infinity` keeps final tasks for good. @default 604,800,000 (7 days)
+   * clean-up deletes it (at most 1,000 years); `Infinity` keeps final tasks for good.
+   * @default 604,800,000 (7 days)
    */
   readonly finalTaskRetention?: number | undefined;
   /**

@@ -29,6 +29,7 @@ import {
   validateNewTask,
   validateNewTasks,
   validateScope,
+  validateRequestShape,
   validateSetRetries,
   validateTopicNames,
   type ValidNewTask,
@@ -237,6 +238,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
    */
   claim(request: ClaimRequest): Promise<ExternalTask[]> {
     return this.calls.run(async () => {
+      validateRequestShape(request, 'topics');
       if (request.topics.length === 0) return [];
       return this.claims.submit(claimCall(request, this.now()));
     });
@@ -252,7 +254,8 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     return this.writeHeld('unlock', request, () => ({}));
   }
 
-  complete(request: CompleteRequest): Promise<ConditionalWriteResult> {
+  async complete(request: CompleteRequest): Promise<ConditionalWriteResult> {
+    validateRequestShape(request, 'outcome');
     const { outcome } = request;
     if (outcome.state === 'finished') {
       return this.writeHeld('finish', request, () => ({
@@ -357,14 +360,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   private async insert(tasks: readonly ValidNewTask[]): Promise<ExternalTask[]> {
     const rows = await this.recording.query<{ record: TaskRecord } & sql.Recording>(this.statements.create, [
       this.now(),
-      JSON.stringify(
-        tasks.map((task, i) => ({
-          i,
-          ...task,
-          payload: JSON.stringify(task.payload),
-          identity: task.identity === undefined ? undefined : JSON.stringify(task.identity),
-        })),
-      ),
+      sql.newTasksParameter(tasks),
     ]);
     this.feed.offer(rows);
     return rows.map((row) => toTask(row.record));
@@ -377,10 +373,12 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
    */
   private writeHeld(
     kind: HeldTaskWriteKind,
-    { externalTaskId, workerId, scope }: HeldTaskRequest,
+    request: HeldTaskRequest,
     fields: () => Readonly<Record<string, unknown>>,
   ): Promise<ConditionalWriteResult> {
     return this.calls.run(async () => {
+      validateRequestShape(request);
+      const { externalTaskId, workerId, scope } = request;
       const validScope = validateScope(scope);
       const call = writeCall(this.now(), externalTaskId, {
         workerId: requireText('workerId', workerId),

@@ -8,12 +8,18 @@ import { requireInteger } from '../validation/index.js';
 export const defaultFinalTaskRetention = 7 * 24 * 60 * 60 * 1000;
 
 /**
- * Checks the `finalTaskRetention` option of a store: ms from 0 up, or `Infinity` to keep final tasks for
- * good. @default {@link defaultFinalTaskRetention}
+ * The longest finite retention: 1,000 years. A database's timestamps end in the year 294276, so a cut-off
+ * of now minus far more cannot be computed; `Infinity` is the way to keep final tasks for good.
+ */
+const longestFinalTaskRetention = 1000 * 365.25 * 24 * 60 * 60 * 1000;
+
+/**
+ * Checks the `finalTaskRetention` option of a store: ms from 0 to 1,000 years, or `Infinity` to keep
+ * final tasks for good. @default {@link defaultFinalTaskRetention}
  */
 export function checkFinalTaskRetention(value: number | undefined): number {
   const retention = value ?? defaultFinalTaskRetention;
   return retention === Infinity
     ? retention
-    : requireInteger('finalTaskRetention', retention, 0, Number.MAX_SAFE_INTEGER);
+    : requireInteger('finalTaskRetention', retention, 0, longestFinalTaskRetention);
 }

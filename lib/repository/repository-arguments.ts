@@ -175,6 +175,18 @@ export function validateFinalTaskSelector(selector: FinalTaskSelector): { proces
   return { processInstanceId: requireString('processInstanceId', selector.processInstanceId) };
 }
 
+/**
+ * Checks the shape of a worker's request to a store (claim, extendLock, unlock, complete): an object,
+ * with its list of topics (`'topics'`, a claim) or its outcome object (`'outcome'`, a completion). The
+ * fields are checked where they are read.
+ */
+export function validateRequestShape(request: unknown, part?: 'topics' | 'outcome'): void {
+  const fields = requireObject('request', request);
+  if (part === 'topics' && !Array.isArray(fields.topics))
+    throw new BadRequestError('topics', 'topics must be an array of topic claims.');
+  if (part === 'outcome') requireObject('outcome', fields.outcome);
+}
+
 /** Checks a list of topic names. */
 export function validateTopicNames(argument: string, topicNames: readonly string[]): readonly string[] {
   if (!Array.isArray(topicNames))

@@ -15,7 +15,6 @@ export {
   checkString,
   describeProblem,
   describeValue,
-  holdsUnstorableCharacter,
   type ProblemKind,
   type Refusal,
   type ValueProblem,

@@ -1,6 +1,7 @@
 import { BadRequestError } from '../errors/index.js';
 import type { JsonValue } from '../model/index.js';
 import { limits } from './limits.js';
+import { holdsUnstorableCharacter } from './value-checks.js';
 
 function isPlainObject(value: object): boolean {
   const prototype: unknown = Object.getPrototypeOf(value);
@@ -29,11 +30,15 @@ class JsonCopy {
   private readonly ancestors = new Set<object>();
   private readonly copied = new Map<object, CopiedContainer>();
 
-  constructor(private readonly argument: string) {}
+  constructor(
+    private readonly argument: string,
+    private readonly storableStrings: boolean,
+  ) {}
 
   value(value: unknown, path: string): { readonly value: JsonValue; readonly height: number } {
     switch (typeof value) {
       case 'string':
+        this.checkStorable(value, path);
         this.charge(this.stringBytes(value));
         return { value, height: 0 };
       case 'boolean':
@@ -91,6 +96,7 @@ class JsonCopy {
         const item: unknown = (value as Record<string, unknown>)[key];
         // As JSON.stringify does, an undefined property is left out rather than refused.
         if (item === undefined) continue;
+        this.checkStorable(key, `${path}.${key}`);
         this.charge((first ? 0 : 1) + this.stringBytes(key) + 1);
         first = false;
         const copied = this.value(item, `${path}.${key}`);
@@ -122,6 +128,15 @@ class JsonCopy {
     return atLeast > limits.maxJsonBytes - this.bytes ? atLeast : Buffer.byteLength(JSON.stringify(text));
   }
 
+  private checkStorable(text: string, path: string): void {
+    if (this.storableStrings && holdsUnstorableCharacter(text)) {
+      throw new BadRequestError(
+        path,
+        `${path} holds a NUL character or an unpaired surrogate, which a failure's details cannot keep.`,
+      );
+    }
+  }
+
   private charge(bytes: number): void {
     this.bytes += bytes;
     if (this.bytes > limits.maxJsonBytes) {
@@ -140,8 +155,15 @@ class JsonCopy {
  * would expand to.
  *
  * @param argument - the argument's name, used in the error and as the root of nested paths.
+ * @param options - `storableStrings`: refuse a string or key holding a NUL character or an unpaired
+ * surrogate — for a value the stores read field by field (a failure's details, which PostgreSQL's JSON
+ * functions cannot read with such a string in it); payloads and results keep them.
  * @throws {@link BadRequestError} naming the offending path (e.g. `result.items[3]`).
  */
-export function copyJsonValue(argument: string, value: unknown): JsonValue {
-  return new JsonCopy(argument).value(value, argument).value;
+export function copyJsonValue(
+  argument: string,
+  value: unknown,
+  options: { readonly storableStrings?: boolean } = {},
+): JsonValue {
+  return new JsonCopy(argument, options.storableStrings ?? false).value(value, argument).value;
 }

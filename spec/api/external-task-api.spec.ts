@@ -307,6 +307,22 @@ describe('ExternalTaskApi (against a stubbed repository)', () => {
         'undefined in an array',
         () => api.handleServiceError(identity, 'w1', taskId, 'm', [undefined]),
       ],
+      [
+        'errorMessage',
+        'holding a NUL character',
+        () => api.handleServiceError(identity, 'w1', taskId, 'disk \u0000 full'),
+      ],
+      [
+        'errorDetails.trace[1]',
+        'holding a NUL character',
+        () => api.handleServiceError(identity, 'w1', taskId, 'm', { trace: ['a', 'b\u0000'] }),
+      ],
+      [
+        'errorDetails.\ud800',
+        'a key with an unpaired surrogate',
+        () => api.handleServiceError(identity, 'w1', taskId, 'm', { '\ud800': 1 }),
+      ],
+      ['errorCode', 'holding a NUL character', () => api.handleBpmnError(identity, 'w1', taskId, 'E\u0000')],
     ];
 
     for (const [argument, what, call] of cases) {

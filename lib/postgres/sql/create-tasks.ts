@@ -1,3 +1,4 @@
+import type { ValidNewTask } from '../../repository/repository-arguments.js';
 import type { SqlNames } from './names.js';
 import { recordChanges } from './record-changes.js';
 import { announceAvailability } from './scope.js';
@@ -69,4 +70,19 @@ SELECT stored.record, ${announceAvailability(s, 'created')} AS hinted,
 FROM given g JOIN stored
   ON coalesce('k:' || g."idempotencyKey", 'i:' || g.proposed_id) = coalesce('k:' || stored.idempotency_key, 'i:' || stored.id)
 ORDER BY g.i`;
+}
+
+/**
+ * The tasks parameter ($2) of {@link createTasks}: each checked task with its index `i`, its payload and
+ * identity as JSON text (see there why).
+ */
+export function newTasksParameter(tasks: readonly ValidNewTask[]): string {
+  return JSON.stringify(
+    tasks.map((task, i) => ({
+      i,
+      ...task,
+      payload: JSON.stringify(task.payload),
+      identity: task.identity === undefined ? undefined : JSON.stringify(task.identity),
+    })),
+  );
 }

@@ -1,6 +1,6 @@
 export { claimTasks } from './claim-tasks.js';
 export { changeFeedStatements } from './change-feed.js';
-export { createTasks } from './create-tasks.js';
+export { createTasks, newTasksParameter } from './create-tasks.js';
 export { engineWrites } from './engine-writes.js';
 export { migrateStatements } from './migrate.js';
 export { migrations } from './migrations.js';

@@ -34,6 +34,7 @@ import {
   validateNewTasks,
   validateQuery,
   validateScope,
+  validateRequestShape,
   validateTopicNames,
   type ValidNewTask,
 } from '../repository-arguments.js';
@@ -58,7 +59,8 @@ export interface InMemoryExternalTaskRepositoryOptions {
   /**
    * How long a finished, failed or cancelled task is kept after it ended, in ms; then it is forgotten
    * (`getById` answers `undefined`, queries and counts no longer include it). Keeps a long-running
-   * process's memory bounded; `Infinity` keeps final tasks for the life of the store.
+   * process's memory bounded; at most 1,000 years, or `Infinity` to keep final tasks for the life of
+   * the store.
    * @default 604,800,000 (7 days)
    */
   readonly finalTaskRetention?: number | undefined;
@@ -122,6 +124,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
 
   claim(request: ClaimRequest): Promise<ExternalTask[]> {
     return this.operation((effects) => {
+      validateRequestShape(request, 'topics');
       const scope = validateScope(request.scope);
       const now = this.clock.now();
       const topics = request.topics.flatMap(({ topicName, lockDuration }) => {
@@ -195,7 +198,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
 
   complete(request: CompleteRequest): Promise<ConditionalWriteResult> {
     return this.operation((effects) =>
-      this.writeHeldTask(effects, request, (task) => {
+      this.writeHeldTask(effects, validatedCompletion(request), (task) => {
         const { outcome } = request;
         const now = this.clock.now();
         task.lockExpirationTime = undefined;
@@ -333,9 +336,11 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
    */
   private writeHeldTask(
     effects: OperationEffects,
-    { externalTaskId, workerId, scope }: HeldTaskRequest,
+    request: HeldTaskRequest,
     write: (task: StoredTask) => ChangeFields,
   ): ConditionalWriteResult {
+    validateRequestShape(request);
+    const { externalTaskId, workerId, scope } = request;
     const validScope = validateScope(scope);
     const task = this.table.get(externalTaskId);
     if (!task || !inScope(task, validScope)) return { status: 'not-found' };
@@ -368,4 +373,10 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     this.log.append(effects.changes);
     return Promise.resolve(result);
   }
+}
+
+/** A completion whose request and outcome are objects (checked before the write reads them). */
+function validatedCompletion(request: CompleteRequest): CompleteRequest {
+  validateRequestShape(request, 'outcome');
+  return request;
 }

@@ -61,6 +61,20 @@ export function describeEdgeInputs(bed: ContractBed): void {
       await expectBadRequest(bed.repository.msUntilNextAvailable([NUL]), 'topicNames[0]');
     });
 
+    it('refuses a worker request that is not an object, naming request, topics or outcome', async () => {
+      const repository = bed.repository;
+      const task = await bed.create({});
+      const held = { externalTaskId: task.id, workerId: 'w' };
+      await bed.expectNoChange(async () => {
+        await expectBadRequest(repository.claim(null as never), 'request');
+        await expectBadRequest(repository.claim({ workerId: 'w', maxTasks: 1 } as never), 'topics');
+        await expectBadRequest(repository.extendLock(null as never), 'request');
+        await expectBadRequest(repository.unlock(undefined as never), 'request');
+        await expectBadRequest(repository.complete(null as never), 'request');
+        await expectBadRequest(repository.complete({ ...held, outcome: null } as never), 'outcome');
+      });
+    });
+
     it('works with a clock whose time has a fraction of a millisecond', async () => {
       bed.clock.advance(0.5);
       const task = await bed.create({ topic: bed.freshTopic() });

@@ -97,8 +97,10 @@ describe('InMemoryExternalTaskRepository: finalTaskRetention', () => {
     expect(second.state).to.equal('pending');
   });
 
-  it('refuses a retention that is not a non-negative integer (or Infinity)', () => {
-    for (const finalTaskRetention of [-1, 1.5, NaN]) {
+  it('refuses a retention that is not a non-negative integer of at most 1,000 years (or Infinity)', () => {
+    const millennium = 1000 * 365.25 * 24 * 3600 * 1000;
+    expect(new InMemoryExternalTaskRepository({ finalTaskRetention: millennium })).to.be.an('object');
+    for (const finalTaskRetention of [-1, 1.5, NaN, millennium + 1, Number.MAX_SAFE_INTEGER]) {
       expect(() => new InMemoryExternalTaskRepository({ finalTaskRetention }))
         .to.throw(BadRequestError)
         .with.property('argument', 'finalTaskRetention');
