@@ -66,6 +66,7 @@ export class PostgresChangeFeed {
    * have not delivered it read on.
    */
   wakeSubscriptions(through?: ChangePosition): void {
+    if (this.closed) return;
     if (through !== undefined && this.recordingsInFlight.size > 0) {
       // Maybe the notification of one of them, which overtook its answer: that answer offers the changes.
       // It waits for those only, not for statements started after it, which could keep it waiting for good.
