@@ -1,6 +1,7 @@
 import { announceAvailabilityQuery } from './announce-availability-function.js';
 import { engineControlsMigration } from './engine-controls-migration.js';
 import { hintsInPlpgsql } from './hints-migration.js';
+import { incidentsMigration } from './incidents-migration.js';
 import { positionsAtRecording } from './positions-migration.js';
 import type { SqlNames } from './names.js';
 import { taskRecordFunction } from './task-record-function.js';
@@ -120,4 +121,5 @@ export const migrations: readonly Migration[] = [
   positionsAtRecording,
   engineControlsMigration,
   hintsInPlpgsql,
+  incidentsMigration,
 ];
