@@ -90,7 +90,8 @@ export class PostgresEngineOperations {
 
   /**
    * One of the engine's writes on one task, and if it was refused, why: no task, or a final one (`gone`);
-   * a pending one is `unchanged` (answered `ok` as it is) or written `again` for the write's kind.
+   * a pending one is `unchanged` (answered `ok` as it is: nobody holds it) or written `again` for the
+   * write's kind. A pending task that a worker took between the refusal and its read is written again.
    */
   private async writeTask(
     statement: string,
@@ -114,7 +115,7 @@ export class PostgresEngineOperations {
       if (!current) return { status: 'not-found' };
       const task = toTask(current.record);
       if (task.state !== 'pending') return { status: 'gone', task };
-      if (whenPending === 'unchanged') return { status: 'ok', task };
+      if (whenPending === 'unchanged' && task.workerId === undefined) return { status: 'ok', task };
     }
   }
 }
