@@ -18,7 +18,8 @@ export interface NotificationReceivers {
 }
 
 /**
- * Back-off of reconnection attempts, in ms: doubling from the first to the last, reset once listening.
+ * Back-off of reconnection attempts, in ms: doubling from the first to the last, and from the first again
+ * once a connection listened for at least the last.
  * The same back-off spaces attempts to recover the hints missed meanwhile.
  */
 const firstRetryMs = 100;
@@ -46,6 +47,8 @@ export class NotificationListener {
   private readonly attempts = new Set<Promise<void>>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryMs = firstRetryMs;
+  /** When the current connection began listening (`Date.now()`), while it does. */
+  private listeningSince: number | undefined;
   private recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private readonly pendingTopics: string;
@@ -122,7 +125,7 @@ export class NotificationListener {
         return;
       }
       this.listening = listening;
-      this.retryMs = firstRetryMs;
+      this.listeningSince = Date.now();
       if (reconnecting) {
         this.logger.warn('The LISTEN connection of the PostgreSQL store is back.', {});
         this.receivers.onReconnected();
@@ -161,6 +164,12 @@ export class NotificationListener {
 
   private lost(error: unknown): void {
     this.listening = undefined;
+    // The back-off starts again only after a connection that lasted: one that drops as soon as it
+    // listens is retried ever more slowly, as a connection that fails is.
+    if (this.listeningSince !== undefined && Date.now() - this.listeningSince >= lastRetryMs) {
+      this.retryMs = firstRetryMs;
+    }
+    this.listeningSince = undefined;
     if (this.closed || this.retryTimer !== undefined) return;
     // A recovery still owed is done after the next reconnection.
     clearTimeout(this.recoveryTimer);
