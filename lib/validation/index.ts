@@ -15,6 +15,7 @@ export {
   checkString,
   describeProblem,
   describeValue,
+  storableText,
   type ProblemKind,
   type Refusal,
   type ValueProblem,

@@ -44,6 +44,12 @@ export function holdsUnstorableCharacter(text: string): boolean {
   return text.includes('\u0000') || unpairedSurrogate.test(text);
 }
 
+/** `text` with each NUL character and unpaired surrogate replaced by U+FFFD: text every store keeps. */
+export function storableText(text: string): string {
+  if (!holdsUnstorableCharacter(text)) return text;
+  return text.replaceAll('\u0000', '\ufffd').replace(new RegExp(unpairedSurrogate, 'g'), '\ufffd');
+}
+
 /** A non-empty string of at most `maxLength` characters (ids, names, codes). */
 export function checkString(
   refuse: Refusal,

@@ -1,6 +1,6 @@
 import type { ExternalTaskService } from '../api/index.js';
 import type { ExternalTask } from '../model/index.js';
-import { limits } from '../validation/index.js';
+import { limits, storableText } from '../validation/index.js';
 import { BpmnError } from './bpmn-error.js';
 import { logFailedRun } from './failed-run-log.js';
 import { LockKeeper } from './lock-keeper.js';
@@ -227,9 +227,16 @@ function isIntegerWithin(value: number, max: number): boolean {
   return Number.isSafeInteger(value) && value >= 0 && value <= max;
 }
 
-/** Cuts `text` to the longest error message the API accepts. */
+/**
+ * `text` as an error message the API accepts: at most {@link limits.maxMessageLength} characters, cut
+ * between two code points, with a NUL character or an unpaired surrogate (which the API refuses, so
+ * that the report would lose the handler's message) replaced by U+FFFD.
+ */
 function cut(text: string): string {
-  return text.length > limits.maxMessageLength ? text.slice(0, limits.maxMessageLength) : text;
+  let end = Math.min(text.length, limits.maxMessageLength);
+  // Not between the two halves of a surrogate pair: the first half alone would be refused.
+  if (end < text.length && /[\ud800-\udbff]/.test(text.charAt(end - 1))) end--;
+  return storableText(text.slice(0, end));
 }
 
 /** The details of a service error: the error's name and stack, each cut like a message. */
