@@ -43,6 +43,8 @@ export class FeedSubscription implements ChangeFeed {
   private offered: FeedRow[] = [];
   private offeredThrough = 0;
   private sleeping: (() => void) | undefined;
+  /** Whether a subscriber callback is running (the subscriber has not kept up with what it was given). */
+  private calling = false;
   /** The loop: it ends once the subscription is closed, after the read or delivery in progress. */
   private readonly running: Promise<void>;
 
@@ -51,8 +53,11 @@ export class FeedSubscription implements ChangeFeed {
     private readonly subscriber: ChangeSubscriber,
     private readonly database: Queryable,
     private readonly readStatement: string,
-    /** How far ahead of `current` offered changes may reach; further, they are dropped and read. */
-    private readonly offeredAtMost: number,
+    /**
+     * How far ahead of `current` offered changes may reach, further, they are dropped and read: `atMost`
+     * always (memory), `behind` (the retention, too) unless they follow on for a subscriber that keeps up.
+     */
+    private readonly offeredAtMost: { readonly atMost: number; readonly behind: number },
     private readonly logger: Logger,
     private readonly detach: (subscription: FeedSubscription) => void,
   ) {
@@ -71,8 +76,13 @@ export class FeedSubscription implements ChangeFeed {
   /** Changes this process recorded, in position order: delivered without a read if they follow on. */
   offer(changes: readonly FeedRow[]): void {
     if (this.closed) return;
+    // Following on from what it holds, for a subscriber not in a callback (a synchronous one, or one
+    // that waits for nothing): nothing is missed, so the changes are delivered even beyond the retention.
+    const followsOn =
+      !this.calling && changes[0]?.position === Math.max(this.current, this.offeredThrough) + 1;
+    const { atMost, behind } = this.offeredAtMost;
     this.offeredThrough = Math.max(this.offeredThrough, changes.at(-1)?.position ?? 0);
-    if (this.offeredThrough - this.current > this.offeredAtMost) {
+    if (this.offeredThrough - this.current > (followsOn ? atMost : behind)) {
       // Far behind (a slow subscriber, a large statement): a read bounds memory and sees the retention.
       this.offered = [];
       return this.readAgain();
@@ -183,6 +193,7 @@ export class FeedSubscription implements ChangeFeed {
     change: ExternalTaskChange | undefined,
   ): Promise<{ reason: unknown } | undefined> {
     return delivering.run(this, async () => {
+      this.calling = true;
       try {
         await callback();
         return undefined;
@@ -194,6 +205,8 @@ export class FeedSubscription implements ChangeFeed {
           });
         }
         return { reason };
+      } finally {
+        this.calling = false;
       }
     });
   }

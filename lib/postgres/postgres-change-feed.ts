@@ -133,7 +133,7 @@ export class PostgresChangeFeed {
       subscriber,
       this.driver,
       this.statements.read,
-      Math.min(this.settings.changeRetention, offeredAtMost),
+      { atMost: offeredAtMost, behind: Math.min(this.settings.changeRetention, offeredAtMost) },
       this.logger,
       (closed) => this.detach(closed),
     );

@@ -133,6 +133,25 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
     expect(positions).to.deep.equal([1, 17, 18, 19, 20, 21]);
   });
 
+  it('delivers every change of its own statement beyond the retention to a subscriber that keeps up', async () => {
+    // As the in-memory store does for a subscriber that answers synchronously.
+    const repository = open({ changeRetention: 10, safetyRecheckMs: 200 });
+    await repository.migrate();
+    await repository.createMany(newTasks(20, 0));
+    const delivered: string[] = [];
+    const halted: unknown[] = [];
+    await repository.subscribe({
+      onChange: (change) => void delivered.push(change.type),
+      onHalt: (error) => void halted.push(error),
+    });
+    await repository.cancel({ processInstanceId: 'p' });
+    const deadline = Date.now() + 3000;
+    while (delivered.length < 20 && halted.length === 0 && Date.now() < deadline) await pause(10);
+
+    expect(halted).to.deep.equal([]);
+    expect(delivered).to.deep.equal(Array.from({ length: 20 }, () => 'cancelled'));
+  });
+
   it('halts a subscriber with onHalt whose onResync throws, as a failing onChange does', async () => {
     const repository = open({ changeRetention: 5, safetyRecheckMs: 200 });
     const other = open({ changeRetention: 5 });
