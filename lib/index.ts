@@ -50,9 +50,11 @@ export {
   validateNewTask,
   validateNewTasks,
   validateQuery,
+  validateRequestShape,
   validateScope,
   validateSetPriority,
   validateSetRetries,
+  validateTopicNames,
 } from './repository/index.js';
 export type {
   AvailabilityHint,

@@ -34,9 +34,11 @@ describe('the public API', () => {
       'validateNewTask',
       'validateNewTasks',
       'validateQuery',
+      'validateRequestShape',
       'validateScope',
       'validateSetPriority',
       'validateSetRetries',
+      'validateTopicNames',
       'workerDefaults',
     ]);
   });

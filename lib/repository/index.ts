@@ -41,8 +41,10 @@ export {
   validateNewTask,
   validateNewTasks,
   validateQuery,
+  validateRequestShape,
   validateScope,
   validateSetPriority,
   validateSetRetries,
+  validateTopicNames,
 } from './repository-arguments.js';
 export type { ValidNewTask, ValidQuery } from './repository-arguments.js';

@@ -64,7 +64,7 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
     }
   });
 
-  it("delivers another process's change at once while a statement of this process waits for a lock", async () => {
+  it("delivers another process's change while a statement of this process waits for a lock", async () => {
     const engine = open({ safetyRecheckMs: 60_000 });
     const writer = open();
     await engine.migrate();
