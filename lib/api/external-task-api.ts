@@ -298,10 +298,11 @@ export class ExternalTaskApi implements ExternalTaskService {
    * {@link waitForOutcome} with an `AbortError` and closes the feeds {@link consumeOutcomes} handed out.
    * Later fetches answer `[]` at once without claiming anything, and later `waitForOutcome` and
    * `consumeOutcomes` calls reject with an `AbortError`. Resolves once everything is closed. Safe to call
-   * twice (both calls resolve together).
+   * twice (both calls resolve together) — but for a call from inside an `onOutcome` while the close it
+   * repeats is under way, which resolves at once: that close waits for this very callback.
    */
   close(): Promise<void> {
-    if (this.closing) return this.closing;
+    if (this.closing) return this.outcomeConsumers.calledFromConsumer ? Promise.resolve() : this.closing;
     this.closed = true;
     this.longPolls.close();
     this.outcomeWaiters.rejectAll(closedError());

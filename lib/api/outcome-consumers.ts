@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { BadRequestError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ExternalTask } from '../model/index.js';
@@ -52,6 +53,8 @@ export function isOutcome(change: ExternalTaskChange): boolean {
  */
 export class OutcomeConsumers {
   private readonly feeds = new Set<ChangeFeed>();
+  /** Set, to these consumers, while one of their `onOutcome` (or `onResync`) callbacks runs. */
+  private readonly consuming = new AsyncLocalStorage<OutcomeConsumers>();
 
   constructor(
     private readonly repository: ExternalTaskRepository,
@@ -69,8 +72,14 @@ export class OutcomeConsumers {
     const opened = await this.repository.subscribe({
       after: options.after,
       onChange: (change) =>
-        isOutcome(change) ? options.onOutcome({ task: change.task, position: change.position }) : undefined,
-      ...(options.onResync && { onResync: (resync) => options.onResync?.(resync) }),
+        isOutcome(change)
+          ? this.consuming.run(this, () =>
+              options.onOutcome({ task: change.task, position: change.position }),
+            )
+          : undefined,
+      ...(options.onResync && {
+        onResync: (resync) => this.consuming.run(this, () => options.onResync?.(resync)),
+      }),
       onHalt: (error, change) => {
         forget();
         const outcome = change && { task: change.task, position: change.position };
@@ -93,6 +102,11 @@ export class OutcomeConsumers {
     };
     this.feeds.add(feed);
     return feed;
+  }
+
+  /** Whether the caller runs inside a callback of one of these consumptions (or what it started). */
+  get calledFromConsumer(): boolean {
+    return this.consuming.getStore() === this;
   }
 
   /** Closes every open consumption. */

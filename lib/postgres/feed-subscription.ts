@@ -23,6 +23,11 @@ export interface FeedRow {
 /** The subscription whose callback is running, so that its own `close()` does not wait for itself. */
 const delivering = new AsyncLocalStorage<FeedSubscription>();
 
+/** The subscription whose callback the caller runs in (or in what that callback started), if any. */
+export function deliveringSubscription(): FeedSubscription | undefined {
+  return delivering.getStore();
+}
+
 /** How many changes one read fetches. */
 const batchSize = 500;
 /** How long a subscription waits before it reads again after a failed read. */

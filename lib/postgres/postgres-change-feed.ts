@@ -3,7 +3,7 @@ import type { Logger } from '../logging/index.js';
 import type { ChangeFeed, ChangePosition, ChangeSubscriber } from '../repository/index.js';
 import { requireInteger } from '../validation/index.js';
 import type { Driver } from './driver/driver.js';
-import { FeedSubscription } from './feed-subscription.js';
+import { deliveringSubscription, FeedSubscription } from './feed-subscription.js';
 import { storeClosedError } from './store-closed.js';
 import type { changeFeedStatements, Recording } from './sql/index.js';
 
@@ -46,6 +46,8 @@ interface Deferred {
  */
 export class PostgresChangeFeed {
   private readonly subscriptions = new Set<FeedSubscription>();
+  /** Every subscription it began, open or closed. */
+  private readonly begun = new WeakSet<FeedSubscription>();
   private safetyTimer: ReturnType<typeof setInterval> | undefined;
   /** This process's recording statements in flight (by number), and the notifications that wait for them. */
   private nextRecording = 0;
@@ -138,8 +140,15 @@ export class PostgresChangeFeed {
       (closed) => this.detach(closed),
     );
     this.subscriptions.add(subscription);
+    this.begun.add(subscription);
     this.safetyTimer ??= setInterval(() => this.wakeSubscriptions(), this.settings.safetyRecheckMs).unref();
     return subscription;
+  }
+
+  /** Whether the caller runs inside a subscriber callback of one of its subscriptions. */
+  get calledFromSubscriber(): boolean {
+    const subscription = deliveringSubscription();
+    return subscription !== undefined && this.begun.has(subscription);
   }
 
   /**

@@ -126,4 +126,42 @@ describe('PostgresExternalTaskRepository.close', function () {
       await pool.end();
     }
   });
+
+  it("resolves when a subscriber's callback closes the store again while a close from outside waits for it", async () => {
+    const repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger() },
+    );
+    await repository.migrate();
+    let entered!: () => void;
+    const inCallback = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let closedInside = false;
+    await repository.subscribe({
+      onChange: async () => {
+        entered();
+        await gate;
+        // The subscriber finds the application stopping and closes the store itself.
+        await repository.close();
+        closedInside = true;
+      },
+    });
+    await repository.create({
+      topic: 't',
+      flowNodeInstanceId: 'f',
+      correlationId: 'c',
+      processInstanceId: 'p',
+    });
+    await inCallback;
+
+    let closedOutside = false;
+    const closing = repository.close().then(() => (closedOutside = true)); // a shutdown handler
+    release();
+    for (let turn = 0; turn < 20 && !closedOutside; turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect({ closedInside, closedOutside }).to.deep.equal({ closedInside: true, closedOutside: true });
+    await closing;
+  });
 });
