@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import { ExternalTaskApi } from '../../lib/index.js';
+import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import { identity } from '../support/fixtures.js';
+import { dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
+
+const newTask = (i: number) => ({
+  topic: 't',
+  flowNodeInstanceId: `f-${i}`,
+  correlationId: 'c',
+  processInstanceId: 'p',
+});
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('PostgresExternalTaskRepository.close and callbacks', function () {
+  this.timeout(30_000);
+  const admin = useServerAdmin();
+  let schema: string;
+  beforeEach(() => (schema = freshSchema()));
+  afterEach(async () => dropSchema(admin.pool, schema));
+
+  it("resolves when a subscriber's callback closes the store first", async () => {
+    const repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger() },
+    );
+    await repository.migrate();
+    let closedInside!: () => void;
+    const closed = new Promise<void>((resolve) => (closedInside = resolve));
+    await repository.subscribe({
+      onChange: async () => {
+        await repository.close();
+        closedInside();
+      },
+    });
+    await repository.create(newTask(0));
+    const outcome = await Promise.race([closed.then(() => 'closed'), pause(5000).then(() => 'hung')]);
+    expect(outcome).to.equal('closed');
+  });
+
+  it('resolves when onOutcome closes the api first, on the PostgreSQL store', async () => {
+    const repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger() },
+    );
+    await repository.migrate();
+    const api = new ExternalTaskApi({ repository });
+    let closedInside!: () => void;
+    const closed = new Promise<void>((resolve) => (closedInside = resolve));
+    await api.consumeOutcomes({
+      onOutcome: async () => {
+        await api.close();
+        await repository.close();
+        closedInside();
+      },
+    });
+    const { id } = await repository.create({ ...newTask(0), topic: 'invoice' });
+    await api.fetchAndLockExternalTasks(identity, 'w1', 'invoice', 1, 0, 60_000);
+    await api.finishExternalTask(identity, 'w1', id, {});
+    const outcome = await Promise.race([closed.then(() => 'closed'), pause(5000).then(() => 'hung')]);
+    expect(outcome).to.equal('closed');
+  });
+
+  it('a close from work a finished callback started waits for the close under way', async () => {
+    const repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger() },
+    );
+    await repository.migrate();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inSecond = new Promise<void>((resolve) => (entered = resolve));
+    let trigger!: () => void;
+    const triggered = new Promise<void>((resolve) => (trigger = resolve));
+    let backgroundClosed = false;
+    let changes = 0;
+    await repository.subscribe({
+      onChange: async () => {
+        changes++;
+        if (changes === 1) {
+          // A background job the first change starts, which shuts the application down when told to.
+          void (async () => {
+            await triggered;
+            await repository.close();
+            backgroundClosed = true;
+          })();
+          return;
+        }
+        entered();
+        await gate;
+      },
+    });
+    await repository.create(newTask(0));
+    await repository.create(newTask(1));
+    await inSecond;
+
+    let closedOutside = false;
+    const closing = repository.close().then(() => (closedOutside = true));
+    trigger();
+    await pause(200);
+    expect({ backgroundClosed, closedOutside }).to.deep.equal({
+      backgroundClosed: false,
+      closedOutside: false,
+    });
+    release();
+    await closing;
+  });
+});
