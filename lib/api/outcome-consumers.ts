@@ -53,8 +53,14 @@ export function isOutcome(change: ExternalTaskChange): boolean {
  */
 export class OutcomeConsumers {
   private readonly feeds = new Set<ChangeFeed>();
-  /** Set, to these consumers, while one of their `onOutcome` (or `onResync`) callbacks runs. */
-  private readonly consuming = new AsyncLocalStorage<OutcomeConsumers>();
+  /**
+   * The run of an `onOutcome` (or `onResync`) callback of these consumers that the caller is in, and
+   * whether it still runs (work it started carries it on after it ended).
+   */
+  private readonly consuming = new AsyncLocalStorage<{
+    readonly consumers: OutcomeConsumers;
+    running: boolean;
+  }>();
 
   constructor(
     private readonly repository: ExternalTaskRepository,
@@ -73,13 +79,9 @@ export class OutcomeConsumers {
       after: options.after,
       onChange: (change) =>
         isOutcome(change)
-          ? this.consuming.run(this, () =>
-              options.onOutcome({ task: change.task, position: change.position }),
-            )
+          ? this.consume(() => options.onOutcome({ task: change.task, position: change.position }))
           : undefined,
-      ...(options.onResync && {
-        onResync: (resync) => this.consuming.run(this, () => options.onResync?.(resync)),
-      }),
+      ...(options.onResync && { onResync: (resync) => this.consume(() => options.onResync?.(resync)) }),
       onHalt: (error, change) => {
         forget();
         const outcome = change && { task: change.task, position: change.position };
@@ -104,9 +106,30 @@ export class OutcomeConsumers {
     return feed;
   }
 
-  /** Whether the caller runs inside a callback of one of these consumptions (or what it started). */
+  /** Whether the caller runs inside a callback of one of these consumptions, while that callback runs. */
   get calledFromConsumer(): boolean {
-    return this.consuming.getStore() === this;
+    const call = this.consuming.getStore();
+    return call?.consumers === this && call.running;
+  }
+
+  /** Runs a consumer's callback, marked as running until it returns or its promise settles. */
+  private consume(callback: () => void | Promise<void> | undefined): void | Promise<void> | undefined {
+    const call = { consumers: this, running: true };
+    return this.consuming.run(call, () => {
+      const ended = (): void => void (call.running = false);
+      let result: void | Promise<void> | undefined;
+      try {
+        result = callback();
+      } catch (error) {
+        ended();
+        throw error;
+      }
+      if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') {
+        return Promise.resolve(result).finally(ended);
+      }
+      ended();
+      return result;
+    });
   }
 
   /** Closes every open consumption. */

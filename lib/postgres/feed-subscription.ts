@@ -20,12 +20,22 @@ export interface FeedRow {
   readonly task: TaskRecord | null;
 }
 
-/** The subscription whose callback is running, so that its own `close()` does not wait for itself. */
-const delivering = new AsyncLocalStorage<FeedSubscription>();
+/**
+ * One run of a subscriber callback: its subscription, and whether it still runs. Work the callback
+ * started (a timer, a promise chain) carries it on after the callback ended, with `running` false then.
+ */
+interface Delivery {
+  readonly subscription: FeedSubscription;
+  running: boolean;
+}
 
-/** The subscription whose callback the caller runs in (or in what that callback started), if any. */
+/** The callback run the caller is in, so that a `close()` from it does not wait for that run. */
+const delivering = new AsyncLocalStorage<Delivery>();
+
+/** The subscription whose callback the caller runs in — while that callback still runs — if any. */
 export function deliveringSubscription(): FeedSubscription | undefined {
-  return delivering.getStore();
+  const delivery = delivering.getStore();
+  return delivery?.running ? delivery.subscription : undefined;
 }
 
 /** How many changes one read fetches. */
@@ -114,7 +124,7 @@ export class FeedSubscription implements ChangeFeed {
     }
     // The read or delivery in progress ends first (a read must not outlive the close on a caller's pool);
     // called from its own onChange, waiting for that delivery would wait forever.
-    if (delivering.getStore() !== this) await this.running;
+    if (deliveringSubscription() !== this) await this.running;
   }
 
   private async run(): Promise<void> {
@@ -197,7 +207,8 @@ export class FeedSubscription implements ChangeFeed {
     callback: () => void | Promise<void> | undefined,
     change: ExternalTaskChange | undefined,
   ): Promise<{ reason: unknown } | undefined> {
-    return delivering.run(this, async () => {
+    const delivery: Delivery = { subscription: this, running: true };
+    return delivering.run(delivery, async () => {
       this.calling = true;
       try {
         await callback();
@@ -212,6 +223,7 @@ export class FeedSubscription implements ChangeFeed {
         return { reason };
       } finally {
         this.calling = false;
+        delivery.running = false;
       }
     });
   }

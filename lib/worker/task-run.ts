@@ -228,11 +228,18 @@ function isIntegerWithin(value: number, max: number): boolean {
 }
 
 /**
- * `text` as an error message the API accepts: at most {@link limits.maxMessageLength} characters, cut
- * between two code points, with a NUL character or an unpaired surrogate (which the API refuses, so
- * that the report would lose the handler's message) replaced by U+FFFD.
+ * `value` as an error message the API accepts: a string (an error's `name` or `message` may be anything)
+ * of at most {@link limits.maxMessageLength} characters, cut between two code points, with a NUL
+ * character or an unpaired surrogate (which the API refuses, so that the report would lose the
+ * handler's message) replaced by U+FFFD.
  */
-function cut(text: string): string {
+function cut(value: unknown): string {
+  let text: string;
+  try {
+    text = String(value);
+  } catch {
+    text = typeof value; // an object whose toString throws
+  }
   let end = Math.min(text.length, limits.maxMessageLength);
   // Not between the two halves of a surrogate pair: the first half alone would be refused.
   if (end < text.length && /[\ud800-\udbff]/.test(text.charAt(end - 1))) end--;

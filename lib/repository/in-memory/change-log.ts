@@ -12,8 +12,11 @@ import type {
   UnpositionedChange,
 } from '../external-task-repository.js';
 
-/** The subscription whose callback is running, so that its own `close()` does not wait for itself. */
-const delivering = new AsyncLocalStorage<Subscription>();
+/**
+ * The run of a subscriber callback the caller is in, so that a `close()` from it does not wait for that
+ * run; `running` turns false when it ends (work it started carries the run on).
+ */
+const delivering = new AsyncLocalStorage<{ readonly subscription: Subscription; running: boolean }>();
 
 /** One subscription: where it is in the log, and whether a delivery to it is under way. */
 class Subscription implements ChangeFeed {
@@ -35,7 +38,8 @@ class Subscription implements ChangeFeed {
       this.detach(this);
     }
     // Called from its own onChange, waiting for that delivery would wait forever.
-    if (delivering.getStore() !== this) await this.pending;
+    const delivery = delivering.getStore();
+    if (delivery?.subscription !== this || !delivery.running) await this.pending;
   }
 }
 
@@ -184,16 +188,25 @@ export class ChangeLog {
       });
       return undefined;
     };
+    const run = { subscription, running: true };
+    const ended = (): void => void (run.running = false);
     let answer: unknown;
     try {
-      answer = delivering.run(subscription, callback);
+      answer = delivering.run(run, callback);
     } catch (error) {
+      ended();
       return fail(error);
     }
-    if (!isThenable(answer)) return undefined;
+    if (!isThenable(answer)) {
+      ended();
+      return undefined;
+    }
     return Promise.resolve(answer).then(
-      () => undefined,
-      (error: unknown) => fail(error),
+      () => ended(),
+      (error: unknown) => {
+        ended();
+        return fail(error);
+      },
     );
   }
 
