@@ -299,7 +299,8 @@ export class ExternalTaskApi implements ExternalTaskService {
    * Later fetches answer `[]` at once without claiming anything, and later `waitForOutcome` and
    * `consumeOutcomes` calls reject with an `AbortError`. Resolves once everything is closed. Safe to call
    * twice (both calls resolve together) — but for a call from inside an `onOutcome` while the close it
-   * repeats is under way, which resolves at once: that close waits for this very callback.
+   * repeats is under way, which resolves at once: that close waits for this very callback. (Work such a
+   * callback queued as its very last act, run in the moment after it ended, counts as inside it.)
    */
   close(): Promise<void> {
     if (this.closing) return this.outcomeConsumers.calledFromConsumer ? Promise.resolve() : this.closing;

@@ -76,7 +76,8 @@ export class FeedSubscription implements ChangeFeed {
     private readonly logger: Logger,
     private readonly detach: (subscription: FeedSubscription) => void,
   ) {
-    this.running = this.run();
+    // Outside any delivery of another subscription this one may have been begun in.
+    this.running = delivering.exit(() => this.run());
   }
 
   get position(): ChangePosition {
@@ -211,7 +212,10 @@ export class FeedSubscription implements ChangeFeed {
     return delivering.run(delivery, async () => {
       this.calling = true;
       try {
-        await callback();
+        const answer = callback();
+        // A synchronous callback has ended here: what it queued runs after it, not inside it.
+        if (typeof (answer as PromiseLike<void> | undefined)?.then !== 'function') delivery.running = false;
+        await answer;
         return undefined;
       } catch (reason) {
         if (!this.subscriber.onHalt) {

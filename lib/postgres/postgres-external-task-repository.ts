@@ -196,7 +196,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
    * Stops listening, delivering and sweeping, lets the calls made before it finish (their statements may
    * be waiting for a connection), then ends the pool if the store opened it. A call made after it is
    * refused at once with an `InternalError`. Safe to call twice; a second call from inside a subscriber's
-   * callback resolves at once (the first waits for that callback).
+   * callback (or its last queued act) resolves at once: the first waits for that callback.
    */
   close(): Promise<void> {
     if (this.closing && this.feed.calledFromSubscriber) return Promise.resolve();
