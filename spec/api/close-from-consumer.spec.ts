@@ -6,7 +6,7 @@ const turns = async (count: number): Promise<void> => {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-describe('ExternalTaskApi.close from inside an outcome consumer', () => {
+describe('ExternalTaskApi.close from inside an outcome consumer, and from work it started', () => {
   it('resolves when onOutcome closes the api while a close from outside waits for that outcome', async () => {
     const repository = new InMemoryExternalTaskRepository();
     const api = new ExternalTaskApi({ repository });
@@ -36,6 +36,55 @@ describe('ExternalTaskApi.close from inside an outcome consumer', () => {
     await turns(20);
 
     expect({ closedInside, closedOutside }).to.deep.equal({ closedInside: true, closedOutside: true });
+    await closing;
+  });
+
+  it('does not resolve before the close under way, once the callback that started the work is done', async () => {
+    const repository = new InMemoryExternalTaskRepository();
+    const api = new ExternalTaskApi({ repository });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inSecond = new Promise<void>((resolve) => (entered = resolve));
+    let backgroundClosed = false;
+    let trigger!: () => void;
+    const triggered = new Promise<void>((resolve) => (trigger = resolve));
+    let outcomes = 0;
+    await api.consumeOutcomes({
+      after: 0,
+      onOutcome: async () => {
+        outcomes++;
+        if (outcomes === 1) {
+          // A background job the first outcome starts (say a periodic flush of positions) that shuts the
+          // application down when told to.
+          void (async () => {
+            await triggered;
+            await api.close();
+            backgroundClosed = true;
+          })();
+          return;
+        }
+        entered();
+        await gate;
+      },
+    });
+    for (const worker of ['w1', 'w2']) {
+      const { id } = await repository.create(newTask());
+      await api.fetchAndLockExternalTasks(identity, worker, 'invoice', 1, 0, 60_000);
+      await api.finishExternalTask(identity, worker, id, {});
+    }
+    await inSecond;
+
+    let closedOutside = false;
+    const closing = api.close().then(() => (closedOutside = true)); // a shutdown handler
+    trigger();
+    await turns(20);
+    // The close under way still waits for the second onOutcome; the background job's close must too.
+    expect({ backgroundClosed, closedOutside }).to.deep.equal({
+      backgroundClosed: false,
+      closedOutside: false,
+    });
+    release();
     await closing;
   });
 });

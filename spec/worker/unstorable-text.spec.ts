@@ -6,7 +6,7 @@ import { newTask, recordEvents, settle, useWorkerTestbed } from './worker-fixtur
 /** A character outside the Basic Multilingual Plane: two UTF-16 code units, a surrogate pair. */
 const emoji = '\u{1F600}';
 
-describe('worker: error texts the API refuses as they are (NUL characters, split surrogate pairs)', () => {
+describe('worker: error texts the API refuses as they are (NUL characters, split surrogate pairs, names that are not strings)', () => {
   const bed = useWorkerTestbed();
 
   /** Creates one task, lets the worker handle it, and answers the stored record and the worker errors. */
@@ -44,5 +44,17 @@ describe('worker: error texts the API refuses as they are (NUL characters, split
     expect(error.errorDetails.name).to.equal('SyntaxError');
     expect(error.errorDetails.stack).to.match(/^SyntaxError: Unexpected token '\ufffd' in the body\n/);
     expect(errors).to.deep.equal([]);
+  });
+
+  it('reports an error whose name is not a string as a service error with its message', async () => {
+    const { task } = await runOne(() => {
+      const error = new Error('the payment service is down');
+      (error as unknown as { name: unknown }).name = 503;
+      throw error;
+    });
+    expect(task.state).to.equal('failed');
+    expect((task.error as unknown as { errorMessage: string }).errorMessage).to.equal(
+      'the payment service is down',
+    );
   });
 });
