@@ -298,18 +298,16 @@ export class ExternalTaskApi implements ExternalTaskService {
    * {@link waitForOutcome} with an `AbortError` and closes the feeds {@link consumeOutcomes} handed out.
    * Later fetches answer `[]` at once without claiming anything, and later `waitForOutcome` and
    * `consumeOutcomes` calls reject with an `AbortError`. Resolves once everything is closed. Safe to call
-   * twice (both calls resolve together) — but for a call from inside an `onOutcome` while the close it
-   * repeats is under way, which resolves at once: that close waits for this very callback. (Work such a
-   * callback queued as its very last act, run in the moment after it ended, counts as inside it.)
+   * twice (both resolve together), but a second call from inside an `onOutcome` (or its last queued act)
+   * resolves at once: the close under way waits for that very callback.
    */
   close(): Promise<void> {
     if (this.closing) return this.outcomeConsumers.calledFromConsumer ? Promise.resolve() : this.closing;
     this.closed = true;
     this.longPolls.close();
     this.outcomeWaiters.rejectAll(closedError());
-    this.closing = Promise.all([this.attachment.close(), this.outcomeConsumers.closeAll()]).then(
-      () => undefined,
-    );
+    const closes = [this.attachment.close(), this.outcomeConsumers.closeAll()];
+    this.closing = Promise.all(closes).then(() => undefined);
     return this.closing;
   }
 
