@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { BadRequestError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ExternalTask } from '../model/index.js';
@@ -9,6 +8,7 @@ import type {
   ExternalTaskChange,
   ExternalTaskRepository,
 } from '../repository/index.js';
+import { CallbackRuns } from '../repository/callback-runs.js';
 import { requireObject } from '../validation/index.js';
 
 /** One outcome handed to {@link ExternalTaskApi.consumeOutcomes}. */
@@ -53,14 +53,8 @@ export function isOutcome(change: ExternalTaskChange): boolean {
  */
 export class OutcomeConsumers {
   private readonly feeds = new Set<ChangeFeed>();
-  /**
-   * The run of an `onOutcome` (or `onResync`) callback of these consumers that the caller is in, and
-   * whether it still runs (work it started carries it on after it ended).
-   */
-  private readonly consuming = new AsyncLocalStorage<{
-    readonly consumers: OutcomeConsumers;
-    running: boolean;
-  }>();
+  /** The `onOutcome` (and `onResync`) callbacks running, so that a close from one can tell. */
+  private readonly consuming = new CallbackRuns<OutcomeConsumers>();
 
   constructor(
     private readonly repository: ExternalTaskRepository,
@@ -79,9 +73,13 @@ export class OutcomeConsumers {
       after: options.after,
       onChange: (change) =>
         isOutcome(change)
-          ? this.consume(() => options.onOutcome({ task: change.task, position: change.position }))
+          ? this.consuming.run(this, () =>
+              options.onOutcome({ task: change.task, position: change.position }),
+            )
           : undefined,
-      ...(options.onResync && { onResync: (resync) => this.consume(() => options.onResync?.(resync)) }),
+      ...(options.onResync && {
+        onResync: (resync) => this.consuming.run(this, () => options.onResync?.(resync)),
+      }),
       onHalt: (error, change) => {
         forget();
         const outcome = change && { task: change.task, position: change.position };
@@ -108,28 +106,7 @@ export class OutcomeConsumers {
 
   /** Whether the caller runs inside a callback of one of these consumptions, while that callback runs. */
   get calledFromConsumer(): boolean {
-    const call = this.consuming.getStore();
-    return call?.consumers === this && call.running;
-  }
-
-  /** Runs a consumer's callback, marked as running until it returns or its promise settles. */
-  private consume(callback: () => void | Promise<void> | undefined): void | Promise<void> | undefined {
-    const call = { consumers: this, running: true };
-    return this.consuming.run(call, () => {
-      const ended = (): void => void (call.running = false);
-      let result: void | Promise<void> | undefined;
-      try {
-        result = callback();
-      } catch (error) {
-        ended();
-        throw error;
-      }
-      if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') {
-        return Promise.resolve(result).finally(ended);
-      }
-      ended();
-      return result;
-    });
+    return this.consuming.owner() === this;
   }
 
   /** Closes every open consumption. */

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ChangeFeedRetentionError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type {
@@ -9,6 +8,7 @@ import type {
   ExternalTaskChange,
   ExternalTaskChangeType,
 } from '../repository/index.js';
+import { CallbackRuns } from '../repository/callback-runs.js';
 import type { Queryable } from './driver/driver.js';
 import { toChange, type TaskRecord } from './task-record.js';
 
@@ -20,22 +20,12 @@ export interface FeedRow {
   readonly task: TaskRecord | null;
 }
 
-/**
- * One run of a subscriber callback: its subscription, and whether it still runs. Work the callback
- * started (a timer, a promise chain) carries it on after the callback ended, with `running` false then.
- */
-interface Delivery {
-  readonly subscription: FeedSubscription;
-  running: boolean;
-}
-
-/** The callback run the caller is in, so that a `close()` from it does not wait for that run. */
-const delivering = new AsyncLocalStorage<Delivery>();
+/** The subscriber callbacks running, so that a `close()` from one does not wait for itself. */
+const delivering = new CallbackRuns<FeedSubscription>();
 
 /** The subscription whose callback the caller runs in — while that callback still runs — if any. */
 export function deliveringSubscription(): FeedSubscription | undefined {
-  const delivery = delivering.getStore();
-  return delivery?.running ? delivery.subscription : undefined;
+  return delivering.owner();
 }
 
 /** How many changes one read fetches. */
@@ -77,7 +67,7 @@ export class FeedSubscription implements ChangeFeed {
     private readonly detach: (subscription: FeedSubscription) => void,
   ) {
     // Outside any delivery of another subscription this one may have been begun in.
-    this.running = delivering.exit(() => this.run());
+    this.running = delivering.outside(() => this.run());
   }
 
   get position(): ChangePosition {
@@ -208,28 +198,21 @@ export class FeedSubscription implements ChangeFeed {
     callback: () => void | Promise<void> | undefined,
     change: ExternalTaskChange | undefined,
   ): Promise<{ reason: unknown } | undefined> {
-    const delivery: Delivery = { subscription: this, running: true };
-    return delivering.run(delivery, async () => {
-      this.calling = true;
-      try {
-        const answer = callback();
-        // A synchronous callback has ended here: what it queued runs after it, not inside it.
-        if (typeof (answer as PromiseLike<void> | undefined)?.then !== 'function') delivery.running = false;
-        await answer;
-        return undefined;
-      } catch (reason) {
-        if (!this.subscriber.onHalt) {
-          this.logger.error('A change feed subscriber failed; delivery goes on.', {
-            position: change?.position,
-            error: reason,
-          });
-        }
-        return { reason };
-      } finally {
-        this.calling = false;
-        delivery.running = false;
+    this.calling = true;
+    try {
+      await delivering.run(this, callback);
+      return undefined;
+    } catch (reason) {
+      if (!this.subscriber.onHalt) {
+        this.logger.error('A change feed subscriber failed; delivery goes on.', {
+          position: change?.position,
+          error: reason,
+        });
       }
-    });
+      return { reason };
+    } finally {
+      this.calling = false;
+    }
   }
 
   /** Closes the subscription and tells the subscriber why: delivery stops here (see `onHalt`). */

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { BadRequestError, ChangeFeedRetentionError } from '../../errors/index.js';
 import type { Logger } from '../../logging/index.js';
 import { frozenRecord } from '../../model/index.js';
@@ -11,12 +10,10 @@ import type {
   ExternalTaskChange,
   UnpositionedChange,
 } from '../external-task-repository.js';
+import { CallbackRuns, isThenable } from '../callback-runs.js';
 
-/**
- * The run of a subscriber callback the caller is in, so that a `close()` from it does not wait for that
- * run; `running` turns false when it ends (work it started carries the run on).
- */
-const delivering = new AsyncLocalStorage<{ readonly subscription: Subscription; running: boolean }>();
+/** The subscriber callbacks running, so that a `close()` from one does not wait for itself. */
+const delivering = new CallbackRuns<Subscription>();
 
 /** One subscription: where it is in the log, and whether a delivery to it is under way. */
 class Subscription implements ChangeFeed {
@@ -38,8 +35,7 @@ class Subscription implements ChangeFeed {
       this.detach(this);
     }
     // Called from its own onChange, waiting for that delivery would wait forever.
-    const delivery = delivering.getStore();
-    if (delivery?.subscription !== this || !delivery.running) await this.pending;
+    if (delivering.owner() !== this) await this.pending;
   }
 }
 
@@ -188,25 +184,16 @@ export class ChangeLog {
       });
       return undefined;
     };
-    const run = { subscription, running: true };
-    const ended = (): void => void (run.running = false);
     let answer: unknown;
     try {
-      answer = delivering.run(run, callback);
+      answer = delivering.run(subscription, callback);
     } catch (error) {
-      ended();
       return fail(error);
     }
-    if (!isThenable(answer)) {
-      ended();
-      return undefined;
-    }
+    if (!isThenable(answer)) return undefined;
     return Promise.resolve(answer).then(
-      () => ended(),
-      (error: unknown) => {
-        ended();
-        return fail(error);
-      },
+      () => undefined,
+      (error: unknown) => fail(error),
     );
   }
 
@@ -225,8 +212,4 @@ export class ChangeLog {
     }
     return undefined;
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
