@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ExternalTaskApi, InMemoryExternalTaskRepository } from '../../lib/index.js';
-import { identity, newTask } from '../support/fixtures.js';
+import { deferred, identity, newTask } from '../support/fixtures.js';
 
 const turns = async (count: number): Promise<void> => {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -10,10 +10,8 @@ describe('ExternalTaskApi.close from inside an outcome consumer, and from work i
   it('resolves when onOutcome closes the api while a close from outside waits for that outcome', async () => {
     const repository = new InMemoryExternalTaskRepository();
     const api = new ExternalTaskApi({ repository });
-    let entered!: () => void;
-    const inOutcome = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { promise: inOutcome, resolve: entered } = deferred();
+    const { promise: gate, resolve: release } = deferred();
     let closedInside = false;
     await api.consumeOutcomes({
       after: 0,
@@ -42,13 +40,10 @@ describe('ExternalTaskApi.close from inside an outcome consumer, and from work i
   it('does not resolve before the close under way, once the callback that started the work is done', async () => {
     const repository = new InMemoryExternalTaskRepository();
     const api = new ExternalTaskApi({ repository });
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let entered!: () => void;
-    const inSecond = new Promise<void>((resolve) => (entered = resolve));
+    const { promise: gate, resolve: release } = deferred();
+    const { promise: inSecond, resolve: entered } = deferred();
     let backgroundClosed = false;
-    let trigger!: () => void;
-    const triggered = new Promise<void>((resolve) => (trigger = resolve));
+    const { promise: triggered, resolve: trigger } = deferred();
     let outcomes = 0;
     await api.consumeOutcomes({
       after: 0,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ExternalTaskApi } from '../../lib/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
-import { identity } from '../support/fixtures.js';
+import { deferred, identity } from '../support/fixtures.js';
 import { dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
 
 const newTask = (i: number) => ({
@@ -25,8 +25,7 @@ describe('PostgresExternalTaskRepository.close and callbacks', function () {
       { schema, logger: quietLogger() },
     );
     await repository.migrate();
-    let closedInside!: () => void;
-    const closed = new Promise<void>((resolve) => (closedInside = resolve));
+    const { promise: closed, resolve: closedInside } = deferred();
     await repository.subscribe({
       onChange: async () => {
         await repository.close();
@@ -45,8 +44,7 @@ describe('PostgresExternalTaskRepository.close and callbacks', function () {
     );
     await repository.migrate();
     const api = new ExternalTaskApi({ repository });
-    let closedInside!: () => void;
-    const closed = new Promise<void>((resolve) => (closedInside = resolve));
+    const { promise: closed, resolve: closedInside } = deferred();
     await api.consumeOutcomes({
       onOutcome: async () => {
         await api.close();
@@ -67,12 +65,9 @@ describe('PostgresExternalTaskRepository.close and callbacks', function () {
       { schema, logger: quietLogger() },
     );
     await repository.migrate();
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let entered!: () => void;
-    const inSecond = new Promise<void>((resolve) => (entered = resolve));
-    let trigger!: () => void;
-    const triggered = new Promise<void>((resolve) => (trigger = resolve));
+    const { promise: gate, resolve: release } = deferred();
+    const { promise: inSecond, resolve: entered } = deferred();
+    const { promise: triggered, resolve: trigger } = deferred();
     let backgroundClosed = false;
     let changes = 0;
     await repository.subscribe({
@@ -115,8 +110,7 @@ describe('PostgresExternalTaskRepository.close and callbacks', function () {
     await repository.migrate();
     let closedFirst = false;
     let seen: boolean | undefined;
-    let done!: () => void;
-    const backgroundDone = new Promise<void>((resolve) => (done = resolve));
+    const { promise: backgroundDone, resolve: done } = deferred();
     await repository.subscribe({
       onChange: () => {
         void repository.close().then(() => (closedFirst = true));

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { InternalError } from '../../lib/errors/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import { deferred } from '../support/fixtures.js';
 import { adminPool, dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
 
 describe('PostgresExternalTaskRepository.close', function () {
@@ -88,8 +89,7 @@ describe('PostgresExternalTaskRepository.close', function () {
     const query = pool.query.bind(pool) as (config: unknown) => Promise<unknown>;
     let gate: Promise<void> | undefined;
     let open!: () => void;
-    let readWaiting!: () => void;
-    const aReadWaits = new Promise<void>((resolve) => (readWaiting = resolve));
+    const { promise: aReadWaits, resolve: readWaiting } = deferred();
     Object.assign(pool, {
       query: async (config: { text?: string }) => {
         if (gate && config.text?.includes('LEFT JOIN LATERAL')) {
@@ -133,10 +133,8 @@ describe('PostgresExternalTaskRepository.close', function () {
       { schema, logger: quietLogger() },
     );
     await repository.migrate();
-    let entered!: () => void;
-    const inCallback = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { promise: inCallback, resolve: entered } = deferred();
+    const { promise: gate, resolve: release } = deferred();
     let closedInside = false;
     await repository.subscribe({
       onChange: async () => {

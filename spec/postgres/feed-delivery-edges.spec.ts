@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
 import type { ChangeFeedResync, ChangePosition, ExternalTaskChange } from '../../lib/repository/index.js';
+import { deferred } from '../support/fixtures.js';
 import { dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -112,8 +113,7 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
     const repository = open({ changeRetention: 5, safetyRecheckMs: 200 });
     await repository.migrate();
     await repository.createMany(newTasks(1, 0));
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const { promise: held, resolve: release } = deferred();
     const positions: ChangePosition[] = [];
     const resyncs: ChangeFeedResync[] = [];
     await repository.subscribe({
@@ -157,8 +157,7 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
     const other = open({ changeRetention: 5 });
     await repository.migrate();
     await repository.createMany(newTasks(1, 0));
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const { promise: held, resolve: release } = deferred();
     const halted: { error: unknown; change: ExternalTaskChange | undefined }[] = [];
     const delivered: ChangePosition[] = [];
     await repository.subscribe({

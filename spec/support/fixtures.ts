@@ -123,3 +123,10 @@ export function taskRecord(overrides: Partial<ExternalTask> & { readonly id: str
     ...overrides,
   };
 }
+
+/** A promise with its resolve function outside. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}

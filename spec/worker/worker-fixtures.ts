@@ -24,6 +24,7 @@ import {
   taskRecord as supportTaskRecord,
   useFakeTime,
 } from '../support/fixtures.js';
+export { deferred } from '../support/fixtures.js';
 
 export { identity, startTime };
 
@@ -83,13 +84,6 @@ export function track<T>(promise: Promise<T>): { settled: boolean; value: T | un
     (error: unknown) => Object.assign(state, { settled: true, error }),
   );
   return state;
-}
-
-/** A promise with its resolve function outside. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 /**
