@@ -4,8 +4,8 @@
  * on the repository alone, or by 16 `ExternalTaskWorker`s.
  */
 import { ExternalTaskApi, ExternalTaskWorker, type NewExternalTask } from '../lib/index.js';
-import { PostgresExternalTaskRepository, type PostgresConnection } from '../lib/postgres/index.js';
-import { identity, LOCK_MS, seconds, silent } from './support.js';
+import type { PostgresExternalTaskRepository, PostgresConnection } from '../lib/postgres/index.js';
+import { identity, LOCK_MS, openStore, seconds, silent } from './support.js';
 
 export const TOPIC = 'bench';
 const HANDLERS = 16;
@@ -42,12 +42,7 @@ export async function lifecycleRun(
   batch: number,
   synchronousCommit = true,
 ): Promise<{ perSecond: number; createdPerSecond: number }> {
-  const repository = new PostgresExternalTaskRepository(connection, {
-    schema,
-    logger: silent,
-    synchronousCommit,
-  });
-  await repository.migrate();
+  const repository = await openStore(connection, schema, synchronousCommit);
   const api = new ExternalTaskApi({ repository, logger: silent });
   try {
     const createdPerSecond = await createAll(repository, count);
@@ -84,8 +79,7 @@ export async function repositoryRun(
   count: number,
   batch: number,
 ): Promise<number> {
-  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
-  await repository.migrate();
+  const repository = await openStore(connection, schema);
   try {
     await createAll(repository, count);
     let finished = 0;
@@ -131,8 +125,7 @@ export async function workerRun(
   count: number,
   batch: number,
 ): Promise<number> {
-  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
-  await repository.migrate();
+  const repository = await openStore(connection, schema);
   const api = new ExternalTaskApi({ repository, logger: silent });
   const workers = Array.from(
     { length: HANDLERS },

@@ -20,11 +20,24 @@ export const percentile = (values: readonly number[], p: number): number => {
 export const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 export const log = (line: string): void => console.error(line);
 
+/** The store on `schema`, migrated, logging nothing; `synchronousCommit` is the store's option. */
+export async function openStore(
+  connection: PostgresConnection,
+  schema: string,
+  synchronousCommit = true,
+): Promise<PostgresExternalTaskRepository> {
+  const repository = new PostgresExternalTaskRepository(connection, {
+    schema,
+    logger: silent,
+    synchronousCommit,
+  });
+  await repository.migrate();
+  return repository;
+}
+
 /** A fresh migrated schema of the store. */
 export async function migratedSchema(connection: PostgresConnection): Promise<string> {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const repository = new PostgresExternalTaskRepository(connection, { schema, logger: silent });
-  await repository.migrate();
-  await repository.close();
+  await (await openStore(connection, schema)).close();
   return schema;
 }
