@@ -38,8 +38,10 @@ import { limits, requireInteger } from '../validation/index.js';
 import {
   claimBatcher,
   claimCall,
+  pgliteSharing,
   requireText,
   scopeFields,
+  serverSharing,
   writeBatcher,
   writeCall,
   writeResult,
@@ -67,13 +69,6 @@ import type { HeldTaskWriteKind } from './sql/write-task.js';
 import { StoreCalls } from './store-calls.js';
 import { isTaskId } from './task-id.js';
 import { toTask, type TaskRecord } from './task-record.js';
-
-/**
- * How many statements of one kind (claims, finishes, …) may be in flight at once on a server: two, so
- * that a statement starts while another commits (measured in bench/postgres-lifecycle.ts). PGlite runs
- * one statement at a time anyway, so there one is in flight and everything else queues into the next.
- */
-const serverStatementsInFlight = 2;
 
 /**
  * The durable store on PostgreSQL — a server shared by several processes and machines, or an embedded
@@ -131,7 +126,7 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     );
     this.statements = sql.storeStatements(this.names, this.settings.changeRetention);
     // Concurrent claims and writes of this process share statements (see lib/postgres/batching/).
-    const inFlight = this.driver instanceof PgliteDriver ? 1 : serverStatementsInFlight;
+    const sharing = this.driver instanceof PgliteDriver ? pgliteSharing : serverSharing;
     const held = this.statements.held;
     // The statements that record changes: the feed knows they are in flight, and is offered what they recorded.
     const recording = (this.recording = {
@@ -139,14 +134,14 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
         this.feed.recording(this.driver.query<Row>(text, params)),
     });
     const recorded = (rows: readonly sql.Recording[]): void => this.feed.offer(rows);
-    this.claims = claimBatcher(recording, this.statements.claim, inFlight, recorded);
+    this.claims = claimBatcher(recording, this.statements.claim, sharing, recorded);
     this.writes = {
-      extendLock: writeBatcher(recording, held.extendLock, inFlight, recorded),
-      unlock: writeBatcher(recording, held.unlock, inFlight, recorded),
-      finish: writeBatcher(recording, held.finish, inFlight, recorded),
-      fail: writeBatcher(recording, held.fail, inFlight, recorded),
-      scheduleRetry: writeBatcher(recording, held.scheduleRetry, inFlight, recorded),
-      setRetries: writeBatcher(recording, this.statements.setRetries, inFlight, recorded),
+      extendLock: writeBatcher(recording, held.extendLock, sharing, recorded),
+      unlock: writeBatcher(recording, held.unlock, sharing, recorded),
+      finish: writeBatcher(recording, held.finish, sharing, recorded),
+      fail: writeBatcher(recording, held.fail, sharing, recorded),
+      scheduleRetry: writeBatcher(recording, held.scheduleRetry, sharing, recorded),
+      setRetries: writeBatcher(recording, this.statements.setRetries, sharing, recorded),
     };
     this.engine = new PostgresEngineOperations(
       recording,

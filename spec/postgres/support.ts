@@ -74,7 +74,6 @@ export function sharedPglite(): Promise<PGlite> {
   return shared;
 }
 
-/** Drops a schema and everything in it. */
 /**
  * For a server `describe`: requires the server (see {@link requireServer}) before its tests and gives
  * them an admin pool, ended after them. Read `.pool` inside hooks and tests.
@@ -101,6 +100,7 @@ export async function dropServerSchema(schema: string): Promise<void> {
   }
 }
 
+/** Drops a schema and everything in it. */
 export async function dropSchema(
   database: { query(text: string): Promise<unknown> },
   schema: string,

@@ -7,6 +7,7 @@ import type { Queryable } from '../driver/driver.js';
 import { recordedTasks, type Recording } from '../sql/record-changes.js';
 import { toTask } from '../task-record.js';
 import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
+import type { StatementSharing } from './statement-sharing.js';
 
 /**
  * One caller's claim, checked (so that one caller's bad arguments cannot fail a statement it shares),
@@ -21,9 +22,6 @@ export interface ClaimCall {
   readonly maxTasks: number;
   readonly scope: TaskScope | undefined;
 }
-
-/** The most tasks one claim statement hands out (a single larger claim still gets a statement). */
-const maxTasksPerStatement = limits.maxTasks;
 
 /**
  * Checks what could make a shared statement fail (the facade checks the rest: the repository takes any
@@ -78,14 +76,14 @@ function shapeOf(call: ClaimCall): string {
 export function claimBatcher(
   database: Queryable,
   statement: string,
-  maxInFlight: number,
+  sharing: StatementSharing,
   onRecorded: (rows: readonly Recording[]) => void,
 ): StatementBatcher<ClaimCall, ExternalTask[]> {
   return new StatementBatcher<ClaimCall, ExternalTask[]>({
     shapeOf,
     weightOf: (call) => call.maxTasks,
-    maxWeight: maxTasksPerStatement,
-    maxInFlight,
+    maxWeight: sharing.claimTasks,
+    maxInFlight: sharing.inFlight,
     mayBeOneRequestsFault: isRefusedValue,
     run: async (batch) => {
       const [{ now, topics, scope }] = batch as [ClaimCall];

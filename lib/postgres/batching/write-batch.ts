@@ -5,6 +5,7 @@ import type { Queryable } from '../driver/driver.js';
 import { recordedTasks, type Recording } from '../sql/record-changes.js';
 import { toTask, type TaskRecord } from '../task-record.js';
 import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
+import type { StatementSharing } from './statement-sharing.js';
 
 /**
  * One caller's conditional write of one task: the time it was asked at, the task, and the fields its
@@ -21,11 +22,7 @@ export interface WriteCall {
   readonly weight: number;
 }
 
-/**
- * The most a write statement carries, in units of {@link weightUnit} characters of JSON per request
- * (at least one per request): 512 small writes, or about 2 MiB of results.
- */
-const maxWeight = 512;
+/** A request weighs one per this many characters of its JSON, and at least one (see `StatementSharing`). */
 const weightUnit = 4096;
 
 /** A write of the task `id` with its kind's `fields`, asked for at `now`. */
@@ -53,15 +50,15 @@ export type WriteAnswer = { readonly written: boolean; readonly task: ExternalTa
 export function writeBatcher(
   database: Queryable,
   statement: string,
-  maxInFlight: number,
+  sharing: StatementSharing,
   onRecorded: (rows: readonly Recording[]) => void,
 ): StatementBatcher<WriteCall, WriteAnswer> {
   return new StatementBatcher<WriteCall, WriteAnswer>({
     shapeOf: (call) => String(call.now),
     conflictOf: (call) => call.id,
     weightOf: (call) => call.weight,
-    maxWeight,
-    maxInFlight,
+    maxWeight: sharing.writeWeight,
+    maxInFlight: sharing.inFlight,
     mayBeOneRequestsFault: isRefusedValue,
     run: async (batch) => {
       const [{ now }] = batch as [WriteCall];
