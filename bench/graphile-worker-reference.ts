@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { Logger, makeWorkerUtils, run, type JobHelpers, type WorkerEvents } from 'graphile-worker';
+import { startPhase, throughput, type Throughput, type TimedPhase } from './support.js';
 
 const TASK = 'bench';
 const CONCURRENCY = 16;
@@ -140,7 +141,7 @@ async function runAll(
   schema: string,
   configuration: GraphileWorkerConfiguration,
   count: number,
-): Promise<{ seconds: number; ran: string[] }> {
+): Promise<{ timed: TimedPhase; ran: string[] }> {
   const ran: string[] = [];
   let allRan!: () => void;
   const done = new Promise<void>((resolve) => (allRan = resolve));
@@ -148,8 +149,8 @@ async function runAll(
     if (ran.push(helpers.job.id) === count) allRan();
   };
   const events: WorkerEvents = new EventEmitter();
-  let start: bigint | undefined;
-  events.once('pool:create', () => (start = process.hrtime.bigint()));
+  let phase: (() => TimedPhase) | undefined;
+  events.once('pool:create', () => (phase = startPhase()));
   const pool = new pg.Pool({ connectionString, max: POOL_SIZE });
   const report = (error: Error): void => console.error(`graphile-worker pool: ${error.message}`);
   pool.on('error', report).on('connect', (client) => client.on('error', report));
@@ -169,8 +170,8 @@ async function runAll(
     await Promise.race([done, early]);
     await runner.stop();
     await settled(pool);
-    if (start === undefined) throw new Error('graphile-worker created no worker pool');
-    return { seconds: Number(process.hrtime.bigint() - start) / 1e9, ran };
+    if (phase === undefined) throw new Error('graphile-worker created no worker pool');
+    return { timed: phase(), ran };
   } finally {
     await pool.end();
   }
@@ -179,18 +180,18 @@ async function runAll(
 /**
  * One graphile-worker run on the server at `connectionString`, in a schema of its own that is dropped
  * afterwards: `count` jobs added and vacuumed (untimed), then {@link runAll}. Every job must have run
- * exactly once and the jobs table must be empty at the end. Answers jobs/s.
+ * exactly once and the jobs table must be empty at the end. Answers jobs/s and the CPU per job.
  */
 export async function graphileWorkerRun(options: {
   connectionString: string;
   count: number;
   configuration: GraphileWorkerConfiguration;
-}): Promise<number> {
+}): Promise<Throughput> {
   const { connectionString, count, configuration } = options;
   const schema = `gw_bench_${randomBytes(4).toString('hex')}`;
   try {
     const added = await fill(connectionString, schema, count);
-    const { seconds, ran } = await runAll(connectionString, schema, configuration, count);
+    const { timed, ran } = await runAll(connectionString, schema, configuration, count);
     const distinct = new Set(ran.filter((id) => added.has(id))).size;
     const [[left]] = (await query(connectionString, [
       `SELECT count(*)::integer AS jobs FROM "${schema}"._private_jobs`,
@@ -200,7 +201,7 @@ export async function graphileWorkerRun(options: {
         `graphile-worker ran ${ran.length} jobs (${distinct} distinct added ones) of ${count}; ${left.jobs} left`,
       );
     }
-    return count / seconds;
+    return throughput(count, timed);
   } finally {
     await query(connectionString, [`DROP SCHEMA IF EXISTS "${schema}" CASCADE`]);
   }

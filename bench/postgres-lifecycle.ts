@@ -19,7 +19,16 @@ import type { PostgresConnection } from '../lib/postgres/index.js';
 import { GRAPHILE_WORKER_CONFIGURATIONS, graphileWorkerRun } from './graphile-worker-reference.js';
 import { floorRun } from './sql-floor.js';
 import { lifecycleRun, repositoryRun, TOPIC, workerRun } from './store-lifecycle.js';
-import { log, median, migratedSchema, percentile, seconds, serverUrl } from './support.js';
+import {
+  log,
+  median,
+  migratedSchema,
+  percentile,
+  seconds,
+  serverUrl,
+  type PhaseCpu,
+  type Throughput,
+} from './support.js';
 import { wakeLatency } from './wake-latency.js';
 
 /** `--quick`: one small run of everything, to try the benchmark out (its figures are not the report's). */
@@ -60,6 +69,8 @@ interface Row {
   readonly table: 'empty' | '1M final';
   readonly what: string;
   readonly runs: number[];
+  /** The CPU µs per task of each run. */
+  readonly cpu: PhaseCpu[];
   readonly created?: number[];
   readonly batch?: number;
   readonly floor?: number;
@@ -76,8 +87,8 @@ const FLOORS = [
  * rate where the run creates through the store).
  */
 interface Measurement {
-  readonly row: Omit<Row, 'runs' | 'created' | 'floor'> & { readonly floorOf?: string };
-  readonly run: () => Promise<{ perSecond: number; createdPerSecond?: number }>;
+  readonly row: Omit<Row, 'runs' | 'cpu' | 'created' | 'floor'> & { readonly floorOf?: string };
+  readonly run: () => Promise<Throughput & { createdPerSecond?: number }>;
 }
 
 const floorLabel = (loops: number, batch: number): string =>
@@ -109,9 +120,7 @@ function tableMeasurements(
   };
   const measurements: Measurement[] = FLOORS.map(({ loops, batch }) => ({
     row: { driver, table, what: floorLabel(loops, batch) },
-    run: async () => ({
-      perSecond: await inSchema((schema) => floorRun(runFloor, schema, TOPIC, count, loops, batch)),
-    }),
+    run: () => inSchema((schema) => floorRun(runFloor, schema, TOPIC, count, loops, batch)),
   }));
   /** The floor a batch size is compared with: 16 loops × 1 for batches of 1, 1 loop × 16 for 16. */
   const floorOf = (batch: number): string => (batch === 1 ? floorLabel(16, 1) : floorLabel(1, 16));
@@ -128,11 +137,11 @@ function tableMeasurements(
           floorOf: floorOf(batch),
         },
         run: async () => {
-          const { perSecond, createdPerSecond } = await inSchema((schema) =>
+          const { createdPerSecond, ...measured } = await inSchema((schema) =>
             lifecycleRun(connection, schema, count, batch, synchronousCommit),
           );
           // The creation's rate is reported once per batch size: with the durable default.
-          return synchronousCommit ? { perSecond, createdPerSecond } : { perSecond };
+          return synchronousCommit ? { ...measured, createdPerSecond } : measured;
         },
       });
     }
@@ -145,9 +154,7 @@ function tableMeasurements(
         what: `workers: 16 ExternalTaskWorkers, maxTasks and concurrency ${batch}`,
         floorOf: floorOf(batch),
       },
-      run: async () => ({
-        perSecond: await inSchema((schema) => workerRun(connection, schema, count, batch)),
-      }),
+      run: () => inSchema((schema) => workerRun(connection, schema, count, batch)),
     });
   }
   for (const batch of [1, 16]) {
@@ -158,9 +165,7 @@ function tableMeasurements(
         what: `repository only: 16 handlers, batches of ${batch}`,
         floorOf: floorOf(batch),
       },
-      run: async () => ({
-        perSecond: await inSchema((schema) => repositoryRun(connection, schema, count, batch)),
-      }),
+      run: () => inSchema((schema) => repositoryRun(connection, schema, count, batch)),
     });
   }
   return measurements;
@@ -174,13 +179,12 @@ function tableMeasurements(
 function graphileWorkerMeasurements(count: number): Measurement[] {
   return (['oneByOne', 'batchedBy16', 'batched'] as const).map((configuration) => ({
     row: { driver: 'server', table: 'empty', what: GRAPHILE_WORKER_CONFIGURATIONS[configuration].label },
-    run: async () => ({
-      perSecond: await graphileWorkerRun({
+    run: () =>
+      graphileWorkerRun({
         connectionString: serverUrl,
         count: configuration === 'oneByOne' ? count : 4 * count,
         configuration,
       }),
-    }),
   }));
 }
 
@@ -191,17 +195,20 @@ function graphileWorkerMeasurements(count: number): Measurement[] {
  */
 async function interleaved(measurements: readonly Measurement[]): Promise<Row[]> {
   const runs = measurements.map(() => [] as number[]);
+  const cpu = measurements.map(() => [] as PhaseCpu[]);
   const created = measurements.map(() => [] as number[]);
   for (let i = 0; i < RUNS; i++) {
     for (const [m, measurement] of measurements.entries()) {
-      const { perSecond, createdPerSecond } = await measurement.run();
+      const { perSecond, cpuPerTask, createdPerSecond } = await measurement.run();
       runs[m]!.push(perSecond);
+      cpu[m]!.push(cpuPerTask);
       if (createdPerSecond !== undefined) created[m]!.push(createdPerSecond);
     }
   }
   const rows = measurements.map(({ row: { floorOf, ...row } }, m): Row => ({
     ...row,
     runs: runs[m]!,
+    cpu: cpu[m]!,
     ...(created[m]!.length > 0 && { created: created[m]! }),
   }));
   for (const [m, row] of rows.entries()) {
@@ -215,6 +222,26 @@ async function interleaved(measurements: readonly Measurement[]): Promise<Row[]>
 
 function formatRate(value: number): string {
   return Math.round(value).toLocaleString('en-US');
+}
+
+/** A row's CPU per task, medians of its runs: a total, or this process + the server (one run's sum). */
+function cpuPerTask(row: Row): { node: number; server?: number; total: number } {
+  const node = median(row.cpu.map((cpu) => cpu.node));
+  // On PGlite the database runs in this process: its CPU is the process's.
+  if (row.driver === 'PGlite' || row.cpu.some((cpu) => cpu.server === undefined))
+    return { node, total: node };
+  return {
+    node,
+    server: median(row.cpu.map((cpu) => cpu.server!)),
+    total: median(row.cpu.map((cpu) => cpu.node + cpu.server!)),
+  };
+}
+
+function formatCpu(row: Row): string {
+  const { node, server, total } = cpuPerTask(row);
+  return server === undefined
+    ? total.toFixed(0)
+    : `${node.toFixed(0)} + ${server.toFixed(0)} = ${total.toFixed(0)}`;
 }
 
 async function main(): Promise<void> {
@@ -297,8 +324,8 @@ async function main(): Promise<void> {
   const lines = [
     ...machine.map((line) => `- ${line}`),
     '',
-    '| driver | table | measured | runs (tasks/s) | median tasks/s | floor (median) | ratio to floor | slowdown empty → 1M |',
-    '| ------ | ----- | -------- | -------------: | -------------: | -------------: | -------------: | ---------: |',
+    '| driver | table | measured | runs (tasks/s) | median tasks/s | floor (median) | ratio to floor | slowdown empty → 1M | CPU µs per task (node + server) |',
+    '| ------ | ----- | -------- | -------------: | -------------: | -------------: | -------------: | ---------: | ---------: |',
   ];
   for (const row of rows) {
     const value = median(row.runs);
@@ -312,13 +339,16 @@ async function main(): Promise<void> {
       row.floor === undefined ? '' : formatRate(row.floor),
       row.floor === undefined ? '' : (value / row.floor).toFixed(2),
       row.table === '1M final' && empty ? (median(empty.runs) / value).toFixed(2) : '',
+      formatCpu(row),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   // The throughput target is stated against graphile-worker: the same run's medians, divided; and the
   // target as a rate, beside the bare floor of 1 loop × 16 (16 tasks per claim and per finish statement).
-  const serverEmpty = (what: string): number =>
-    median(rows.find((r) => r.driver === 'server' && r.table === 'empty' && r.what === what)!.runs);
+  const serverEmptyRow = (what: string): Row =>
+    rows.find((r) => r.driver === 'server' && r.table === 'empty' && r.what === what)!;
+  const serverEmpty = (what: string): number => median(serverEmptyRow(what).runs);
+  const cores = os.cpus().length;
   const { oneByOne, batched } = GRAPHILE_WORKER_CONFIGURATIONS;
   const floor = serverEmpty(floorLabel(1, 16));
   const targets = [
@@ -327,11 +357,16 @@ async function main(): Promise<void> {
   ];
   lines.push('', 'Against graphile-worker in this run (server, empty table):', '');
   for (const { batch, reference, rate, factor } of targets) {
-    const store = serverEmpty(`API: 16 handlers, batches of ${batch}`);
+    const api = `API: 16 handlers, batches of ${batch}`;
+    const store = serverEmpty(api);
+    // What the target leaves per task if every core of the machine worked for it and nothing else.
+    const budget = (cores * 1e6) / (factor * rate);
     lines.push(
       `- API batches of ${batch} ÷ graphile-worker ${reference} = ${(store / rate).toFixed(2)} ` +
         `(target ≥ ${factor}: ${formatRate(factor * rate)} tasks/s, ` +
-        `${((factor * rate) / floor).toFixed(2)} × the floor of 1 loop × 16).`,
+        `${((factor * rate) / floor).toFixed(2)} × the floor of 1 loop × 16; at most ` +
+        `${budget.toFixed(0)} µs of CPU per task on ${cores} cores, the API used ` +
+        `${cpuPerTask(serverEmptyRow(api)).total.toFixed(0)}).`,
     );
   }
   lines.push('', '| creation (createMany of 1,000) | median tasks/s |', '| --- | ---: |');

@@ -3,7 +3,7 @@
  * no API, on the store's own table and indexes — what a statement's commit costs on this machine, the
  * figure the store's lifecycle is compared with in the same run.
  */
-import { seconds } from './support.js';
+import { startPhase, throughput, type Throughput } from './support.js';
 
 /** The floor's statements: the claim and the finish, bare, on the store's own table and indexes. */
 function floorStatements(schema: string, topic: string) {
@@ -28,7 +28,8 @@ WHERE id = ANY($1::uuid[])`,
 
 /**
  * One floor run: `count` pending tasks of `topic` inserted (untimed), then `loops` loops that each claim `batch`
- * tasks in one statement and finish them in one statement, until none is left. Answers tasks/s.
+ * tasks in one statement and finish them in one statement, until none is left. Answers tasks/s and
+ * the CPU per task.
  */
 export async function floorRun(
   run: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }>,
@@ -37,7 +38,7 @@ export async function floorRun(
   count: number,
   loops: number,
   batch: number,
-): Promise<number> {
+): Promise<Throughput> {
   await run(
     `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
        payload, priority, created_at)
@@ -55,9 +56,9 @@ export async function floorRun(
       finished += rows.length;
     }
   };
-  const start = process.hrtime.bigint();
+  const phase = startPhase();
   await Promise.all(Array.from({ length: loops }, (_, n) => loop(n)));
-  const elapsed = seconds(start);
+  const timed = phase();
   if (finished !== count) throw new Error(`the floor finished ${finished} of ${count} tasks`);
-  return count / elapsed;
+  return throughput(count, timed);
 }

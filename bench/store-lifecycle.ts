@@ -5,7 +5,16 @@
  */
 import { ExternalTaskApi, ExternalTaskWorker, type NewExternalTask } from '../lib/index.js';
 import type { PostgresExternalTaskRepository, PostgresConnection } from '../lib/postgres/index.js';
-import { identity, LOCK_MS, openStore, seconds, silent } from './support.js';
+import {
+  identity,
+  LOCK_MS,
+  openStore,
+  seconds,
+  silent,
+  startPhase,
+  throughput,
+  type Throughput,
+} from './support.js';
 
 export const TOPIC = 'bench';
 const HANDLERS = 16;
@@ -33,7 +42,7 @@ async function createAll(repository: PostgresExternalTaskRepository, count: numb
 /**
  * One lifecycle run through the API: `count` tasks created (timed apart), then 16 handlers that fetch
  * `batch` tasks and finish each of them (all in flight at once), until no task is left. Answers tasks/s
- * of fetch-and-lock → finish and of the creation.
+ * of fetch-and-lock → finish with its CPU per task, and the creation's tasks/s.
  */
 export async function lifecycleRun(
   connection: PostgresConnection,
@@ -41,7 +50,7 @@ export async function lifecycleRun(
   count: number,
   batch: number,
   synchronousCommit = true,
-): Promise<{ perSecond: number; createdPerSecond: number }> {
+): Promise<Throughput & { createdPerSecond: number }> {
   const repository = await openStore(connection, schema, synchronousCommit);
   const api = new ExternalTaskApi({ repository, logger: silent });
   try {
@@ -58,11 +67,11 @@ export async function lifecycleRun(
         finished += tasks.length;
       }
     };
-    const start = process.hrtime.bigint();
+    const phase = startPhase();
     await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
-    const elapsed = seconds(start);
+    const timed = phase();
     if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
-    return { perSecond: count / elapsed, createdPerSecond };
+    return { ...throughput(count, timed), createdPerSecond };
   } finally {
     await api.close();
     await repository.close();
@@ -78,7 +87,7 @@ export async function repositoryRun(
   schema: string,
   count: number,
   batch: number,
-): Promise<number> {
+): Promise<Throughput> {
   const repository = await openStore(connection, schema);
   try {
     await createAll(repository, count);
@@ -101,11 +110,11 @@ export async function repositoryRun(
         finished += results.filter((result) => result.status === 'ok').length;
       }
     };
-    const start = process.hrtime.bigint();
+    const phase = startPhase();
     await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
-    const elapsed = seconds(start);
+    const timed = phase();
     if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
-    return count / elapsed;
+    return throughput(count, timed);
   } finally {
     await repository.close();
   }
@@ -124,7 +133,7 @@ export async function workerRun(
   schema: string,
   count: number,
   batch: number,
-): Promise<number> {
+): Promise<Throughput> {
   const repository = await openStore(connection, schema);
   const api = new ExternalTaskApi({ repository, logger: silent });
   const workers = Array.from(
@@ -166,17 +175,17 @@ export async function workerRun(
       }
       timer = setTimeout(() => fail(`run took over ${RUN_LIMIT_MS} ms`), RUN_LIMIT_MS);
     });
-    const start = process.hrtime.bigint();
+    const phase = startPhase();
     for (const worker of workers) await worker.start();
     await allFinished.finally(() => clearTimeout(timer));
-    const perSecond = count / seconds(start);
+    const timed = phase();
     await Promise.all(workers.map((worker) => worker.stop()));
     if (ran !== count || announced !== count) {
       throw new Error(
         `the handlers ran ${ran} times and ${announced} finishes were announced for ${count} tasks`,
       );
     }
-    return perSecond;
+    return throughput(count, timed);
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));
     await api.close();

@@ -1,5 +1,7 @@
 /** What the PostgreSQL benchmarks share: where the server is, the lock, and small helpers. */
+import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PostgresExternalTaskRepository, type PostgresConnection } from '../lib/postgres/index.js';
 
 export const serverUrl = process.env.EXTERNAL_TASK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -19,6 +21,108 @@ export const percentile = (values: readonly number[], p: number): number => {
 /** Seconds since `start` (a `process.hrtime.bigint()`). */
 export const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 export const log = (line: string): void => console.error(line);
+
+/**
+ * CPU seconds of a timed phase: this process's (the store, the API, the handlers, the driver — and on
+ * PGlite the database too), and the server's (every process of the local PostgreSQL server: backends and
+ * background writers; undefined when the server is not on this machine or /proc cannot be read).
+ */
+export interface PhaseCpu {
+  readonly node: number;
+  readonly server: number | undefined;
+}
+
+/** A timed phase: its wall seconds and the CPU it took. */
+export interface TimedPhase {
+  readonly seconds: number;
+  readonly cpu: PhaseCpu;
+}
+
+const serverIsLocal = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(serverUrl).hostname);
+const clockTicks = (() => {
+  try {
+    return Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * The CPU seconds the local server's processes have used so far: the live ones' own, plus what the
+ * server's main process has collected from its children that ended (a backend that ends during a phase
+ * moves its time there, so the difference over the phase still counts it). Undefined where unreadable.
+ */
+function serverCpuSeconds(): number | undefined {
+  if (!serverIsLocal) return undefined;
+  let ticks = 0;
+  let found = false;
+  try {
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // ended meanwhile
+      }
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(open + 1, close) !== 'postgres') continue;
+      // After "pid (comm) ": state ppid … utime stime cutime cstime are fields 14–17 of stat(5).
+      const fields = stat.slice(close + 2).split(' ');
+      const parentIsServer = readComm(fields[1]!) === 'postgres';
+      ticks += Number(fields[11]) + Number(fields[12]);
+      if (!parentIsServer) ticks += Number(fields[13]) + Number(fields[14]);
+      found = true;
+    }
+  } catch {
+    return undefined;
+  }
+  return found ? ticks / clockTicks : undefined;
+}
+
+function readComm(pid: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts timing a phase; the function returned ends it. */
+export function startPhase(): () => TimedPhase {
+  const start = process.hrtime.bigint();
+  const node = process.cpuUsage();
+  const server = serverCpuSeconds();
+  return () => {
+    const used = process.cpuUsage(node);
+    const serverNow = serverCpuSeconds();
+    return {
+      seconds: seconds(start),
+      cpu: {
+        node: (used.user + used.system) / 1e6,
+        server: server === undefined || serverNow === undefined ? undefined : serverNow - server,
+      },
+    };
+  };
+}
+
+/** What a run measured: tasks/s, and the CPU µs per task of this process and of the server. */
+export interface Throughput {
+  readonly perSecond: number;
+  readonly cpuPerTask: PhaseCpu;
+}
+
+/** The {@link Throughput} of `count` tasks done in `phase`. */
+export function throughput(count: number, phase: TimedPhase): Throughput {
+  const perTask = (cpuSeconds: number): number => (cpuSeconds * 1e6) / count;
+  return {
+    perSecond: count / phase.seconds,
+    cpuPerTask: {
+      node: perTask(phase.cpu.node),
+      server: phase.cpu.server === undefined ? undefined : perTask(phase.cpu.server),
+    },
+  };
+}
 
 /** The store on `schema`, migrated, logging nothing; `synchronousCommit` is the store's option. */
 export async function openStore(
