@@ -59,13 +59,15 @@ export function engineWrites({ schema: s }: SqlNames, retention: number) {
      * final-task retention does: no change recorded. The tasks are locked in id order, as the shared
      * writes lock theirs (a late report or a setRetries of a final task locks it too), so that the two
      * wait for each other instead of deadlocking; a task revived meanwhile is re-checked on its newest
-     * version and kept. Answers `count`.
+     * version and kept. The tasks are deleted by `id = ANY(ARRAY(…))`, a primary-key lookup each, not
+     * by a join with them, which the generic plan may estimate at thousands of rows (see `cancelTasks`).
+     * Answers `count`.
      */
     deleteFinal: `
 WITH doomed AS (
   SELECT id FROM ${s}.tasks WHERE process_instance_id = $1 AND state <> 'pending' ORDER BY id FOR UPDATE
 ),
-deleted AS (DELETE FROM ${s}.tasks t USING doomed WHERE t.id = doomed.id RETURNING 1)
+deleted AS (DELETE FROM ${s}.tasks t WHERE t.id = ANY(ARRAY(SELECT id FROM doomed)) RETURNING 1)
 SELECT count(*)::integer AS count FROM deleted`,
   };
 }

@@ -172,7 +172,10 @@ export function setRetries({ schema: s }: SqlNames, retention: number): string {
  * Cancels the pending tasks whose `column` is $2 (one statement; a concurrent cancel or outcome of the
  * same task waits for the row and re-checks `pending`, so each task is cancelled once), recording a
  * `cancelled` change each, in creation order. The tasks are locked in id order, as the batched writes
- * lock theirs, so that a cancel and a batch that share tasks never deadlock. $1 time. Answers `count`.
+ * lock theirs, so that a cancel and a batch that share tasks never deadlock. They are updated by
+ * `id = ANY(ARRAY(…))`, a primary-key lookup each: the generic plan estimates the tasks of a process
+ * instance as the table's average, and where instances have thousands of tasks, the update joined with
+ * that many rows hashed the whole table (60 ms to cancel 16 tasks among 200,000). $1 time. Answers `count`.
  */
 export function cancelTasks(
   { schema: s }: SqlNames,
@@ -187,8 +190,8 @@ target AS (
 cancelled AS (
   UPDATE ${s}.tasks t
   SET state = 'cancelled', finished_at = clock.now, lock_expires_at = NULL, retry_at = NULL
-  FROM target, clock
-  WHERE t.id = target.id
+  FROM clock
+  WHERE t.id = ANY(ARRAY(SELECT id FROM target))
   RETURNING t.sequence, ${s}.task_record(t) AS record
 )
 SELECT count(*)::integer AS count,

@@ -1,0 +1,152 @@
+import { expect } from 'chai';
+import type pg from 'pg';
+import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
+import {
+  cancelTasks,
+  claimTasks,
+  engineWrites,
+  msUntilNextAvailable,
+  pruneFinalTasks,
+  sqlNames,
+} from '../../lib/postgres/sql/index.js';
+import { pendingTopics } from '../../lib/postgres/sql/pending-topics.js';
+import { dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
+
+const READY = 20_000;
+const FINAL = 10_000;
+
+/**
+ * A statement's plan as the store's connections run it (generic, no JIT; see `sessionSettings` in
+ * lib/postgres/driver/pg-driver.ts): `EXPLAIN (options)` of the prepared statement in a transaction
+ * rolled back. `execute`: the parameters of `EXECUTE`, as SQL literals in parentheses, or ''.
+ */
+async function genericPlan(
+  client: pg.PoolClient,
+  text: string,
+  execute: string,
+  options = 'COSTS OFF',
+): Promise<string> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+    await client.query('SET LOCAL jit = off');
+    await client.query(`PREPARE planned AS ${text}`);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (${options}) EXECUTE planned${execute}`,
+    );
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  } finally {
+    await client.query('ROLLBACK');
+    await client.query('DEALLOCATE ALL');
+  }
+}
+
+/** The shared buffers an `EXPLAIN (ANALYZE, BUFFERS)` plan read: its top node's, which count all. */
+function buffersRead(plan: string): number {
+  const [, hit, read] = /Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?/.exec(plan) ?? [];
+  return Number(hit ?? 0) + Number(read ?? 0);
+}
+
+describe('PostgresExternalTaskRepository statement plans', function () {
+  this.timeout(60_000);
+  const admin = useServerAdmin();
+  const schema = freshSchema();
+  const names = sqlNames(schema);
+  let client: pg.PoolClient;
+
+  describe('on a backlog of 20,000 ready tasks and 10,000 final ones, in few process instances, with fresh statistics', () => {
+    before(async () => {
+      const repository = new PostgresExternalTaskRepository(
+        { connectionString: serverUrl },
+        { schema, logger: quietLogger() },
+      );
+      await repository.migrate();
+      await repository.close();
+      // A backlog of ready tasks in one topic, in ten process instances of 2,000 tasks (a fan-out).
+      await admin.pool.query(
+        `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+         payload, priority, created_at)
+         SELECT 'backlog', 'f' || i, 'c' || i, 'p' || (i % 10), '{}', i % 3, now()
+         FROM generate_series(1, ${READY}) i`,
+      );
+      // Final tasks of ten other process instances, ended two days ago, for the sweep and deleteFinal.
+      await admin.pool.query(
+        `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+         payload, priority, created_at, state, finished_at)
+         SELECT 'archive', 'g' || i, 'c' || i, 'done-' || (i % 10), '{}', 0, now() - interval '2 days',
+                'finished', now() - interval '2 days'
+         FROM generate_series(1, ${FINAL}) i`,
+      );
+      // A topic whose only pending task is locked: it has no entry in tasks_ready.
+      await admin.pool.query(
+        `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+         payload, priority, created_at, worker_id, lock_expires_at)
+         VALUES ('held', 'h', 'c', 'q', '{}', 0, now(), 'w', now() + interval '1 hour')`,
+      );
+      // Statistics that know it (as autovacuum's would).
+      await admin.pool.query(`VACUUM ANALYZE "${schema}".tasks`);
+      client = await admin.pool.connect();
+    });
+
+    after(async () => {
+      client?.release();
+      await dropSchema(admin.pool, schema);
+    });
+
+    it('claim: reads the backlog from tasks_ready and updates the dealt tasks by key, never the whole table', async () => {
+      const workers = Array.from({ length: 16 }, (_, i) => `'worker-${i}'`);
+      const plan = await genericPlan(
+        client,
+        claimTasks(names, 100_000),
+        `(NULL, ARRAY['backlog'], ARRAY[30000], 16, ARRAY[${workers.join(', ')}], ` +
+          `ARRAY[${workers.map(() => 1).join(', ')}], NULL, NULL)`,
+      );
+
+      expect(plan).to.match(/Index Scan using tasks_ready on tasks/);
+      expect(plan).not.to.match(/Seq Scan on tasks/);
+    });
+
+    it('msUntilNextAvailable of a topic without ready tasks: one look into tasks_ready, not a scan of the backlog', async () => {
+      const plan = await genericPlan(
+        client,
+        msUntilNextAvailable(names),
+        `(NULL, ARRAY['held'], NULL, NULL)`,
+      );
+
+      expect(plan).to.match(/Index Scan using tasks_ready on tasks/);
+      expect(plan).not.to.match(/Seq Scan on tasks/);
+    });
+
+    it('a cancel of a process instance updates its tasks by key, never the whole table', async () => {
+      const plan = await genericPlan(
+        client,
+        cancelTasks(names, 100_000, 'process_instance_id'),
+        `(NULL, 'p1')`,
+      );
+
+      expect(plan).not.to.match(/Seq Scan on tasks/);
+    });
+
+    it("deleteFinal of a process instance's final tasks deletes them by key, never the whole table", async () => {
+      const plan = await genericPlan(client, engineWrites(names, 100_000).deleteFinal, `('done-1')`);
+
+      expect(plan).not.to.match(/Seq Scan on tasks/);
+    });
+
+    it('the final-task sweep deletes its batch by key, never the whole table', async () => {
+      const plan = await genericPlan(client, pruneFinalTasks(names), `(NULL, 86400000)`);
+
+      expect(plan).to.match(/Index Scan using tasks_finished on tasks/);
+      expect(plan).not.to.match(/Seq Scan on tasks/);
+    });
+
+    it('pendingTopics reads a few index entries per topic, not every pending task, and finds every such topic', async () => {
+      const plan = await genericPlan(client, pendingTopics(names), '', 'ANALYZE, BUFFERS, COSTS OFF');
+      const { rows } = await admin.pool.query<{ topic: string }>(pendingTopics(names));
+
+      expect(rows.map((row) => row.topic).sort()).to.deep.equal(['backlog', 'held']);
+      // Reading the topic of every pending task (a sequential scan of the table) took about 480.
+      expect(buffersRead(plan)).to.be.below(40);
+    });
+  });
+});
