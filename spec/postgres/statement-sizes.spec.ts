@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type pg from 'pg';
 import sinon from 'sinon';
 import type { ExternalTask } from '../../lib/model/index.js';
 import type { Driver } from '../../lib/postgres/driver/driver.js';
@@ -14,6 +15,44 @@ const CLAIM = 'FOR UPDATE SKIP LOCKED';
 const FINISH = "'finished' AS type";
 
 type QuerySpy = sinon.SinonSpy<[text: string, params?: readonly unknown[]], Promise<unknown[]>>;
+
+/** The statements sent whose text contains `marker`. */
+function sent(statements: QuerySpy, marker: string) {
+  return statements.getCalls().filter((call) => call.args[0].includes(marker));
+}
+
+/** How many of the statements sent whose text contains `marker` have not settled yet. */
+function unsettled(statements: QuerySpy, marker: string, settled: WeakSet<object>): number {
+  return sent(statements, marker).filter((call) => {
+    const answer = call.returnValue;
+    const done = (): void => void settled.add(answer);
+    answer.then(done, done);
+    return !settled.has(answer);
+  }).length;
+}
+
+/**
+ * Waits until the statements of `applicationName` with `marker` in their text that wait for a lock are
+ * as many as `running()` says, and some: until every such statement that has not settled waits.
+ */
+async function waitersOnLocks(
+  database: pg.Pool,
+  applicationName: string,
+  marker: string,
+  running: () => number,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE application_name = $1 AND wait_event_type = 'Lock' AND strpos(query, $2) > 0`,
+      [applicationName, marker],
+    );
+    if (rows[0]!.n > 0 && rows[0]!.n === running()) return;
+    if (Date.now() > deadline) expect.fail(`${applicationName}: ${rows[0]!.n} waiting, ${running()} running`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /**
  * 16 callers claim 16 tasks each at once, then finish them all at once: answers the tasks each statement
@@ -61,10 +100,11 @@ async function burst(
       new Set(created.map((task) => task.id)),
     );
     expect(finished.filter((result) => result.status === 'ok')).to.have.length(created.length);
-    const sent = (marker: string) => statements.getCalls().filter((call) => call.args[0].includes(marker));
     return {
-      claims: sent(CLAIM).map((call) => call.args[1]![3] as number),
-      finishes: sent(FINISH).map((call) => (JSON.parse(call.args[1]![1] as string) as unknown[]).length),
+      claims: sent(statements, CLAIM).map((call) => call.args[1]![3] as number),
+      finishes: sent(statements, FINISH).map(
+        (call) => (JSON.parse(call.args[1]![1] as string) as unknown[]).length,
+      ),
     };
   } finally {
     await repository.close();
@@ -84,6 +124,60 @@ describe('PostgresExternalTaskRepository statement sizes', function () {
       expect(claims).to.deep.equal([128, 128]);
       expect(finishes.reduce((sum, size) => sum + size, 0)).to.equal(256);
       expect(Math.max(...finishes)).to.equal(128);
+    });
+
+    it('hands out every available task of a burst split into several claims, though each claim locks more candidates than it takes', async () => {
+      // A claim of 128 for two topics locks the first 128 of each and takes the best 128 of those: a
+      // second claim beside it would skip the 128 it leaves, and find nothing, though they are free.
+      const schema = freshSchema();
+      const repository = new PostgresExternalTaskRepository(
+        { connectionString: serverUrl },
+        { schema, logger: quietLogger(), applicationName: 'et-split-burst' },
+      );
+      const holder = await admin.pool.connect();
+      try {
+        await repository.migrate();
+        const topics = ['left', 'right'];
+        const created = await repository.createMany(
+          Array.from({ length: CALLERS * TASKS_EACH }, (_, i) => ({
+            topic: topics[i % 2]!,
+            flowNodeInstanceId: `fni-${i}`,
+            correlationId: `c-${i}`,
+            processInstanceId: `pi-${i}`,
+          })),
+        );
+        const statements = sinon.spy(
+          (repository as unknown as { driver: Driver }).driver,
+          'query',
+        ) as QuerySpy;
+        // The feed's row, which each claim locks last: the claims sent wait there with their tasks locked.
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM "${schema}".feed FOR UPDATE`);
+        const claimed = Promise.all(
+          Array.from({ length: CALLERS }, (_, caller) =>
+            repository.claim({
+              workerId: `worker-${caller}`,
+              maxTasks: TASKS_EACH,
+              topics: topics.map((topicName) => ({ topicName, lockDuration: 60_000 })),
+            }),
+          ),
+        );
+        const settled = new WeakSet<object>();
+        await waitersOnLocks(admin.pool, 'et-split-burst', CLAIM, () =>
+          unsettled(statements, CLAIM, settled),
+        );
+        await holder.query('ROLLBACK');
+        const tasks = (await claimed).flat();
+        statements.restore();
+
+        expect(tasks).to.have.length(created.length);
+        expect(new Set(tasks.map((task) => task.id)).size).to.equal(created.length);
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        holder.release();
+        await repository.close();
+        await dropSchema(admin.pool, schema);
+      }
     });
   });
 

@@ -72,6 +72,13 @@ function shapeOf(call: ClaimCall): string {
  * The claims of one process, sharing statements: claims of one shape that queue while a statement is in
  * flight go together in the next, which claims the sum of their maxTasks and deals the tasks out in
  * hand-out order (see `claimTasks`). Each caller gets its own tasks, at most its maxTasks.
+ *
+ * Claims of one shape are never in two statements at once. A claim statement locks the first `$4`
+ * candidates of each topic in each of its two branches and keeps the best `$4` of them; the rest stay
+ * locked until it commits, and a claim beside it skips them (`SKIP LOCKED`). So two statements of one
+ * burst, split by `claimTasks` of the sharing, would hand out half the tasks of two topics and nothing to
+ * the callers of the second statement, though the other half was free. The second waits for the first
+ * instead, and runs while the first's callers finish theirs.
  */
 export function claimBatcher(
   database: Queryable,
@@ -84,6 +91,7 @@ export function claimBatcher(
     weightOf: (call) => call.maxTasks,
     maxWeight: sharing.claimTasks,
     maxInFlight: sharing.inFlight,
+    maxInFlightPerShape: 1,
     mayBeOneRequestsFault: isRefusedValue,
     run: async (batch) => {
       const [{ now, topics, scope }] = batch as [ClaimCall];

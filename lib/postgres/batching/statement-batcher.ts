@@ -27,6 +27,11 @@ export interface StatementBatcherOptions<Request, Answer> {
   /** How many statements may be in flight at once (each on a connection of its own). */
   readonly maxInFlight: number;
   /**
+   * How many statements of one shape may be in flight at once: requests of a shape whose statements
+   * are all taken wait for one of them to settle, and go in the next. @default maxInFlight
+   */
+  readonly maxInFlightPerShape?: number | undefined;
+  /**
    * Whether a failure of a shared statement may be one request's fault (the database refused a value of
    * it) rather than the statement's (a lost connection). Then each request of the batch runs again in a
    * statement of its own, so that only the request at fault fails; the failed statement changed nothing,
@@ -51,17 +56,19 @@ interface Queued<Request, Answer> {
  * differ by a few promise jobs, which a flush on a microtask would split (16 workers asking for one task
  * each went in claims of 1, 1 and 14 instead of one of 16); a lone caller waits for no timer, only for
  * the rest of the turn. A flush starts statements while fewer than `maxInFlight` run and queued requests can
- * go: each statement takes the first request that can go and, in queue order, every further one of the
- * same shape that does not conflict with it or with a statement in flight, up to `maxWeight`. When a
- * statement settles, its callers get their answers (or its failure) and the batcher flushes again, so
- * whatever queued while it ran goes in the next statement. Nothing is ever left queued without a
- * statement in flight that will flush it.
+ * go: each statement takes the first request that can go (its shape has fewer than `maxInFlightPerShape`
+ * statements in flight) and, in queue order, every further one of the same shape that does not conflict
+ * with it or with a statement in flight, up to `maxWeight`. When a statement settles, its callers get
+ * their answers (or its failure) and the batcher flushes again, so whatever queued while it ran goes in
+ * the next statement. Nothing is ever left queued without a statement in flight that will flush it.
  */
 export class StatementBatcher<Request, Answer> {
   private queue: Queued<Request, Answer>[] = [];
   private inFlight = 0;
   /** The conflict keys of the requests in flight, with how many of them hold each. */
   private readonly busy = new Map<string, number>();
+  /** The shapes of the statements in flight, with how many statements have each. */
+  private readonly shapesInFlight = new Map<string, number>();
   private flushScheduled = false;
 
   constructor(private readonly options: StatementBatcherOptions<Request, Answer>) {}
@@ -99,7 +106,7 @@ export class StatementBatcher<Request, Answer> {
 
   /** Removes the requests of the next statement from the queue (none if all wait for a conflict). */
   private take(): Queued<Request, Answer>[] {
-    const { shapeOf, conflictOf, weightOf, maxWeight } = this.options;
+    const { shapeOf, conflictOf, weightOf, maxWeight, maxInFlightPerShape = Infinity } = this.options;
     const batch: Queued<Request, Answer>[] = [];
     const rest: Queued<Request, Answer>[] = [];
     /** Conflict keys taken or passed over in this pass: a later request of one must not overtake it. */
@@ -108,17 +115,19 @@ export class StatementBatcher<Request, Answer> {
     let weight = 0;
     for (const queued of this.queue) {
       const conflict = conflictOf?.(queued.request);
-      const blocked = conflict !== undefined && (seen.has(conflict) || this.busy.has(conflict));
+      const itsShape = shapeOf(queued.request);
+      const blocked =
+        (conflict !== undefined && (seen.has(conflict) || this.busy.has(conflict))) ||
+        (this.shapesInFlight.get(itsShape) ?? 0) >= maxInFlightPerShape;
       if (conflict !== undefined) seen.add(conflict);
       const itsWeight = weightOf ? weightOf(queued.request) : 1;
       const fits =
-        !blocked &&
-        (batch.length === 0 || (shapeOf(queued.request) === shape && weight + itsWeight <= maxWeight));
+        !blocked && (batch.length === 0 || (itsShape === shape && weight + itsWeight <= maxWeight));
       if (!fits) {
         rest.push(queued);
         continue;
       }
-      if (batch.length === 0) shape = shapeOf(queued.request);
+      if (batch.length === 0) shape = itsShape;
       batch.push(queued);
       weight += itsWeight;
     }
@@ -130,14 +139,13 @@ export class StatementBatcher<Request, Answer> {
     const conflicts = this.options.conflictOf
       ? batch.map((queued) => this.options.conflictOf!(queued.request))
       : [];
+    const shape = this.options.shapeOf(batch[0]!.request);
     for (const key of conflicts) this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
+    this.shapesInFlight.set(shape, (this.shapesInFlight.get(shape) ?? 0) + 1);
     this.inFlight++;
     const settle = (): void => {
-      for (const key of conflicts) {
-        const left = (this.busy.get(key) ?? 1) - 1;
-        if (left === 0) this.busy.delete(key);
-        else this.busy.set(key, left);
-      }
+      for (const key of conflicts) release(this.busy, key);
+      release(this.shapesInFlight, shape);
       this.inFlight--;
       this.flush();
     };
@@ -179,6 +187,13 @@ export class StatementBatcher<Request, Answer> {
       }
     }
   }
+}
+
+/** Takes one off the count of `key` in `counts`, forgetting the key at none. */
+function release(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left === 0) counts.delete(key);
+  else counts.set(key, left);
 }
 
 /**

@@ -2,7 +2,10 @@ import { limits } from '../../validation/index.js';
 
 /** How the concurrent claims and writes of one process share statements on one kind of database. */
 export interface StatementSharing {
-  /** How many statements of one kind (claims, finishes, …) may be in flight at once. */
+  /**
+   * How many statements of one kind (claims, finishes, …) may be in flight at once (claims of one shape:
+   * one, see `claimBatcher`).
+   */
   readonly inFlight: number;
   /** The most tasks one claim statement hands out (a single larger claim still gets a statement). */
   readonly claimTasks: number;
@@ -21,7 +24,8 @@ export interface StatementSharing {
  * server processes, instead of every caller waiting for one statement after another in lockstep
  * (measured in bench/postgres-lifecycle.ts: 16 × 16 in flight, +45–60 % tasks/s against one statement
  * for all; 96 to 192 per statement give the same; 8 per statement, for 16 callers asking for one task
- * each, gains nothing, as each statement's own cost then dominates).
+ * each, gains nothing, as each statement's own cost then dominates). Those figures predate the rule
+ * that the second claim of a burst waits for the first (see `claimBatcher`).
  */
 export const serverSharing: StatementSharing = { inFlight: 2, claimTasks: 128, writeWeight: 128 };
 

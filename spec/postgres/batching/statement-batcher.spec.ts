@@ -189,6 +189,27 @@ describe('StatementBatcher', () => {
     expect(await answers).to.deep.equal([2, 4, 6, 8, 10]);
   });
 
+  it('keeps at most maxInFlightPerShape statements of one shape in flight, while other shapes go beside them', async () => {
+    const { batcher, statements } = harness({ maxInFlight: 3, maxInFlightPerShape: 1, maxWeight: 2 });
+    const answers = Promise.all(
+      [
+        { shape: 'a', value: 1 },
+        { shape: 'a', value: 2 },
+        { shape: 'a', value: 3 },
+        { shape: 'b', value: 4 },
+        { shape: 'a', value: 5 },
+      ].map((request) => batcher.submit(request)),
+    );
+    await settle();
+    const sent = () => statements.map((statement) => statement.batch.map((request) => request.value));
+    expect(sent()).to.deep.equal([[1, 2], [4]]);
+    statements[0]!.answer();
+    await settle();
+    expect(sent()).to.deep.equal([[1, 2], [4], [3, 5]]);
+    for (const statement of statements.slice(1)) statement.answer();
+    expect(await answers).to.deep.equal([2, 4, 6, 8, 10]);
+  });
+
   it('rejects every caller of a failing statement with its cause, and goes on with the next', async () => {
     const { batcher, statements } = harness();
     const cause = new Error('statement failed');
