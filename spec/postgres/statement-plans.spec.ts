@@ -14,6 +14,7 @@ import { dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from 
 
 const READY = 20_000;
 const FINAL = 10_000;
+const LOCKS = 20_000;
 
 /**
  * A statement's plan as the store's connections run it (generic, no JIT; see `sessionSettings` in
@@ -45,6 +46,15 @@ async function genericPlan(
 function buffersRead(plan: string): number {
   const [, hit, read] = /Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?/.exec(plan) ?? [];
   return Number(hit ?? 0) + Number(read ?? 0);
+}
+
+/**
+ * The most rows an `EXPLAIN ANALYZE` plan's node produced or removed by a filter (per loop): how much of
+ * the table it went through at one place.
+ */
+function mostRows(plan: string): number {
+  const counts = [...plan.matchAll(/rows=(\d+)|Rows Removed by \w+: (\d+)/g)];
+  return Math.max(...counts.map(([, rows, removed]) => Number(rows ?? removed)));
 }
 
 describe('PostgresExternalTaskRepository statement plans', function () {
@@ -148,5 +158,87 @@ describe('PostgresExternalTaskRepository statement plans', function () {
       // Reading the topic of every pending task (a sequential scan of the table) took about 480.
       expect(buffersRead(plan)).to.be.below(40);
     });
+  });
+
+  describe('on 20,000 expired locks of one topic and 20,000 locks still held ahead of ready tasks in another', () => {
+    const claim16 = (topic: string): string =>
+      `(NULL, ARRAY['${topic}'], ARRAY[30000], 16, ARRAY['worker'], ARRAY[16], NULL, NULL)`;
+
+    /** The claim's answer as the store runs it (generic plan; undone): the tasks' ids, in hand-out order. */
+    async function claimed(topic: string): Promise<string[]> {
+      await client.query('BEGIN');
+      try {
+        await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+        const { rows } = await client.query<{ id: string }>(claimTasks(names, 100_000), [
+          null,
+          [topic],
+          [30_000],
+          16,
+          ['worker'],
+          [16],
+          null,
+          null,
+        ]);
+        return rows.map((row) => row.id);
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    }
+
+    /** The first 16 tasks of the topic that a claim may take, in hand-out order. */
+    async function firstAvailable(topic: string): Promise<string[]> {
+      const { rows } = await client.query<{ id: string }>(
+        `SELECT id FROM "${schema}".tasks WHERE topic = $1 AND state = 'pending'
+         AND (available_at IS NULL OR available_at <= now()) ORDER BY priority DESC, sequence LIMIT 16`,
+        [topic],
+      );
+      return rows.map((row) => row.id);
+    }
+
+    before(async () => {
+      const repository = new PostgresExternalTaskRepository(
+        { connectionString: serverUrl },
+        { schema, logger: quietLogger() },
+      );
+      await repository.migrate();
+      await repository.close();
+      const insert = (topic: string, priority: string, lock: string, count: number) =>
+        admin.pool.query(
+          `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+           payload, priority, created_at, worker_id, lock_expires_at)
+           SELECT '${topic}', 'f' || i, 'c' || i, 'p' || i, '{}', ${priority}, now(),
+                  CASE WHEN ${lock} IS NULL THEN NULL ELSE 'w' END, ${lock}
+           FROM generate_series(1, ${count}) i`,
+        );
+      // The locks of a fleet of workers that died, in a mix of priorities.
+      await insert('expired', 'i % 3', "now() - interval '1 minute'", LOCKS);
+      // The locks of a fleet that lives, ahead of a few expired locks and ready tasks.
+      await insert('held', '100', "now() + interval '1 hour'", LOCKS);
+      await insert('held', 'i % 3', "now() - interval '1 minute'", 50);
+      await insert('held', 'i % 3', 'NULL::timestamptz', 100);
+      await admin.pool.query(`VACUUM ANALYZE "${schema}".tasks`);
+      client = await admin.pool.connect();
+    });
+
+    after(async () => {
+      client?.release();
+      await dropSchema(admin.pool, schema);
+    });
+
+    for (const topic of ['expired', 'held']) {
+      it(`claim of 16 (${topic}): the first 16 tasks in hand-out order, never going through every lock`, async () => {
+        const plan = await genericPlan(
+          client,
+          claimTasks(names, 100_000),
+          claim16(topic),
+          'ANALYZE, COSTS OFF',
+        );
+
+        expect(await claimed(topic)).to.deep.equal(await firstAvailable(topic));
+        // A claim that sorts every due task reads all 20,000 expired locks; one that walks the waiting
+        // tasks in hand-out order without a bound reads all 20,000 held ones. A bounded walk reads 1,000.
+        expect(mostRows(plan)).to.be.below(1_001);
+      });
+    }
   });
 });

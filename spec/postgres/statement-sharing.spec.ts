@@ -79,7 +79,7 @@ function newTask(overrides: Partial<NewExternalTask> = {}): NewExternalTask {
 const ids = (tasks: readonly ExternalTask[]): string[] => tasks.map((task) => task.id);
 
 /** The claim statement's text contains this (and no other statement's does). */
-const CLAIM = 'FOR UPDATE SKIP LOCKED';
+const CLAIM = 'FOR UPDATE OF t SKIP LOCKED';
 /** The finish statement's text contains this. */
 const FINISH = "'finished' AS type";
 const FEED_READ = 'LEFT JOIN LATERAL';

@@ -10,7 +10,7 @@ const TOPIC = 'burst';
 const CALLERS = 16;
 const TASKS_EACH = 16;
 /** The claim statement's text contains this (and no other statement's does). */
-const CLAIM = 'FOR UPDATE SKIP LOCKED';
+const CLAIM = 'FOR UPDATE OF t SKIP LOCKED';
 /** The finish statement's text contains this. */
 const FINISH = "'finished' AS type";
 

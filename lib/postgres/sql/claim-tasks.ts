@@ -1,24 +1,7 @@
 import type { SqlNames } from './names.js';
 import { recordChanges } from './record-changes.js';
-import { announceAvailability, scopeCondition } from './scope.js';
-
-/**
- * The candidates of one branch of a claim: for each requested topic, the first `$4` tasks of the branch
- * in hand-out order, in scope, locked with `FOR UPDATE SKIP LOCKED` so that concurrent claims pass each
- * other instead of waiting (the lock is re-checked on the row's newest version, so a task another claim
- * took in the meantime drops out).
- */
-function branch(s: string, available: string, takeover: string, previous: string): string {
-  return `
-  SELECT c.*, r.lock_ms FROM requested r CROSS JOIN LATERAL (
-    SELECT t.id, t.priority, t.sequence, ${takeover} AS takeover, ${previous} AS previous
-    FROM ${s}.tasks t
-    WHERE t.topic = r.topic AND t.state = 'pending' AND ${available} AND ${scopeCondition('t', '$7', '$8')}
-    ORDER BY t.priority DESC, t.sequence
-    LIMIT $4
-    FOR UPDATE SKIP LOCKED
-  ) c`;
-}
+import { dueCandidates, readyCandidates } from './claim-candidates.js';
+import { announceAvailability } from './scope.js';
 
 /**
  * Claims tasks for a BATCH of claims of one shape (the same topics with the same lock durations, the same
@@ -35,8 +18,11 @@ function branch(s: string, available: string, takeover: string, previous: string
  * one (100,000 locked tasks ahead: 100,000 index entries per claim). So the tasks available without a
  * time (`available_at IS NULL`: never locked, given back, revived) have an index of their own in hand-out
  * order (`tasks_ready`, read with LIMIT), and the tasks whose lock expired or whose retry came due are
- * found by a range scan of `tasks_waiting` that stops at now (locks still held lie after it). The two are
- * merged in hand-out order. The cost is O(topics × maxTasks + due), flat in final and locked tasks. The
+ * found by a range scan of `tasks_waiting` that stops at now (locks still held lie after it) or, when
+ * many are due at once, by a bounded walk of `tasks_waiting_order` in hand-out order (see
+ * `dueCandidates`). The two are merged in hand-out order. The cost is O(topics × maxTasks) plus at most
+ * about a thousand index entries per topic, flat in final, locked and due tasks (unless more than a
+ * thousand locks still held lie ahead of many due tasks: then it sorts the due ones). The
  * lock is checked against `now` of this statement: a clock that moved back makes a lock hold again. The
  * dealt tasks are updated by `id = ANY(ARRAY(…))`, a primary-key lookup each: joined with the dealt rows
  * alone, which a generic plan estimates at a tenth of the ready tasks, a backlog of 40,000 was hashed
@@ -60,14 +46,13 @@ requested AS (
   FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS r(topic, lock_ms, n)
   ORDER BY topic, n
 ),
-ready AS (${branch(s, 't.available_at IS NULL', 'NULL::text', 'NULL::json')}
+ready AS (
+  SELECT c.*, r.lock_ms FROM requested r CROSS JOIN LATERAL (${readyCandidates(s)}
+  ) c
 ),
-due AS (${branch(
-    s,
-    't.available_at <= (SELECT now FROM clock)',
-    "CASE WHEN t.lock_expires_at IS NOT NULL THEN 'lockExpired' ELSE 'retryDue' END",
-    `${s}.task_record(t)`,
-  )}
+due AS (
+  SELECT c.*, r.lock_ms FROM requested r CROSS JOIN LATERAL (${dueCandidates(s)}
+  ) c
 ),
 chosen AS (
   SELECT candidates.*, row_number() OVER (ORDER BY priority DESC, sequence) AS rank

@@ -1,4 +1,5 @@
 import { announceAvailabilityQuery } from './announce-availability-function.js';
+import { dueOrderMigration } from './due-order-migration.js';
 import { engineControlsMigration } from './engine-controls-migration.js';
 import { hintsInPlpgsql } from './hints-migration.js';
 import { incidentsMigration } from './incidents-migration.js';
@@ -122,4 +123,5 @@ export const migrations: readonly Migration[] = [
   engineControlsMigration,
   hintsInPlpgsql,
   incidentsMigration,
+  dueOrderMigration,
 ];
