@@ -47,6 +47,9 @@ const WALK = 1000;
  *   at most WALK entries; the due tasks among those are the first due tasks in hand-out order. Only
  *   when it found fewer than `$4` does the claim take all due tasks and sort them as above (the locks it
  *   took are on the first of those, so nothing is lost or doubled).
+ *   The tasks claims took over stay ahead of the due ones, as locks held, until they are finished: with
+ *   about WALK of them in flight at once, every claim sorts the due tasks again (20,000 expired locks:
+ *   2.6 ms per claim of 16 with 500 in flight, 17 ms with 985).
  *
  * Each way runs under a one-time condition, so the other is never executed.
  */
