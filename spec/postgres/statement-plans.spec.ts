@@ -216,9 +216,9 @@ describe('PostgresExternalTaskRepository statement plans', function () {
       await insert('held', '100', "now() + interval '1 hour'", LOCKS);
       await insert('held', 'i % 3', "now() - interval '1 minute'", 50);
       await insert('held', 'i % 3', 'NULL::timestamptz', 100);
-      // Held locks ahead of more due tasks than a claim sorts at once: the walk passes over 1,000 of
+      // Held locks ahead of more due tasks than a claim sorts at once: the walk passes over 10,000 of
       // them, finds none due, and sorts the due ones.
-      await insert('behind', '100', "now() + interval '1 hour'", 2_000);
+      await insert('behind', '100', "now() + interval '1 hour'", 12_000);
       await insert('behind', 'i % 3', "now() - interval '1 minute'", 150);
       await admin.pool.query(`VACUUM ANALYZE "${schema}".tasks`);
       client = await admin.pool.connect();
@@ -230,9 +230,9 @@ describe('PostgresExternalTaskRepository statement plans', function () {
     });
 
     // A claim that sorts every due task reads all 20,000 expired locks; one that walks the waiting tasks
-    // in hand-out order without a bound reads all the held ones (2,000 behind, 20,000 held); one that
-    // walks though few are due reads 1,000 held ones. The most rows a node of the plan may go through:
-    const bounds = { expired: 1_000, held: 150, behind: 1_000 };
+    // in hand-out order without a bound reads all the held ones (12,000 behind, 20,000 held); one that
+    // walks though few are due reads 10,000 held ones. The most rows a node of the plan may go through:
+    const bounds = { expired: 1_000, held: 150, behind: 10_000 };
     for (const [topic, bound] of Object.entries(bounds)) {
       it(`claim of 16 (${topic}): the first 16 tasks in hand-out order, never going through every lock`, async () => {
         const plan = await genericPlan(

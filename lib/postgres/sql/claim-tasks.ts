@@ -20,9 +20,10 @@ import { announceAvailability } from './scope.js';
  * order (`tasks_ready`, read with LIMIT), and the tasks whose lock expired or whose retry came due are
  * found by a range scan of `tasks_waiting` that stops at now (locks still held lie after it) or, when
  * many are due at once, by a bounded walk of `tasks_waiting_order` in hand-out order (see
- * `dueCandidates`). The two are merged in hand-out order. The cost is O(topics × maxTasks) plus at most
- * about a thousand index entries per topic, flat in final, locked and due tasks (unless more than a
- * thousand locks still held lie ahead of many due tasks: then it sorts the due ones). The
+ * `dueCandidates`). The two are merged in hand-out order. The cost is O(topics × maxTasks), plus, when
+ * many are due, the locks still held ahead of them (at most 10,000 index entries per topic): flat in
+ * final, locked and due tasks (unless more than 10,000 locks still held lie ahead of many due tasks:
+ * then it sorts the due ones). The
  * lock is checked against `now` of this statement: a clock that moved back makes a lock hold again. The
  * dealt tasks are updated by `id = ANY(ARRAY(…))`, a primary-key lookup each: joined with the dealt rows
  * alone, which a generic plan estimates at a tenth of the ready tasks, a backlog of 40,000 was hashed
