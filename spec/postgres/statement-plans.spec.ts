@@ -64,14 +64,19 @@ describe('PostgresExternalTaskRepository statement plans', function () {
   const names = sqlNames(schema);
   let client: pg.PoolClient;
 
+  /** Creates the store's schema (each group of tests fills it, and drops it after its tests). */
+  async function migrateSchema(): Promise<void> {
+    const repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger() },
+    );
+    await repository.migrate();
+    await repository.close();
+  }
+
   describe('on a backlog of 20,000 ready tasks and 10,000 final ones, in few process instances, with fresh statistics', () => {
     before(async () => {
-      const repository = new PostgresExternalTaskRepository(
-        { connectionString: serverUrl },
-        { schema, logger: quietLogger() },
-      );
-      await repository.migrate();
-      await repository.close();
+      await migrateSchema();
       // A backlog of ready tasks in one topic, in ten process instances of 2,000 tasks (a fan-out).
       await admin.pool.query(
         `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
@@ -196,12 +201,7 @@ describe('PostgresExternalTaskRepository statement plans', function () {
     }
 
     before(async () => {
-      const repository = new PostgresExternalTaskRepository(
-        { connectionString: serverUrl },
-        { schema, logger: quietLogger() },
-      );
-      await repository.migrate();
-      await repository.close();
+      await migrateSchema();
       const insert = (topic: string, priority: string, lock: string, count: number) =>
         admin.pool.query(
           `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
