@@ -145,4 +145,53 @@ describe('PostgresExternalTaskRepository races between processes', function () {
     }
     expect(reclaims).to.be.greaterThan(50);
   });
+
+  it('hands each task of a mass lock expiry to exactly one claim of two stores, past locks still held', async () => {
+    // Locks of a fleet that lives, ahead in hand-out order, and more expired locks than a claim sorts at
+    // once (the claim then walks the waiting tasks in hand-out order; see claim-candidates.ts).
+    const held: ExternalTask[] = [];
+    for (let i = 0; i < 3; i++) {
+      held.push(
+        ...(await first.createMany(
+          Array.from({ length: 500 }, () => ({ ...store.newTask('fleet'), priority: 100 })),
+        )),
+      );
+    }
+    const expired = await first.createMany(
+      Array.from({ length: 600 }, (_, i) => ({ ...store.newTask('fleet'), priority: i % 3 })),
+    );
+    const lock = (ids: readonly ExternalTask[], workerId: string, at: string) =>
+      store.admin.query(
+        `UPDATE "${store.schema}".tasks SET worker_id = $1, lock_expires_at = now() + $2::interval, attempts = 1
+         WHERE id = ANY($3::uuid[])`,
+        [workerId, at, ids.map((task) => task.id)],
+      );
+    await lock(held, 'alive', '1 hour');
+    await lock(expired, 'dead', '-1 minute');
+    const handedOut: ExternalTask[] = [];
+    const loop = async (repository: PostgresExternalTaskRepository, workerId: string): Promise<void> => {
+      for (let idle = 0; idle < 3;) {
+        const tasks = await repository.claim({
+          workerId,
+          topics: [{ topicName: 'fleet', lockDuration: 60_000 }],
+          maxTasks: 1 + Math.floor(Math.random() * 40),
+        });
+        idle = tasks.length === 0 ? idle + 1 : 0;
+        handedOut.push(...tasks);
+        await Promise.all(
+          tasks.map((task) =>
+            repository.complete({ externalTaskId: task.id, workerId, outcome: { state: 'finished' } }),
+          ),
+        );
+      }
+    };
+
+    await Promise.all(Array.from({ length: 8 }, (_, i) => loop(i % 2 ? first : second, `worker-${i}`)));
+
+    expect(handedOut).to.have.length(expired.length);
+    expect(new Set(handedOut.map((task) => task.id))).to.deep.equal(new Set(expired.map((task) => task.id)));
+    for (const task of handedOut) expect(task.attempts).to.equal(2);
+    const [counts] = await first.countByTopic(['fleet']);
+    expect(counts).to.include({ finished: 600, available: 0, locked: 1500 });
+  });
 });
