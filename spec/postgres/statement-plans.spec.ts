@@ -74,6 +74,41 @@ describe('PostgresExternalTaskRepository statement plans', function () {
     await repository.close();
   }
 
+  /**
+   * A claim of 16 as the store runs it (generic plan; undone), scoped to the tenants or not: the tasks'
+   * ids, in hand-out order.
+   */
+  async function claimed(topic: string, tenants: string[] | null = null): Promise<string[]> {
+    await client.query('BEGIN');
+    try {
+      await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      const { rows } = await client.query<{ id: string }>(claimTasks(names, 100_000), [
+        null,
+        [topic],
+        [30_000],
+        16,
+        ['worker'],
+        [16],
+        tenants,
+        null,
+      ]);
+      return rows.map((row) => row.id);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  }
+
+  /** The first 16 tasks of the topic (of the tenants, if given) that a claim may take, in hand-out order. */
+  async function firstAvailable(topic: string, tenants: string[] | null = null): Promise<string[]> {
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT id FROM "${schema}".tasks WHERE topic = $1 AND state = 'pending'
+       AND (available_at IS NULL OR available_at <= now()) AND ($2::text[] IS NULL OR tenant_id = ANY($2))
+       ORDER BY priority DESC, sequence LIMIT 16`,
+      [topic, tenants],
+    );
+    return rows.map((row) => row.id);
+  }
+
   describe('on a backlog of 20,000 ready tasks and 10,000 final ones, in few process instances, with fresh statistics', () => {
     before(async () => {
       await migrateSchema();
@@ -169,37 +204,6 @@ describe('PostgresExternalTaskRepository statement plans', function () {
     const claim16 = (topic: string): string =>
       `(NULL, ARRAY['${topic}'], ARRAY[30000], 16, ARRAY['worker'], ARRAY[16], NULL, NULL)`;
 
-    /** The claim's answer as the store runs it (generic plan; undone): the tasks' ids, in hand-out order. */
-    async function claimed(topic: string): Promise<string[]> {
-      await client.query('BEGIN');
-      try {
-        await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
-        const { rows } = await client.query<{ id: string }>(claimTasks(names, 100_000), [
-          null,
-          [topic],
-          [30_000],
-          16,
-          ['worker'],
-          [16],
-          null,
-          null,
-        ]);
-        return rows.map((row) => row.id);
-      } finally {
-        await client.query('ROLLBACK');
-      }
-    }
-
-    /** The first 16 tasks of the topic that a claim may take, in hand-out order. */
-    async function firstAvailable(topic: string): Promise<string[]> {
-      const { rows } = await client.query<{ id: string }>(
-        `SELECT id FROM "${schema}".tasks WHERE topic = $1 AND state = 'pending'
-         AND (available_at IS NULL OR available_at <= now()) ORDER BY priority DESC, sequence LIMIT 16`,
-        [topic],
-      );
-      return rows.map((row) => row.id);
-    }
-
     before(async () => {
       await migrateSchema();
       const insert = (topic: string, priority: string, lock: string, count: number) =>
@@ -246,5 +250,99 @@ describe('PostgresExternalTaskRepository statement plans', function () {
         expect(mostRows(plan)).to.be.at.most(bound);
       });
     }
+  });
+  describe('on a backlog of 20,000 ready tasks of other tenants beside a few of small ones, in one topic', () => {
+    const scoped = (tenants: string) =>
+      `(NULL, ARRAY['crowded'], ARRAY[30000], 16, ARRAY['worker'], ARRAY[16], ${tenants}, NULL)`;
+
+    before(async () => {
+      await migrateSchema();
+      // Ten big tenants; 'small' holds every 400th task (50, a mix of priorities, spread through the
+      // backlog), 'tiny' every 3,000th (6); 'idle' has only a locked task and tasks without a tenant
+      // are in no scope.
+      await admin.pool.query(
+        `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+         payload, priority, created_at, tenant_id)
+         SELECT 'crowded', 'f' || i, 'c' || i, 'p' || i, '{}', i % 3, now(),
+                CASE WHEN i % 400 = 0 THEN 'small' WHEN i % 3000 = 7 THEN 'tiny'
+                     WHEN i % 1000 = 1 THEN NULL ELSE 'big-' || (i % 10) END
+         FROM generate_series(1, ${READY}) i`,
+      );
+      await admin.pool.query(
+        `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+         payload, priority, created_at, tenant_id, worker_id, lock_expires_at)
+         VALUES ('crowded', 'h', 'c', 'q', '{}', 5, now(), 'idle', 'w', now() + interval '1 hour')`,
+      );
+      await admin.pool.query(`VACUUM ANALYZE "${schema}".tasks`);
+      client = await admin.pool.connect();
+    });
+
+    after(async () => {
+      client?.release();
+      await dropSchema(admin.pool, schema);
+    });
+
+    // Filtering tasks_ready by the tenant list walks the other tenants' entries ahead of the scope's
+    // tasks: about 5,000 for 16 of 'small', all 20,000 for 'idle'. Each tenant's own entries: 16 at most.
+    const scopes: Record<string, string[]> = { small: ['small'], three: ['small', 'tiny', 'small', 'idle'] };
+    for (const [name, tenants] of Object.entries(scopes)) {
+      it(`claim of 16 scoped to ${tenants.join(', ')}: their first 16 tasks in hand-out order, reading only their entries`, async () => {
+        const list = `ARRAY[${tenants.map((tenant) => `'${tenant}'`).join(', ')}]`;
+        const plan = await genericPlan(
+          client,
+          claimTasks(names, 100_000),
+          scoped(list),
+          'ANALYZE, COSTS OFF',
+        );
+
+        expect(await claimed('crowded', tenants)).to.deep.equal(await firstAvailable('crowded', tenants));
+        expect(await claimed('crowded', tenants)).to.have.length(16, name);
+        expect(mostRows(plan)).to.be.at.most(100);
+      });
+    }
+
+    it('claim scoped to an empty tenant list or to tenants without ready tasks: nothing, reading nothing', async () => {
+      const plan = await genericPlan(
+        client,
+        claimTasks(names, 100_000),
+        scoped(`ARRAY['idle']`),
+        'ANALYZE, COSTS OFF',
+      );
+
+      expect(await claimed('crowded', ['idle'])).to.deep.equal([]);
+      expect(await claimed('crowded', [])).to.deep.equal([]);
+      expect(mostRows(plan)).to.be.at.most(100);
+    });
+
+    it('msUntilNextAvailable scoped to a tenant: one look per tenant, never a walk of the backlog', async () => {
+      const ask = (tenants: string) => `(NULL, ARRAY['crowded'], ${tenants}, NULL)`;
+      const idle = await genericPlan(
+        client,
+        msUntilNextAvailable(names),
+        ask(`ARRAY['idle']`),
+        'ANALYZE, COSTS OFF',
+      );
+      const small = await genericPlan(
+        client,
+        msUntilNextAvailable(names),
+        ask(`ARRAY['small']`),
+        'ANALYZE, COSTS OFF',
+      );
+      const answer = async (tenants: string[]) =>
+        (
+          await client.query<{ ms: number | null }>(msUntilNextAvailable(names), [
+            null,
+            ['crowded'],
+            tenants,
+            null,
+          ])
+        ).rows[0]!.ms;
+
+      expect(await answer(['small'])).to.equal(0);
+      expect(await answer(['idle'])).to.be.within(3_500_000, 3_600_000);
+      expect(await answer([])).to.equal(null);
+      expect(mostRows(idle)).to.be.at.most(10);
+      expect(mostRows(small)).to.be.at.most(10);
+    });
   });
 });

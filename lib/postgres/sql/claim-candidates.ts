@@ -1,4 +1,4 @@
-import { scopeCondition } from './scope.js';
+import { ofEachTenant, scopeCondition } from './scope.js';
 
 /**
  * The candidates of the topic `r.topic` from `source` (the task table as `t`, or `t` joined so): the
@@ -17,14 +17,30 @@ function candidates(available: string, columns: string, source: string, order: s
     FOR UPDATE OF t SKIP LOCKED`;
 }
 
-/** The claim's candidates available without a time (never locked, given back, revived): `tasks_ready`. */
+/**
+ * The claim's candidates available without a time (never locked, given back, revived), one of two ways,
+ * each under a one-time condition so that the other is never executed:
+ *
+ * - **No tenant list** (`$7` NULL): the topic's first `$4` entries of `tasks_ready`.
+ * - **A tenant list**: the first `$4` entries of `tasks_ready_tenant` of each tenant of the list (see
+ *   `ofEachTenant`); the claim merges them in hand-out order and keeps the first `$4`, which are the
+ *   first `$4` of the topic in scope. Filtering `tasks_ready` by the list walked every entry of other
+ *   tenants ahead of the scope's tasks (a tenant of 116 tasks among 100,000: 5 ms, O(backlog)); this
+ *   reads O(tenants × `$4`) entries. Each tenant's candidates are locked as a topic's are, so with many
+ *   tenants the claim locks more candidates than it takes, as with many topics.
+ */
 export function readyCandidates(s: string): string {
-  return candidates(
-    't.available_at IS NULL',
-    'NULL::text AS takeover, NULL::json AS previous',
-    `${s}.tasks t`,
-    't.priority DESC, t.sequence',
-  );
+  const ready = (condition: string): string =>
+    candidates(
+      `t.available_at IS NULL${condition}`,
+      'NULL::text AS takeover, NULL::json AS previous',
+      `${s}.tasks t`,
+      't.priority DESC, t.sequence',
+    );
+  return `
+    SELECT * FROM (${ready('')}
+    ) everyone WHERE $7::text[] IS NULL
+    UNION ALL${ofEachTenant('$7', (tenant) => ready(` AND t.tenant_id = ${tenant}`))}`;
 }
 
 /** Up to how many due tasks of a topic a claim takes all and sorts them. */

@@ -6,6 +6,7 @@ import { incidentsMigration } from './incidents-migration.js';
 import { positionsAtRecording } from './positions-migration.js';
 import type { SqlNames } from './names.js';
 import { taskRecordFunction } from './task-record-function.js';
+import { tenantReadyMigration } from './tenant-ready-migration.js';
 
 /** One step of the schema's history: applied once, in order, inside the migration transaction. */
 export interface Migration {
@@ -124,4 +125,5 @@ export const migrations: readonly Migration[] = [
   hintsInPlpgsql,
   incidentsMigration,
   dueOrderMigration,
+  tenantReadyMigration,
 ];

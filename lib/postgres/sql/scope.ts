@@ -18,6 +18,22 @@ export function scopeCondition(alias: string, tenantIds: string, processModelIds
 }
 
 /**
+ * The rows of `perTenant(tenant)` (a query on `tasks` given one tenant id as an SQL expression) for each
+ * distinct tenant of the scope's list `tenantIds` (a `text[]` parameter), side by side: a scope of few
+ * tasks in a topic with a large backlog of other tenants reads that tenant's own entries of
+ * `tasks_ready_tenant` (schema version 7) instead of walking the whole backlog with `scopeCondition` as
+ * a filter. Exactly the tasks the filter would keep: NULL in the list matches no task (`=` is NULL), a
+ * task without a tenant is in no index entry, an empty list gives no tenant, and a NULL list none
+ * either (the caller's other way serves it, under the one-time condition `list IS NULL`).
+ */
+export function ofEachTenant(tenantIds: string, perTenant: (tenant: string) => string): string {
+  return `
+    SELECT of_tenant.* FROM (SELECT DISTINCT tenant FROM unnest(${tenantIds}::text[]) AS listed(tenant)) scope
+    CROSS JOIN LATERAL (${perTenant('scope.tenant')}
+    ) of_tenant`;
+}
+
+/**
  * Sends the availability hints of the rows of `source` (a CTE with `topic` and `delay`; rows whose
  * delay is NULL make no hint): a scalar sub-select for the statement's final SELECT list.
  */
