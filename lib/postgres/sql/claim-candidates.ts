@@ -27,7 +27,9 @@ function candidates(available: string, columns: string, source: string, order: s
  *   first `$4` of the topic in scope. Filtering `tasks_ready` by the list walked every entry of other
  *   tenants ahead of the scope's tasks (a tenant of 116 tasks among 100,000: 5 ms, O(backlog)); this
  *   reads O(tenants × `$4`) entries. Each tenant's candidates are locked as a topic's are, so with many
- *   tenants the claim locks more candidates than it takes, as with many topics.
+ *   tenants the claim locks more candidates than it takes, as with many topics. The due candidates
+ *   (`dueCandidates`) still filter by the scope: a scope of few tasks among many due ones of others walks
+ *   those.
  */
 export function readyCandidates(s: string): string {
   const ready = (condition: string): string =>

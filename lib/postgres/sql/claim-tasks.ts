@@ -20,7 +20,8 @@ import { announceAvailability } from './scope.js';
  * order (`tasks_ready`, read with LIMIT), and the tasks whose lock expired or whose retry came due are
  * found by a range scan of `tasks_waiting` that stops at now (locks still held lie after it) or, when
  * many are due at once, by a bounded walk of `tasks_waiting_order` in hand-out order (see
- * `dueCandidates`). The two are merged in hand-out order. The cost is O(topics × maxTasks), plus, when
+ * `dueCandidates`); a claim scoped to tenants reads each tenant's own ready tasks (see `readyCandidates`).
+ * The two are merged in hand-out order. The cost is O(topics × maxTasks) (× tenants of a list), plus, when
  * many are due, the locks still held ahead of them (at most 10,000 index entries per topic): flat in
  * final, locked and due tasks (unless more than 10,000 locks still held lie ahead of many due tasks:
  * then it sorts the due ones). The
