@@ -25,6 +25,33 @@ describe('PostgresExternalTaskRepository races between processes', function () {
     await store?.close();
   });
 
+  /**
+   * `loops` claim loops, taking turns between the two stores, each claiming up to `maxTasks` (chosen at
+   * random per claim) of `topics` and finishing what it got, until three claims in a row got nothing.
+   * Answers every task handed out.
+   */
+  async function claimUntilIdle(loops: number, topics: string[], maxTasks: number): Promise<ExternalTask[]> {
+    const handedOut: ExternalTask[] = [];
+    const loop = async (repository: PostgresExternalTaskRepository, workerId: string): Promise<void> => {
+      for (let idle = 0; idle < 3;) {
+        const tasks = await repository.claim({
+          workerId,
+          topics: topics.map((topicName) => ({ topicName, lockDuration: 60_000 })),
+          maxTasks: 1 + Math.floor(Math.random() * maxTasks),
+        });
+        idle = tasks.length === 0 ? idle + 1 : 0;
+        handedOut.push(...tasks);
+        await Promise.all(
+          tasks.map((task) =>
+            repository.complete({ externalTaskId: task.id, workerId, outcome: { state: 'finished' } }),
+          ),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: loops }, (_, i) => loop(i % 2 ? first : second, `worker-${i}`)));
+    return handedOut;
+  }
+
   it('lets exactly one of two stores finish a task both report on', async () => {
     for (let round = 0; round < 20; round++) {
       await first.create(store.newTask('race'));
@@ -78,28 +105,7 @@ describe('PostgresExternalTaskRepository races between processes', function () {
       );
       for (const task of tasks) created.add(task.id);
     }
-    const handedOut: ExternalTask[] = [];
-    const loop = async (repository: PostgresExternalTaskRepository, workerId: string): Promise<void> => {
-      for (let idle = 0; idle < 3;) {
-        const tasks = await repository.claim({
-          workerId,
-          topics: [
-            { topicName: 'a', lockDuration: 60_000 },
-            { topicName: 'b', lockDuration: 60_000 },
-          ],
-          maxTasks: 1 + Math.floor(Math.random() * 6),
-        });
-        idle = tasks.length === 0 ? idle + 1 : 0;
-        handedOut.push(...tasks);
-        await Promise.all(
-          tasks.map((task) =>
-            repository.complete({ externalTaskId: task.id, workerId, outcome: { state: 'finished' } }),
-          ),
-        );
-      }
-    };
-
-    await Promise.all(Array.from({ length: 16 }, (_, i) => loop(i % 2 ? first : second, `worker-${i}`)));
+    const handedOut = await claimUntilIdle(16, ['a', 'b'], 6);
 
     expect(handedOut).to.have.length(created.size);
     expect(new Set(handedOut.map((task) => task.id))).to.deep.equal(created);
@@ -168,25 +174,7 @@ describe('PostgresExternalTaskRepository races between processes', function () {
       );
     await lock(held, 'alive', '1 hour');
     await lock(expired, 'dead', '-1 minute');
-    const handedOut: ExternalTask[] = [];
-    const loop = async (repository: PostgresExternalTaskRepository, workerId: string): Promise<void> => {
-      for (let idle = 0; idle < 3;) {
-        const tasks = await repository.claim({
-          workerId,
-          topics: [{ topicName: 'fleet', lockDuration: 60_000 }],
-          maxTasks: 1 + Math.floor(Math.random() * 40),
-        });
-        idle = tasks.length === 0 ? idle + 1 : 0;
-        handedOut.push(...tasks);
-        await Promise.all(
-          tasks.map((task) =>
-            repository.complete({ externalTaskId: task.id, workerId, outcome: { state: 'finished' } }),
-          ),
-        );
-      }
-    };
-
-    await Promise.all(Array.from({ length: 8 }, (_, i) => loop(i % 2 ? first : second, `worker-${i}`)));
+    const handedOut = await claimUntilIdle(8, ['fleet'], 40);
 
     expect(handedOut).to.have.length(expired.length);
     expect(new Set(handedOut.map((task) => task.id))).to.deep.equal(new Set(expired.map((task) => task.id)));
