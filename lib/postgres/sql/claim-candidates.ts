@@ -1,4 +1,4 @@
-import { ofEachTenant, scopeCondition } from './scope.js';
+import { ofTenantScope, scopeCondition } from './scope.js';
 
 /**
  * The candidates of the topic `r.topic` from `source` (the task table as `t`, or `t` joined so): the
@@ -18,18 +18,17 @@ function candidates(available: string, columns: string, source: string, order: s
 }
 
 /**
- * The claim's candidates available without a time (never locked, given back, revived), one of two ways,
- * each under a one-time condition so that the other is never executed:
+ * The claim's candidates available without a time (never locked, given back, revived), one of two ways
+ * (see `ofTenantScope`):
  *
  * - **No tenant list** (`$7` NULL): the topic's first `$4` entries of `tasks_ready`.
- * - **A tenant list**: the first `$4` entries of `tasks_ready_tenant` of each tenant of the list (see
- *   `ofEachTenant`); the claim merges them in hand-out order and keeps the first `$4`, which are the
- *   first `$4` of the topic in scope. Filtering `tasks_ready` by the list walked every entry of other
- *   tenants ahead of the scope's tasks (a tenant of 116 tasks among 100,000: 5 ms, O(backlog)); this
- *   reads O(tenants × `$4`) entries. Each tenant's candidates are locked as a topic's are, so with many
- *   tenants the claim locks more candidates than it takes, as with many topics. The due candidates
- *   (`dueCandidates`) still filter by the scope: a scope of few tasks among many due ones of others walks
- *   those.
+ * - **A tenant list**: the first `$4` entries of `tasks_ready_tenant` of each tenant of the list; the
+ *   claim merges them in hand-out order and keeps the first `$4`, which are the first `$4` of the topic
+ *   in scope. Filtering `tasks_ready` by the list walked every entry of other tenants ahead of the
+ *   scope's tasks (a tenant of 116 tasks among 100,000: 5 ms, O(backlog)); this reads O(tenants × `$4`)
+ *   entries. Each tenant's candidates are locked as a topic's are, so with many tenants the claim locks
+ *   more candidates than it takes, as with many topics. The due candidates (`dueCandidates`) still
+ *   filter by the scope: a scope of few tasks among many due ones of others walks those.
  */
 export function readyCandidates(s: string): string {
   const ready = (condition: string): string =>
@@ -39,10 +38,7 @@ export function readyCandidates(s: string): string {
       `${s}.tasks t`,
       't.priority DESC, t.sequence',
     );
-  return `
-    SELECT * FROM (${ready('')}
-    ) everyone WHERE $7::text[] IS NULL
-    UNION ALL${ofEachTenant('$7', (tenant) => ready(` AND t.tenant_id = ${tenant}`))}`;
+  return ofTenantScope('$7', ready);
 }
 
 /** Up to how many due tasks of a topic a claim takes all and sorts them. */

@@ -1,5 +1,5 @@
 import type { SqlNames } from './names.js';
-import { ofEachTenant, scopeCondition } from './scope.js';
+import { ofTenantScope, scopeCondition } from './scope.js';
 
 /** $1 the task id. Answers `record`, or no row. */
 export function getTask({ schema: s }: SqlNames): string {
@@ -69,7 +69,7 @@ ORDER BY topics.n`;
  * expected to meet one within the first rows of a sequential scan, and for a topic without ready tasks
  * beside a backlog in another read the whole table (18 ms with 100,000 ready tasks, 160 ms with
  * 1,000,000) at every poll of the quiet topic. Scoped to a list of tenants, it asks each tenant's first
- * entry of `tasks_ready_tenant` instead (see `ofEachTenant`; under the one-time condition `$3` NULL or
+ * entry of `tasks_ready_tenant` instead (see `ofTenantScope`; under the one-time condition `$3` NULL or
  * not, so one way is never executed): filtering `tasks_ready` by the list walked the other tenants'
  * entries (26 ms for a tenant without ready tasks beside 100,000 of others, at every poll).
  */
@@ -82,10 +82,7 @@ export function msUntilNextAvailable({ schema: s }: SqlNames): string {
   return `
 WITH clock AS (SELECT ${s}.clock($1) AS now),
 earliest AS MATERIALIZED (
-  SELECT (SELECT true FROM (
-            SELECT * FROM (${ready('')}
-            ) everyone WHERE $3::text[] IS NULL
-            UNION ALL${ofEachTenant('$3', (tenant) => ready(` AND t.tenant_id = ${tenant}`))}
+  SELECT (SELECT true FROM (${ofTenantScope('$3', ready)}
           ) found LIMIT 1) AS ready,
          (SELECT t.available_at FROM ${s}.tasks t
           WHERE t.topic = topic.name AND t.state = 'pending' AND t.available_at IS NOT NULL AND ${inScope}

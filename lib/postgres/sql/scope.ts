@@ -18,18 +18,22 @@ export function scopeCondition(alias: string, tenantIds: string, processModelIds
 }
 
 /**
- * The rows of `perTenant(tenant)` (a query on `tasks` given one tenant id as an SQL expression) for each
- * distinct tenant of the scope's list `tenantIds` (a `text[]` parameter), side by side: a scope of few
- * tasks in a topic with a large backlog of other tenants reads that tenant's own entries of
- * `tasks_ready_tenant` (schema version 7) instead of walking the whole backlog with `scopeCondition` as
- * a filter. Exactly the tasks the filter would keep: NULL in the list matches no task (`=` is NULL), a
- * task without a tenant is in no index entry, an empty list gives no tenant, and a NULL list none
- * either (the caller's other way serves it, under the one-time condition `list IS NULL`).
+ * The rows of `query(tenantCondition)` (a query on the tasks `t`, which appends `tenantCondition` to its
+ * WHERE) in the scope's tenant list `tenantIds` (a `text[]` parameter), one of two ways, each under a
+ * one-time condition so that the other is never executed: with no list, `query('')` as it is; with a
+ * list, `query` once for each distinct tenant of it, side by side — so that a scope of few tasks in a
+ * topic with a large backlog of other tenants reads that tenant's own entries of `tasks_ready_tenant`
+ * (schema version 7) instead of walking the whole backlog with `scopeCondition` as a filter. Exactly the
+ * tasks the filter would keep: NULL in the list matches no task (`=` is NULL), a task without a tenant is
+ * in no index entry, and an empty list gives no tenant.
  */
-export function ofEachTenant(tenantIds: string, perTenant: (tenant: string) => string): string {
+export function ofTenantScope(tenantIds: string, query: (tenantCondition: string) => string): string {
   return `
+    SELECT * FROM (${query('')}
+    ) everyone WHERE ${tenantIds}::text[] IS NULL
+    UNION ALL
     SELECT of_tenant.* FROM (SELECT DISTINCT tenant FROM unnest(${tenantIds}::text[]) AS listed(tenant)) scope
-    CROSS JOIN LATERAL (${perTenant('scope.tenant')}
+    CROSS JOIN LATERAL (${query(' AND t.tenant_id = scope.tenant')}
     ) of_tenant`;
 }
 

@@ -3,7 +3,7 @@ import type { Migration } from './migrations.js';
 /**
  * Version 7: the tasks available without a time, in hand-out order, per topic AND tenant. A claim (and
  * msUntilNextAvailable) scoped to a list of tenants reads each tenant's own first entries (see
- * `ofEachTenant` in `scope.ts`) instead of walking the topic's entries of `tasks_ready` past every
+ * `ofTenantScope` in `scope.ts`) instead of walking the topic's entries of `tasks_ready` past every
  * other tenant's backlog. Tasks without a tenant, in no scope's list, have no entry. Only a statement
  * that names the tenant with `=` can use it (its predicate asks `tenant_id IS NOT NULL`), so adding it
  * leaves the statements of a process of version 6 as they were.
