@@ -42,6 +42,8 @@ export interface StatementBatcherOptions<Request, Answer> {
 
 interface Queued<Request, Answer> {
   readonly request: Request;
+  /** Its shape, reckoned once when it is queued. */
+  readonly shape: string;
   readonly resolve: (answer: Answer) => void;
   readonly reject: (reason: unknown) => void;
 }
@@ -76,7 +78,7 @@ export class StatementBatcher<Request, Answer> {
   /** Queues a request; answers what its statement answered for it. */
   submit(request: Request): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+      this.queue.push({ request, shape: this.options.shapeOf(request), resolve, reject });
       if (this.flushScheduled) return;
       this.flushScheduled = true;
       atEndOfTurn(() => {
@@ -106,7 +108,7 @@ export class StatementBatcher<Request, Answer> {
 
   /** Removes the requests of the next statement from the queue (none if all wait for a conflict). */
   private take(): Queued<Request, Answer>[] {
-    const { shapeOf, conflictOf, weightOf, maxWeight, maxInFlightPerShape = Infinity } = this.options;
+    const { conflictOf, weightOf, maxWeight, maxInFlightPerShape = Infinity } = this.options;
     const batch: Queued<Request, Answer>[] = [];
     const rest: Queued<Request, Answer>[] = [];
     /** Conflict keys taken or passed over in this pass: a later request of one must not overtake it. */
@@ -115,19 +117,18 @@ export class StatementBatcher<Request, Answer> {
     let weight = 0;
     for (const queued of this.queue) {
       const conflict = conflictOf?.(queued.request);
-      const itsShape = shapeOf(queued.request);
       const blocked =
         (conflict !== undefined && (seen.has(conflict) || this.busy.has(conflict))) ||
-        (this.shapesInFlight.get(itsShape) ?? 0) >= maxInFlightPerShape;
+        (this.shapesInFlight.get(queued.shape) ?? 0) >= maxInFlightPerShape;
       if (conflict !== undefined) seen.add(conflict);
       const itsWeight = weightOf ? weightOf(queued.request) : 1;
       const fits =
-        !blocked && (batch.length === 0 || (itsShape === shape && weight + itsWeight <= maxWeight));
+        !blocked && (batch.length === 0 || (queued.shape === shape && weight + itsWeight <= maxWeight));
       if (!fits) {
         rest.push(queued);
         continue;
       }
-      if (batch.length === 0) shape = itsShape;
+      if (batch.length === 0) shape = queued.shape;
       batch.push(queued);
       weight += itsWeight;
     }
@@ -139,7 +140,7 @@ export class StatementBatcher<Request, Answer> {
     const conflicts = this.options.conflictOf
       ? batch.map((queued) => this.options.conflictOf!(queued.request))
       : [];
-    const shape = this.options.shapeOf(batch[0]!.request);
+    const shape = batch[0]!.shape;
     for (const key of conflicts) this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
     this.shapesInFlight.set(shape, (this.shapesInFlight.get(shape) ?? 0) + 1);
     this.inFlight++;
