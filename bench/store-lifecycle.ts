@@ -40,6 +40,31 @@ async function createAll(repository: PostgresExternalTaskRepository, count: numb
 }
 
 /**
+ * 16 handlers at once, each running `round` with its worker id until a round fetches nothing (`round`
+ * answers how many tasks it finished, or `undefined` when it fetched none), timed; every one of `count`
+ * tasks must have been finished.
+ */
+async function timedHandlers(
+  count: number,
+  round: (workerId: string) => Promise<number | undefined>,
+): Promise<Throughput> {
+  let finished = 0;
+  const handler = async (worker: number): Promise<void> => {
+    const workerId = `handler-${worker}`;
+    for (;;) {
+      const done = await round(workerId);
+      if (done === undefined) return;
+      finished += done;
+    }
+  };
+  const phase = startPhase();
+  await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
+  const timed = phase();
+  if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
+  return throughput(count, timed);
+}
+
+/**
  * One lifecycle run through the API: `count` tasks created (timed apart), then 16 handlers that fetch
  * `batch` tasks and finish each of them (all in flight at once), until no task is left. Answers tasks/s
  * of fetch-and-lock → finish with its CPU per task, and the creation's tasks/s.
@@ -55,23 +80,15 @@ export async function lifecycleRun(
   const api = new ExternalTaskApi({ repository, logger: silent });
   try {
     const createdPerSecond = await createAll(repository, count);
-    let finished = 0;
-    const handler = async (worker: number): Promise<void> => {
-      const workerId = `handler-${worker}`;
-      for (;;) {
-        const tasks = await api.fetchAndLockExternalTasks(identity, workerId, TOPIC, batch, 0, LOCK_MS);
-        if (tasks.length === 0) return;
-        await Promise.all(
-          tasks.map((task) => api.finishExternalTask(identity, workerId, task.id, { ok: true })),
-        );
-        finished += tasks.length;
-      }
-    };
-    const phase = startPhase();
-    await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
-    const timed = phase();
-    if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
-    return { ...throughput(count, timed), createdPerSecond };
+    const measured = await timedHandlers(count, async (workerId) => {
+      const tasks = await api.fetchAndLockExternalTasks(identity, workerId, TOPIC, batch, 0, LOCK_MS);
+      if (tasks.length === 0) return undefined;
+      await Promise.all(
+        tasks.map((task) => api.finishExternalTask(identity, workerId, task.id, { ok: true })),
+      );
+      return tasks.length;
+    });
+    return { ...measured, createdPerSecond };
   } finally {
     await api.close();
     await repository.close();
@@ -91,30 +108,21 @@ export async function repositoryRun(
   const repository = await openStore(connection, schema);
   try {
     await createAll(repository, count);
-    let finished = 0;
-    const handler = async (worker: number): Promise<void> => {
-      const workerId = `handler-${worker}`;
-      const topics = [{ topicName: TOPIC, lockDuration: LOCK_MS }];
-      for (;;) {
-        const tasks = await repository.claim({ workerId, topics, maxTasks: batch });
-        if (tasks.length === 0) return;
-        const results = await Promise.all(
-          tasks.map((task) =>
-            repository.complete({
-              externalTaskId: task.id,
-              workerId,
-              outcome: { state: 'finished', result: { ok: true } },
-            }),
-          ),
-        );
-        finished += results.filter((result) => result.status === 'ok').length;
-      }
-    };
-    const phase = startPhase();
-    await Promise.all(Array.from({ length: HANDLERS }, (_, worker) => handler(worker)));
-    const timed = phase();
-    if (finished !== count) throw new Error(`finished ${finished} of ${count} tasks`);
-    return throughput(count, timed);
+    const topics = [{ topicName: TOPIC, lockDuration: LOCK_MS }];
+    return await timedHandlers(count, async (workerId) => {
+      const tasks = await repository.claim({ workerId, topics, maxTasks: batch });
+      if (tasks.length === 0) return undefined;
+      const results = await Promise.all(
+        tasks.map((task) =>
+          repository.complete({
+            externalTaskId: task.id,
+            workerId,
+            outcome: { state: 'finished', result: { ok: true } },
+          }),
+        ),
+      );
+      return results.filter((result) => result.status === 'ok').length;
+    });
   } finally {
     await repository.close();
   }

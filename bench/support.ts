@@ -54,8 +54,8 @@ const clockTicks = (() => {
  */
 function serverCpuSeconds(): number | undefined {
   if (!serverIsLocal) return undefined;
-  let ticks = 0;
-  let found = false;
+  // After "pid (comm) " in stat(5): state ppid … utime stime cutime cstime (fields 14–17).
+  const server = new Map<string, string[]>();
   try {
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
       let stat: string;
@@ -64,28 +64,22 @@ function serverCpuSeconds(): number | undefined {
       } catch {
         continue; // ended meanwhile
       }
-      const open = stat.indexOf('(');
       const close = stat.lastIndexOf(')');
-      if (stat.slice(open + 1, close) !== 'postgres') continue;
-      // After "pid (comm) ": state ppid … utime stime cutime cstime are fields 14–17 of stat(5).
-      const fields = stat.slice(close + 2).split(' ');
-      const parentIsServer = readComm(fields[1]!) === 'postgres';
-      ticks += Number(fields[11]) + Number(fields[12]);
-      if (!parentIsServer) ticks += Number(fields[13]) + Number(fields[14]);
-      found = true;
+      if (stat.slice(stat.indexOf('(') + 1, close) === 'postgres') {
+        server.set(pid, stat.slice(close + 2).split(' '));
+      }
     }
   } catch {
     return undefined;
   }
-  return found ? ticks / clockTicks : undefined;
-}
-
-function readComm(pid: string): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return undefined;
+  if (server.size === 0) return undefined;
+  let ticks = 0;
+  for (const fields of server.values()) {
+    ticks += Number(fields[11]) + Number(fields[12]);
+    // The main process (its parent is no server process) holds the time of the backends that ended.
+    if (!server.has(fields[1]!)) ticks += Number(fields[13]) + Number(fields[14]);
   }
+  return ticks / clockTicks;
 }
 
 /** Starts timing a phase; the function returned ends it. */
