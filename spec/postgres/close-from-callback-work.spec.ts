@@ -19,12 +19,22 @@ describe('PostgresExternalTaskRepository.close and callbacks', function () {
   beforeEach(() => (schema = freshSchema()));
   afterEach(async () => dropSchema(admin.pool, schema));
 
-  it("resolves when a subscriber's callback closes the store first", async () => {
+  /** A store on this test's schema, migrated. */
+  async function migratedStore(): Promise<PostgresExternalTaskRepository> {
     const repository = new PostgresExternalTaskRepository(
       { connectionString: serverUrl },
       { schema, logger: quietLogger() },
     );
     await repository.migrate();
+    return repository;
+  }
+
+  /** 'closed' once `closed` resolves, or 'hung' if it has not within 5 s. */
+  const closedOrHung = (closed: Promise<void>): Promise<string> =>
+    Promise.race([closed.then(() => 'closed'), pause(5000).then(() => 'hung')]);
+
+  it("resolves when a subscriber's callback closes the store first", async () => {
+    const repository = await migratedStore();
     const { promise: closed, resolve: closedInside } = deferred();
     await repository.subscribe({
       onChange: async () => {
@@ -33,16 +43,11 @@ describe('PostgresExternalTaskRepository.close and callbacks', function () {
       },
     });
     await repository.create(newTask(0));
-    const outcome = await Promise.race([closed.then(() => 'closed'), pause(5000).then(() => 'hung')]);
-    expect(outcome).to.equal('closed');
+    expect(await closedOrHung(closed)).to.equal('closed');
   });
 
   it('resolves when onOutcome closes the api first, on the PostgreSQL store', async () => {
-    const repository = new PostgresExternalTaskRepository(
-      { connectionString: serverUrl },
-      { schema, logger: quietLogger() },
-    );
-    await repository.migrate();
+    const repository = await migratedStore();
     const api = new ExternalTaskApi({ repository });
     const { promise: closed, resolve: closedInside } = deferred();
     await api.consumeOutcomes({
@@ -55,16 +60,11 @@ describe('PostgresExternalTaskRepository.close and callbacks', function () {
     const { id } = await repository.create({ ...newTask(0), topic: 'invoice' });
     await api.fetchAndLockExternalTasks(identity, 'w1', 'invoice', 1, 0, 60_000);
     await api.finishExternalTask(identity, 'w1', id, {});
-    const outcome = await Promise.race([closed.then(() => 'closed'), pause(5000).then(() => 'hung')]);
-    expect(outcome).to.equal('closed');
+    expect(await closedOrHung(closed)).to.equal('closed');
   });
 
   it('a close from work a finished callback started waits for the close under way', async () => {
-    const repository = new PostgresExternalTaskRepository(
-      { connectionString: serverUrl },
-      { schema, logger: quietLogger() },
-    );
-    await repository.migrate();
+    const repository = await migratedStore();
     const { promise: gate, resolve: release } = deferred();
     const { promise: inSecond, resolve: entered } = deferred();
     const { promise: triggered, resolve: trigger } = deferred();
@@ -103,11 +103,7 @@ describe('PostgresExternalTaskRepository.close and callbacks', function () {
   });
 
   it('a synchronous onChange that returned: the queued close waits for the close under way', async () => {
-    const repository = new PostgresExternalTaskRepository(
-      { connectionString: serverUrl },
-      { schema, logger: quietLogger() },
-    );
-    await repository.migrate();
+    const repository = await migratedStore();
     let closedFirst = false;
     let seen: boolean | undefined;
     const { promise: backgroundDone, resolve: done } = deferred();
