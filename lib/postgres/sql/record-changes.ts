@@ -3,7 +3,7 @@ import type { TaskRecord } from '../task-record.js';
 
 /**
  * Records the changes of a statement in the feed, with their positions (`record_changes`, see
- * `positions-migration.ts`, version 2): an expression for the statement's final SELECT list that answers, in ONE
+ * `migrations/v2-positions-at-recording.ts`): an expression for the statement's final SELECT list that answers, in ONE
  * row of the result (NULL in the others), the changes recorded as a JSON array of [position, type, task]
  * (see {@link RecordedChange}). `rows` is a query of `type` and `task` (and whatever `order` reads);
  * `order` orders the changes as the statement made them; `retention` is how many of the latest positions

@@ -1,5 +1,4 @@
-import { announceAvailabilityQuery } from './announce-availability-function.js';
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * Version 4: `announce_availability` in PL/pgSQL. As an SQL function that cannot be inlined (it
@@ -15,7 +14,17 @@ export const hintsInPlpgsql: Migration = {
     LANGUAGE plpgsql VOLATILE AS $$
     BEGIN
       IF coalesce(array_length(topics, 1), 0) = 0 THEN RETURN 0; END IF;
-      RETURN (${announceAvailabilityQuery(channel)}
+      RETURN (
+      WITH hints AS (
+        SELECT json_build_array(topic, min(delay), count(*))::text AS hint
+        FROM unnest(topics, delays) AS h(topic, delay) GROUP BY topic
+      ), chunked AS (
+        SELECT hint, sum(octet_length(hint) + 1) OVER (ORDER BY hint ROWS UNBOUNDED PRECEDING) / 6000 AS chunk
+        FROM hints
+      )
+      SELECT count(*) FROM (
+        SELECT pg_notify(${channel}, 'h[' || string_agg(hint, ',') || ']') FROM chunked GROUP BY chunk
+      ) AS sent
       );
     END $$`,
   ],

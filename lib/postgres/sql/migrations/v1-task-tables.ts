@@ -1,23 +1,7 @@
-import { announceAvailabilityQuery } from './announce-availability-function.js';
-import { dueOrderMigration } from './due-order-migration.js';
-import { engineControlsMigration } from './engine-controls-migration.js';
-import { hintsInPlpgsql } from './hints-migration.js';
-import { incidentsMigration } from './incidents-migration.js';
-import { positionsAtRecording } from './positions-migration.js';
-import type { SqlNames } from './names.js';
-import { taskRecordFunction } from './task-record-function.js';
-import { tenantReadyMigration } from './tenant-ready-migration.js';
-
-/** One step of the schema's history: applied once, in order, inside the migration transaction. */
-export interface Migration {
-  readonly version: number;
-  readonly description: string;
-  /** The statements of the step, run one after the other. */
-  statements(names: SqlNames): readonly string[];
-}
+import type { Migration } from './migration.js';
 
 /** Version 1: the task table, the change feed's outbox, and the functions the statements share. */
-const taskTables: Migration = {
+export const taskTables: Migration = {
   version: 1,
   description: 'tasks, change feed outbox, shared functions',
   statements: ({ schema: s, channel }) => [
@@ -109,21 +93,33 @@ const taskTables: Migration = {
       SELECT (extract(epoch FROM at) * 1000)::bigint
     $$`,
     // The record handed out and kept in the feed; the library's mapper reads exactly these fields.
-    taskRecordFunction(s, 'CREATE'),
-    // Availability hints of one statement (see announce-availability-function.ts).
+    `CREATE FUNCTION ${s}.task_record(t ${s}.tasks) RETURNS json LANGUAGE sql STABLE AS $$
+      SELECT json_build_object(
+        'id', t.id, 'topic', t.topic, 'flowNodeInstanceId', t.flow_node_instance_id,
+        'correlationId', t.correlation_id, 'processInstanceId', t.process_instance_id,
+        'processModelId', t.process_model_id, 'tenantId', t.tenant_id, 'identity', t.identity,
+        'payload', t.payload, 'priority', t.priority, 'state', t.state, 'workerId', t.worker_id,
+        'lockExpirationTime', ${s}.ms(t.lock_expires_at), 'createdAt', ${s}.ms(t.created_at),
+        'finishedAt', ${s}.ms(t.finished_at), 'hasResult', t.result IS NOT NULL, 'result', t.result,
+        'error', t.error, 'retries', t.retries, 'attempts', t.attempts, 'retryAt', ${s}.ms(t.retry_at),
+        'incident', t.incident)
+    $$`,
+    // Availability hints of one statement: one per topic (the smallest delay, the number of tasks), sent as
+    // 'h' + a JSON array of [topic, delay, count], split so that no payload passes PostgreSQL's 8000 bytes
+    // (a hint is at most about 1,600 bytes: a topic of 255 characters, escaped). Answers how many
+    // notifications it sent.
     `CREATE FUNCTION ${s}.announce_availability(topics text[], delays bigint[]) RETURNS bigint
-    LANGUAGE sql VOLATILE AS $$${announceAvailabilityQuery(channel)}
+    LANGUAGE sql VOLATILE AS $$
+      WITH hints AS (
+        SELECT json_build_array(topic, min(delay), count(*))::text AS hint
+        FROM unnest(topics, delays) AS h(topic, delay) GROUP BY topic
+      ), chunked AS (
+        SELECT hint, sum(octet_length(hint) + 1) OVER (ORDER BY hint ROWS UNBOUNDED PRECEDING) / 6000 AS chunk
+        FROM hints
+      )
+      SELECT count(*) FROM (
+        SELECT pg_notify(${channel}, 'h[' || string_agg(hint, ',') || ']') FROM chunked GROUP BY chunk
+      ) AS sent
     $$`,
   ],
 };
-
-/** Every migration, oldest first. A new version is appended here, never edited into an old one. */
-export const migrations: readonly Migration[] = [
-  taskTables,
-  positionsAtRecording,
-  engineControlsMigration,
-  hintsInPlpgsql,
-  incidentsMigration,
-  dueOrderMigration,
-  tenantReadyMigration,
-];

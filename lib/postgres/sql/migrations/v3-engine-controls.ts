@@ -1,12 +1,11 @@
-import type { Migration } from './migrations.js';
-import type { SqlNames } from './names.js';
-import { taskRecordFunction } from './task-record-function.js';
+import type { Migration } from './migration.js';
+import type { SqlNames } from '../names.js';
 
 /**
  * Version 3: what the engine's controls need — idempotent creation and the operator's queries — on a
  * schema of version 2, keeping its tasks (every task stored before has no key).
  */
-export const engineControlsMigration: Migration = {
+export const engineControls: Migration = {
   version: 3,
   description: 'idempotency keys, indexes for queries by worker and process model',
   statements: ({ schema: s }: SqlNames) => [
@@ -23,6 +22,16 @@ export const engineControlsMigration: Migration = {
     `CREATE INDEX tasks_process_model ON ${s}.tasks (process_model_id, sequence)
       WHERE process_model_id IS NOT NULL`,
     // The record handed out and kept in the feed, now with the key (as version 1 wrote it, plus the key).
-    taskRecordFunction(s, 'CREATE OR REPLACE', `, 'idempotencyKey', t.idempotency_key`),
+    `CREATE OR REPLACE FUNCTION ${s}.task_record(t ${s}.tasks) RETURNS json LANGUAGE sql STABLE AS $$
+      SELECT json_build_object(
+        'id', t.id, 'topic', t.topic, 'flowNodeInstanceId', t.flow_node_instance_id,
+        'correlationId', t.correlation_id, 'processInstanceId', t.process_instance_id,
+        'processModelId', t.process_model_id, 'tenantId', t.tenant_id, 'identity', t.identity,
+        'payload', t.payload, 'priority', t.priority, 'state', t.state, 'workerId', t.worker_id,
+        'lockExpirationTime', ${s}.ms(t.lock_expires_at), 'createdAt', ${s}.ms(t.created_at),
+        'finishedAt', ${s}.ms(t.finished_at), 'hasResult', t.result IS NOT NULL, 'result', t.result,
+        'error', t.error, 'retries', t.retries, 'attempts', t.attempts, 'retryAt', ${s}.ms(t.retry_at),
+        'incident', t.incident, 'idempotencyKey', t.idempotency_key)
+    $$`,
   ],
 };

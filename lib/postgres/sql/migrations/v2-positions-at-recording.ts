@@ -1,4 +1,4 @@
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * Version 2: positions are given by the statement that records the changes, not by a sequencer run

@@ -1,4 +1,4 @@
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * Version 6: the tasks that wait for a time (locks, retries) in hand-out order, per topic. A claim walks
@@ -9,7 +9,7 @@ import type { Migration } from './migrations.js';
  * this index at hand a generic plan walked every lock still held instead (100,000 entries, 22 ms per
  * claim). Adding an index leaves the statements of a process of version 5 as they were.
  */
-export const dueOrderMigration: Migration = {
+export const dueOrder: Migration = {
   version: 6,
   description: 'index of the waiting tasks in hand-out order',
   statements: ({ schema: s }) => [

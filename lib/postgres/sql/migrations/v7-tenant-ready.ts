@@ -1,4 +1,4 @@
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * Version 7: the tasks available without a time, in hand-out order, per topic AND tenant. A claim (and
@@ -8,7 +8,7 @@ import type { Migration } from './migrations.js';
  * that names the tenant with `=` can use it (its predicate asks `tenant_id IS NOT NULL`), so adding it
  * leaves the statements of a process of version 6 as they were.
  */
-export const tenantReadyMigration: Migration = {
+export const tenantReady: Migration = {
   version: 7,
   description: 'index of the ready tasks per tenant in hand-out order',
   statements: ({ schema: s }) => [
