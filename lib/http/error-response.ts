@@ -66,9 +66,7 @@ function errorDetails(error: ExternalTaskError): Partial<ErrorBody> {
 
 /**
  * Answers `error` as JSON, as `answer` says (by default {@link errorAnswer}). A 500 is logged with the
- * error, the method and the path (never a header: the token stays out of logs). When the request body was
- * not read to its end, the connection is closed after the answer, so the rest of the body is not read as
- * a next request. When the response cannot be sent any more (the client went away), a failure is logged
+ * error, the method and the path (never a header: the token stays out of logs). When the response cannot be sent any more (the client went away), a failure is logged
  * unless it was the client's own abort.
  */
 export function sendError(
@@ -93,7 +91,6 @@ export function sendError(
   }
   const headers: Record<string, string> = { ...answerHeaders };
   if (error instanceof HttpRequestError && error.allow) headers.allow = error.allow.join(', ');
-  if (!req.complete) headers.connection = 'close';
   sendJson(res, status, body, headers);
 }
 

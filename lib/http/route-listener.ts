@@ -34,7 +34,12 @@ export function routeListener(
       res,
       logger,
       signal,
-      body: () => readJsonObject(req, { maxBytes: maxBodyBytes, timeout: bodyTimeout }),
+      // The caller is identified before its body is read: a refused token is answered at once, without
+      // the server holding up to maxBodyBytes for up to bodyTimeout first.
+      body: async () => {
+        await context.identity();
+        return readJsonObject(req, { maxBytes: maxBodyBytes, timeout: bodyTimeout });
+      },
       identity: () => (identity ??= Promise.resolve(identify(bearerToken(req), req))),
     };
     await route.handle(context, params);

@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { createCamundaRestHandler, type CamundaRestHandlerOptions } from '../../lib/http/index.js';
 import { identity, newTask } from '../support/fixtures.js';
 import { createStack, silentLogger } from '../worker/worker-fixtures.js';
-import { listen, type RunningServer } from './transports.js';
+import { listen, rawRequest, type RunningServer } from './transports.js';
 
 const base = '/engine-rest';
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${identity.token}` };
@@ -213,6 +213,19 @@ describe('createCamundaRestHandler', () => {
       ).to.include({ status: 204 });
       expect((await stack.repository.getById(id))!.lockExpirationTime).to.equal(undefined);
       expect((await post(`/external-task/${id}/unlock`)).status).to.equal(204);
+    });
+
+    it('unlock answers while a body still trickles in, and closes the connection rather than wait for it', async () => {
+      const id = await heldTask();
+      await serve();
+      const answer = await rawRequest(
+        `${running!.origin}${base}/external-task/${id}/unlock`,
+        (request) => request.write('{"workerId":'),
+        { authorization: headers.authorization },
+      );
+      expect(answer.status).to.equal(204);
+      expect(answer.headers.connection).to.equal('close');
+      expect((await stack.repository.getById(id))!.lockExpirationTime).to.equal(undefined);
     });
   });
 

@@ -103,6 +103,15 @@ describe('Camunda variables', () => {
       expect(Object.getOwnPropertyDescriptor(values, '__proto__')?.value).to.equal(1);
     });
 
+    it('describes an unsupported type rather than echo it (a type of 2 MB gives a short message)', () => {
+      const type = 'X'.repeat(2_000_000);
+      expect(() => variableValues({ a: { type, value: 1 } }, 'variables'))
+        .to.throw(BadRequestError)
+        .with.property('message')
+        .that.satisfies((message: string) => message.length < 200)
+        .and.contains('a string of 2000000 characters');
+    });
+
     it('refuses anything else with a BadRequestError naming it', () => {
       const refusals: [unknown, string][] = [
         [[], 'variables'],

@@ -1,19 +1,18 @@
 import { expect } from 'chai';
 import express from 'express';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import sinon from 'sinon';
 import {
   ExternalTaskApi,
   ForbiddenError,
   InMemoryExternalTaskRepository,
+  UnauthorizedError,
   type ExternalTaskService,
   type Identity,
 } from '../../lib/index.js';
 import { createHttpHandler, type HttpHandlerOptions } from '../../lib/http/index.js';
 import { identity, newTask, taskRecord } from '../support/fixtures.js';
 import { silentLogger } from '../worker/worker-fixtures.js';
-import { listen, type RunningServer } from './transports.js';
+import { listen, rawRequest, type RunningServer } from './transports.js';
 
 const base = '/api/external_task/v1';
 const token = 'secret-token-4711';
@@ -121,7 +120,7 @@ describe('createHttpHandler', () => {
       expect(declared.body).to.include({ code: 'PAYLOAD_TOO_LARGE' });
       expect(declared.headers.get('connection')).to.equal('close');
 
-      const streamed = await rawRequest(running!.origin, (request) => {
+      const streamed = await rawRequest(running!.origin + base + '/fetch_and_lock', (request) => {
         request.write('{"workerId": "w1", "padding": "');
         request.write('x'.repeat(200));
       });
@@ -130,10 +129,42 @@ describe('createHttpHandler', () => {
 
     it('408 when the body stalls beyond bodyTimeout, and the connection is closed', async () => {
       await serve(api, { bodyTimeout: 50 });
-      const answer = await rawRequest(running!.origin, (request) => request.write('{"workerId":'));
+      const answer = await rawRequest(running!.origin + base + '/fetch_and_lock', (request) =>
+        request.write('{"workerId":'),
+      );
       expect(answer.status).to.equal(408);
       expect(answer.body).to.include({ code: 'REQUEST_TIMEOUT' });
       expect(answer.headers.connection).to.equal('close');
+    });
+
+    it('identifies the caller before reading the body: a refused token is a 401 while the body still comes', async () => {
+      // Were the body read first, the answer would be a 408 after a minute (the test's timeout is shorter).
+      await serve(api, {
+        bodyTimeout: 60_000,
+        identify: () => {
+          throw new UnauthorizedError('this token is refused');
+        },
+      });
+      const answer = await rawRequest(running!.origin + base + '/fetch_and_lock', (request) =>
+        request.write('{"workerId":'),
+      );
+      expect(answer.status).to.equal(401);
+      expect(answer.headers.connection).to.equal('close');
+    });
+
+    it('tells the client never to sniff a content type, on every answer', async () => {
+      const origin = await serve();
+      const document = await fetch(origin + base + '/openapi.json');
+      const refused = await post('/task/x/explode', { workerId: 'w1' });
+      expect([document.status, refused.status]).to.deep.equal([200, 404]);
+      const task = await repository.create(newTask('invoice'));
+      const [locked] = await api.fetchAndLockExternalTasks(identity, 'w1', 'invoice', 1, 0, 60_000);
+      const unlocked = await post(`/task/${locked!.id}/unlock`, { workerId: 'w1' });
+      expect(locked!.id).to.equal(task.id);
+      expect(unlocked.status).to.equal(204);
+      for (const headers of [document.headers, refused.headers, unlocked.headers]) {
+        expect(headers.get('x-content-type-options')).to.equal('nosniff');
+      }
     });
 
     it('404 for an unknown route, 405 with Allow for a wrong method', async () => {
@@ -349,33 +380,4 @@ function stubService(methods: Partial<ExternalTaskService>): ExternalTaskService
 /** Waits until `condition` holds, checking on each turn of the event loop (bounded by the test's timeout). */
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Posts a chunked body that `write` starts and never finishes; answers what the server said. */
-function rawRequest(
-  origin: string,
-  write: (request: http.ClientRequest) => void,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: unknown }> {
-  const { port } = new URL(origin) as unknown as AddressInfo;
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: `${base}/fetch_and_lock`,
-        headers: { 'content-type': 'application/json' },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => {
-          request.destroy();
-          resolve({ status: response.statusCode!, headers: response.headers, body: JSON.parse(text) });
-        });
-      },
-    );
-    request.on('error', reject);
-    write(request);
-  });
 }

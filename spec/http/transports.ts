@@ -123,3 +123,40 @@ export const overExpress = overHttp('over HTTP (Express)', (handler) => {
   app.use(handler);
   return app;
 });
+
+/**
+ * Posts to `url`, with `headers` beside its JSON content type, a chunked body that `write` starts and
+ * never finishes; answers what the server said (and then drops the request).
+ */
+export function rawRequest(
+  url: string,
+  write: (request: http.ClientRequest) => void,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: unknown }> {
+  const { port, pathname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: pathname,
+        headers: { 'content-type': 'application/json', ...headers },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          request.destroy();
+          resolve({
+            status: response.statusCode!,
+            headers: response.headers,
+            body: text === '' ? undefined : JSON.parse(text),
+          });
+        });
+      },
+    );
+    request.on('error', reject);
+    write(request);
+  });
+}

@@ -1,5 +1,6 @@
 import { BadRequestError } from '../../errors/index.js';
 import type { JsonValue } from '../../model/index.js';
+import { describeValue } from '../../validation/index.js';
 
 /** A typed variable of Camunda's REST API, as a fetch answers it. */
 export interface CamundaVariable {
@@ -128,7 +129,7 @@ function variableValue(variable: unknown, argument: string): JsonValue {
   if (decode === undefined) {
     throw new BadRequestError(
       `${argument}.type`,
-      `${argument}.type ${JSON.stringify(type)} is not supported: use String, Boolean, Short, Integer, ` +
+      `${argument}.type ${describeValue(type)} is not supported: use String, Boolean, Short, Integer, ` +
         'Long, Double, Date, Json or Null.',
     );
   }
