@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { ExternalTaskApi, ForbiddenError, UnauthorizedError, type Identity } from '../../lib/index.js';
 import { createCamundaRestHandler, type CamundaRestHandlerOptions } from '../../lib/http/index.js';
 import { identity, newTask } from '../support/fixtures.js';
 import { createStack, silentLogger } from '../worker/worker-fixtures.js';
@@ -213,6 +214,66 @@ describe('createCamundaRestHandler', () => {
       ).to.include({ status: 204 });
       expect((await stack.repository.getById(id))!.lockExpirationTime).to.equal(undefined);
       expect((await post(`/external-task/${id}/unlock`)).status).to.equal(204);
+    });
+
+    it('unlock refuses a caller without a token before it reads anything of the store', async () => {
+      const id = await heldTask();
+      const read = sinon.spy(stack.repository, 'getById');
+      const unlock = sinon.spy(stack.repository, 'unlock');
+      const answer = await post(`/external-task/${id}/unlock`, undefined, { headers: {} });
+      expect(answer.status).to.equal(401);
+      expect(read.called || unlock.called).to.equal(false);
+      expect((await stack.repository.getById(id))!.workerId).to.equal('w1');
+    });
+
+    it('unlock looks the holder up within the caller’s scope: another tenant’s task is a 404, its worker unseen', async () => {
+      const seen: string[] = [];
+      const api = new ExternalTaskApi({
+        repository: stack.repository,
+        logger,
+        accessPolicy: {
+          authorize: (who, request) => {
+            seen.push(request.workerId);
+            const tenant = (who as { tenant?: string } | undefined)?.tenant;
+            if (tenant === undefined) throw new UnauthorizedError('no tenant');
+            if (request.workerId !== 'camunda-rest:no-holder' && !request.workerId.startsWith(`${tenant}-`)) {
+              throw new ForbiddenError(`${tenant} may not act as ${request.workerId}`);
+            }
+          },
+          scope: (who) => ({ tenantIds: [(who as { tenant: string }).tenant] }),
+        },
+      });
+      const identify = (token: string | undefined): Identity | undefined =>
+        token === undefined ? undefined : { token, tenant: token };
+      running = await listen(createCamundaRestHandler(api, { logger, identify }));
+      const theirs = await stack.repository.create(newTask('invoice', { tenantId: 'b' }));
+      const [held] = await api.fetchAndLock(
+        { token: 'b', tenant: 'b' },
+        {
+          workerId: 'b-w1',
+          topics: [{ topicName: 'invoice', lockDuration: 60_000 }],
+          maxTasks: 1,
+        },
+      );
+      expect(held!.id).to.equal(theirs.id);
+      seen.length = 0;
+      const asA = { headers: { authorization: 'Bearer a' } };
+      const other = await post(`/external-task/${theirs.id}/unlock`, undefined, asA);
+      const unknown = await post('/external-task/no-such-task/unlock', undefined, asA);
+      expect([other.status, unknown.status]).to.deep.equal([404, 404]);
+      // The same answer as for an id that does not exist, but for the id the message names.
+      expect(JSON.stringify(other.body).replaceAll(theirs.id, '?')).to.equal(
+        JSON.stringify(unknown.body).replaceAll('no-such-task', '?'),
+      );
+      expect(seen).to.not.include('b-w1');
+      expect((await stack.repository.getById(theirs.id))!.workerId).to.equal('b-w1');
+
+      const own = await post(`/external-task/${theirs.id}/unlock`, undefined, {
+        headers: { authorization: 'Bearer b' },
+      });
+      expect(own.status).to.equal(204);
+      expect((await stack.repository.getById(theirs.id))!.workerId).to.equal(undefined);
+      await api.close();
     });
 
     it('unlock answers while a body still trickles in, and closes the connection rather than wait for it', async () => {

@@ -1,9 +1,8 @@
-import type { EngineOperations, ExternalTaskService } from '../../api/index.js';
+import type { ExternalTaskService } from '../../api/index.js';
 
 /**
- * What `createCamundaRestHandler` serves: the worker's operations, and reading a task by id, which
- * Camunda's unlock needs as it names no worker. The in-process `ExternalTaskApi` is one.
+ * What `createCamundaRestHandler` serves: the worker's operations. Camunda's unlock, which names no worker,
+ * finds the holder through them, within the caller's scope. The in-process `ExternalTaskApi` is one, and
+ * so is an `HttpExternalTaskClient`.
  */
-export type CamundaRestService = ExternalTaskService & {
-  readonly engine: Pick<EngineOperations, 'getById'>;
-};
+export type CamundaRestService = ExternalTaskService;

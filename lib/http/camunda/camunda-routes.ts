@@ -4,7 +4,7 @@ import type { RequestContext } from '../request-context.js';
 import type { Route } from '../router.js';
 import { renameArgument, serviceErrorArguments, type ArgumentRenames } from '../wire-arguments.js';
 import { camundaFetchAndLock } from './camunda-fetch-route.js';
-import type { CamundaRestService } from './camunda-rest-service.js';
+import type { ExternalTaskService } from '../../api/index.js';
 import { variableValues } from './camunda-variables.js';
 
 /** The worker named for Camunda's unlock of a task nobody holds, so that the api still judges the call. */
@@ -20,7 +20,7 @@ const missingFailureMessage = 'The worker reported a failure without a message.'
  * task (`POST /external-task/{id}/…`), which answer 204. Arguments the api refuses are named as the
  * Camunda body names them.
  */
-export function camundaRoutes(api: CamundaRestService): Route<RequestContext>[] {
+export function camundaRoutes(api: ExternalTaskService): Route<RequestContext>[] {
   const onTask = (
     action: string,
     renames: ArgumentRenames,
@@ -84,19 +84,30 @@ export function camundaRoutes(api: CamundaRestService): Route<RequestContext>[] 
 
 /**
  * Camunda's unlock names no worker and takes no body: the task is given back on behalf of whoever holds
- * it, under the access policy. A task nobody holds stays as it is (204).
+ * it, under the access policy. It is asked first as {@link noHolder}, so that the policy judges the caller
+ * before anything is read, and a task outside the caller's scope is a 404 like an unknown one; a task in
+ * scope that someone holds answers its holder (as a 423 would to any caller that may see it), on whose
+ * behalf it is then given back. A task nobody holds stays as it is (204).
  */
 async function unlockWhoeverHolds(
-  api: CamundaRestService,
+  api: ExternalTaskService,
   context: RequestContext,
   id: string,
 ): Promise<void> {
   const identity = await context.identity();
-  const task = await api.engine.getById(id);
   try {
-    // An unknown task too goes to the api, so that the policy judges the caller before a 404.
-    await api.unlock(identity, task?.workerId ?? noHolder, id);
+    await api.unlock(identity, noHolder, id);
   } catch (error) {
-    if (!(error instanceof LockedError && error.lockedBy === undefined)) throw error;
+    if (nobodyHolds(error)) return;
+    if (!(error instanceof LockedError)) throw error;
+    // The lock may have ended meanwhile; taken by yet another worker, it is that worker's 423.
+    await api.unlock(identity, error.lockedBy!, id).catch((again: unknown) => {
+      if (!nobodyHolds(again)) throw again;
+    });
   }
+}
+
+/** Whether a refusal says that nobody holds the task (Camunda's unlock of it changes nothing: 204). */
+function nobodyHolds(error: unknown): boolean {
+  return error instanceof LockedError && error.lockedBy === undefined;
 }
