@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ExternalTaskRepository } from '../../../lib/repository/external-task-repository.js';
-import { expectBadRequest, newTask, type ContractBed } from './helpers.js';
+import { expectBadRequest, ids, newTask, topicClaim, type ContractBed } from './helpers.js';
 
 /** A NUL character: a valid JavaScript string that no text column can hold. */
 const NUL = 'a\u0000b';
@@ -16,6 +16,52 @@ export function describeEdgeInputs(bed: ContractBed): void {
       const task = await bed.create({ payload, identity });
       expect(task.payload).to.deep.equal(payload);
       expect(await bed.current(task.id)).to.deep.include({ payload, identity });
+    });
+
+    it('stores and answers SQL metacharacters and odd unicode verbatim, and selects by them exactly', async () => {
+      const odd = [
+        `'; DROP TABLE tasks; --`,
+        `" OR 1=1 --`,
+        '$1 $$ \\ \\n %_ * ? [a-z] {0}',
+        'e\u0301 é ﬃ Ⅻ',
+        '\u202eevil\u202c \u200b\ufeff',
+        '👩\u200d👩\u200d👧 𝔘𝔫𝔦',
+      ];
+      for (const [k, text] of odd.entries()) {
+        const topic = `${text}#${k}`;
+        const created = await bed.create({
+          topic,
+          tenantId: text,
+          processModelId: text,
+          processInstanceId: text,
+          flowNodeInstanceId: text,
+          correlationId: text,
+          idempotencyKey: `${text}#key${k}`,
+          payload: { [text]: text },
+        });
+        expect(created).to.deep.include({ topic, tenantId: text, processModelId: text, correlationId: text });
+        const [claimed] = await bed.claim(text, 1, [topicClaim(topic)], { tenantIds: [text] });
+        expect(claimed, text).to.deep.include({ id: created.id, workerId: text, payload: { [text]: text } });
+        const failed = { type: 'bpmn', errorCode: text, errorMessage: text } as const;
+        const written = await bed.repository.complete({
+          externalTaskId: created.id,
+          workerId: text,
+          outcome: { state: 'failed', error: failed },
+        });
+        expect(written.status, text).to.equal('ok');
+        expect(await bed.current(created.id)).to.deep.include({ state: 'failed', error: failed });
+        const found = await bed.repository.query({
+          topic,
+          tenantId: text,
+          processModelId: text,
+          processInstanceId: text,
+          correlationId: text,
+          flowNodeInstanceId: text,
+        });
+        expect(ids(found.tasks), text).to.deep.equal([created.id]);
+      }
+      // Patterns are not patterns: a topic of `%` neither matches nor counts the others.
+      expect((await bed.repository.query({ topic: '%' })).tasks).to.deep.equal([]);
     });
 
     const refusals: [string, string, (repository: ExternalTaskRepository) => Promise<unknown>][] = [
