@@ -30,6 +30,8 @@ export interface TransportBed {
 export interface TransportOptions {
   readonly accessPolicy?: AccessPolicy;
   readonly handler?: HttpHandlerOptions;
+  /** The logger of the store, the api and the handler (default: one that keeps quiet). */
+  readonly logger?: Logger;
 }
 
 /** A way for a worker to reach the api. */
@@ -42,7 +44,7 @@ function engine(options: TransportOptions): {
   api: ExternalTaskApi;
   repository: InMemoryExternalTaskRepository;
 } {
-  const logger: Logger = silentLogger();
+  const logger: Logger = options.logger ?? silentLogger();
   const repository = new InMemoryExternalTaskRepository({ logger });
   const api = new ExternalTaskApi({
     repository,
@@ -86,7 +88,7 @@ function overHttp(name: string, mount: (handler: HttpRequestListener) => http.Re
     async start(options = {}) {
       const { api, repository } = engine(options);
       const running = await listen(
-        mount(createHttpHandler(api, { logger: silentLogger(), ...options.handler })),
+        mount(createHttpHandler(api, { logger: options.logger ?? silentLogger(), ...options.handler })),
       );
       const service = new HttpExternalTaskClient({ baseUrl: `${running.origin}/api/external_task/v1` });
       return {

@@ -7,6 +7,8 @@ import {
   type AccessPolicy,
   type ExternalTaskService,
   type Identity,
+  type Logger,
+  ExternalTaskWorker,
 } from '../../lib/index.js';
 import { newTask, rejectionOf } from '../support/fixtures.js';
 import { useTransport } from './service-behaviour.js';
@@ -15,14 +17,17 @@ import { inProcess, overExpress, overNodeHttp, type TransportBed } from './trans
 const minute = 60_000;
 const unknownId = '00000000-0000-4000-8000-000000000000';
 
-/** A token `tenant-x` works for tenant x and sees only its tasks; any other token is forbidden. */
+/**
+ * A token `tenant-x` (or `tenant-x.anything`) works for tenant x and sees only its tasks; any other token
+ * is forbidden.
+ */
 const tenantPolicy: AccessPolicy = {
   authorize(caller) {
     const token = caller?.token;
     if (typeof token !== 'string' || token === '') throw new UnauthorizedError('no token');
     if (!token.startsWith('tenant-')) throw new ForbiddenError('not a tenant’s token');
   },
-  scope: (caller) => ({ tenantIds: [caller!.token!.slice('tenant-'.length)] }),
+  scope: (caller) => ({ tenantIds: [caller!.token!.slice('tenant-'.length).split('.')[0]!] }),
 };
 
 const tenantA: Identity = { token: 'tenant-a' };
@@ -72,7 +77,14 @@ function storeCalls(bed: TransportBed): () => string[] {
 // tell another tenant's task from one that does not exist.
 for (const transport of [inProcess, overNodeHttp, overExpress]) {
   describe(`Who may see what ${transport.name}`, () => {
-    const bed = useTransport(transport, { accessPolicy: tenantPolicy });
+    const logged: unknown[][] = [];
+    const logger: Logger = {
+      error: (...entry) => void logged.push(entry),
+      warn: (...entry) => void logged.push(entry),
+    };
+    const bed = useTransport(transport, { accessPolicy: tenantPolicy, logger });
+
+    beforeEach(() => (logged.length = 0));
 
     afterEach(() => sinon.restore());
 
@@ -138,6 +150,56 @@ for (const transport of [inProcess, overNodeHttp, overExpress]) {
       }
       const after = await Promise.all([available, held, finished].map((id) => bed.repository.getById(id)));
       expect(after).to.deep.equal(before);
+    });
+
+    it('never writes a token or a payload to a log: not for a failing listener, a 500, nor a failing handler', async () => {
+      const caller = { token: 'tenant-a.SECRET-TOKEN' };
+      const payload = { card: 'SECRET-PAYLOAD' };
+      bed.api.events.on('task:created', () => {
+        throw new Error('a listener broke');
+      });
+      const first = await bed.api.engine.create(newTask('invoice', { tenantId: 'a', payload }));
+      await bed.api.fetchAndLock(caller, {
+        workerId: 'a-w1',
+        topics: [{ topicName: 'invoice', lockDuration: minute }],
+        maxTasks: 1,
+      });
+      sinon.stub(bed.repository, 'complete').rejects(new Error('the store is down'));
+      await rejectionOf(bed.service.finishExternalTask(caller, 'a-w1', first.id, payload));
+      sinon.restore();
+
+      await bed.api.engine.create(newTask('shipping', { tenantId: 'a', payload }));
+      const worker = new ExternalTaskWorker(bed.service, {
+        topic: 'shipping',
+        identity: caller,
+        workerId: 'a-w2',
+        handler: () => {
+          throw new Error('the handler broke');
+        },
+        logger,
+      });
+      void worker.start();
+      const handlerLogged = (): boolean =>
+        logged.some(([message]) => String(message).includes('the handler broke'));
+      for (let turns = 0; turns < 2000 && !handlerLogged(); turns++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await worker.stop();
+      expect(handlerLogged(), 'the handler’s failure was logged').to.equal(true);
+
+      expect(logged.length, 'something was logged').to.be.at.least(2);
+      const text = logged
+        .flat()
+        .map((value) =>
+          value instanceof Error
+            ? `${value.stack}`
+            : JSON.stringify(value, (_, inner: unknown) =>
+                inner instanceof Error ? `${inner.stack} ${JSON.stringify({ ...inner })}` : inner,
+              ),
+        )
+        .join('\n');
+      expect(text).to.not.contain('SECRET-TOKEN');
+      expect(text).to.not.contain('SECRET-PAYLOAD');
     });
   });
 }
