@@ -1,6 +1,5 @@
 import { BadRequestError, ChangeFeedRetentionError } from '../../errors/index.js';
 import type { Logger } from '../../logging/index.js';
-import { frozenRecord } from '../../model/index.js';
 import { requireInteger } from '../../validation/index.js';
 import type {
   ChangeFeed,
@@ -160,8 +159,8 @@ export class ChangeLog {
     const change = this.entries[this.head + subscription.position - oldestResumable] as ExternalTaskChange;
     const previous = subscription.position;
     subscription.position = change.position;
-    const copy = Object.freeze({ ...change, task: frozenRecord(change.task) }) as ExternalTaskChange;
-    return this.call(subscription, () => subscriber.onChange(copy), { change, previous });
+    // The change and its record are frozen (dates included): every subscriber can be handed the same.
+    return this.call(subscription, () => subscriber.onChange(change), { change, previous });
   }
 
   /**
