@@ -7,12 +7,20 @@
  * `--quick` runs small numbers to try it out. See docs/benchmarks.md.
  */
 import os from 'node:os';
-import { ExternalTaskApi, InMemoryExternalTaskRepository, type NewExternalTask } from '../lib/index.js';
+import {
+  ExternalTaskApi,
+  InMemoryExternalTaskRepository,
+  type ExternalTaskQuery,
+  type NewExternalTask,
+} from '../lib/index.js';
 import { FloorStore } from './in-memory-floor.js';
 import { storeParts } from './in-memory-parts.js';
 import { identity, median, percentile, silent } from './support.js';
 
 const quick = process.argv.includes('--quick');
+/** `--only lifecycle`, `--only wake` or `--only memory` runs one part. */
+const only = process.argv[process.argv.indexOf('--only') + 1];
+const runs = (part: string): boolean => !process.argv.includes('--only') || only === part;
 const TOPIC = 'bench';
 const WORKER = 'bench-worker';
 const LOCK_MS = 5 * 60 * 1000;
@@ -20,6 +28,8 @@ const LOCK_MS = 5 * 60 * 1000;
 const LIFECYCLE_TASKS = quick ? 2_000 : 20_000;
 const RUNS = 3;
 const WAKE_SAMPLES = quick ? 200 : 2_000;
+/** Timed queries per filter (after as many untimed). */
+const QUERIES = 10_000;
 const MEMORY_SIZES = quick ? [20_000] : [200_000, 1_000_000];
 
 const exposedGc = (globalThis as { gc?: () => void }).gc;
@@ -104,7 +114,9 @@ async function wakeUp(waiters: number): Promise<number[]> {
 }
 
 /** Bytes per pending task (payload null) of a store filled with `count` tasks, and where they go. */
-async function memory(count: number): Promise<{ total: number; parts: [string, number][] }> {
+async function memory(
+  count: number,
+): Promise<{ total: number; parts: [string, number][]; queries: [string, number][] }> {
   const inputs: NewExternalTask[] = Array.from({ length: count }, (_, i) => ({
     topic: `topic-${i % 10}`,
     flowNodeInstanceId: `fni-${i}`,
@@ -116,6 +128,7 @@ async function memory(count: number): Promise<{ total: number; parts: [string, n
   const repository = new InMemoryExternalTaskRepository({ logger: silent });
   for (let i = 0; i < count; i += 1000) await repository.createMany(inputs.slice(i, i + 1000));
   const filled = heapUsed();
+  const queries = await queryCosts(repository, count);
   const parts: [string, number][] = [];
   let last = filled;
   for (const [name, release, correction] of storeParts(repository, count)) {
@@ -125,7 +138,33 @@ async function memory(count: number): Promise<{ total: number; parts: [string, n
     last = now;
   }
   parts.push(['the store object and what is left', (last - before) / count]);
-  return { total: (filled - before) / count, parts };
+  return { total: (filled - before) / count, parts, queries };
+}
+
+/**
+ * µs per query of the filled store, by field: the same at every size when the query starts from an
+ * index (a scan would grow with the tasks).
+ */
+async function queryCosts(
+  repository: InMemoryExternalTaskRepository,
+  count: number,
+): Promise<[string, number][]> {
+  const costs: [string, number][] = [];
+  const filters: [string, (i: number) => ExternalTaskQuery][] = [
+    ['processInstanceId', (i) => ({ processInstanceId: `pi-${(i * 7919) % count}` })],
+    ['correlationId', (i) => ({ correlationId: `c-${(i * 7919) % count}` })],
+    ['state failed (none)', () => ({ state: 'failed' })],
+  ];
+  for (const [name, filter] of filters) {
+    let start = process.hrtime.bigint();
+    for (let i = 0; i < 2 * QUERIES; i++) {
+      if (i === QUERIES) start = process.hrtime.bigint(); // the first half warms up
+      const page = await repository.query(filter(i));
+      if (page.total > 1) throw new Error(`query ${name} found ${page.total} tasks`);
+    }
+    costs.push([name, nsSince(start) / QUERIES / 1000]);
+  }
+  return costs;
 }
 
 const us = (ns: number): string => (ns / 1000).toFixed(2);
@@ -140,7 +179,13 @@ async function main(): Promise<void> {
     `machine: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores, load ${os.loadavg()[0]?.toFixed(2)}`,
   );
   console.log(`node:    ${process.version}\n`);
+  if (runs('lifecycle')) await lifecycleTable();
+  if (runs('wake')) await wakeTable();
+  if (runs('memory')) await memoryTable();
+  console.log(`\ntotal run time: ${(nsSince(started) / 1e9).toFixed(1)} s`);
+}
 
+async function lifecycleTable(): Promise<void> {
   console.log(
     `## Lifecycle (create → fetch-and-lock → finish), ${LIFECYCLE_TASKS} tasks per run, median of ${RUNS}\n`,
   );
@@ -167,7 +212,9 @@ async function main(): Promise<void> {
         `**${median(ratios).toFixed(2)}** | ${ratios.map((r) => r.toFixed(2)).join(' ')} |`,
     );
   }
+}
 
+async function wakeTable(): Promise<void> {
   console.log(`\n## Long-poll wake-up (create → the waiting fetch resolves), ${WAKE_SAMPLES} samples\n`);
   console.log('| waiters | p50 µs | p99 µs |');
   console.log('| ---: | ---: | ---: |');
@@ -177,14 +224,16 @@ async function main(): Promise<void> {
       `| ${waiters} | **${percentile(latencies, 50).toFixed(1)}** | ${percentile(latencies, 99).toFixed(1)} |`,
     );
   }
+}
 
+async function memoryTable(): Promise<void> {
   console.log('\n## Bytes per pending task (payload null, ids given by the engine excluded)\n');
   for (const count of MEMORY_SIZES) {
-    const { total, parts } = await memory(count);
+    const { total, parts, queries } = await memory(count);
     console.log(`${count.toLocaleString('en-US')} tasks: **${total.toFixed(0)} bytes per task**`);
     for (const [name, bytes] of parts) console.log(`  ${name}: ${bytes.toFixed(0)}`);
+    console.log(`  query µs: ${queries.map(([name, us]) => `${name} ${us.toFixed(2)}`).join(', ')}`);
   }
-  console.log(`\ntotal run time: ${(nsSince(started) / 1e9).toFixed(1)} s`);
 }
 
 await main();

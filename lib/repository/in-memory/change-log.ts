@@ -65,11 +65,15 @@ export class ChangeLog {
     return this.last;
   }
 
-  /** Gives `changes` their positions, keeps them (within the retention) and delivers them. */
+  /**
+   * Gives `changes` their positions, keeps them (within the retention) and delivers them. Takes the
+   * change objects over: each gets its position and is frozen, and is the entry itself (no copy).
+   */
   append(changes: readonly UnpositionedChange[]): void {
     if (changes.length === 0) return;
     for (const change of changes) {
-      this.entries.push(Object.freeze({ ...change, position: ++this.last }));
+      (change as { position?: ChangePosition }).position = ++this.last;
+      this.entries.push(Object.freeze(change as ExternalTaskChange));
     }
     for (const subscription of this.subscriptions) this.pump(subscription);
     this.trim();

@@ -13,7 +13,9 @@ const fixedFields = [
 /** The fields a query may give, each matched against the task's field of that name. */
 const queriedFields = [...fixedFields, 'workerId', 'topic', 'state'] as const;
 
-type IndexedField = (typeof fixedFields)[number] | 'workerId' | 'finalState' | 'finalTopic';
+type IndexedField = (typeof fixedFields)[number] | 'workerId';
+type FinalState = Exclude<StoredTask['state'], 'pending'>;
+const finalStates: readonly FinalState[] = ['finished', 'failed', 'cancelled'];
 
 /** The tasks with one value of a field: most instance ids have a single task, kept without a Set. */
 type Entry = StoredTask | Set<StoredTask>;
@@ -34,15 +36,16 @@ export interface PendingTasks {
  * Secondary indexes of the in-memory store: the tasks per value of each field a query or a cancellation
  * selects by, so that they start from the smallest matching set instead of scanning every task. Each
  * task is filed only under what can find it and only when a value changes: its fixed fields once, its
- * worker when another locks it, and — once it is final — its state and topic (a pending task is found by
+ * worker when another locks it, and — once it is final — its state and topic together (a pending task is found by
  * state or topic through its topic's queues, so a pending task costs no entry there).
  */
 export class TaskIndexes {
   private readonly indexes = new Map<IndexedField, Map<string, Entry>>(
-    [...fixedFields, 'workerId' as const, 'finalState' as const, 'finalTopic' as const].map((field) => [
-      field,
-      new Map(),
-    ]),
+    [...fixedFields, 'workerId' as const].map((field) => [field, new Map()]),
+  );
+  /** Final tasks per state, then per topic: each filed once, found by state, by topic or by both. */
+  private readonly finals = new Map<FinalState, Map<string, Set<StoredTask>>>(
+    finalStates.map((state) => [state, new Map()]),
   );
 
   constructor(private readonly queues: PendingTasks) {}
@@ -69,15 +72,18 @@ export class TaskIndexes {
 
   /** Files `task`, which has just become final, under its state and topic. */
   addFinal(task: StoredTask): void {
-    this.insert('finalState', task.state, task);
-    this.insert('finalTopic', task.topic, task);
+    const byTopic = this.finals.get(task.state as FinalState) as Map<string, Set<StoredTask>>;
+    const tasks = byTopic.get(task.topic);
+    if (tasks) tasks.add(task);
+    else byTopic.set(task.topic, new Set([task]));
   }
 
   /** Takes a final `task` out of the final state and topic indexes (before it is revived or forgotten). */
   removeFinal(task: StoredTask): void {
-    if (task.state === 'pending') return;
-    this.delete('finalState', task.state, task);
-    this.delete('finalTopic', task.topic, task);
+    const byTopic = this.finals.get(task.state as FinalState);
+    const tasks = byTopic?.get(task.topic);
+    if (!tasks?.delete(task)) return;
+    if (tasks.size === 0) byTopic?.delete(task.topic);
   }
 
   /** The tasks whose fixed field `field` is `value`. */
@@ -98,8 +104,10 @@ export class TaskIndexes {
     if (query.states !== undefined) {
       restrictions.push(
         union(
-          [...new Set(query.states)].map((state) =>
-            state === 'pending' ? this.queues.pending() : ofSet(this.entry('finalState', state)),
+          [...new Set(query.states)].flatMap((state) =>
+            state === 'pending'
+              ? [this.queues.pending()]
+              : [...(this.finals.get(state)?.values() ?? [])].map(ofSet),
           ),
         ),
       );
@@ -109,7 +117,7 @@ export class TaskIndexes {
         union(
           [...new Set(query.topics)].flatMap((topic) => [
             this.queues.pending(topic),
-            ofSet(this.entry('finalTopic', topic)),
+            ...[...this.finals.values()].map((byTopic) => ofSet(byTopic.get(topic) ?? new Set())),
           ]),
         ),
       );
