@@ -7,8 +7,9 @@ import type {
   ChangePosition,
   ChangeSubscriber,
   ExternalTaskChange,
-  UnpositionedChange,
 } from '../external-task-repository.js';
+import type { ExternalTask } from '../../model/index.js';
+import type { ChangeFields, EffectChange } from './operation-effects.js';
 import { CallbackRuns, isThenable } from '../callback-runs.js';
 
 /** The subscriber callbacks running, so that a `close()` from one does not wait for itself. */
@@ -66,15 +67,12 @@ export class ChangeLog {
   }
 
   /**
-   * Gives `changes` their positions, keeps them (within the retention) and delivers them. Takes the
-   * change objects over: each gets its position and is frozen, and is the entry itself (no copy).
+   * Gives `changes` their positions, keeps them (within the retention) and delivers them. An entry is
+   * small: its type, position and what its type carries, and a reference to the (frozen) record.
    */
-  append(changes: readonly UnpositionedChange[]): void {
+  append(changes: readonly EffectChange[]): void {
     if (changes.length === 0) return;
-    for (const change of changes) {
-      (change as { position?: ChangePosition }).position = ++this.last;
-      this.entries.push(Object.freeze(change as ExternalTaskChange));
-    }
+    for (const { fields, task } of changes) this.entries.push(positioned(fields, task, ++this.last));
     for (const subscription of this.subscriptions) this.pump(subscription);
     this.trim();
   }
@@ -214,5 +212,28 @@ export class ChangeLog {
       this.logger.error('A change feed subscriber’s onHalt threw.', { error: haltError });
     }
     return undefined;
+  }
+}
+
+/**
+ * The frozen feed entry of a change. Written out per type: an object literal after a spread takes V8's
+ * slow path, about 0.5 µs a change.
+ */
+function positioned(fields: ChangeFields, task: ExternalTask, position: ChangePosition): ExternalTaskChange {
+  switch (fields.type) {
+    case 'finished':
+      return Object.freeze({ type: fields.type, position, task, result: fields.result });
+    case 'failed':
+      return Object.freeze({
+        type: fields.type,
+        position,
+        task,
+        error: fields.error,
+        incident: fields.incident,
+      });
+    case 'retryScheduled':
+      return Object.freeze({ type: fields.type, position, task, error: fields.error });
+    default:
+      return Object.freeze({ type: fields.type, position, task });
   }
 }

@@ -138,7 +138,8 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         let best: { queues: TopicQueues; lockDuration: number; task: StoredTask } | undefined;
         for (const topic of topics) {
           const task = topic.queues.peekReady();
-          if (task && (!best || compareHandOutOrder(task, best.task) < 0)) best = { ...topic, task };
+          if (task && (!best || compareHandOutOrder(task, best.task) < 0))
+            best = { queues: topic.queues, lockDuration: topic.lockDuration, task };
         }
         if (!best) break;
         const { queues, lockDuration, task } = best;
