@@ -78,13 +78,7 @@ async function apiLifecycle(batch: number): Promise<Cost> {
   const timed = startTiming();
   for (let done = 0; done < LIFECYCLE_TASKS; done += batch) {
     for (let i = 0; i < batch; i++) {
-      await api.engine.create({
-        topic: TOPIC,
-        flowNodeInstanceId: `fni-${done + i}`,
-        correlationId: `c-${done + i}`,
-        processInstanceId: `pi-${done + i}`,
-        priority: (done + i) % 3,
-      });
+      await api.engine.create(newTask(done + i));
     }
     const tasks = await api.fetchAndLockExternalTasks(identity, WORKER, TOPIC, batch, 0, LOCK_MS);
     if (tasks.length !== batch) throw new Error(`fetched ${tasks.length} of ${batch}`);
@@ -93,6 +87,36 @@ async function apiLifecycle(batch: number): Promise<Cost> {
   const cost = timed(LIFECYCLE_TASKS);
   await api.close();
   return cost;
+}
+
+/**
+ * The same lifecycle on the repository alone — no API, so no access check, argument checks of the
+ * facade, change feed subscriber or events — to tell the store's cost from the facade's.
+ */
+async function repositoryLifecycle(batch: number): Promise<Cost> {
+  const repository = new InMemoryExternalTaskRepository({ logger: silent });
+  const topics = [{ topicName: TOPIC, lockDuration: LOCK_MS }];
+  const timed = startTiming();
+  for (let done = 0; done < LIFECYCLE_TASKS; done += batch) {
+    for (let i = 0; i < batch; i++) await repository.create(newTask(done + i));
+    const tasks = await repository.claim({ workerId: WORKER, topics, maxTasks: batch });
+    if (tasks.length !== batch) throw new Error(`claimed ${tasks.length} of ${batch}`);
+    const outcome = { state: 'finished', result: { ok: true } } as const;
+    await Promise.all(
+      tasks.map((task) => repository.complete({ externalTaskId: task.id, workerId: WORKER, outcome })),
+    );
+  }
+  return timed(LIFECYCLE_TASKS);
+}
+
+function newTask(i: number): NewExternalTask {
+  return {
+    topic: TOPIC,
+    flowNodeInstanceId: `fni-${i}`,
+    correlationId: `c-${i}`,
+    processInstanceId: `pi-${i}`,
+    priority: i % 3,
+  };
 }
 
 /** µs from a creation to the wake-up of the long poll that gets its task, with `waiters` polls waiting. */
@@ -204,24 +228,32 @@ async function lifecycleTable(): Promise<void> {
     `## Lifecycle (create → fetch-and-lock → finish), ${LIFECYCLE_TASKS} tasks per run, median of ${RUNS}\n`,
   );
   console.log(
-    '| batch | floor CPU µs/task | API CPU µs/task | API / floor, CPU (runs) | floor wall µs/task | ' +
-      'API wall µs/task | API / floor, wall (runs) |',
+    '| batch | floor CPU µs/task | repository alone CPU µs/task (÷ floor) | API CPU µs/task | ' +
+      'API / floor, CPU (runs) | floor wall µs/task | API wall µs/task | API / floor, wall (runs) |',
   );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const batch of [1, 100]) {
     floorLifecycle(batch);
+    await repositoryLifecycle(batch); // warm-up
     await apiLifecycle(batch); // warm-up
     const floors: Cost[] = [];
+    const repositories: Cost[] = [];
     const apis: Cost[] = [];
     for (let run = 0; run < RUNS; run++) {
       gc();
       floors.push(floorLifecycle(batch));
       gc();
+      repositories.push(await repositoryLifecycle(batch));
+      gc();
       apis.push(await apiLifecycle(batch));
     }
+    const alone = median(repositories.map((cost) => cost.cpu));
+    const aloneRatio = median(repositories.map((cost, run) => cost.cpu / floors[run]!.cpu));
     const ratios = (of: keyof Cost): number[] => apis.map((api, run) => api[of] / floors[run]![of]);
     const cell = (of: keyof Cost): string =>
-      `${us(median(floors.map((cost) => cost[of])))} | ${us(median(apis.map((cost) => cost[of])))} | ` +
+      `${us(median(floors.map((cost) => cost[of])))} | ` +
+      (of === 'cpu' ? `${us(alone)} (${aloneRatio.toFixed(2)}) | ` : '') +
+      `${us(median(apis.map((cost) => cost[of])))} | ` +
       `**${median(ratios(of)).toFixed(2)}** (${ratios(of)
         .map((ratio) => ratio.toFixed(2))
         .join(' ')})`;
