@@ -162,7 +162,8 @@ export class LongPollDispatcher {
       exhausted.push(scope);
       if (scope === undefined) break;
     }
-    await this.relearnSkipped(topicName, claimedFor);
+    // Still dirty (a waiter got all it asked for): the next round claims for the rest, and relearns then.
+    if (!this.dirty.has(topicName)) await this.relearnSkipped(topicName, claimedFor);
   }
 
   /**

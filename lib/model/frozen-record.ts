@@ -12,6 +12,11 @@ for (const name of Object.getOwnPropertyNames(Date.prototype)) {
 }
 Object.freeze(FrozenDate.prototype);
 
+/** A Date of `time` (ms since the epoch) that cannot be changed: frozen, and every setter throws. */
+export function frozenDate(time: number): Date {
+  return Object.freeze(new FrozenDate(time));
+}
+
 /**
  * A frozen copy of `task` whose dates cannot be changed either: what the library hands to listeners and
  * waiters, so that none of them can change what another receives. (`payload`, `result` and `error` are
@@ -20,7 +25,7 @@ Object.freeze(FrozenDate.prototype);
 export function frozenRecord(task: ExternalTask): ExternalTask {
   const copy: Record<string, unknown> = { ...task };
   for (const [key, value] of Object.entries(copy)) {
-    if (value instanceof Date) copy[key] = Object.freeze(new FrozenDate(value.getTime()));
+    if (value instanceof Date) copy[key] = frozenDate(value.getTime());
   }
   return Object.freeze(copy) as unknown as ExternalTask;
 }

@@ -1,6 +1,5 @@
 import { BadRequestError, ChangeFeedRetentionError } from '../../errors/index.js';
 import type { Logger } from '../../logging/index.js';
-import { frozenRecord } from '../../model/index.js';
 import { requireInteger } from '../../validation/index.js';
 import type {
   ChangeFeed,
@@ -8,8 +7,9 @@ import type {
   ChangePosition,
   ChangeSubscriber,
   ExternalTaskChange,
-  UnpositionedChange,
 } from '../external-task-repository.js';
+import type { ExternalTask } from '../../model/index.js';
+import type { ChangeFields, EffectChange } from './operation-effects.js';
 import { CallbackRuns, isThenable } from '../callback-runs.js';
 
 /** The subscriber callbacks running, so that a `close()` from one does not wait for itself. */
@@ -66,12 +66,13 @@ export class ChangeLog {
     return this.last;
   }
 
-  /** Gives `changes` their positions, keeps them (within the retention) and delivers them. */
-  append(changes: readonly UnpositionedChange[]): void {
+  /**
+   * Gives `changes` their positions, keeps them (within the retention) and delivers them. An entry is
+   * small: its type, position and what its type carries, and a reference to the (frozen) record.
+   */
+  append(changes: readonly EffectChange[]): void {
     if (changes.length === 0) return;
-    for (const change of changes) {
-      this.entries.push(Object.freeze({ ...change, position: ++this.last }));
-    }
+    for (const { fields, task } of changes) this.entries.push(positioned(fields, task, ++this.last));
     for (const subscription of this.subscriptions) this.pump(subscription);
     this.trim();
   }
@@ -160,8 +161,8 @@ export class ChangeLog {
     const change = this.entries[this.head + subscription.position - oldestResumable] as ExternalTaskChange;
     const previous = subscription.position;
     subscription.position = change.position;
-    const copy = Object.freeze({ ...change, task: frozenRecord(change.task) }) as ExternalTaskChange;
-    return this.call(subscription, () => subscriber.onChange(copy), { change, previous });
+    // The change and its record are frozen (dates included): every subscriber can be handed the same.
+    return this.call(subscription, () => subscriber.onChange(change), { change, previous });
   }
 
   /**
@@ -211,5 +212,28 @@ export class ChangeLog {
       this.logger.error('A change feed subscriber’s onHalt threw.', { error: haltError });
     }
     return undefined;
+  }
+}
+
+/**
+ * The frozen feed entry of a change. Written out per type: an object literal after a spread takes V8's
+ * slow path, about 0.5 µs a change.
+ */
+function positioned(fields: ChangeFields, task: ExternalTask, position: ChangePosition): ExternalTaskChange {
+  switch (fields.type) {
+    case 'finished':
+      return Object.freeze({ type: fields.type, position, task, result: fields.result });
+    case 'failed':
+      return Object.freeze({
+        type: fields.type,
+        position,
+        task,
+        error: fields.error,
+        incident: fields.incident,
+      });
+    case 'retryScheduled':
+      return Object.freeze({ type: fields.type, position, task, error: fields.error });
+    default:
+      return Object.freeze({ type: fields.type, position, task });
   }
 }

@@ -6,7 +6,7 @@ import {
   validateSetRetries,
 } from '../repository-arguments.js';
 import type { OperationEffects } from './operation-effects.js';
-import { toSnapshot } from './stored-task.js';
+import { taskRecord } from './stored-task.js';
 import type { TaskTable } from './task-table.js';
 
 /**
@@ -28,7 +28,7 @@ export function setRetries(
   if (!task) return { status: 'not-found' };
   const revive = task.state === 'failed' && task.incident === true && retries > 0;
   if (!revive && task.state !== 'pending' && task.incident !== true) {
-    return { status: 'gone', task: toSnapshot(task) };
+    return { status: 'gone', task: taskRecord(task) };
   }
   const queues = table.queuesOf(task.topic);
   if (revive) {
@@ -55,8 +55,8 @@ export function forceUnlock(
   requireString('externalTaskId', externalTaskId);
   const task = table.get(externalTaskId);
   if (!task) return { status: 'not-found' };
-  if (task.state !== 'pending') return { status: 'gone', task: toSnapshot(task) };
-  if (task.workerId === undefined) return { status: 'ok', task: toSnapshot(task) };
+  if (task.state !== 'pending') return { status: 'gone', task: taskRecord(task) };
+  if (task.workerId === undefined) return { status: 'ok', task: taskRecord(task) };
   table.setWorker(task, undefined);
   task.lockExpirationTime = undefined;
   table.queuesOf(task.topic).makeReady(task);
@@ -74,7 +74,7 @@ export function setPriority(
   validateSetPriority(externalTaskId, priority);
   const task = table.get(externalTaskId);
   if (!task) return { status: 'not-found' };
-  if (task.state !== 'pending') return { status: 'gone', task: toSnapshot(task) };
+  if (task.state !== 'pending') return { status: 'gone', task: taskRecord(task) };
   table.setPriority(task, priority);
   return { status: 'ok', task: effects.changed({ type: 'prioritySet' }, task) };
 }

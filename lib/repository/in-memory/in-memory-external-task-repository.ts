@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../clock/index.js';
 import { consoleLogger, type Logger } from '../../logging/index.js';
 import type { ExternalTask, NewExternalTask } from '../../model/index.js';
@@ -43,8 +42,9 @@ import { AvailabilityAnnouncer } from '../availability-announcer.js';
 import { checkFinalTaskRetention } from '../final-task-retention-option.js';
 import { ChangeLog } from './change-log.js';
 import { deleteFinalTasks, forceUnlock, setPriority, setRetries } from './engine-controls.js';
-import { toSnapshot, type StoredTask } from './stored-task.js';
+import { taskRecord, type StoredTask } from './stored-task.js';
 import { matches } from './task-indexes.js';
+import { newTaskId } from './task-id.js';
 import { TaskTable } from './task-table.js';
 import { OperationEffects, type ChangeFields } from './operation-effects.js';
 import { countTenantTasks } from './tenant-counts.js';
@@ -118,7 +118,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   getById(externalTaskId: string): Promise<ExternalTask | undefined> {
     return this.operation(() => {
       const task = this.table.get(externalTaskId);
-      return task && toSnapshot(task);
+      return task && taskRecord(task);
     });
   }
 
@@ -138,7 +138,8 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         let best: { queues: TopicQueues; lockDuration: number; task: StoredTask } | undefined;
         for (const topic of topics) {
           const task = topic.queues.peekReady();
-          if (task && (!best || compareHandOutOrder(task, best.task) < 0)) best = { ...topic, task };
+          if (task && (!best || compareHandOutOrder(task, best.task) < 0))
+            best = { queues: topic.queues, lockDuration: topic.lockDuration, task };
         }
         if (!best) break;
         const { queues, lockDuration, task } = best;
@@ -274,7 +275,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       const found = [...candidates].filter((task) => matches(task, query, now));
       found.sort((a, b) => a.sequence - b.sequence);
       const { offset, limit } = query;
-      return { tasks: found.slice(offset, offset + limit).map(toSnapshot), total: found.length };
+      return { tasks: found.slice(offset, offset + limit).map(taskRecord), total: found.length };
     });
   }
 
@@ -324,8 +325,8 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   private store(effects: OperationEffects, valid: ValidNewTask): ExternalTask {
     const existing =
       valid.idempotencyKey === undefined ? undefined : this.table.withKey(valid.idempotencyKey);
-    if (existing) return toSnapshot(existing);
-    const task = this.table.add(valid, randomUUID(), this.clock.now());
+    if (existing) return taskRecord(existing);
+    const task = this.table.add(valid, newTaskId(), this.clock.now());
     effects.hint(task.topic, 0);
     return effects.changed({ type: 'created' }, task);
   }
@@ -344,8 +345,8 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     const validScope = validateScope(scope);
     const task = this.table.get(externalTaskId);
     if (!task || !inScope(task, validScope)) return { status: 'not-found' };
-    if (task.state !== 'pending') return { status: 'gone', task: toSnapshot(task) };
-    if (task.workerId !== workerId) return { status: 'locked', task: toSnapshot(task) };
+    if (task.state !== 'pending') return { status: 'gone', task: taskRecord(task) };
+    if (task.workerId !== workerId) return { status: 'locked', task: taskRecord(task) };
     return { status: 'ok', task: effects.changed(write(task), task) };
   }
 

@@ -1,8 +1,9 @@
 import type { ExternalTask, ExternalTaskFailure, JsonValue } from '../../model/index.js';
+import { frozenDate } from '../../model/frozen-record.js';
 import type { ValidNewTask } from '../repository-arguments.js';
 import type { HeapItem } from './indexed-heap.js';
 
-/** The in-memory store's own mutable record of a task; never handed out (see {@link toSnapshot}). */
+/** The in-memory store's own mutable record of a task; never handed out (see {@link taskRecord}). */
 export interface StoredTask extends ValidNewTask, HeapItem {
   readonly id: string;
   readonly createdAt: number;
@@ -62,30 +63,35 @@ export function newStoredTask(
   };
 }
 
-/** A fresh, detached record of `task` (payload, result and error are frozen and shared). */
-export function toSnapshot(task: StoredTask): ExternalTask {
-  return {
+/**
+ * The record of `task` as it is now, immutable by construction: frozen, its dates frozen too, its
+ * `payload`, `result` and `error` deeply frozen already. Made once per change, one record serves every
+ * receiver — the caller, the change feed and each of its subscribers — since none can change it.
+ */
+export function taskRecord(task: StoredTask): ExternalTask {
+  const record: { -readonly [Field in keyof ExternalTask]: ExternalTask[Field] } = {
     id: task.id,
     topic: task.topic,
     flowNodeInstanceId: task.flowNodeInstanceId,
     correlationId: task.correlationId,
     processInstanceId: task.processInstanceId,
-    ...(task.processModelId !== undefined && { processModelId: task.processModelId }),
-    ...(task.tenantId !== undefined && { tenantId: task.tenantId }),
-    ...(task.identity !== undefined && { identity: task.identity }),
-    payload: task.payload,
-    priority: task.priority,
-    state: task.state,
-    ...(task.workerId !== undefined && { workerId: task.workerId }),
-    ...(task.lockExpirationTime !== undefined && { lockExpirationTime: new Date(task.lockExpirationTime) }),
-    createdAt: new Date(task.createdAt),
-    ...(task.finishedAt !== undefined && { finishedAt: new Date(task.finishedAt) }),
-    ...(task.result !== undefined && { result: task.result }),
-    ...(task.error !== undefined && { error: task.error }),
-    ...(task.retries !== undefined && { retries: task.retries }),
-    attempts: task.attempts,
-    ...(task.retryAt !== undefined && { retryAt: new Date(task.retryAt) }),
-    ...(task.incident !== undefined && { incident: task.incident }),
-    ...(task.idempotencyKey !== undefined && { idempotencyKey: task.idempotencyKey }),
-  };
+  } as ExternalTask;
+  if (task.processModelId !== undefined) record.processModelId = task.processModelId;
+  if (task.tenantId !== undefined) record.tenantId = task.tenantId;
+  if (task.identity !== undefined) record.identity = task.identity;
+  record.payload = task.payload;
+  record.priority = task.priority;
+  record.state = task.state;
+  if (task.workerId !== undefined) record.workerId = task.workerId;
+  if (task.lockExpirationTime !== undefined) record.lockExpirationTime = frozenDate(task.lockExpirationTime);
+  record.createdAt = frozenDate(task.createdAt);
+  if (task.finishedAt !== undefined) record.finishedAt = frozenDate(task.finishedAt);
+  if (task.result !== undefined) record.result = task.result;
+  if (task.error !== undefined) record.error = task.error;
+  if (task.retries !== undefined) record.retries = task.retries;
+  record.attempts = task.attempts;
+  if (task.retryAt !== undefined) record.retryAt = frozenDate(task.retryAt);
+  if (task.incident !== undefined) record.incident = task.incident;
+  if (task.idempotencyKey !== undefined) record.idempotencyKey = task.idempotencyKey;
+  return Object.freeze(record);
 }

@@ -1,63 +1,94 @@
 import type { ValidQuery } from '../repository-arguments.js';
 import type { StoredTask } from './stored-task.js';
 
-type IndexedField =
-  | 'topic'
-  | 'tenantId'
-  | 'processModelId'
-  | 'processInstanceId'
-  | 'correlationId'
-  | 'flowNodeInstanceId'
-  | 'workerId'
-  | 'state';
-
-const indexedFields: readonly IndexedField[] = [
+/** The fields a task keeps from its creation on: filed once, when it is stored. */
+const fixedFields = [
   'flowNodeInstanceId',
   'processInstanceId',
   'correlationId',
   'tenantId',
   'processModelId',
-  'workerId',
-  'topic',
-  'state',
-];
+] as const;
 
-/** The fields a task's record may change after creation; the store re-files the task when it does. */
-type ChangingField = 'state' | 'workerId';
+/** The fields a query may give, each matched against the task's field of that name. */
+const queriedFields = [...fixedFields, 'workerId', 'topic', 'state'] as const;
+
+type IndexedField = (typeof fixedFields)[number] | 'workerId';
+type FinalState = Exclude<StoredTask['state'], 'pending'>;
+const finalStates: readonly FinalState[] = ['finished', 'failed', 'cancelled'];
 
 /** The tasks with one value of a field: most instance ids have a single task, kept without a Set. */
 type Entry = StoredTask | Set<StoredTask>;
 
+/** A part of a query's candidates: how many tasks, and (on demand) which. */
+interface Candidates {
+  readonly size: number;
+  readonly tasks: () => Iterable<StoredTask>;
+}
+
+/** Where the pending tasks are: in their topics' queues, which the indexes read instead of keeping a copy. */
+export interface PendingTasks {
+  /** The pending tasks of `topic`, or of every topic. */
+  pending(topic?: string): Candidates;
+}
+
 /**
- * Secondary indexes of the in-memory store: for each queryable field, the tasks per value. Queries and
- * cancellation start from the smallest matching index instead of scanning every task.
+ * Secondary indexes of the in-memory store: the tasks per value of each field a query or a cancellation
+ * selects by, so that they start from the smallest matching set instead of scanning every task. Each
+ * task is filed only under what can find it and only when a value changes: its fixed fields once, its
+ * worker when another locks it, and — once it is final — its state and topic together (a pending task is found by
+ * state or topic through its topic's queues, so a pending task costs no entry there).
  */
 export class TaskIndexes {
   private readonly indexes = new Map<IndexedField, Map<string, Entry>>(
-    indexedFields.map((field) => [field, new Map()]),
+    [...fixedFields, 'workerId' as const].map((field) => [field, new Map()]),
+  );
+  /** Final tasks per state, then per topic: each filed once, found by state, by topic or by both. */
+  private readonly finals = new Map<FinalState, Map<string, Set<StoredTask>>>(
+    finalStates.map((state) => [state, new Map()]),
   );
 
+  constructor(private readonly queues: PendingTasks) {}
+
+  /** Files a new task under its fixed fields. */
   add(task: StoredTask): void {
-    for (const field of indexedFields) this.insert(field, task[field], task);
+    for (const field of fixedFields) this.insert(field, task[field], task);
+    this.insert('workerId', task.workerId, task);
   }
 
   /** Takes `task` out of every index. */
   remove(task: StoredTask): void {
-    for (const field of indexedFields) this.delete(field, task[field], task);
+    for (const field of fixedFields) this.delete(field, task[field], task);
+    this.delete('workerId', task.workerId, task);
+    this.removeFinal(task);
   }
 
-  /** Re-files `task` after its `field` changed from `previous`. */
-  refile(task: StoredTask, field: ChangingField, previous: string | undefined): void {
-    if (previous === task[field]) return;
-    this.delete(field, previous, task);
-    this.insert(field, task[field], task);
+  /** Re-files `task` after its worker changed from `previous`. */
+  refileWorker(task: StoredTask, previous: string | undefined): void {
+    if (previous === task.workerId) return;
+    this.delete('workerId', previous, task);
+    this.insert('workerId', task.workerId, task);
   }
 
-  /** The tasks whose `field` is `value`. */
-  find(field: IndexedField, value: string): ReadonlySet<StoredTask> {
-    const entry = this.index(field).get(value);
-    if (entry === undefined) return new Set();
-    return entry instanceof Set ? entry : new Set([entry]);
+  /** Files `task`, which has just become final, under its state and topic. */
+  addFinal(task: StoredTask): void {
+    const byTopic = this.finals.get(task.state as FinalState) as Map<string, Set<StoredTask>>;
+    const tasks = byTopic.get(task.topic);
+    if (tasks) tasks.add(task);
+    else byTopic.set(task.topic, new Set([task]));
+  }
+
+  /** Takes a final `task` out of the final state and topic indexes (before it is revived or forgotten). */
+  removeFinal(task: StoredTask): void {
+    const byTopic = this.finals.get(task.state as FinalState);
+    const tasks = byTopic?.get(task.topic);
+    if (!tasks?.delete(task)) return;
+    if (tasks.size === 0) byTopic?.delete(task.topic);
+  }
+
+  /** The tasks whose fixed field `field` is `value`. */
+  find(field: (typeof fixedFields)[number], value: string): ReadonlySet<StoredTask> {
+    return this.entry(field, value);
   }
 
   /**
@@ -65,18 +96,40 @@ export class TaskIndexes {
    * topics the tasks of any of them — or `undefined` if it names no indexed field.
    */
   candidates(query: ValidQuery): Iterable<StoredTask> | undefined {
-    const restrictions: { size: number; tasks: () => Iterable<StoredTask> }[] = [];
-    for (const field of indexedFields) {
-      const values = field === 'state' ? query.states : field === 'topic' ? query.topics : query[field];
-      if (values === undefined) continue;
-      const sets = (typeof values === 'string' ? [values] : [...new Set(values)]).map((value) =>
-        this.find(field, value),
+    const restrictions: Candidates[] = [];
+    for (const field of [...fixedFields, 'workerId' as const]) {
+      const value = query[field];
+      if (value !== undefined) restrictions.push(ofSet(this.entry(field, value)));
+    }
+    if (query.states !== undefined) {
+      restrictions.push(
+        union(
+          [...new Set(query.states)].flatMap((state) =>
+            state === 'pending'
+              ? [this.queues.pending()]
+              : [...(this.finals.get(state)?.values() ?? [])].map(ofSet),
+          ),
+        ),
       );
-      const size = sets.reduce((sum, tasks) => sum + tasks.size, 0);
-      restrictions.push({ size, tasks: () => sets.flatMap((tasks) => [...tasks]) });
+    }
+    if (query.topics !== undefined) {
+      restrictions.push(
+        union(
+          [...new Set(query.topics)].flatMap((topic) => [
+            this.queues.pending(topic),
+            ...[...this.finals.values()].map((byTopic) => ofSet(byTopic.get(topic) ?? new Set())),
+          ]),
+        ),
+      );
     }
     if (restrictions.length === 0) return undefined;
     return restrictions.reduce((smallest, next) => (next.size < smallest.size ? next : smallest)).tasks();
+  }
+
+  private entry(field: IndexedField, value: string): ReadonlySet<StoredTask> {
+    const entry = this.index(field).get(value);
+    if (entry === undefined) return new Set();
+    return entry instanceof Set ? entry : new Set([entry]);
   }
 
   /** Files `task` under `value`; a task without a value (no tenant) is in no entry of that index. */
@@ -105,11 +158,23 @@ export class TaskIndexes {
   }
 }
 
+function ofSet(tasks: ReadonlySet<StoredTask>): Candidates {
+  return { size: tasks.size, tasks: () => tasks };
+}
+
+/** Candidates made of disjoint parts. */
+function union(parts: readonly Candidates[]): Candidates {
+  return {
+    size: parts.reduce((sum, part) => sum + part.size, 0),
+    tasks: () => parts.flatMap((part) => [...part.tasks()]),
+  };
+}
+
 /** Whether `task` matches every field `query` gives, at the store's time `now`. */
 export function matches(task: StoredTask, query: ValidQuery, now: number): boolean {
   const lockHolds = task.lockExpirationTime !== undefined && task.lockExpirationTime > now;
   return (
-    indexedFields.every((field) => {
+    queriedFields.every((field) => {
       if (field === 'state') return query.states === undefined || query.states.includes(task.state);
       if (field === 'topic') return query.topics === undefined || query.topics.includes(task.topic);
       return query[field] === undefined || query[field] === task[field];

@@ -1,4 +1,3 @@
-import type { ExternalTaskState } from '../../model/index.js';
 import type { ValidNewTask } from '../repository-arguments.js';
 import { FinalTaskRetention } from './final-task-retention.js';
 import { newStoredTask, type StoredTask } from './stored-task.js';
@@ -11,7 +10,7 @@ import { TopicQueues } from './topic-queues.js';
  * worker or priority, so that every index stays true; a task's final-state retention is kept here too.
  */
 export class TaskTable {
-  readonly indexes = new TaskIndexes();
+  readonly indexes = new TaskIndexes({ pending: (topic) => this.pending(topic) });
   private readonly tasks = new Map<string, StoredTask>();
   private readonly keys = new Map<string, StoredTask>();
   private readonly topics = new Map<string, TopicQueues>();
@@ -67,16 +66,19 @@ export class TaskTable {
     return queues;
   }
 
-  setState(task: StoredTask, state: ExternalTaskState): void {
-    const previous = task.state;
-    task.state = state;
-    this.indexes.refile(task, 'state', previous);
+  /** The pending tasks of `topic`, or of every topic: what its queues hold. */
+  private pending(topic: string | undefined): { size: number; tasks: () => StoredTask[] } {
+    const queues = topic === undefined ? [...this.topics.values()] : [this.topics.get(topic) ?? []].flat();
+    return {
+      size: queues.reduce((sum, topicQueues) => sum + topicQueues.pendingCount, 0),
+      tasks: () => queues.flatMap((topicQueues) => topicQueues.pendingTasks()),
+    };
   }
 
   setWorker(task: StoredTask, workerId: string | undefined): void {
     const previous = task.workerId;
     task.workerId = workerId;
-    this.indexes.refile(task, 'workerId', previous);
+    this.indexes.refileWorker(task, previous);
   }
 
   /** Gives a pending task a new priority and its new place in its queue. */
@@ -95,7 +97,8 @@ export class TaskTable {
     const queues = this.queuesOf(task.topic);
     queues.detach(task);
     task.finishedAt = now;
-    this.setState(task, state);
+    task.state = state;
+    this.indexes.addFinal(task);
     queues.countFinal(task, 1);
     this.retention.track(task);
   }
@@ -103,10 +106,11 @@ export class TaskTable {
   /** Brings a final task back to pending (an incident revived), out of its topic's final counts. */
   revive(task: StoredTask): void {
     this.queuesOf(task.topic).countFinal(task, -1);
+    this.indexes.removeFinal(task);
     task.incident = undefined;
     task.finishedAt = undefined;
     this.setWorker(task, undefined); // a fresh start: the worker that failed it holds nothing
-    this.setState(task, 'pending');
+    task.state = 'pending';
   }
 
   /** Removes a final task: from the table, its indexes and its topic's counts. */

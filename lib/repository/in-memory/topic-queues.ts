@@ -94,10 +94,20 @@ export class TopicQueues {
     return times.length === 0 ? undefined : Math.max(0, Math.min(...times) - now);
   }
 
+  /** How many pending tasks the topic has. */
+  get pendingCount(): number {
+    return this.ready.size + this.locked.size + this.delayed.size;
+  }
+
+  /** The topic's pending tasks, in no particular order. */
+  pendingTasks(): StoredTask[] {
+    return [...this.ready.items(), ...this.locked.items(), ...this.delayed.items()];
+  }
+
   /** Whether the topic has a task, pending or final. */
   hasTasks(): boolean {
     const { finished, failed, cancelled } = this.finals;
-    return this.ready.size + this.locked.size + this.delayed.size + finished + failed + cancelled > 0;
+    return this.pendingCount + finished + failed + cancelled > 0;
   }
 
   /** Pending tasks per state at `now`, without moving any. */

@@ -414,7 +414,7 @@ export function describeCreate(bed: ContractBed): void {
         tryToChange(() => (mutable.topic = 'elsewhere'));
         tryToChange(() => (mutable.priority = 99));
         tryToChange(() => (mutable.workerId = 'intruder'));
-        snapshot.createdAt.setTime(0);
+        tryToChange(() => snapshot.createdAt.setTime(0));
       }
 
       const again = await bed.repository.getById(created.id);
@@ -429,7 +429,7 @@ export function describeCreate(bed: ContractBed): void {
     it('hands out claimed records whose lock time cannot be moved by changing them', async () => {
       const task = await bed.create();
       const [claimed] = await bed.claim('worker', 1);
-      claimed!.lockExpirationTime!.setTime(START);
+      tryToChange(() => claimed!.lockExpirationTime!.setTime(START));
 
       expect((await bed.repository.getById(task.id))?.lockExpirationTime?.getTime()).to.equal(START + 1000);
       expect(await bed.claim('other', 1)).to.deep.equal([]);
