@@ -99,7 +99,13 @@ describe('worker: fetching ahead', () => {
     expect(fetches[1]!.options.maxTasks).to.equal(4);
   });
 
-  it('fetches the next tasks while the reports of the last ones are still on their way', async () => {
+  /** A worker of concurrency 1 whose first task has ended, its report still on its way. */
+  async function reportOnItsWay(): Promise<{
+    worker: ReturnType<typeof bed.startWorker>;
+    service: ReturnType<typeof stubService>;
+    fetches: OpenFetch[];
+    report: ReturnType<typeof deferred<void>>;
+  }> {
     const { service, fetches } = answeredByHand();
     const report = deferred();
     service.finishExternalTask.returns(report.promise);
@@ -107,6 +113,11 @@ describe('worker: fetching ahead', () => {
     await bed.clock.tickAsync(0);
     fetches[0]!.answer(ids('a', 1));
     await bed.clock.tickAsync(0);
+    return { worker, service, fetches, report };
+  }
+
+  it('fetches the next tasks while the reports of the last ones are still on their way', async () => {
+    const { worker, service, fetches, report } = await reportOnItsWay();
     expect(service.finishExternalTask.callCount).to.equal(1);
     expect(fetches).to.have.length(2); // the report has not answered, and the next fetch is open
     expect(worker.running).to.equal(0);
@@ -119,13 +130,7 @@ describe('worker: fetching ahead', () => {
   });
 
   it('stop() waits for reports still on their way', async () => {
-    const { service, fetches } = answeredByHand();
-    const report = deferred();
-    service.finishExternalTask.returns(report.promise);
-    const worker = bed.startWorker({ concurrency: 1, handler: () => 'done' }, service);
-    await bed.clock.tickAsync(0);
-    fetches[0]!.answer(ids('a', 1));
-    await bed.clock.tickAsync(0);
+    const { worker, report } = await reportOnItsWay();
     const stopped = track(worker.stop());
     await bed.clock.tickAsync(60_000);
     expect(stopped.settled).to.equal(false);
