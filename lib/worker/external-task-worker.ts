@@ -152,7 +152,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     this.events = new ContainedEventEmitter((event, error) =>
       logger.error(`A listener of ${event} threw; the worker carries on.`, { error }),
     );
-    this.slots = new TaskSlots(this.options.concurrency, this.watch);
+    this.slots = new TaskSlots(this.options.concurrency, this.watch, () => this.startBuffered());
     this.buffer = new TaskBuffer(
       this.options.bufferSize,
       this.options.maxBufferWait,
@@ -351,8 +351,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
           name: 'worker:error',
           payload: { workerId: this.workerId, error, context: { type: 'loop' } },
         });
-      })
-      .finally(() => this.startBuffered());
+      });
   }
 
   /**

@@ -61,9 +61,10 @@ export class TaskBuffer {
     return next?.task;
   }
 
-  /** Every task waiting, taken out of the queue; no timer is left. */
+  /** Every task waiting, taken out of the queue; no timer is left, and the buffer may be refilled. */
   drain(): ExternalTask[] {
     this.stopTimer();
+    this.refillable = true;
     return this.queue.splice(0).map(({ task }) => task);
   }
 

@@ -16,9 +16,14 @@ export class TaskSlots {
   private trailingJobs = 0;
   private readonly waitingJobs: (() => void)[] = [];
 
+  /**
+   * @param onFree - Called whenever a slot is given back and no job waits for it, before `watch` hears of
+   *   the change: the worker fills the slot from its buffer there, so that waiters see it taken.
+   */
   constructor(
     readonly concurrency: number,
     private readonly watch: StateWatch = new StateWatch(),
+    private readonly onFree: () => void = () => undefined,
   ) {}
 
   /** Slots taken: running jobs and any waiting to start. */
@@ -88,7 +93,9 @@ export class TaskSlots {
 
   private release(): void {
     this.runningJobs--;
-    this.waitingJobs.shift()?.();
+    const waiting = this.waitingJobs.shift();
+    if (waiting) waiting();
+    else this.onFree();
     this.watch.changed();
   }
 }

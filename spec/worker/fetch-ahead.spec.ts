@@ -197,9 +197,10 @@ describe('worker: the buffer of fetched tasks', () => {
     expect(fetches[1]!.options.maxTasks).to.equal(2);
   });
 
-  it('never holds a task longer than maxBufferWait: then it is handed back with unlock, and not run', async () => {
+  it('never holds a task longer than maxBufferWait: then it is handed back with unlock, not run, and not refetched until a slot is free', async () => {
     const { service, fetches } = answeredByHand();
     const started: string[] = [];
+    const first = deferred();
     const worker = bed.startWorker(
       {
         concurrency: 1,
@@ -208,7 +209,7 @@ describe('worker: the buffer of fetched tasks', () => {
         lockDuration: 10_000, // maxBufferWait: (10,000 − 5,000) / 2
         handler: (task) => {
           started.push(task.id);
-          return new Promise(() => undefined);
+          return task.id === 'a0' ? first.promise : new Promise(() => undefined);
         },
       },
       service,
@@ -224,6 +225,10 @@ describe('worker: the buffer of fetched tasks', () => {
     expect(started).to.deep.equal(['a0']);
     await bed.clock.tickAsync(60_000);
     expect(fetches).to.have.length(1); // tasks expired: the buffer is not refilled while no slot draws on it
+    first.resolve();
+    await bed.clock.tickAsync(0);
+    expect(fetches).to.have.length(2); // a slot drew on the buffer again: slot and buffer are fetched for
+    expect(fetches[1]!.options.maxTasks).to.equal(4);
   });
 
   it('measures the wait of each task from its own fetch', async () => {
