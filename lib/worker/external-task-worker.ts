@@ -120,6 +120,8 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
   private readonly backoff: Backoff;
   private readonly cancellations: CancellationEvents | undefined;
   private readonly counter = new WorkerStatsCounter();
+  /** The hand-backs of expired buffered tasks still on their way: `stop()` waits for them. */
+  private readonly handingBack = new Set<Promise<void>>();
   /** The runs whose handler has not settled yet, by task id. */
   private readonly runs = new Map<string, TaskRun>();
   private currentState: WorkerState = 'idle';
@@ -257,7 +259,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
 
   private async shutdown(): Promise<void> {
     this.loopController?.abort(new DOMException('The worker is stopping.', 'AbortError'));
-    await Promise.all([this.loopDone, this.release(this.buffer.drain())]);
+    await Promise.all([this.loopDone, this.release(this.buffer.drain()), ...this.handingBack]);
     if (this.slots.taken === 0) return this.slots.onIdle();
     if (this.options.stopGracePeriod > 0) {
       const graceOver = new AbortController();
@@ -305,7 +307,8 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
       `${tasks.length} fetched task(s) waited maxBufferWait in the buffer and are handed back; a smaller bufferSize would not fetch them.`,
     );
     this.watch.changed();
-    void this.release(tasks);
+    const handingBack = this.release(tasks).finally(() => this.handingBack.delete(handingBack));
+    this.handingBack.add(handingBack);
   };
 
   /**

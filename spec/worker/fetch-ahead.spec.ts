@@ -231,6 +231,33 @@ describe('worker: the buffer of fetched tasks', () => {
     expect(fetches[1]!.options.maxTasks).to.equal(4);
   });
 
+  it('stop() waits for the hand-back of expired tasks still on its way', async () => {
+    const { service, fetches } = answeredByHand();
+    const handedBack = deferred();
+    service.unlock.returns(handedBack.promise);
+    const worker = bed.startWorker(
+      {
+        concurrency: 1,
+        bufferSize: 1,
+        maxTasks: 2,
+        lockDuration: 10_000,
+        stopGracePeriod: 0,
+        handler: () => new Promise(() => undefined),
+      },
+      service,
+    );
+    await bed.clock.tickAsync(0);
+    fetches[0]!.answer(ids('a', 2));
+    await bed.clock.tickAsync(2_500);
+    expect(service.unlock.args.map((args) => args[2])).to.deep.equal(['a1']);
+    const stopped = track(worker.stop());
+    await bed.clock.tickAsync(1_000);
+    expect(stopped.settled).to.equal(false);
+    handedBack.resolve();
+    await bed.clock.tickAsync(0);
+    expect(stopped.settled).to.equal(true);
+  });
+
   it('measures the wait of each task from its own fetch', async () => {
     const { service, fetches } = answeredByHand();
     const gate = deferred();
