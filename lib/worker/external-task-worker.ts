@@ -324,8 +324,12 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     void this.stop();
   }
 
-  /** The engine cancelled a task: a handler running it is aborted at once, not at its next extension. */
+  /**
+   * The engine cancelled a task: a handler running it is aborted at once, not at its next extension, and
+   * a buffered one is dropped, never run (a cancelled task has nothing to hand back).
+   */
   private readonly onTaskCancelled: CancellationListener = ({ task }) => {
+    if (this.buffer.remove(task.id)) this.watch.changed();
     this.runs.get(task.id)?.abort(TaskAbortedError.lockLost(task, new GoneError(task.id, 'cancelled')));
   };
 

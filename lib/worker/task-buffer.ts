@@ -61,6 +61,15 @@ export class TaskBuffer {
     return next?.task;
   }
 
+  /** Takes the task with `taskId` out of the queue, if it waits there; answers whether it did. */
+  remove(taskId: string): boolean {
+    const index = this.queue.findIndex(({ task }) => task.id === taskId);
+    if (index === -1) return false;
+    this.queue.splice(index, 1);
+    if (this.queue.length === 0) this.stopTimer();
+    return true;
+  }
+
   /** Every task waiting, taken out of the queue; no timer is left, and the buffer may be refilled. */
   drain(): ExternalTask[] {
     this.stopTimer();

@@ -258,6 +258,27 @@ describe('worker: the buffer of fetched tasks', () => {
     expect(stopped.settled).to.equal(true);
   });
 
+  it('drops a buffered task the engine cancels: it is never run', async () => {
+    const started: string[] = [];
+    const first = deferred();
+    bed.startWorker({
+      concurrency: 1,
+      bufferSize: 1,
+      maxTasks: 2,
+      handler: (task) => {
+        started.push(task.id);
+        return started.length === 1 ? first.promise : 'done';
+      },
+    });
+    const [a, b] = await createTasks(bed.repository, 2);
+    await bed.clock.tickAsync(0);
+    expect(started).to.deep.equal([a]);
+    await bed.repository.cancel({ externalTaskId: b! });
+    first.resolve();
+    await bed.clock.tickAsync(0);
+    expect(started).to.deep.equal([a]);
+  });
+
   it('measures the wait of each task from its own fetch', async () => {
     const { service, fetches } = answeredByHand();
     const gate = deferred();
