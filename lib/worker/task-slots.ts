@@ -72,11 +72,6 @@ export class TaskSlots {
     });
   }
 
-  /** Resolves once a slot is free, or at once when `signal` aborts; leaves no listener behind. */
-  waitForFree(signal: AbortSignal): Promise<void> {
-    return this.watch.until(() => this.free > 0, signal);
-  }
-
   /** Resolves when no job runs, waits or trails. */
   onIdle(): Promise<void> {
     return this.watch.until(() => this.taken === 0 && this.trailingJobs === 0);
