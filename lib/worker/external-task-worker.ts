@@ -215,8 +215,9 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     if (this.stopping)
       return this.stopping.then(() => (this.wanted === 'running' ? this.start() : undefined));
     const controller = new AbortController();
-    // Each fetch in flight listens to the signal, and fetching ahead keeps up to `concurrency` in flight.
-    setMaxListeners(this.options.concurrency + 10, controller.signal);
+    // Each fetch in flight (up to `concurrency` of them) and each layer of its transport listen to this
+    // signal, and every listener goes when its fetch ends: Node's warning past 10 would be a false alarm.
+    setMaxListeners(0, controller.signal);
     this.loopController = controller;
     this.backoff.reset();
     this.currentState = 'running';

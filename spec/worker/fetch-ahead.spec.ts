@@ -63,6 +63,25 @@ describe('worker: fetching ahead', () => {
     expect(open.filter((fetch) => fetch.options.longPollingTimeout === 0)).to.have.length(11);
   });
 
+  it('raises no MaxListenersExceededWarning with many fetches in flight on its signal', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const { service, fetches } = answeredByHand();
+      bed.startWorker({ concurrency: 32, maxTasks: 1, handler: () => new Promise(() => undefined) }, service);
+      await bed.clock.tickAsync(0);
+      fetches[0]!.answer(ids('a', 1));
+      await bed.clock.tickAsync(0);
+      expect(inFlight(fetches).length).to.be.above(20);
+      // Node emits its warning on the next tick.
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(warnings.map((warning) => warning.name)).to.not.include('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('goes back to one long poll at a time once an answer brings fewer tasks than asked', async () => {
     const { service, fetches } = answeredByHand();
     bed.startWorker({ concurrency: 16, maxTasks: 1, handler: () => 'done' }, service);
