@@ -154,7 +154,13 @@ function tableMeasurements(
         what: `workers: 16 ExternalTaskWorkers, maxTasks and concurrency ${batch}`,
         floorOf: floorOf(batch),
       },
-      run: () => inSchema((schema) => workerRun(connection, schema, count, batch)),
+      run: () =>
+        inSchema((schema) =>
+          workerRun(connection, schema, count, {
+            workers: 16,
+            options: { concurrency: batch, maxTasks: batch },
+          }),
+        ),
     });
   }
   for (const batch of [1, 16]) {

@@ -1,9 +1,14 @@
 /**
  * One run of the PostgreSQL store's task lifecycle for the benchmark: `count` tasks created (timed apart),
  * then 16 handlers that fetch `batch` tasks and finish each of them until none is left — through the API,
- * on the repository alone, or by 16 `ExternalTaskWorker`s.
+ * on the repository alone, or by `ExternalTaskWorker`s.
  */
-import { ExternalTaskApi, ExternalTaskWorker, type NewExternalTask } from '../lib/index.js';
+import {
+  ExternalTaskApi,
+  ExternalTaskWorker,
+  type ExternalTaskWorkerOptions,
+  type NewExternalTask,
+} from '../lib/index.js';
 import type { PostgresExternalTaskRepository, PostgresConnection } from '../lib/postgres/index.js';
 import {
   identity,
@@ -128,30 +133,37 @@ export async function repositoryRun(
   }
 }
 
+/** How a run's tasks are worked on: `workers` ExternalTaskWorkers on one API, each with `options`. */
+export interface WorkerDeployment {
+  readonly workers: number;
+  readonly options: Pick<
+    ExternalTaskWorkerOptions,
+    'concurrency' | 'maxTasks' | 'bufferSize' | 'maxBufferWait' | 'refillThreshold'
+  >;
+}
+
 /**
- * The same lifecycle as a deployment runs it: 16 `ExternalTaskWorker`s on one API, each with
- * `concurrency` and `maxTasks` = `batch` (so at most 16 × `batch` tasks in flight, as in
- * {@link lifecycleRun}) and a handler that answers at once, timed from their start until the API has
- * announced the last `task:finished`. Unlike the handlers of {@link lifecycleRun}, each worker runs
- * its own poll loop, lock keepers and events, and long-polls (10 s) when it finds nothing. Every task
+ * The same lifecycle as a deployment runs it: `deployment.workers` `ExternalTaskWorker`s on one API,
+ * each with `deployment.options` and a handler that answers at once, timed from their start until the API
+ * has announced the last `task:finished`. Unlike the handlers of {@link lifecycleRun}, each worker runs
+ * its own fetching, lock keepers and events, and long-polls (10 s) when it finds nothing. Every task
  * must have run once and been announced finished once.
  */
 export async function workerRun(
   connection: PostgresConnection,
   schema: string,
   count: number,
-  batch: number,
+  deployment: WorkerDeployment,
 ): Promise<Throughput> {
   const repository = await openStore(connection, schema);
   const api = new ExternalTaskApi({ repository, logger: silent });
   const workers = Array.from(
-    { length: HANDLERS },
+    { length: deployment.workers },
     () =>
       new ExternalTaskWorker(api, {
         topic: TOPIC,
         identity,
-        concurrency: batch,
-        maxTasks: batch,
+        ...deployment.options,
         lockDuration: LOCK_MS,
         longPollingTimeout: 10_000,
         logger: silent,

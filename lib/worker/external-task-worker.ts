@@ -1,14 +1,18 @@
+import { setMaxListeners } from 'node:events';
 import type { ExternalTaskService } from '../api/index.js';
 import { GoneError } from '../errors/index.js';
 import { ContainedEventEmitter } from '../events/index.js';
 import type { ExternalTask, JsonValue } from '../model/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { Backoff } from './backoff.js';
+import { FetchLoop } from './fetch-loop.js';
+import { StateWatch } from './state-watch.js';
 import { TaskAbortedError } from './task-aborted-error.js';
+import { TaskBuffer } from './task-buffer.js';
 import { TaskRun } from './task-run.js';
 import { TaskSlots } from './task-slots.js';
 import type { AnnounceWorkerEvent, ExternalTaskWorkerEvents } from './worker-events.js';
-import { WorkerHaltedError } from './worker-halted-error.js';
+import type { WorkerHaltedError } from './worker-halted-error.js';
 import { WorkerStatsCounter, type WorkerStats } from './worker-stats.js';
 import {
   resolveWorkerOptions,
@@ -58,13 +62,16 @@ function cancellationEventsOf(api: ExternalTaskService): CancellationEvents | un
  * ```
  * - `idle`: constructed, options checked; nothing runs.
  * - `running`: `start()` launched the poll loop (synchronously: the worker is `running` when `start()`
- *   returns). The poll loop waits for a free slot, fetches as many tasks as slots are free (a long poll),
- *   starts a handler per task, and repeats. Fetch failures back off and retry. Only `stop()` ends the
- *   loop, which calls it itself when no fetch can ever succeed: a fetch answered 400, 401 or 403, or the
- *   API was closed (a `worker:error` event with a {@link WorkerHaltedError} says so).
- * - `stopping`: `stop()` aborted the stop signal: the open fetch ends at once and no new one starts.
- *   Running handlers get `stopGracePeriod` ms to finish (their outcomes are reported); then their signals
- *   are aborted and their outcomes dropped.
+ *   returns). The poll loop fetches ahead (see the worker guide): once enough of its slots and buffer
+ *   places are free it fetches for them — a long poll, or several fetches at once while the store has
+ *   more — starts a handler per task in a free slot and queues the rest in the buffer, from which freed
+ *   slots take their next task. A handler's report goes on while its slot takes the next task. Fetch
+ *   failures back off and retry. Only `stop()` ends the loop, which calls it itself when no fetch can
+ *   ever succeed: a fetch answered 400, 401 or 403, or the API was closed (a `worker:error` event with a
+ *   {@link WorkerHaltedError} says so).
+ * - `stopping`: `stop()` aborted the stop signal: the open fetches end at once and no new one starts;
+ *   the tasks in the buffer are handed back with `unlock`. Running handlers get `stopGracePeriod` ms to
+ *   finish (their outcomes are reported); then their signals are aborted and their outcomes dropped.
  * - `stopped`: no fetch, handler run, timer or listener of the worker is left. `start()` may run it again.
  *
  * `start()` while running, and `stop()` while idle or stopped, do nothing; `stop()` while
@@ -106,11 +113,16 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
   readonly workerId: string;
 
   private readonly options: ResolvedWorkerOptions;
+  private readonly watch = new StateWatch();
   private readonly slots: TaskSlots;
+  private readonly buffer: TaskBuffer;
+  private readonly fetchLoop: FetchLoop;
   private readonly backoff: Backoff;
   private readonly cancellations: CancellationEvents | undefined;
   private readonly counter = new WorkerStatsCounter();
-  /** The runs in progress, by task id. */
+  /** The hand-backs of expired buffered tasks still on their way: `stop()` waits for them. */
+  private readonly handingBack = new Set<Promise<void>>();
+  /** The runs whose handler has not settled yet, by task id. */
   private readonly runs = new Map<string, TaskRun>();
   private currentState: WorkerState = 'idle';
   private loopController: AbortController | undefined;
@@ -142,8 +154,25 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     this.events = new ContainedEventEmitter((event, error) =>
       logger.error(`A listener of ${event} threw; the worker carries on.`, { error }),
     );
-    this.slots = new TaskSlots(this.options.concurrency);
+    this.slots = new TaskSlots(this.options.concurrency, this.watch, () => this.startBuffered());
+    this.buffer = new TaskBuffer(
+      this.options.bufferSize,
+      this.options.maxBufferWait,
+      this.options.clock,
+      this.onBufferExpired,
+    );
     this.backoff = new Backoff(this.options.backoff);
+    this.fetchLoop = new FetchLoop({
+      api,
+      options: this.options,
+      announce: this.announce,
+      backoff: this.backoff,
+      watch: this.watch,
+      room: () => this.room(),
+      accept: (tasks, fetchStartedAt) => this.accept(tasks, fetchStartedAt),
+      release: (tasks) => this.release(tasks),
+      halt: (error) => this.halt(error),
+    });
     this.cancellations = cancellationEventsOf(api);
   }
 
@@ -167,7 +196,11 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     return this.currentState;
   }
 
-  /** How many handlers are running (or having their outcome reported) now. */
+  /**
+   * How many handlers are running now (or waiting for a slot, when a service answered more tasks than
+   * asked). A finished handler's slot takes the next task while its outcome is being reported;
+   * {@link onIdle} and `stop()` wait for those reports too.
+   */
   get running(): number {
     return this.runs.size;
   }
@@ -182,11 +215,14 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     if (this.stopping)
       return this.stopping.then(() => (this.wanted === 'running' ? this.start() : undefined));
     const controller = new AbortController();
+    // Each fetch in flight (up to `concurrency` of them) and each layer of its transport listen to this
+    // signal, and every listener goes when its fetch ends: Node's warning past 10 would be a false alarm.
+    setMaxListeners(0, controller.signal);
     this.loopController = controller;
     this.backoff.reset();
     this.currentState = 'running';
     this.cancellations?.on('task:cancelled', this.onTaskCancelled);
-    this.loopDone = this.pollLoop(controller.signal);
+    this.loopDone = this.fetchLoop.run(controller.signal);
     this.announce({ name: 'worker:started', payload: { workerId: this.workerId } });
     return Promise.resolve();
   }
@@ -214,15 +250,18 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     return this.stopping;
   }
 
-  /** Resolves when no handler runs (at once if none does). More may start later while the worker runs. */
+  /**
+   * Resolves when no handler runs and no outcome is being reported (at once if none is). More may start
+   * later while the worker runs.
+   */
   onIdle(): Promise<void> {
     return this.slots.onIdle();
   }
 
   private async shutdown(): Promise<void> {
     this.loopController?.abort(new DOMException('The worker is stopping.', 'AbortError'));
-    await this.loopDone;
-    if (this.slots.taken === 0) return;
+    await Promise.all([this.loopDone, this.release(this.buffer.drain()), ...this.handingBack]);
+    if (this.slots.taken === 0) return this.slots.onIdle();
     if (this.options.stopGracePeriod > 0) {
       const graceOver = new AbortController();
       await Promise.race([
@@ -235,69 +274,43 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     await this.slots.onIdle();
   }
 
-  private async pollLoop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      let delay: number | undefined;
-      try {
-        delay = await this.pollOnce(signal);
-      } catch (error) {
-        // Only a bug gets here; the loop must outlive it all the same.
-        delay = this.backoff.next();
-        this.options.logger.error('The poll loop failed unexpectedly; it carries on.', { error });
-        this.announce({
-          name: 'worker:error',
-          payload: { workerId: this.workerId, error, context: { type: 'loop' } },
-        });
-      }
-      // A round that started no task always waits on the timer queue, even for 0 ms: with zero delays
-      // and an API that answers at once, the loop must still let timers and I/O run.
-      if (delay !== undefined) await abortableSleep(this.options.clock, Math.max(0, delay), signal);
+  /**
+   * How many more tasks the worker can take: free slots and free places in its buffer. Reports beyond
+   * `concurrency` take room too, so that a store slower to record outcomes than to hand out tasks holds
+   * the worker back rather than letting its reports pile up.
+   */
+  private room(): number {
+    const { concurrency } = this.options;
+    const excessReports = Math.max(0, this.slots.trailing - concurrency);
+    return concurrency - this.slots.taken + this.buffer.room - excessReports;
+  }
+
+  /** Runs fetched tasks in free slots; queues the rest in the buffer, or, when it is full, for a slot. */
+  private accept(tasks: readonly ExternalTask[], fetchStartedAt: number): void {
+    for (const task of tasks) {
+      if (this.slots.free === 0 && !this.buffer.full) this.buffer.push(task, fetchStartedAt);
+      else this.startTask(task);
     }
   }
 
-  /**
-   * One fetch and the start of its tasks; answers how long to wait before the next fetch, or `undefined`
-   * to go on at once (tasks were started, or the worker is stopping).
-   */
-  private async pollOnce(signal: AbortSignal): Promise<number | undefined> {
-    const { clock, identity, workerId, topics, lockDuration, maxTasks, longPollingTimeout } = this.options;
-    await this.slots.waitForFree(signal);
-    if (signal.aborted) return undefined;
-    const startedAt = clock.now();
-    let tasks: ExternalTask[];
-    try {
-      tasks = await this.api.fetchAndLock(identity, {
-        workerId,
-        topics: topics.map((topicName) => ({ topicName, lockDuration })),
-        maxTasks: Math.min(maxTasks, this.slots.free),
-        longPollingTimeout,
-        signal,
-      });
-    } catch (error) {
-      if (signal.aborted) return undefined;
-      const refused = WorkerHaltedError.fetchRefused(error, identity);
-      if (refused) {
-        this.halt(refused);
-        return undefined;
-      }
-      const retryInMs = this.backoff.next();
-      this.options.logger.warn(`Fetching external tasks failed; retrying in ${retryInMs} ms.`, { error });
-      this.announce({ name: 'worker:fetchFailed', payload: { workerId, error, retryInMs } });
-      return retryInMs;
+  /** Gives freed slots the tasks waiting in the buffer, while the worker runs. */
+  private startBuffered(): void {
+    while (this.currentState === 'running' && this.slots.free > 0) {
+      const task = this.buffer.take();
+      if (!task) return;
+      this.startTask(task);
     }
-    this.backoff.reset();
-    if (signal.aborted) {
-      await this.release(tasks);
-      return undefined;
-    }
-    this.announce({ name: 'worker:fetched', payload: { workerId, count: tasks.length } });
-    if (tasks.length === 0 && this.api.isClosed === true) {
-      this.halt(WorkerHaltedError.apiClosed());
-      return undefined;
-    }
-    for (const task of tasks) this.startTask(task);
-    return tasks.length > 0 ? undefined : this.options.pollInterval - (clock.now() - startedAt);
   }
+
+  /** Tasks that waited in the buffer as long as `maxBufferWait` go back to the store for others to fetch. */
+  private readonly onBufferExpired = (tasks: ExternalTask[]): void => {
+    this.options.logger.warn(
+      `${tasks.length} fetched task(s) waited maxBufferWait in the buffer and are handed back; a smaller bufferSize would not fetch them.`,
+    );
+    this.watch.changed();
+    const handingBack = this.release(tasks).finally(() => this.handingBack.delete(handingBack));
+    this.handingBack.add(handingBack);
+  };
 
   /**
    * Stops the worker because polling on could never fetch a task, and says why: once in the log (the
@@ -312,8 +325,12 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     void this.stop();
   }
 
-  /** The engine cancelled a task: a handler running it is aborted at once, not at its next extension. */
+  /**
+   * The engine cancelled a task: a handler running it is aborted at once, not at its next extension, and
+   * a buffered one is dropped, never run (a cancelled task has nothing to hand back).
+   */
   private readonly onTaskCancelled: CancellationListener = ({ task }) => {
+    if (this.buffer.remove(task.id)) this.watch.changed();
     this.runs.get(task.id)?.abort(TaskAbortedError.lockLost(task, new GoneError(task.id, 'cancelled')));
   };
 
@@ -331,7 +348,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     this.slots
       .run(async () => {
         try {
-          await run.execute();
+          return await run.execute();
         } finally {
           this.runs.delete(task.id);
         }
@@ -345,14 +362,17 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
       });
   }
 
-  /** Tasks that arrived after `stop()` began are not run: they are handed back at once with `unlock`. */
+  /**
+   * Hands tasks back with `unlock`, so that any worker may fetch them at once: those that arrived after
+   * `stop()` began, those left in the buffer on stop, and those that waited in it too long.
+   */
   private async release(tasks: readonly ExternalTask[]): Promise<void> {
     await Promise.all(
       tasks.map(async (task) => {
         try {
           await this.api.unlock(this.options.identity, this.workerId, task.id);
         } catch (error) {
-          this.options.logger.error('Handing back a task fetched while stopping failed.', {
+          this.options.logger.error('Handing back a fetched task failed; its lock expires instead.', {
             externalTaskId: task.id,
             error,
           });

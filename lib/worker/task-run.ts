@@ -18,8 +18,8 @@ type HandlerOutcome =
 /**
  * One task, from handler call to reported outcome: runs the handler with a {@link LockKeeper} beside it,
  * and reports what the handler returned or threw — unless the run was aborted (lost lock, or the worker
- * stopped), in which case the outcome is dropped. {@link execute} never rejects: failures to report
- * become `worker:error` events. A service error is logged once, saying what happens next.
+ * stopped), in which case the outcome is dropped. Neither {@link execute} nor the report it answers
+ * rejects: failures to report become `worker:error` events. A service error is logged once, saying what happens next.
  */
 export class TaskRun {
   private readonly controller = new AbortController();
@@ -42,10 +42,15 @@ export class TaskRun {
     });
   }
 
-  async execute(): Promise<void> {
+  /**
+   * Runs the handler with its lock kept; once the handler has settled, answers the report of its outcome
+   * as `trailing` (nothing when the run was aborted). The report goes on while the worker's slot takes
+   * the next task, so that reports and the next fetch overlap.
+   */
+  async execute(): Promise<{ trailing?: Promise<void> }> {
     // Aborted while it waited for a slot (the worker stopped, or the task was cancelled): the handler is
     // not called at all, and its abort event would never come again to end the run.
-    if (this.controller.signal.aborted) return;
+    if (this.controller.signal.aborted) return {};
     const { api, task, options } = this;
     const keeper = new LockKeeper({
       api,
@@ -67,7 +72,7 @@ export class TaskRun {
     } finally {
       await keeper.stop();
     }
-    if (outcome) await this.report(outcome);
+    return outcome ? { trailing: this.report(outcome) } : {};
   }
 
   /** The handler's outcome, or `undefined` as soon as the run is aborted (the handler may go on). */

@@ -6,11 +6,16 @@ import { hostname } from 'node:os';
  * they are written. The options' documentation refers to these fields, and the option table of the
  * worker guide is checked against them. The defaults that follow from other options are rules, applied
  * where the options are resolved: `maxTasks` is `concurrency` (at most 1000), `extendLockInterval` is
- * half of `lockDuration`, and a `maxDelay` is at least its `initialDelay` or `delay`.
+ * half of `lockDuration`, `maxBufferWait` is half of what is left of `lockDuration` after
+ * `extendLockInterval`, and a `maxDelay` is at least its `initialDelay` or `delay`.
  */
 export const workerDefaults = Object.freeze({
   /** Handlers that may run at once. */
   concurrency: 5,
+  /** Fetched tasks the worker may hold beyond its free slots, waiting for one: none. */
+  bufferSize: 0,
+  /** The share of its capacity (`concurrency` + `bufferSize`) that must be free before the worker fetches again. */
+  refillThreshold: 0.25,
   /** How long a fetched task stays locked, and what each extension renews it to, in ms. */
   lockDuration: 60_000,
   /** How long one fetch waits for a task when none is available, in ms. */

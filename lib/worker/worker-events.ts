@@ -9,7 +9,10 @@ export type ReportOperation = 'finishExternalTask' | 'handleBpmnError' | 'handle
 export type WorkerErrorContext =
   /** Reporting an outcome failed; the task stays locked until its lock expires, then is fetched again. */
   | { readonly type: 'report'; readonly operation: ReportOperation; readonly task: ExternalTask }
-  /** Handing back (`unlock`) a task fetched while stopping failed; its lock will expire instead. */
+  /**
+   * Handing back (`unlock`) a task failed — one fetched while stopping, or one of the buffer (on stop, or
+   * after it waited `maxBufferWait`); its lock will expire instead.
+   */
   | { readonly type: 'unlock'; readonly task: ExternalTask }
   /**
    * A fetch was refused for good (400, 401 or 403), or the API was closed: the worker stops by itself.

@@ -78,10 +78,33 @@ export interface ExternalTaskWorkerOptions<Payload = JsonValue, Result = unknown
   /** Handlers that may run at once. @default workerDefaults.concurrency */
   readonly concurrency?: number | undefined;
   /**
-   * The most tasks one fetch asks for (1 to 1000); a fetch never asks for more than the free slots.
+   * The most tasks one fetch asks for (1 to 1000); a fetch never asks for more than the room the worker
+   * has (free slots and free places in its buffer). When the room is larger, several fetches run at once.
    * @default concurrency (capped at 1000)
    */
   readonly maxTasks?: number | undefined;
+  /**
+   * How many fetched tasks the worker may hold, locked, beyond its free slots: a local queue from which a
+   * freed slot takes its next task at once instead of after a fetch (0 to 10,000). The trade-off: a task
+   * held in the buffer cannot go to another process, even one with a free slot. None waits there longer
+   * than `maxBufferWait`, and `stop()` hands every one back with `unlock`.
+   * @default workerDefaults.bufferSize
+   */
+  readonly bufferSize?: number | undefined;
+  /**
+   * The longest a task waits in the buffer, in ms, counted from the start of the fetch that brought it:
+   * then it is handed back with `unlock` for any worker to fetch. Less than `lockDuration` −
+   * `extendLockInterval`, so that a task taken from the buffer has its lock extended before it expires.
+   * @default (lockDuration − extendLockInterval) / 2 (rounded down): a quarter of the lock by default
+   */
+  readonly maxBufferWait?: number | undefined;
+  /**
+   * When to fetch again: once this share (0 to 1) of the worker's capacity (`concurrency` + `bufferSize`)
+   * is free and not yet asked for, at least one task. Larger means fewer, larger fetches; smaller keeps
+   * the slots fuller.
+   * @default workerDefaults.refillThreshold
+   */
+  readonly refillThreshold?: number | undefined;
   /**
    * How long a fetched task stays locked, and what each extension renews it to, in ms.
    * @default workerDefaults.lockDuration
@@ -137,6 +160,9 @@ export interface ResolvedWorkerOptions {
   readonly workerId: string;
   readonly concurrency: number;
   readonly maxTasks: number;
+  readonly bufferSize: number;
+  readonly maxBufferWait: number;
+  readonly refillThreshold: number;
   readonly lockDuration: number;
   readonly extendLockInterval: number;
   readonly longPollingTimeout: number;
@@ -161,7 +187,7 @@ export function resolveWorkerOptions(options: ExternalTaskWorkerOptions): Resolv
     identity: checkIdentity(options.identity),
     workerId: checkString(invalidOption, 'options.workerId', options.workerId ?? defaultWorkerId()),
     ...resolveCapacity(options),
-    ...resolveLocking(options),
+    ...resolveLockingAndBuffering(options),
     ...resolvePolling(options),
     backoff: resolveBackoff(checkGroup('options.backoff', options.backoff)),
     retry: resolveRetry(checkGroup('options.retry', options.retry)),
@@ -184,24 +210,43 @@ function numberOption(name: string, value: unknown, min: number, max: number): n
   return checkNumber(invalidOption, `options.${name}`, value, min, max);
 }
 
-/** `concurrency`, and `maxTasks`, which defaults to it (capped at what one fetch may ask for). */
+/** The most tasks a worker may hold in its buffer. */
+const maxBufferSize = 10_000;
+
+/**
+ * `concurrency`; `maxTasks`, which defaults to it (capped at what one fetch may ask for); `bufferSize`
+ * and `refillThreshold`.
+ */
 function resolveCapacity(
   options: ExternalTaskWorkerOptions,
-): Pick<ResolvedWorkerOptions, 'concurrency' | 'maxTasks'> {
+): Pick<ResolvedWorkerOptions, 'concurrency' | 'maxTasks' | 'bufferSize' | 'refillThreshold'> {
   const concurrency = integerOption('concurrency', options.concurrency ?? workerDefaults.concurrency, 1);
   const maxTasks = options.maxTasks ?? Math.min(concurrency, limits.maxTasks);
-  return { concurrency, maxTasks: integerOption('maxTasks', maxTasks, 1, limits.maxTasks) };
+  const { bufferSize, refillThreshold } = workerDefaults;
+  return {
+    concurrency,
+    maxTasks: integerOption('maxTasks', maxTasks, 1, limits.maxTasks),
+    bufferSize: integerOption('bufferSize', options.bufferSize ?? bufferSize, 0, maxBufferSize),
+    refillThreshold: numberOption('refillThreshold', options.refillThreshold ?? refillThreshold, 0, 1),
+  };
 }
 
-/** `lockDuration`, and `extendLockInterval`: half of it by default, and always shorter (unless it is 1). */
-function resolveLocking(
+/**
+ * `lockDuration`; `extendLockInterval`: half of it by default, and always shorter (unless it is 1); and
+ * `maxBufferWait`: half of what the interval leaves of the lock by default, and always less than that.
+ */
+function resolveLockingAndBuffering(
   options: ExternalTaskWorkerOptions,
-): Pick<ResolvedWorkerOptions, 'lockDuration' | 'extendLockInterval'> {
+): Pick<ResolvedWorkerOptions, 'lockDuration' | 'extendLockInterval' | 'maxBufferWait'> {
   const lockDuration = integerOption('lockDuration', options.lockDuration ?? workerDefaults.lockDuration, 1);
   const interval = options.extendLockInterval ?? Math.max(1, Math.floor(lockDuration / 2));
+  const extendLockInterval = integerOption('extendLockInterval', interval, 1, Math.max(1, lockDuration - 1));
+  const unextendedLock = lockDuration - extendLockInterval;
+  const maxBufferWait = options.maxBufferWait ?? Math.floor(unextendedLock / 2);
   return {
     lockDuration,
-    extendLockInterval: integerOption('extendLockInterval', interval, 1, Math.max(1, lockDuration - 1)),
+    extendLockInterval,
+    maxBufferWait: integerOption('maxBufferWait', maxBufferWait, 0, Math.max(0, unextendedLock - 1)),
   };
 }
 
