@@ -9,6 +9,7 @@ export type {
   ExternalTaskOperation,
   ExternalTaskService,
   FetchAndLockOptions,
+  OutcomesStart,
   ServiceErrorOptions,
   WaitForOutcomeOptions,
 } from './api/index.js';
