@@ -2,13 +2,7 @@ import { systemClock, type Clock } from '../clock/index.js';
 import { asExternalTaskError, ExternalTaskError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
-import {
-  type BpmnFailure,
-  type ExternalTask,
-  type Identity,
-  type JsonValue,
-  type ServiceFailure,
-} from '../model/index.js';
+import type { BpmnFailure, ExternalTask, Identity, JsonValue, ServiceFailure } from '../model/index.js';
 import {
   type ChangeFeed,
   type ConditionalWriteResult,
@@ -76,7 +70,8 @@ export class ExternalTaskApi implements ExternalTaskService {
   readonly engine: EngineOperations;
 
   private readonly repository: ExternalTaskRepository;
-  private readonly accessPolicy: AccessPolicy;
+  /** Who may do what: the `accessPolicy` option, or {@link tokenAccessPolicy}. */
+  readonly accessPolicy: AccessPolicy;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly longPolls: LongPollDispatcher;

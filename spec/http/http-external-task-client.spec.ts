@@ -26,7 +26,7 @@ describe('HttpExternalTaskClient', () => {
   });
 
   async function serve(
-    listener: http.RequestListener = createHttpHandler(api, { logger: silentLogger() }),
+    listener: http.RequestListener = createHttpHandler(api, { logger: silentLogger(), allowAnyToken: true }),
   ): Promise<string> {
     running = await listen(listener);
     return running.origin + path;
