@@ -40,3 +40,5 @@ process.on('message', (message: { type: string }) => {
 
 await worker.start();
 process.send!({ type: 'ready' });
+// A worker refused for good (a wrong token: 401) halts: this process then ends non-zero.
+if (await worker.onStopped()) process.exitCode = 1;

@@ -9,6 +9,7 @@ import { TaskRun } from './task-run.js';
 import { TaskSlots } from './task-slots.js';
 import type { AnnounceWorkerEvent, ExternalTaskWorkerEvents } from './worker-events.js';
 import { WorkerHaltedError } from './worker-halted-error.js';
+import { quote } from './failed-run-log.js';
 import { WorkerStatsCounter, type WorkerStats } from './worker-stats.js';
 import {
   resolveWorkerOptions,
@@ -116,6 +117,10 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
   private loopController: AbortController | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  /** Why the worker halted by itself in its current or last run, if it did. */
+  private halted: WorkerHaltedError | undefined;
+  /** Who awaits {@link onStopped}. */
+  private readonly stopWaiters: ((halted: WorkerHaltedError | undefined) => void)[] = [];
   /** What the last call of `start()` or `stop()` asked for: it wins over the calls before it. */
   private wanted: 'running' | 'stopped' = 'stopped';
 
@@ -184,6 +189,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     const controller = new AbortController();
     this.loopController = controller;
     this.backoff.reset();
+    this.halted = undefined;
     this.currentState = 'running';
     this.cancellations?.on('task:cancelled', this.onTaskCancelled);
     this.loopDone = this.pollLoop(controller.signal);
@@ -209,9 +215,21 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
         this.stopping = undefined;
         this.currentState = 'stopped';
         this.announce({ name: 'worker:stopped', payload: { workerId: this.workerId } });
+        for (const settle of this.stopWaiters.splice(0)) settle(this.halted);
       }
     })();
     return this.stopping;
+  }
+
+  /**
+   * Resolves when the worker is stopped: with the {@link WorkerHaltedError} when it halted by itself (a
+   * refused fetch, a closed API), with `undefined` after `stop()`. At once when it is not running (with
+   * the reason of its last halt, if its last run ended so). A worker process ends non-zero with it:
+   * `if (await worker.onStopped()) process.exitCode = 1;`
+   */
+  onStopped(): Promise<WorkerHaltedError | undefined> {
+    if (this.currentState === 'idle' || this.currentState === 'stopped') return Promise.resolve(this.halted);
+    return new Promise((settle) => this.stopWaiters.push(settle));
   }
 
   /** Resolves when no handler runs (at once if none does). More may start later while the worker runs. */
@@ -275,13 +293,17 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
       });
     } catch (error) {
       if (signal.aborted) return undefined;
-      const refused = WorkerHaltedError.fetchRefused(error, identity);
+      const refused = WorkerHaltedError.fetchRefused(error);
       if (refused) {
         this.halt(refused);
         return undefined;
       }
       const retryInMs = this.backoff.next();
-      this.options.logger.warn(`Fetching external tasks failed; retrying in ${retryInMs} ms.`, { error });
+      const said = quote(error instanceof Error ? error.message : String(error));
+      this.options.logger.warn(`Fetching external tasks failed: ${said} Retrying in ${retryInMs} ms.`, {
+        workerId,
+      });
+      this.options.logger.debug?.('Fetching external tasks failed.', { workerId, error });
       this.announce({ name: 'worker:fetchFailed', payload: { workerId, error, retryInMs } });
       return retryInMs;
     }
@@ -304,6 +326,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
    * message says what to change), and as a `worker:error` event. The stop aborts the loop's signal at once.
    */
   private halt(error: WorkerHaltedError): void {
+    this.halted = error;
     this.options.logger.error(error.message);
     this.announce({
       name: 'worker:error',
