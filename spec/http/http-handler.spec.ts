@@ -50,6 +50,17 @@ describe('createHttpHandler', () => {
     return running.origin;
   }
 
+  /** Fetches at most one `invoice` task for `w1`, without waiting. */
+  function fetchOne(): Promise<Answer> {
+    return post('/fetch_and_lock', {
+      workerId: 'w1',
+      topicName: 'invoice',
+      maxTasks: 1,
+      longPollingTimeout: 0,
+      lockDuration: 1000,
+    });
+  }
+
   async function post(path: string, body: unknown, init: RequestInit = {}): Promise<Answer> {
     const origin = running?.origin ?? (await serve());
     const response = await fetch(origin + base + path, {
@@ -296,13 +307,7 @@ describe('createHttpHandler', () => {
       running = await listen(app);
       expect(await (await fetch(`${running.origin}/health`)).json()).to.deep.equal({ ok: true });
       await repository.create(newTask('invoice'));
-      const answer = await post('/fetch_and_lock', {
-        workerId: 'w1',
-        topicName: 'invoice',
-        maxTasks: 1,
-        longPollingTimeout: 0,
-        lockDuration: 1000,
-      });
+      const answer = await fetchOne();
       expect(answer.status).to.equal(200);
       expect(answer.body).to.have.length(1);
     });
@@ -342,13 +347,7 @@ describe('createHttpHandler', () => {
       running = await listen(createHttpHandler(api, { logger, allowAnyToken: true }));
       expect(logger.warn.callCount).to.equal(1);
       expect(logger.warn.firstCall.args[0]).to.match(/allowAnyToken/);
-      const answer = await post('/fetch_and_lock', {
-        workerId: 'w1',
-        topicName: 'invoice',
-        maxTasks: 1,
-        longPollingTimeout: 0,
-        lockDuration: 1000,
-      });
+      const answer = await fetchOne();
       expect(answer.status).to.equal(200);
       expect(logger.warn.callCount).to.equal(1);
     });
@@ -368,13 +367,7 @@ describe('createHttpHandler', () => {
           }),
         );
         expect(logger.warn.called).to.equal(false);
-        const answer = await post('/fetch_and_lock', {
-          workerId: 'w1',
-          topicName: 'invoice',
-          maxTasks: 1,
-          longPollingTimeout: 0,
-          lockDuration: 1000,
-        });
+        const answer = await fetchOne();
         expect(answer.status, 'a made-up token').to.equal(401);
       } finally {
         await checked.close();
