@@ -47,8 +47,11 @@ describe('the public API', () => {
     const testing = await import('../lib/testing/index.js');
     expect(Object.keys(testing).sort()).to.deep.equal([
       'ManualClock',
+      'cancelledChange',
       'createStubRepository',
       'describeRepositoryContract',
+      'failedChange',
+      'finishedChange',
     ]);
   });
 
