@@ -1,4 +1,6 @@
+import type { PGlite } from '@electric-sql/pglite';
 import { expect } from 'chai';
+import { expectTypeOf } from 'expect-type';
 import {
   BadRequestError,
   ExternalTaskApi,
@@ -8,7 +10,11 @@ import {
   type ConsumeOutcomesOptions,
   type ExternalTaskRepository,
 } from '../../lib/index.js';
-import { PostgresExternalTaskRepository, type PostgresConnection } from '../../lib/postgres/index.js';
+import {
+  PostgresExternalTaskRepository,
+  type PgliteInstance,
+  type PostgresConnection,
+} from '../../lib/postgres/index.js';
 import { createStubRepository } from '../../lib/testing/index.js';
 import {
   dropSchema,
@@ -125,6 +131,16 @@ function hearing(heard: string[], count: number): Promise<void> {
 }
 
 describe('ExternalTaskApi.consumeOutcomes: where it starts', () => {
+  it('types after as required: a position (a number), oldest or now', () => {
+    expectTypeOf<ConsumeOutcomesOptions['after']>().toEqualTypeOf<number | 'oldest' | 'now'>();
+    // @ts-expect-error -- a start must be given
+    const missing: ConsumeOutcomesOptions = { onOutcome: () => undefined };
+    // @ts-expect-error -- a position is a number: a bigint column's string must be converted
+    const text: ConsumeOutcomesOptions = { after: '12', onOutcome: () => undefined };
+    expect([missing, text]).to.have.length(2);
+    expectTypeOf<PGlite>().toExtend<PgliteInstance>(); // the PGlite connection the stores above are given
+  });
+
   for (const store of stores) {
     describe(`on ${store.name}`, function () {
       this.timeout(60_000);
