@@ -9,6 +9,7 @@ export type {
   ExternalTaskOperation,
   ExternalTaskService,
   FetchAndLockOptions,
+  OutcomesStart,
   ServiceErrorOptions,
   WaitForOutcomeOptions,
 } from './api/index.js';
@@ -44,7 +45,9 @@ export {
   defaultFinalTaskRetention,
   inScope,
   InMemoryExternalTaskRepository,
+  subscriptionStart,
   validateCancelSelector,
+  validateChangeSubscriber,
   validateCountFilter,
   validateFinalTaskSelector,
   validateNewTask,

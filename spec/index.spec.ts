@@ -26,9 +26,11 @@ describe('the public API', () => {
       'frozenRecord',
       'inScope',
       'limits',
+      'subscriptionStart',
       'systemClock',
       'tokenAccessPolicy',
       'validateCancelSelector',
+      'validateChangeSubscriber',
       'validateCountFilter',
       'validateFinalTaskSelector',
       'validateNewTask',
@@ -47,8 +49,11 @@ describe('the public API', () => {
     const testing = await import('../lib/testing/index.js');
     expect(Object.keys(testing).sort()).to.deep.equal([
       'ManualClock',
+      'cancelledChange',
       'createStubRepository',
       'describeRepositoryContract',
+      'failedChange',
+      'finishedChange',
     ]);
   });
 

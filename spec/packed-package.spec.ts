@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +32,7 @@ function runNode(project: string, args: readonly string[]): string {
 describe('the packed package, installed in a consumer project', function () {
   this.timeout(180_000);
   let folder: string;
+  let tarball: string;
   let project: string;
   let manifest: PackedManifest;
   let entries: string[];
@@ -32,11 +41,12 @@ describe('the packed package, installed in a consumer project', function () {
     folder = mkdtempSync(join(tmpdir(), 'external-task-api-pack-'));
     // `npm pack` runs `prepack` (the build), as a publish does.
     execFileSync('npm', ['pack', '--pack-destination', folder], { cwd: root, stdio: 'pipe' });
-    const tarball = readdirSync(folder).find((name) => name.endsWith('.tgz'));
-    expect(tarball, 'npm pack made no tarball').to.be.a('string');
+    const packed = readdirSync(folder).find((name) => name.endsWith('.tgz'));
+    expect(packed, 'npm pack made no tarball').to.be.a('string');
+    tarball = join(folder, packed as string);
     project = join(folder, 'consumer');
     mkdirSync(project);
-    manifest = installTarball(join(folder, tarball as string), project, join(root, 'node_modules'));
+    manifest = installTarball(tarball, project, join(root, 'node_modules'));
     entries = entrySpecifiers(manifest);
     writeConsumer(project, manifest);
   });
@@ -68,6 +78,44 @@ describe('the packed package, installed in a consumer project', function () {
     for (const compiled of ['out/consumer.mjs', 'out/consumer.cjs']) {
       expect(JSON.parse(runNode(project, [compiled])), compiled).to.deep.equal(expected);
     }
+  });
+
+  it('type-checks a consumer of /postgres without the optional PGlite installed, with skipLibCheck: false', () => {
+    const bare = join(folder, 'without-pglite');
+    mkdirSync(bare);
+    installTarball(tarball, bare, join(root, 'node_modules'), ['@electric-sql/pglite']);
+    expect(existsSync(join(bare, 'node_modules', '@electric-sql', 'pglite'))).to.equal(false);
+    writeFileSync(
+      join(bare, 'package.json'),
+      JSON.stringify({ name: 'no-pglite', private: true, type: 'module' }),
+    );
+    writeFileSync(
+      join(bare, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'nodenext',
+          strict: true,
+          skipLibCheck: false,
+          types: ['node'],
+          noEmit: true,
+        },
+        files: ['store.ts'],
+      }),
+    );
+    writeFileSync(
+      join(bare, 'store.ts'),
+      `import { PostgresExternalTaskRepository, type PostgresConnection } from '${manifest.name}/postgres';
+const connection: PostgresConnection = { connectionString: 'postgres://localhost/tasks' };
+export const store = new PostgresExternalTaskRepository(connection, { schema: 'tasks' });
+`,
+    );
+    const tsc = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+      { cwd: bare, encoding: 'utf8' },
+    );
+    expect(tsc.status, tsc.stdout + tsc.stderr).to.equal(0);
   });
 
   it('ships declarations whose imports all resolve for the consumer (types of dependencies are dependencies)', () => {

@@ -7,6 +7,7 @@
  * Run: npm run demo:http
  */
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +30,15 @@ function invoiceOf(payload: unknown): number {
   return (payload as { invoice: number }).invoice;
 }
 
-const server = http.createServer(createHttpHandler(api));
+// The handler serves only the token this engine hands to its worker process (any other is refused, 401).
+const workerToken = randomBytes(16).toString('hex');
+const identify = (token: string | undefined) => (token === workerToken ? { token } : undefined);
+const server = http.createServer(createHttpHandler(api, { identify }));
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/external_task/v1`;
 console.log(`engine   serving ${baseUrl}`);
 
-const worker = fork(fileURLToPath(new URL('worker.ts', import.meta.url)), [baseUrl], {
+const worker = fork(fileURLToPath(new URL('worker.ts', import.meta.url)), [baseUrl, workerToken], {
   execArgv: ['--import', 'tsx'],
 });
 const messages: { type: string; sent?: number }[] = [];

@@ -2,7 +2,7 @@
  * The worker process of the HTTP demo: an `ExternalTaskWorker` on an `HttpExternalTaskClient`, talking
  * to the engine process over HTTP. It is the same worker code as in process; only the service differs.
  *
- * Run by engine.ts with the API's base URL as its argument.
+ * Run by engine.ts with the API's base URL and the worker's token as its arguments.
  */
 import { BpmnError, ExternalTaskWorker } from '../../lib/index.js';
 import { HttpExternalTaskClient } from '../../lib/http/index.js';
@@ -12,8 +12,8 @@ interface Invoice {
   readonly amount: number;
 }
 
-const baseUrl = process.argv[2]!;
-const client = new HttpExternalTaskClient({ baseUrl, token: 'demo-worker-token' });
+const [baseUrl, token] = process.argv.slice(2) as [string, string];
+const client = new HttpExternalTaskClient({ baseUrl, token });
 const sent: number[] = [];
 
 const worker = new ExternalTaskWorker(client, {
@@ -40,3 +40,5 @@ process.on('message', (message: { type: string }) => {
 
 await worker.start();
 process.send!({ type: 'ready' });
+// A worker refused for good (a wrong token: 401) halts: this process then ends non-zero.
+if (await worker.onStopped()) process.exitCode = 1;

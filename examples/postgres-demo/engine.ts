@@ -93,9 +93,13 @@ const repository = new PostgresExternalTaskRepository(
 let api: ExternalTaskApi | undefined;
 const workers: WorkerProcess[] = [];
 
+/** Whether the demo's schema was made, and so is to be dropped. */
+let migrated = false;
+
 async function run(): Promise<void> {
   log('engine', `schema ${schema} on ${new URL(databaseUrl).host}`);
   await repository.migrate();
+  migrated = true;
   const engineApi = new ExternalTaskApi({ repository });
   api = engineApi;
   engineApi.events.on('task:finished', ({ task, result }) => {
@@ -107,6 +111,7 @@ async function run(): Promise<void> {
     log('engine', `invoice ${invoiceOf(task)} not sent by ${task.workerId} (${reason})`);
   });
 
+  log('engine', `starting ${workerNames.length} worker processes (worker.ts: each its own store and api)`);
   workers.push(...workerNames.map((name) => new WorkerProcess(name)));
   await Promise.all(workers.map((worker) => worker.message('ready', 30_000)));
 
@@ -164,6 +169,7 @@ function cleanUp(): Promise<void> {
     for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
     await api?.close();
     await repository.close();
+    if (!migrated) return;
     const client = new pg.Client({ connectionString: databaseUrl });
     try {
       await client.connect();
@@ -186,8 +192,26 @@ try {
   await run();
 } catch (error) {
   // After an interrupt, what failed is only the closing api: nothing to say.
-  if (!cleaning) console.error(`The demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (!cleaning) console.error(failure(error));
   process.exitCode = 1;
 } finally {
-  await cleanUp();
+  await cleanUp().catch((error: unknown) => {
+    console.error(`The demo could not drop its schema ${schema}: ${String(error)}`);
+    process.exitCode = 1;
+  });
+}
+
+/** What went wrong, in one line; for a database that is missing or not reachable, what to do. */
+function failure(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const said = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as { code?: unknown } | null)?.code;
+  const where = `${new URL(databaseUrl).host}${new URL(databaseUrl).pathname}`;
+  if (code === '3D000') {
+    return `The demo failed: ${said} on ${where}. Create it (createdb), or set EXTERNAL_TASK_PG_URL to a database that exists.`;
+  }
+  if (code === 'ECONNREFUSED') {
+    return `The demo failed: no PostgreSQL server answers at ${where}. Start one, or set EXTERNAL_TASK_PG_URL.`;
+  }
+  return `The demo failed: ${said}`;
 }

@@ -67,3 +67,9 @@ process.on('disconnect', () => void stop());
 await worker.start();
 log(workerId, 'is waiting for invoices');
 send({ type: 'ready', worker: workerId });
+// A worker that halts by itself (its fetches refused for good) ends this process non-zero.
+const halted = await worker.onStopped();
+if (halted) {
+  process.exitCode = 1;
+  await stop();
+}

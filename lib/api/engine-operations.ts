@@ -2,6 +2,7 @@ import { GoneError, NotFoundError, type ExternalTaskError } from '../errors/inde
 import type { ExternalTask, ExternalTaskState, JsonValue, NewExternalTask } from '../model/index.js';
 import type {
   CancelSelector,
+  ChangePosition,
   EngineWriteResult,
   ExternalTaskPage,
   ExternalTaskQuery,
@@ -118,6 +119,14 @@ export class EngineOperations {
   /** Counts per topic and state (BPMN errors apart from service errors). */
   countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
     return this.run('countByTopic', () => this.repository.countByTopic(filter));
+  }
+
+  /**
+   * The position of the store's latest change (0 if none yet): on an engine's first start, the position
+   * to store, before it creates any task, as where {@link ExternalTaskApi.consumeOutcomes} starts.
+   */
+  currentPosition(): Promise<ChangePosition> {
+    return this.run('currentPosition', () => this.repository.currentPosition());
   }
 
   /** A write on one task: its record when written, its refusal as the typed error. */

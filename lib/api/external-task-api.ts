@@ -2,13 +2,7 @@ import { systemClock, type Clock } from '../clock/index.js';
 import { asExternalTaskError, ExternalTaskError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
-import {
-  type BpmnFailure,
-  type ExternalTask,
-  type Identity,
-  type JsonValue,
-  type ServiceFailure,
-} from '../model/index.js';
+import type { BpmnFailure, ExternalTask, Identity, JsonValue, ServiceFailure } from '../model/index.js';
 import {
   type ChangeFeed,
   type ConditionalWriteResult,
@@ -76,7 +70,8 @@ export class ExternalTaskApi implements ExternalTaskService {
   readonly engine: EngineOperations;
 
   private readonly repository: ExternalTaskRepository;
-  private readonly accessPolicy: AccessPolicy;
+  /** Who may do what: the `accessPolicy` option, or {@link tokenAccessPolicy}. */
+  readonly accessPolicy: AccessPolicy;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly longPolls: LongPollDispatcher;
@@ -275,9 +270,10 @@ export class ExternalTaskApi implements ExternalTaskService {
    * For the engine, the durable way to hear outcomes: hands every outcome (`finished`, `failed`,
    * `cancelled`) after `after` to `onOutcome`, once each, in the order they happened, then every new one.
    * The engine stores each handled outcome's `position` (best in the same transaction as the state change
-   * the outcome causes) and passes the last one as `after` when it starts again, so an outcome that
-   * happened while it was down is handled once, and none twice. Close the returned feed to stop.
-   * @throws {@link ChangeFeedRetentionError} when `after` is older than the store retains.
+   * the outcome causes) and passes the last one as `after` when it starts again (on its first start,
+   * `api.engine.currentPosition()` stored before it creates anything): no outcome lost, none twice.
+   * @throws {@link BadRequestError} naming a missing `after`; {@link ChangeFeedRetentionError} when `after`
+   * is older than the store retains.
    */
   async consumeOutcomes(options: ConsumeOutcomesOptions): Promise<ChangeFeed> {
     if (this.closed) throw closedError();

@@ -1,15 +1,16 @@
-import { BadRequestError } from '../errors/index.js';
+import { BadRequestError, ChangeFeedRetentionError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ExternalTask } from '../model/index.js';
 import type {
   ChangeFeed,
   ChangeFeedResync,
   ChangePosition,
+  ChangeSubscriber,
   ExternalTaskChange,
   ExternalTaskRepository,
 } from '../repository/index.js';
 import { CallbackRuns } from '../repository/callback-runs.js';
-import { requireObject } from '../validation/index.js';
+import { describeValue, requireCallbacks, requireObject } from '../validation/index.js';
 
 /** One outcome handed to {@link ExternalTaskApi.consumeOutcomes}. */
 export interface ExternalTaskOutcome {
@@ -19,13 +20,25 @@ export interface ExternalTaskOutcome {
   readonly position: ChangePosition;
 }
 
+/**
+ * Where {@link ExternalTaskApi.consumeOutcomes} starts:
+ * - a position (a number) — after that position: the last outcome's position the engine stored, or the
+ *   starting position it stored on its first start, before it created anything
+ *   (`api.engine.currentPosition()`);
+ * - `'oldest'` — from the oldest change the store still retains;
+ * - `'now'` — outcomes from now on only: whatever happens while the engine is down is never handed over,
+ *   so only for a consumer that does not need every outcome.
+ */
+export type OutcomesStart = ChangePosition | 'oldest' | 'now';
+
 /** Options of {@link ExternalTaskApi.consumeOutcomes}. */
 export interface ConsumeOutcomesOptions {
   /**
-   * Resume after this position: the position of the last outcome the engine handled, as it stored it.
-   * @default the current end (outcomes from now on)
+   * Where to start (see {@link OutcomesStart}); required, so that a first start never silently means
+   * "from now on". A position is a number: a PostgreSQL `bigint` column reads back as a string, so
+   * convert it (`Number(row.position)`) before passing it.
    */
-  readonly after?: ChangePosition | undefined;
+  readonly after: OutcomesStart;
   /** Handles one outcome; a returned promise is awaited before the next outcome is handed over. */
   onOutcome(outcome: ExternalTaskOutcome): void | Promise<void>;
   /**
@@ -40,6 +53,16 @@ export interface ConsumeOutcomesOptions {
    * position to retry. @default logged as an error
    */
   readonly onError?: ((error: unknown, outcome: ExternalTaskOutcome | undefined) => void) | undefined;
+}
+
+/** Checks `after`: a start must be given, a position as a number (a string is refused, not parsed). */
+function requireStart(after: unknown): OutcomesStart {
+  if (after === 'oldest' || after === 'now' || typeof after === 'number') return after;
+  throw new BadRequestError(
+    'after',
+    `after must say where to start: a stored position (a number), 'oldest' (the oldest retained change) ` +
+      `or 'now' (outcomes from now on), got ${describeValue(after)}.`,
+  );
 }
 
 /** Whether `change` gave its task its outcome. */
@@ -64,13 +87,11 @@ export class OutcomeConsumers {
   /** Opens a consumption (see {@link ExternalTaskApi.consumeOutcomes}); answers its feed. */
   async open(options: ConsumeOutcomesOptions): Promise<ChangeFeed> {
     requireObject('options', options);
-    if (typeof options.onOutcome !== 'function') {
-      throw new BadRequestError('onOutcome', 'onOutcome must be a function.');
-    }
+    const start = requireStart(options.after);
+    requireCallbacks(options, ['onOutcome'], ['onResync', 'onError']);
     let feed: ChangeFeed | undefined = undefined;
     const forget = (): void => void (feed && this.feeds.delete(feed));
-    const opened = await this.repository.subscribe({
-      after: options.after,
+    const subscriber: ChangeSubscriber = {
       onChange: (change) =>
         isOutcome(change)
           ? this.consuming.run(this, () =>
@@ -90,7 +111,11 @@ export class OutcomeConsumers {
             outcome,
           });
       },
-    });
+    };
+    const opened =
+      start === 'oldest'
+        ? await this.subscribeFromOldest(subscriber)
+        : await this.repository.subscribe(start === 'now' ? subscriber : { ...subscriber, after: start });
     feed = {
       get position() {
         return opened.position;
@@ -102,6 +127,22 @@ export class OutcomeConsumers {
     };
     this.feeds.add(feed);
     return feed;
+  }
+
+  /**
+   * Subscribes from the oldest retained change: after position 0, or, once the store has let changes go,
+   * after the oldest position it can still resume from (asked again if its retention moved on meanwhile).
+   */
+  private async subscribeFromOldest(subscriber: ChangeSubscriber): Promise<ChangeFeed> {
+    let after: ChangePosition = 0;
+    for (;;) {
+      try {
+        return await this.repository.subscribe({ ...subscriber, after });
+      } catch (error) {
+        if (!(error instanceof ChangeFeedRetentionError)) throw error;
+        after = error.oldestResumable;
+      }
+    }
   }
 
   /** Whether the caller runs inside a callback of one of these consumptions, while that callback runs. */

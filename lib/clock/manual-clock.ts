@@ -1,5 +1,13 @@
 import type { Clock, TimerHandle } from './clock.js';
 
+/** The process's own `setImmediate`, taken before a test may fake it: a turn of the event loop. */
+const realSetImmediate = globalThis.setImmediate;
+
+/** Lets the promise jobs queued so far (and what they queue in turn) run: one turn of the event loop. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => realSetImmediate(resolve));
+}
+
 interface ManualTimer {
   readonly at: number;
   readonly sequence: number;
@@ -49,16 +57,37 @@ export class ManualClock implements Clock {
   }
 
   /**
+   * Moves time forward by `ms` (0 or more) as {@link advance} does, but lets promise jobs run before and
+   * after each timer it runs (a turn of the event loop each), as sinon's `tickAsync` does: what a timer
+   * starts (a long poll waking, a store's claim) has answered before the next timer runs and when this
+   * resolves. Tests await it instead of writing `setImmediate` loops.
+   */
+  async advanceAsync(ms: number): Promise<void> {
+    if (!(ms >= 0)) throw new RangeError(`ManualClock.advanceAsync: ms must be 0 or more, got ${ms}.`);
+    const time = this.time + ms;
+    await nextTurn();
+    while (this.runNextDue(time)) await nextTurn();
+    this.time = time;
+  }
+
+  /**
    * Sets the time to `time`, forwards or backwards (a clock stepping back, as wall clocks do), running
    * the timers due by then, in order.
    */
   set(time: number): void {
-    for (let next = this.nextDue(time); next; next = this.nextDue(time)) {
-      this.timers.delete(next.sequence);
-      if (next.at > this.time) this.time = next.at;
-      next.callback();
-    }
+    let ran = true;
+    while (ran) ran = this.runNextDue(time);
     this.time = time;
+  }
+
+  /** Runs the first timer due by `time` (moving the time to its due time); answers whether there was one. */
+  private runNextDue(time: number): boolean {
+    const next = this.nextDue(time);
+    if (!next) return false;
+    this.timers.delete(next.sequence);
+    if (next.at > this.time) this.time = next.at;
+    next.callback();
+    return true;
   }
 
   private nextDue(time: number): ManualTimer | undefined {

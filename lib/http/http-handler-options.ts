@@ -1,14 +1,24 @@
+import { tokenAccessPolicy } from '../api/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import { describeValue, limits } from '../validation/index.js';
 import { tokenIdentity, type IdentifyCaller } from './bearer-identity.js';
 
-/** Options of {@link createHttpHandler}. */
+/**
+ * Options of {@link createHttpHandler}. Something must check the bearer tokens: `identify`, or an
+ * `accessPolicy` given to the api; otherwise the handler is refused unless `allowAnyToken` is `true`.
+ */
 export interface HttpHandlerOptions {
   /**
-   * Maps the request's bearer token to the identity the access policy sees.
+   * Maps the request's bearer token to the identity the access policy sees (and refuses unknown tokens).
    * @default the token as `{ token }`; no identity without a token
    */
   readonly identify?: IdentifyCaller | undefined;
+  /**
+   * Serve any bearer token on purpose, though neither `identify` nor the api's `accessPolicy` checks
+   * tokens (the default policy only asks for a non-empty one): for a demo, or a network only trusted
+   * callers reach. The handler then logs one warning when it is created. @default false
+   */
+  readonly allowAnyToken?: boolean | undefined;
   /**
    * The largest request body, in bytes; larger bodies are refused with 413.
    * @default 2 MiB (room for a result of the 1 MiB the API accepts, escaped)
@@ -50,10 +60,12 @@ const httpHandler: HandlerOptionsOwner = {
 };
 
 /**
- * Checks `options` eagerly and fills in the defaults (of `owner`'s base path).
+ * Checks `options` eagerly and fills in the defaults (of `owner`'s base path); refuses a handler for
+ * `service` that nothing checks tokens of, unless `allowAnyToken` says so (then warns once).
  * @throws TypeError or RangeError naming the option and its value
  */
 export function resolveHttpHandlerOptions(
+  service: object,
   options: HttpHandlerOptions = {},
   owner: HandlerOptionsOwner = httpHandler,
 ): ResolvedHttpHandlerOptions {
@@ -74,7 +86,7 @@ export function resolveHttpHandlerOptions(
       `${name}: basePath must be a path like ${owner.basePath} (no trailing slash), got ${describeValue(basePath)}.`,
     );
   }
-  return {
+  const resolved = {
     identify,
     logger,
     basePath,
@@ -85,6 +97,8 @@ export function resolveHttpHandlerOptions(
     ),
     bodyTimeout: positiveInteger(name, 'bodyTimeout', options.bodyTimeout ?? httpHandlerDefaults.bodyTimeout),
   };
+  requireTokenCheck(service, options, name, logger);
+  return resolved;
 }
 
 function positiveInteger(owner: string, name: string, value: unknown): number {
@@ -94,4 +108,23 @@ function positiveInteger(owner: string, name: string, value: unknown): number {
     );
   }
   return value;
+}
+
+/** Refuses a handler nothing checks the tokens of, unless `allowAnyToken` asks for one (then warns). */
+function requireTokenCheck(service: object, options: HttpHandlerOptions, name: string, logger: Logger): void {
+  const { allowAnyToken = false } = options;
+  if (typeof allowAnyToken !== 'boolean') {
+    throw new TypeError(`${name}: allowAnyToken must be a boolean, got ${describeValue(allowAnyToken)}.`);
+  }
+  const policy = (service as { readonly accessPolicy?: unknown }).accessPolicy;
+  const checked = options.identify !== undefined || (policy !== undefined && policy !== tokenAccessPolicy);
+  if (checked) return;
+  if (!allowAnyToken) {
+    throw new TypeError(
+      `${name}: nothing checks the bearer tokens, so a made-up token would be served. Pass identify ` +
+        `(refusing unknown tokens), give the ExternalTaskApi an accessPolicy that checks them, or pass ` +
+        `allowAnyToken: true to serve any token on purpose.`,
+    );
+  }
+  logger.warn(`${name}: allowAnyToken is set: any bearer token is served (no identify, no accessPolicy).`);
 }

@@ -19,22 +19,24 @@ import { Router } from './router.js';
  * | `POST /task/:external_task_id/unlock` | `{ workerId }` |
  * | `GET /openapi.json` | — |
  *
- * `Authorization: Bearer <token>` becomes the identity (`options.identify`). A fetch answers 200 with the
+ * `Authorization: Bearer <token>` becomes the identity (`options.identify`); without `identify` or an api
+ * `accessPolicy` that checks tokens, the handler is refused unless `options.allowAnyToken` is `true`. A fetch answers 200 with the
  * tasks; the writes answer 204. Refusals answer their status with `{ code, message, argument? }`; a
  * failure nobody could prevent answers 500 without details and is logged. The listener never throws.
  *
  * @example
  * ```ts
+ * const workers = new Map([['secret-of-billing', { token: 'billing' }]]);
  * const api = new ExternalTaskApi({ repository: new InMemoryExternalTaskRepository() });
- * const server = http.createServer(createHttpHandler(api));
+ * const server = http.createServer(createHttpHandler(api, { identify: (token) => workers.get(token ?? '') }));
  * server.listen(8080);
  * ```
- * @throws TypeError or RangeError naming a bad option
+ * @throws TypeError or RangeError naming a bad option, or when nothing checks the tokens
  */
 export function createHttpHandler(
   api: ExternalTaskService,
   options: HttpHandlerOptions = {},
 ): HttpRequestListener {
-  const resolved = resolveHttpHandlerOptions(options);
+  const resolved = resolveHttpHandlerOptions(api, options);
   return routeListener(new Router<RequestContext>(resolved.basePath, externalTaskRoutes(api)), resolved);
 }

@@ -1,4 +1,4 @@
-import { inspect } from 'node:util';
+import { debuglog, inspect } from 'node:util';
 
 /**
  * Where the library reports what it cannot throw to a caller (e.g. a failing event listener, a handler
@@ -8,6 +8,8 @@ import { inspect } from 'node:util';
 export interface Logger {
   error(message: string, details?: Record<string, unknown>): void;
   warn(message: string, details?: Record<string, unknown>): void;
+  /** What helps to find a cause but would clutter the log (e.g. the stack of a failed fetch), if kept. */
+  debug?(message: string, details?: Record<string, unknown>): void;
 }
 
 /** `message`, then the details on the same line (an error among them still prints its stack). */
@@ -16,8 +18,14 @@ function line(message: string, details: Record<string, unknown> | undefined): st
   return `[external-task-api] ${message}${fields}`;
 }
 
-/** The default logger: one line per report, to `console.error` and `console.warn`. */
+const debugLine = debuglog('external-task-api');
+
+/**
+ * The default logger: one line per report, to `console.error` and `console.warn`; debug reports to
+ * stderr only when `NODE_DEBUG` names `external-task-api`.
+ */
 export const consoleLogger: Logger = {
   error: (message, details) => console.error(line(message, details)),
   warn: (message, details) => console.warn(line(message, details)),
+  debug: (message, details) => debugLine('%s', line(message, details)),
 };

@@ -1,8 +1,8 @@
-import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import type { Clock } from '../clock/index.js';
 import { BadRequestError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
+import type { PgliteInstance } from './driver/pglite-instance.js';
 import { checkFinalTaskRetention } from '../repository/final-task-retention-option.js';
 import {
   limits,
@@ -14,12 +14,13 @@ import {
 
 /**
  * Where the store's database is: a server to open a pool to, a pool of the caller's (never ended by the
- * store), or an embedded PGlite of the caller's (never closed by the store). A caller's pool gives the
+ * store), or an embedded PGlite of the caller's (never closed by the store; typed as the
+ * {@link PgliteInstance} every `PGlite` is). A caller's pool gives the
  * store's LISTEN connection for as long as the store is open (size it one larger), and its owner handles
  * the pool's `error` events (an idle connection that failed).
  */
 export type PostgresConnection =
-  { readonly connectionString: string } | { readonly pool: pg.Pool } | { readonly pglite: PGlite };
+  { readonly connectionString: string } | { readonly pool: pg.Pool } | { readonly pglite: PgliteInstance };
 
 /** Options of {@link PostgresExternalTaskRepository}. */
 export interface PostgresExternalTaskRepositoryOptions {
@@ -122,7 +123,7 @@ export function checkOptions(options: PostgresExternalTaskRepositoryOptions): Se
 export type CheckedConnection =
   | { readonly kind: 'connectionString'; readonly connectionString: string }
   | { readonly kind: 'pool'; readonly pool: pg.Pool }
-  | { readonly kind: 'pglite'; readonly pglite: PGlite };
+  | { readonly kind: 'pglite'; readonly pglite: PgliteInstance };
 
 /** Checks that exactly one of the three kinds of connection is given. */
 export function checkConnection(connection: PostgresConnection): CheckedConnection {
@@ -138,5 +139,7 @@ export function checkConnection(connection: PostgresConnection): CheckedConnecti
   if (kind === 'connectionString') {
     return { kind, connectionString: requireString('connectionString', fields.connectionString, 10_000) };
   }
-  return kind === 'pool' ? { kind, pool: fields.pool as pg.Pool } : { kind, pglite: fields.pglite as PGlite };
+  return kind === 'pool'
+    ? { kind, pool: fields.pool as pg.Pool }
+    : { kind, pglite: fields.pglite as PgliteInstance };
 }

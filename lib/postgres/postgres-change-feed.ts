@@ -1,7 +1,12 @@
-import { BadRequestError, ChangeFeedRetentionError } from '../errors/index.js';
+import { ChangeFeedRetentionError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
-import type { ChangeFeed, ChangePosition, ChangeSubscriber } from '../repository/index.js';
-import { requireInteger } from '../validation/index.js';
+import {
+  subscriptionStart,
+  validateChangeSubscriber,
+  type ChangeFeed,
+  type ChangePosition,
+  type ChangeSubscriber,
+} from '../repository/index.js';
 import type { Driver } from './driver/driver.js';
 import { deliveringSubscription, FeedSubscription } from './feed-subscription.js';
 import { storeClosedError } from './store-closed.js';
@@ -121,14 +126,11 @@ export class PostgresChangeFeed {
   }
 
   async subscribe(subscriber: ChangeSubscriber): Promise<ChangeFeed> {
-    if (typeof subscriber?.onChange !== 'function') {
-      throw new BadRequestError('subscriber', 'subscriber.onChange must be a function.');
-    }
+    validateChangeSubscriber(subscriber);
     const { sequenced, pruned } = await this.ends();
     // A subscribe asked before the store closed, answered after it: no subscription may outlive the store.
     if (this.closed) throw storeClosedError();
-    const after =
-      subscriber.after === undefined ? sequenced : requireInteger('after', subscriber.after, 0, sequenced);
+    const after = subscriptionStart(subscriber.after, sequenced);
     if (after < pruned) throw new ChangeFeedRetentionError(after, pruned);
     const subscription = new FeedSubscription(
       after,

@@ -35,7 +35,9 @@ export { InMemoryExternalTaskRepository } from './in-memory/index.js';
 export type { InMemoryExternalTaskRepositoryOptions } from './in-memory/index.js';
 export { inScope, scopeCovers } from './task-scope.js';
 export {
+  subscriptionStart,
   validateCancelSelector,
+  validateChangeSubscriber,
   validateCountFilter,
   validateFinalTaskSelector,
   validateNewTask,

@@ -5,12 +5,15 @@ import {
   limits,
   optionalBoolean,
   optionalString,
+  requireCallbacks,
   requireInteger,
   requireObject,
   requireString,
 } from '../validation/index.js';
 import type {
   CancelSelector,
+  ChangePosition,
+  ChangeSubscriber,
   ExternalTaskQuery,
   FinalTaskSelector,
   SetRetriesOptions,
@@ -246,4 +249,15 @@ export function validateCancelSelector(selector: CancelSelector): {
     );
   }
   return { field, value: requireString(field, (selector as Record<string, unknown>)[field]) };
+}
+
+/** Checks the callbacks a store's `subscribe` is given: `onChange`, and `onResync` and `onHalt` if given. */
+export function validateChangeSubscriber(subscriber: ChangeSubscriber): void {
+  requireObject('subscriber', subscriber);
+  requireCallbacks(subscriber, ['onChange'], ['onResync', 'onHalt']);
+}
+
+/** Where a subscription starts: after `after` (a position up to `last`, the store's current end), or at `last`. */
+export function subscriptionStart(after: ChangePosition | undefined, last: ChangePosition): ChangePosition {
+  return after === undefined ? last : requireInteger('after', after, 0, last);
 }

@@ -5,5 +5,11 @@ export type {
   RepositoryContractTestbed,
 } from '../../spec/repository/contract/testbed.js';
 export { createStubRepository } from './stub-repository.js';
-export type { StubRepository } from './stub-repository.js';
+export type { SimulatedChange, StubRepository } from './stub-repository.js';
+export {
+  cancelledChange,
+  failedChange,
+  finishedChange,
+  type SimulatedOutcomeOptions,
+} from './simulated-changes.js';
 export { ManualClock } from '../clock/index.js';

@@ -11,6 +11,7 @@ import type {
   ExternalTaskRepository,
 } from '../repository/index.js';
 import type { UnpositionedChange } from '../repository/external-task-repository.js';
+import { subscriptionStart, validateChangeSubscriber } from '../repository/repository-arguments.js';
 
 /** A change to simulate: any {@link ExternalTaskChange} without its position; the stub gives it the next one. */
 export type SimulatedChange = UnpositionedChange;
@@ -66,9 +67,14 @@ export function createStubRepository(): StubRepository {
   const stub = <K extends keyof ExternalTaskRepository>() =>
     sinon.stub<Parameters<ExternalTaskRepository[K]>, ReturnType<ExternalTaskRepository[K]>>();
   const subscribe = stub<'subscribe'>().callsFake((subscriber) => {
-    const feed = new StubFeed(subscriber, subscriber.after ?? changes.length, (closed) =>
-      feeds.delete(closed),
-    );
+    let start: ChangePosition;
+    try {
+      validateChangeSubscriber(subscriber);
+      start = subscriptionStart(subscriber.after, changes.length);
+    } catch (refusal) {
+      return Promise.reject(refusal); // as a store's does: a rejection, not a throw
+    }
+    const feed = new StubFeed(subscriber, start, (closed) => feeds.delete(closed));
     feeds.add(feed);
     // A failure while replaying is dropped, as a store would log it and go on; a live one rejects simulateChange.
     for (const change of changes.filter((kept) => kept.position > feed.position)) {

@@ -7,6 +7,7 @@ import {
   checkOptionalText,
   checkString,
   describeProblem,
+  describeValue,
   type Refusal,
 } from './value-checks.js';
 
@@ -54,4 +55,21 @@ export function requireDuration(argument: string, value: unknown): number {
 /** A plain object (for option bags and identities). */
 export function requireObject(argument: string, value: unknown): Record<string, unknown> {
   return checkObject(badRequest, argument, value);
+}
+
+/**
+ * Checks the callbacks of an options object: each of `required` a function, each of `optional` a function
+ * or absent; anything else is refused naming the option and what it got.
+ */
+export function requireCallbacks(
+  options: object,
+  required: readonly string[],
+  optional: readonly string[] = [],
+): void {
+  const values = options as Record<string, unknown>;
+  for (const name of [...required, ...optional]) {
+    const value = values[name];
+    if (typeof value === 'function' || (value === undefined && optional.includes(name))) continue;
+    throw new BadRequestError(name, `${name} must be a function, got ${describeValue(value)}.`);
+  }
 }

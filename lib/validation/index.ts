@@ -4,6 +4,7 @@ export {
   optionalString,
   optionalText,
   requireDuration,
+  requireCallbacks,
   requireInteger,
   requireObject,
   requireString,

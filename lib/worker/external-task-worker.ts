@@ -128,6 +128,10 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
   private loopController: AbortController | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  /** Why the worker halted by itself in its current or last run, if it did. */
+  private halted: WorkerHaltedError | undefined;
+  /** Who awaits {@link onStopped}. */
+  private readonly stopWaiters: ((halted: WorkerHaltedError | undefined) => void)[] = [];
   /** What the last call of `start()` or `stop()` asked for: it wins over the calls before it. */
   private wanted: 'running' | 'stopped' = 'stopped';
 
@@ -220,6 +224,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     setMaxListeners(0, controller.signal);
     this.loopController = controller;
     this.backoff.reset();
+    this.halted = undefined;
     this.currentState = 'running';
     this.cancellations?.on('task:cancelled', this.onTaskCancelled);
     this.loopDone = this.fetchLoop.run(controller.signal);
@@ -245,9 +250,21 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
         this.stopping = undefined;
         this.currentState = 'stopped';
         this.announce({ name: 'worker:stopped', payload: { workerId: this.workerId } });
+        for (const settle of this.stopWaiters.splice(0)) settle(this.halted);
       }
     })();
     return this.stopping;
+  }
+
+  /**
+   * Resolves when the worker is stopped: with the {@link WorkerHaltedError} when it halted by itself (a
+   * refused fetch, a closed API), with `undefined` after `stop()`. At once when it is not running (with
+   * the reason of its last halt, if its last run ended so). A worker process ends non-zero with it:
+   * `if (await worker.onStopped()) process.exitCode = 1;`
+   */
+  onStopped(): Promise<WorkerHaltedError | undefined> {
+    if (this.currentState === 'idle' || this.currentState === 'stopped') return Promise.resolve(this.halted);
+    return new Promise((settle) => this.stopWaiters.push(settle));
   }
 
   /**
@@ -317,6 +334,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
    * message says what to change), and as a `worker:error` event. The stop aborts the loop's signal at once.
    */
   private halt(error: WorkerHaltedError): void {
+    this.halted = error;
     this.options.logger.error(error.message);
     this.announce({
       name: 'worker:error',

@@ -47,8 +47,8 @@ function nextStep({ recorded, incident }: FailedRun): string {
   return 'The task failed (the worker retries no task: set its `retry` option to retry).';
 }
 
-/** The first line of `message`, cut to {@link quotedLength} characters, in quotes. */
-function quote(message: string): string {
+/** The first line of `message`, cut to {@link quotedLength} characters, in quotes, with a full stop. */
+export function quote(message: string): string {
   const firstLine = message.split('\n', 1)[0] ?? '';
   const cut = firstLine.length > quotedLength ? `${firstLine.slice(0, quotedLength)}…` : firstLine;
   return `"${cut}".`;

@@ -2,6 +2,7 @@ import type { ExternalTaskService } from '../api/index.js';
 import type { ExternalTask } from '../model/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import type { Backoff } from './backoff.js';
+import { quote } from './failed-run-log.js';
 import type { StateWatch } from './state-watch.js';
 import type { AnnounceWorkerEvent } from './worker-events.js';
 import { WorkerHaltedError } from './worker-halted-error.js';
@@ -136,14 +137,18 @@ export class FetchLoop {
     } catch (error) {
       this.fanningOut = false;
       if (signal.aborted) return;
-      const refused = WorkerHaltedError.fetchRefused(error, identity);
+      const refused = WorkerHaltedError.fetchRefused(error);
       if (refused) {
         this.host.halt(refused);
         return;
       }
       const retryInMs = this.host.backoff.next();
       this.owe(retryInMs);
-      options.logger.warn(`Fetching external tasks failed; retrying in ${retryInMs} ms.`, { error });
+      const said = quote(error instanceof Error ? error.message : String(error));
+      options.logger.warn(`Fetching external tasks failed: ${said} Retrying in ${retryInMs} ms.`, {
+        workerId,
+      });
+      options.logger.debug?.('Fetching external tasks failed.', { workerId, error });
       this.host.announce({ name: 'worker:fetchFailed', payload: { workerId, error, retryInMs } });
       return;
     } finally {

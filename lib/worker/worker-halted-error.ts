@@ -1,5 +1,3 @@
-import type { Identity } from '../model/index.js';
-
 /** Why a worker stopped by itself. */
 export type WorkerHaltCode = 'FETCH_REFUSED' | 'API_CLOSED';
 
@@ -10,7 +8,8 @@ const permanentStatuses: ReadonlySet<unknown> = new Set([400, 401, 403]);
  * The error of the `error` event (context `fetch`) a worker emits when it stops by itself, because polling
  * on could never fetch a task:
  * - `FETCH_REFUSED`: a fetch answered 400, 401 or 403, which the same call will answer again. `cause` is
- *   the API's error; the message says what to change.
+ *   the API's error; the message says what happened ("the service refused this worker's identity (401)")
+ *   and what to change.
  * - `API_CLOSED`: the worker's {@link ExternalTaskApi} was closed, so every fetch answers `[]`.
  */
 export class WorkerHaltedError extends Error {
@@ -30,22 +29,21 @@ export class WorkerHaltedError extends Error {
    * network error, a 500, …) and the worker should back off and retry. Reads `status`, so errors of any
    * transport qualify.
    */
-  static fetchRefused(error: unknown, identity: Identity | undefined): WorkerHaltedError | undefined {
+  static fetchRefused(error: unknown): WorkerHaltedError | undefined {
     const status = (error as { status?: unknown } | null)?.status;
     if (!permanentStatuses.has(status)) return undefined;
-    const hasToken = typeof identity?.token === 'string' && identity.token !== '';
-    const fix =
+    const what =
       status === 401
-        ? hasToken
-          ? 'the API does not accept the identity (a revoked or wrong token?): pass a valid `identity` to ExternalTaskWorker'
-          : 'the identity must carry a token: pass `identity` to ExternalTaskWorker'
+        ? "The service refused this worker's identity (401): check the token it sends — the worker's " +
+          '`identity` option, or the `token` of its HttpExternalTaskClient (missing, revoked or wrong?)'
         : status === 403
-          ? 'the identity may not fetch these topics: change the identity or the `topic` option'
-          : 'the API refuses the fetch the options describe: change the worker options it names';
+          ? "The service refused this worker's fetch (403): its identity may not fetch these topics; " +
+            'change the identity or the `topic` option'
+          : "The service refused this worker's fetch as a bad request (400): change the worker option it names";
     const said = error instanceof Error ? ` It said: ${error.message}` : '';
     return new WorkerHaltedError(
       'FETCH_REFUSED',
-      `The API refused the worker's fetch with ${String(status)}, and would refuse it again: ${fix}. The worker stopped.${said}`,
+      `${what}. The worker stopped: it would be refused again.${said}`,
       { cause: error },
     );
   }

@@ -90,7 +90,7 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
       let stop: () => void = () => undefined;
       const stopped = new Promise<void>((resolve) => (stop = resolve));
       const feed = api.consumeOutcomes({
-        ...(stored.position !== undefined && { after: stored.position }),
+        after: stored.position ?? 'now',
         onOutcome: async ({ task, position }: ExternalTaskOutcome) => {
           await Promise.resolve(); // an engine writes its own state here
           handled.push(`${task.id}:${task.state}`);
@@ -146,7 +146,7 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
         const stopped: { error?: unknown; outcome?: ExternalTaskOutcome | undefined } = {};
         let failOnce = true;
         await api.consumeOutcomes({
-          ...(stored.position !== undefined && { after: stored.position }),
+          after: stored.position ?? 'now',
           onOutcome: ({ task, position }) => {
             if (failOnce) {
               failOnce = false;
@@ -164,7 +164,7 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
         expect(stopped.outcome?.task.id).to.equal(a!.id);
 
         const resumed = await api.consumeOutcomes({
-          ...(stored.position !== undefined && { after: stored.position }),
+          after: stored.position ?? 'now',
           onOutcome: ({ task, position }) => {
             handled.push(task.id);
             stored.position = position;
@@ -184,6 +184,7 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
         let release: () => void = () => undefined;
         const errors: unknown[] = [];
         await api.consumeOutcomes({
+          after: 'now',
           onOutcome: () => new Promise<void>((resolve) => (release = resolve)),
           onError: (error) => errors.push(error),
         });
@@ -202,12 +203,12 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
       const repository = new InMemoryExternalTaskRepository();
       const api = new ExternalTaskApi({ repository });
       const handled: string[] = [];
-      await api.consumeOutcomes({ onOutcome: ({ task }) => void handled.push(task.id) });
+      await api.consumeOutcomes({ after: 'now', onOutcome: ({ task }) => void handled.push(task.id) });
       await api.close();
       const { id } = await repository.create(newTask());
       await repository.cancel({ externalTaskId: id });
       expect(handled).to.deep.equal([]);
-      const error = await rejectionOf(api.consumeOutcomes({ onOutcome: () => undefined }));
+      const error = await rejectionOf(api.consumeOutcomes({ after: 'now', onOutcome: () => undefined }));
       expect((error as DOMException).name).to.equal('AbortError');
     });
 

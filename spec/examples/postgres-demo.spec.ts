@@ -6,7 +6,7 @@ import { adminPool, requireServer, serverUrl } from '../postgres/support.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs the demo to its end (bounded), whatever its exit code. */
-function runDemo(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runDemo(databaseUrl = serverUrl): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -15,7 +15,7 @@ function runDemo(): Promise<{ code: number | null; stdout: string; stderr: strin
         cwd: root,
         timeout: 60_000,
         killSignal: 'SIGKILL',
-        env: { ...process.env, EXTERNAL_TASK_PG_URL: serverUrl },
+        env: { ...process.env, EXTERNAL_TASK_PG_URL: databaseUrl },
       },
       (error, stdout, stderr) =>
         resolve({ code: error ? ((error.code as number | null) ?? null) : 0, stdout, stderr }),
@@ -30,10 +30,22 @@ describe('npm run demo:postgres (examples/postgres-demo)', function () {
     await requireServer(this);
   });
 
+  it('ends on one clear line, without a stack, when its database does not exist', async () => {
+    const missing = new URL(serverUrl);
+    missing.pathname = `/et_demo_missing_${process.pid}`;
+    const { code, stdout, stderr } = await runDemo(missing.href);
+
+    expect(code, `stdout:\n${stdout}`).to.equal(1);
+    expect(stderr.trim().split('\n'), stderr).to.deep.equal([
+      `The demo failed: database "et_demo_missing_${process.pid}" does not exist on ${missing.host}${missing.pathname}. Create it (createdb), or set EXTERNAL_TASK_PG_URL to a database that exists.`,
+    ]);
+  });
+
   it('runs an engine and two worker processes on one database to a clean end, both workers doing work', async () => {
     const { code, stdout, stderr } = await runDemo();
 
     expect(code, `exit code; stderr:\n${stderr}\nstdout:\n${stdout}`).to.equal(0);
+    expect(stdout).to.match(/engine +starting 2 worker processes/);
     expect(stdout).to.match(/engine +created 12 invoice tasks/);
     expect(stdout).to.match(/worker-A took invoice \d+/);
     expect(stdout).to.match(/worker-B took invoice \d+/);

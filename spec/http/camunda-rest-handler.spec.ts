@@ -30,7 +30,7 @@ describe('createCamundaRestHandler', () => {
   });
 
   async function serve(options: CamundaRestHandlerOptions = {}): Promise<void> {
-    running = await listen(createCamundaRestHandler(stack.api, { logger, ...options }));
+    running = await listen(createCamundaRestHandler(stack.api, { logger, allowAnyToken: true, ...options }));
   }
 
   async function post(path: string, body?: unknown, init: RequestInit = {}): Promise<Answer> {
@@ -349,6 +349,19 @@ describe('createCamundaRestHandler', () => {
   });
 
   describe('options', () => {
+    it('is refused when nothing checks the bearer tokens, unless allowAnyToken: true (which warns once)', () => {
+      const quiet = silentLogger();
+      expect(() => createCamundaRestHandler(stack.api, { logger: quiet })).to.throw(
+        TypeError,
+        /allowAnyToken: true/,
+      );
+      expect(quiet.warn.called).to.equal(false);
+      createCamundaRestHandler(stack.api, { logger: quiet, allowAnyToken: true });
+      expect(quiet.warn.callCount).to.equal(1);
+      createCamundaRestHandler(stack.api, { logger: quiet, identify: () => undefined });
+      expect(quiet.warn.callCount, 'identify checks the tokens: no warning').to.equal(1);
+    });
+
     it('serves under another base path, and refuses bad options naming the function', async () => {
       await serve({ basePath: '/camunda/engine-rest' });
       const response = await fetch(`${running!.origin}/camunda/engine-rest/external-task/fetchAndLock`, {
@@ -357,10 +370,9 @@ describe('createCamundaRestHandler', () => {
         body: JSON.stringify(fetchBody()),
       });
       expect(response.status).to.equal(200);
-      expect(() => createCamundaRestHandler(stack.api, { basePath: 'engine-rest/' })).to.throw(
-        TypeError,
-        /^createCamundaRestHandler: basePath must be a path like \/engine-rest/,
-      );
+      expect(() =>
+        createCamundaRestHandler(stack.api, { basePath: 'engine-rest/', allowAnyToken: true }),
+      ).to.throw(TypeError, /^createCamundaRestHandler: basePath must be a path like \/engine-rest/);
     });
   });
 });

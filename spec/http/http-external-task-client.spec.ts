@@ -26,7 +26,7 @@ describe('HttpExternalTaskClient', () => {
   });
 
   async function serve(
-    listener: http.RequestListener = createHttpHandler(api, { logger: silentLogger() }),
+    listener: http.RequestListener = createHttpHandler(api, { logger: silentLogger(), allowAnyToken: true }),
   ): Promise<string> {
     running = await listen(listener);
     return running.origin + path;
@@ -50,11 +50,40 @@ describe('HttpExternalTaskClient', () => {
     expect(error).to.include({ failure: 'timeout' });
   });
 
-  it('a long poll may take its longPollingTimeout beyond requestTimeout', async () => {
-    const client = new HttpExternalTaskClient({ baseUrl: await serve(), token: 't', requestTimeout: 20 });
-    expect(await client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 200, 1000)).to.deep.equal(
-      [],
-    );
+  it('a long poll may take its longPollingTimeout beyond requestTimeout, and no longer', async () => {
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      // A server that answers when told to, and a request that ends when the client aborts it.
+      const answers: ((response: Response) => void)[] = [];
+      const fetch = (_url: string | URL | Request, init?: RequestInit): Promise<Response> =>
+        new Promise((resolve, reject) => {
+          answers.push(resolve);
+          init?.signal?.addEventListener('abort', () => reject(init.signal?.reason as Error));
+        });
+      const client = new HttpExternalTaskClient({
+        baseUrl: 'http://engine.test/api',
+        token: 't',
+        requestTimeout: 20,
+        fetch,
+      });
+      const emptyList = (): Response =>
+        new Response('[]', { status: 200, headers: { 'content-type': 'application/json' } });
+
+      const answered = client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 200, 1000);
+      await clock.tickAsync(219); // past requestTimeout, within requestTimeout + longPollingTimeout
+      answers[0]!(emptyList());
+      expect(await answered).to.deep.equal([]);
+
+      const unanswered = rejectionOf(
+        client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 200, 1000),
+      );
+      await clock.tickAsync(220);
+      const error = await unanswered;
+      expect(error).to.be.instanceOf(HttpTransportError);
+      expect(error).to.include({ failure: 'timeout' });
+    } finally {
+      clock.restore();
+    }
   });
 
   it('an answer that is not the API’s (a proxy’s 502 page) is an HttpTransportError (response)', async () => {

@@ -45,8 +45,19 @@ describe('createHttpHandler', () => {
     service: ExternalTaskService = api,
     options: HttpHandlerOptions = {},
   ): Promise<string> {
-    running = await listen(createHttpHandler(service, { logger, ...options }));
+    running = await listen(createHttpHandler(service, { logger, allowAnyToken: true, ...options }));
     return running.origin;
+  }
+
+  /** Fetches at most one `invoice` task for `w1`, without waiting. */
+  function fetchOne(): Promise<Answer> {
+    return post('/fetch_and_lock', {
+      workerId: 'w1',
+      topicName: 'invoice',
+      maxTasks: 1,
+      longPollingTimeout: 0,
+      lockDuration: 1000,
+    });
   }
 
   async function post(path: string, body: unknown, init: RequestInit = {}): Promise<Answer> {
@@ -323,17 +334,11 @@ describe('createHttpHandler', () => {
       app.get('/health', (_req, res) => {
         res.json({ ok: true });
       });
-      app.use(createHttpHandler(api, { logger }));
+      app.use(createHttpHandler(api, { logger, allowAnyToken: true }));
       running = await listen(app);
       expect(await (await fetch(`${running.origin}/health`)).json()).to.deep.equal({ ok: true });
       await repository.create(newTask('invoice'));
-      const answer = await post('/fetch_and_lock', {
-        workerId: 'w1',
-        topicName: 'invoice',
-        maxTasks: 1,
-        longPollingTimeout: 0,
-        lockDuration: 1000,
-      });
+      const answer = await fetchOne();
       expect(answer.status).to.equal(200);
       expect(answer.body).to.have.length(1);
     });
@@ -352,6 +357,52 @@ describe('createHttpHandler', () => {
       expect(() => createHttpHandler(api, { bodyTimeout: 1.5 })).to.throw(RangeError, /bodyTimeout/);
       expect(() => createHttpHandler(api, { basePath: 'api/' })).to.throw(TypeError, /basePath/);
       expect(() => createHttpHandler(api, { identify: 'token' as never })).to.throw(TypeError, /identify/);
+    });
+
+    it('refuses to be created when nothing checks the bearer tokens, naming the ways to check them', () => {
+      for (const options of [{}, { allowAnyToken: false }]) {
+        expect(() => createHttpHandler(api, { logger, ...options }))
+          .to.throw(TypeError, /identify/)
+          .with.property('message')
+          .that.matches(/accessPolicy/)
+          .and.matches(/allowAnyToken: true/);
+      }
+      expect(() => createHttpHandler(api, { allowAnyToken: 'yes' as never })).to.throw(
+        TypeError,
+        /allowAnyToken/,
+      );
+      expect(logger.warn.called).to.equal(false);
+    });
+
+    it('with allowAnyToken: true serves a made-up token, and warns once when it is created', async () => {
+      running = await listen(createHttpHandler(api, { logger, allowAnyToken: true }));
+      expect(logger.warn.callCount).to.equal(1);
+      expect(logger.warn.firstCall.args[0]).to.match(/allowAnyToken/);
+      const answer = await fetchOne();
+      expect(answer.status).to.equal(200);
+      expect(logger.warn.callCount).to.equal(1);
+    });
+
+    it("is created without a warning when identify or the api's accessPolicy checks the tokens", async () => {
+      const checked = new ExternalTaskApi({
+        repository,
+        logger,
+        accessPolicy: { authorize: () => undefined }, // a policy of the application's own
+      });
+      try {
+        createHttpHandler(checked, { logger });
+        running = await listen(
+          createHttpHandler(api, {
+            logger,
+            identify: (given) => (given === 'known' ? { token: given } : undefined),
+          }),
+        );
+        expect(logger.warn.called).to.equal(false);
+        const answer = await fetchOne();
+        expect(answer.status, 'a made-up token').to.equal(401);
+      } finally {
+        await checked.close();
+      }
     });
 
     it('serves under another basePath', async () => {

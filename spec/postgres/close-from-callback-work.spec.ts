@@ -51,6 +51,7 @@ describe('PostgresExternalTaskRepository.close and callbacks', function () {
     const api = new ExternalTaskApi({ repository });
     const { promise: closed, resolve: closedInside } = deferred();
     await api.consumeOutcomes({
+      after: 'now',
       onOutcome: async () => {
         await api.close();
         await repository.close();

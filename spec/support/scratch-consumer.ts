@@ -21,8 +21,14 @@ export function entrySpecifiers(manifest: PackedManifest): string[] {
  * tarball is unpacked as the package, and its dependencies are linked from `modules`, with its peers (a
  * consumer installs those, and their `@types`, itself) and `@types/node`. Only what the packed manifest
  * declares is linked, so a dependency it forgot to declare fails to load, as it would for a consumer.
+ * `leaveOut` names packages not to link (an optional peer a consumer did not install).
  */
-export function installTarball(tarball: string, project: string, modules: string): PackedManifest {
+export function installTarball(
+  tarball: string,
+  project: string,
+  modules: string,
+  leaveOut: readonly string[] = [],
+): PackedManifest {
   const nodeModules = join(project, 'node_modules');
   const unpacked = join(nodeModules, '.unpacked');
   mkdirSync(unpacked, { recursive: true });
@@ -42,6 +48,7 @@ export function installTarball(tarball: string, project: string, modules: string
     '@types/node',
   ];
   for (const name of new Set(installed)) {
+    if (leaveOut.includes(name)) continue;
     const source = join(modules, name);
     const link = join(nodeModules, name);
     if (!existsSync(source) || existsSync(link)) continue;

@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { ExternalTaskApi, type ExternalTask, type ExternalTaskChange } from '../../lib/index.js';
-import { createStubRepository, type StubRepository } from '../../lib/testing/index.js';
+import {
+  cancelledChange,
+  createStubRepository,
+  failedChange,
+  finishedChange,
+  type StubRepository,
+} from '../../lib/testing/index.js';
 import type { SimulatedChange } from '../../lib/testing/stub-repository.js';
 import { newTask } from '../support/fixtures.js';
 
@@ -77,6 +83,37 @@ describe('createStubRepository', () => {
       expect(onFinished.calledOnce).to.equal(true);
       expect(onFinished.firstCall.args[0]).to.deep.include({ result: 42 });
       expect(onFinished.firstCall.args[0].task).to.include({ id: task.id, state: 'finished' });
+    });
+
+    it('the change builders give simulateChange final records that repeat result, error and incident', async () => {
+      const at = new Date(Date.UTC(2030, 0, 1));
+      const locked = { ...task, workerId: 'w1', lockExpirationTime: new Date(Date.UTC(2030, 0, 2)) };
+      const error = { type: 'service', errorMessage: 'printer on fire' } as const;
+      const outcomes: ExternalTask[] = [];
+      const feed = await api.consumeOutcomes({
+        after: 'now',
+        onOutcome: ({ task: record }) => void outcomes.push(record),
+      });
+      const finishedEvents = sinon.spy();
+      const failedEvents = sinon.spy();
+      api.events.on('task:finished', finishedEvents);
+      api.events.on('task:failed', failedEvents);
+
+      await repository.simulateChange(finishedChange(locked, { invoiceNumber: 'INV-1' }, { at }));
+      await repository.simulateChange(failedChange(locked, error, { at, incident: true }));
+      await repository.simulateChange(cancelledChange(task, { at }));
+
+      expect(outcomes.map((record) => record.state)).to.deep.equal(['finished', 'failed', 'cancelled']);
+      expect(outcomes[0]).to.include({ workerId: 'w1' });
+      expect(outcomes[0]?.result).to.deep.equal({ invoiceNumber: 'INV-1' });
+      expect(outcomes[1]).to.deep.include({ error, incident: true });
+      for (const record of outcomes) {
+        expect(record.finishedAt).to.deep.equal(at);
+        expect(record).to.not.have.property('lockExpirationTime');
+      }
+      expect(finishedEvents.firstCall.args[0]).to.deep.include({ result: { invoiceNumber: 'INV-1' } });
+      expect(failedEvents.firstCall.args[0]).to.deep.include({ error, incident: true });
+      await feed.close();
     });
 
     it('consumeOutcomes after a position gets the outcomes simulated after it, then the new ones', async () => {

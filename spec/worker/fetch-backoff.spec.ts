@@ -37,6 +37,25 @@ describe('worker: fetch backoff and recovery', () => {
     expect(fetchedAt.slice(0, 6)).to.deep.equal([0, 1_000, 3_000, 7_000, 12_000, 17_000]);
   });
 
+  it('logs a failed fetch in one line saying what comes next, and its stack at debug level', async () => {
+    const service = stubService();
+    const failure = new Error('connect ECONNREFUSED 127.0.0.1:8080\nmore lines the line leaves out');
+    service.fetchAndLock.onFirstCall().rejects(failure);
+    service.fetchAndLock.callsFake(emptyLongPoll);
+    const logger = { error: sinon.spy(), warn: sinon.spy(), debug: sinon.spy() };
+    const worker = startWorker(service, { logger });
+    await bed.clock.tickAsync(0);
+    expect(logger.warn.callCount).to.equal(1);
+    const [message, details] = logger.warn.firstCall.args as [string, Record<string, unknown>];
+    expect(message).to.equal(
+      'Fetching external tasks failed: "connect ECONNREFUSED 127.0.0.1:8080". Retrying in 1000 ms.',
+    );
+    expect(details).to.deep.equal({ workerId: worker.workerId }); // no error: a console would print its stack
+    expect(logger.debug.callCount).to.equal(1);
+    expect(logger.debug.firstCall.args[1]).to.deep.include({ error: failure });
+    expect(logger.error.called).to.equal(false);
+  });
+
   it('resets the delay after a successful fetch', async () => {
     const service = stubService();
     const failing = new Set([0, 1, 2, 4, 5]); // calls that fail, by index

@@ -19,7 +19,7 @@ import {
 describe('worker: fetches refused for good, and a closed API', () => {
   const bed = useWorkerTestbed();
 
-  it('stops when a fetch answers 401 to a worker without identity, saying to pass one', async () => {
+  it('stops when a fetch answers 401 to a worker without identity, saying the service refused it', async () => {
     const logger = silentLogger();
     const fetch = countFetches();
     const worker = bed.startWorker({ identity: undefined, logger });
@@ -33,9 +33,10 @@ describe('worker: fetches refused for good, and a closed API', () => {
     const error = errors[0]?.error as WorkerHaltedError;
     expect(error).to.be.instanceOf(WorkerHaltedError).and.include({ code: 'FETCH_REFUSED' });
     expect(error.cause).to.be.instanceOf(UnauthorizedError);
-    expect(error.message).to.include(
-      'the identity must carry a token: pass `identity` to ExternalTaskWorker',
+    expect(error.message).to.match(
+      /^The service refused this worker's identity \(401\): check the token it sends/,
     );
+    expect(error.message).to.include('`token` of its HttpExternalTaskClient');
     expect(error.message).to.include('no identity was passed');
     expect(polls).to.deep.equal([]);
     expect(logger.warn.called).to.equal(false);
@@ -73,9 +74,34 @@ describe('worker: fetches refused for good, and a closed API', () => {
       const error = errors[0]?.error as WorkerHaltedError;
       expect(error).to.be.instanceOf(WorkerHaltedError).and.include({ code: 'FETCH_REFUSED' });
       expect(error.cause).to.equal(refusal);
-      expect(error.message).to.include(refusal.message);
+      expect(error.message).to.include(`(${status})`).and.include(refusal.message);
+      if (status === 401)
+        expect(error.message).to.include("The service refused this worker's identity (401)");
+      expect(await worker.onStopped(), 'onStopped tells why it halted').to.equal(error);
     });
   }
+
+  it('onStopped resolves with the halt reason when the worker halts, and undefined after stop()', async () => {
+    const service = stubService();
+    service.fetchAndLock.rejects(new UnauthorizedError('The token was revoked.'));
+    const halting = bed.startWorker({}, service);
+    const halted = halting.onStopped();
+    let settled = false;
+    void halted.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled, 'still running: not yet').to.equal(false);
+    await bed.clock.tickAsync(0);
+    const reason = await halted;
+    expect(reason).to.be.instanceOf(WorkerHaltedError).and.include({ code: 'FETCH_REFUSED' });
+    expect(reason?.message).to.include('(401)');
+
+    const stopping = bed.startWorker({}, stubService());
+    const stoppedByCall = stopping.onStopped();
+    await bed.clock.tickAsync(0);
+    await stopping.stop();
+    expect(await stoppedByCall).to.equal(undefined);
+    expect(await stopping.onStopped(), 'at once when stopped').to.equal(undefined);
+  });
 
   it('still backs off and retries a fetch that fails otherwise (500)', async () => {
     const service = stubService();

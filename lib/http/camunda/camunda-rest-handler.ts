@@ -31,22 +31,24 @@ export const camundaRestHandlerDefaults = Object.freeze({ basePath: '/engine-res
  *
  * A fetch answers 200 with Camunda's locked tasks, the payload's top-level properties as typed variables
  * `{ value, type, valueInfo }`; a complete's variables become the task's result object. The writes
- * answer 204; refusals answer Camunda's status with `{ type, message }`. Identity, body limits, long
- * polls and clients that go away work as with `createHttpHandler`, and so does mounting.
+ * answer 204; refusals answer Camunda's status with `{ type, message }`. Identity (a token check or
+ * `allowAnyToken` required), body limits, long polls and clients that go away work as with
+ * `createHttpHandler`, and so does mounting.
  *
  * @example
  * ```ts
  * const api = new ExternalTaskApi({ repository: new InMemoryExternalTaskRepository() });
- * http.createServer(createCamundaRestHandler(api)).listen(8080);
+ * const identify = (token?: string) => (token === process.env.WORKER_TOKEN ? { token } : undefined);
+ * http.createServer(createCamundaRestHandler(api, { identify })).listen(8080);
  * // a worker: new Client({ baseUrl: 'http://localhost:8080/engine-rest', interceptors: bearer })
  * ```
- * @throws TypeError or RangeError naming a bad option
+ * @throws TypeError or RangeError naming a bad option, or when nothing checks the tokens
  */
 export function createCamundaRestHandler(
   api: CamundaRestService,
   options: CamundaRestHandlerOptions = {},
 ): HttpRequestListener {
-  const resolved = resolveHttpHandlerOptions(options, {
+  const resolved = resolveHttpHandlerOptions(api, options, {
     name: 'createCamundaRestHandler',
     basePath: camundaRestHandlerDefaults.basePath,
   });

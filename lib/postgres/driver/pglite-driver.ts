@@ -1,6 +1,6 @@
-import type { PGlite } from '@electric-sql/pglite';
 import AsyncLock from 'async-lock';
 import type { Driver, Listening, NotificationHandlers, Queryable } from './driver.js';
+import type { PgliteInstance } from './pglite-instance.js';
 
 /**
  * Runs statements on an embedded PGlite: one connection for everything, so statements and transactions
@@ -10,7 +10,7 @@ import type { Driver, Listening, NotificationHandlers, Queryable } from './drive
 export class PgliteDriver implements Driver {
   private readonly lock = new AsyncLock();
 
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: PgliteInstance) {}
 
   query<Row>(text: string, params: readonly unknown[] = []): Promise<Row[]> {
     return this.lock.acquire('connection', async () => {

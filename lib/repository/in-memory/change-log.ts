@@ -1,6 +1,5 @@
-import { BadRequestError, ChangeFeedRetentionError } from '../../errors/index.js';
+import { ChangeFeedRetentionError } from '../../errors/index.js';
 import type { Logger } from '../../logging/index.js';
-import { requireInteger } from '../../validation/index.js';
 import type {
   ChangeFeed,
   ChangeFeedResync,
@@ -11,6 +10,7 @@ import type {
 import type { ExternalTask } from '../../model/index.js';
 import type { ChangeFields, EffectChange } from './operation-effects.js';
 import { CallbackRuns, isThenable } from '../callback-runs.js';
+import { subscriptionStart, validateChangeSubscriber } from '../repository-arguments.js';
 
 /** The subscriber callbacks running, so that a `close()` from one does not wait for itself. */
 const delivering = new CallbackRuns<Subscription>();
@@ -78,11 +78,8 @@ export class ChangeLog {
   }
 
   subscribe(subscriber: ChangeSubscriber): ChangeFeed {
-    if (typeof subscriber?.onChange !== 'function') {
-      throw new BadRequestError('subscriber', 'subscriber.onChange must be a function.');
-    }
-    const after =
-      subscriber.after === undefined ? this.last : requireInteger('after', subscriber.after, 0, this.last);
+    validateChangeSubscriber(subscriber);
+    const after = subscriptionStart(subscriber.after, this.last);
     if (after < this.oldestResumable) throw new ChangeFeedRetentionError(after, this.oldestResumable);
     const subscription = new Subscription(after, subscriber, (s) => this.subscriptions.delete(s));
     this.subscriptions.add(subscription);
