@@ -42,6 +42,11 @@ export interface ConsumeOutcomesOptions {
   readonly onError?: ((error: unknown, outcome: ExternalTaskOutcome | undefined) => void) | undefined;
 }
 
+/** @throws BadRequestError naming `argument` unless `value` is a function: called later, it cannot fail then. */
+function requireCallback(argument: string, value: unknown): void {
+  if (typeof value !== 'function') throw new BadRequestError(argument, `${argument} must be a function.`);
+}
+
 /** Whether `change` gave its task its outcome. */
 export function isOutcome(change: ExternalTaskChange): boolean {
   return change.type === 'finished' || change.type === 'failed' || change.type === 'cancelled';
@@ -64,9 +69,10 @@ export class OutcomeConsumers {
   /** Opens a consumption (see {@link ExternalTaskApi.consumeOutcomes}); answers its feed. */
   async open(options: ConsumeOutcomesOptions): Promise<ChangeFeed> {
     requireObject('options', options);
-    if (typeof options.onOutcome !== 'function') {
-      throw new BadRequestError('onOutcome', 'onOutcome must be a function.');
-    }
+    const { onResync, onError } = options;
+    requireCallback('onOutcome', (options as { onOutcome?: unknown }).onOutcome);
+    if (onResync !== undefined) requireCallback('onResync', onResync);
+    if (onError !== undefined) requireCallback('onError', onError);
     let feed: ChangeFeed | undefined = undefined;
     const forget = (): void => void (feed && this.feeds.delete(feed));
     const opened = await this.repository.subscribe({
