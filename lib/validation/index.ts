@@ -10,6 +10,7 @@ export {
 } from './arguments.js';
 export {
   checkInteger,
+  checkMethods,
   checkNumber,
   checkObject,
   checkString,

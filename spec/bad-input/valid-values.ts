@@ -1,5 +1,5 @@
 import { limits } from '../../lib/index.js';
-import type { HostileName } from './hostile-values.js';
+import { hostileNames, type HostileName } from './hostile-values.js';
 
 /**
  * The kinds of parameter, each with the hostile values its documentation (TSDoc, docs/guide.md, `limits`)
@@ -11,6 +11,11 @@ export interface ParameterKind {
   readonly valid: readonly HostileName[];
   /** The parameter's value just past its documented limit. */
   readonly pastLimit?: () => unknown;
+  /**
+   * Values the documentation leaves open, either answer being right: `null` for an option whose type says
+   * `| undefined` and whose default is taken with `??` (the worker's options say so; the others do not).
+   */
+  readonly tolerated?: readonly HostileName[];
 }
 
 const objectLike: readonly HostileName[] = [
@@ -121,6 +126,57 @@ export const kinds = {
   optionalPosition: { valid: ['undefined', '0'] },
   /** An object with the methods of an interface (a clock, a logger, a policy), with a default. */
   optionalImplementation: { valid: ['undefined', 'null'] },
+  /** A required implementation of an interface (a repository, a service): no hostile value is one. */
+  implementation: { valid: [] },
+  /** A constructor option with a default (`??`): `undefined`, and `null` as the worker's options document. */
+  defaultedImplementation: { valid: ['undefined'], tolerated: ['null'] },
+  defaultedCallback: { valid: ['undefined', 'function'], tolerated: ['null'] },
+  /** A count or duration option from 1 (a timeout, a capacity, a retention of changes). */
+  defaultedPositive: { valid: ['undefined'], tolerated: ['null'], pastLimit: () => 2 ** 53 + 2 },
+  /** A duration option from 0 (a delay, a grace period, a poll interval). */
+  defaultedFromZero: {
+    valid: ['undefined', '0'],
+    tolerated: ['null'],
+    pastLimit: () => limits.maxDuration + 1,
+  },
+  defaultedLongPoll: {
+    valid: ['undefined', '0'],
+    tolerated: ['null'],
+    pastLimit: () => limits.maxLongPollingTimeout + 1,
+  },
+  defaultedMaxTasks: { valid: ['undefined'], tolerated: ['null'], pastLimit: () => limits.maxTasks + 1 },
+  defaultedRetries: {
+    valid: ['undefined', '0'],
+    tolerated: ['null'],
+    pastLimit: () => limits.maxRetries + 1,
+  },
+  /** A growth factor, 1 to 1,000,000. */
+  defaultedFactor: { valid: ['undefined', '1.5'], tolerated: ['null'], pastLimit: () => 1e6 + 1 },
+  /** A jitter, 0 to 1. */
+  defaultedFraction: { valid: ['undefined', '0'], tolerated: ['null'], pastLimit: () => 1.0001 },
+  /** A `maxDelay`: at least its initial delay (1 s by default), so 0 is too short. */
+  defaultedMaxDelay: { valid: ['undefined'], tolerated: ['null'], pastLimit: () => limits.maxDuration + 1 },
+  defaultedId: { valid: ['undefined', 'whitespace'], tolerated: ['null'] },
+  /** A store's `finalTaskRetention`: 0 to 1,000 years, or `Infinity`. */
+  retention: { valid: ['undefined', '0', 'Infinity'], tolerated: ['null'], pastLimit: () => 1e15 * 32 },
+  /** `retry.strategy`: 'fixed' or 'exponential'. */
+  strategy: { valid: ['undefined'], tolerated: ['null'] },
+  /** The worker's `topic`: a topic name or a list of 1 to 100 distinct ones. */
+  topicOption: { valid: ['whitespace'], pastLimit: () => hundredAndOne() },
+  /** An identity option: `undefined` or an object. */
+  optionalObject: { valid: ['undefined', ...objectLike], tolerated: ['null'] },
+  /**
+   * A bearer token option: `undefined` or a non-empty string; no length and no alphabet are documented
+   * (a header cannot carry NUL, which the first request would then tell).
+   */
+  optionalToken: {
+    valid: ['undefined', 'whitespace', '10,000 characters', 'past the limit'],
+    tolerated: ['null', '10 MB string', 'NUL', 'lone surrogate'],
+  },
+  /** A base path like `/api/external_task/v1`. */
+  defaultedBasePath: { valid: ['undefined'], tolerated: ['null'] },
+  /** An absolute http(s) URL: no hostile value is one. */
+  baseUrl: { valid: [] },
   /** An identity, judged by the default access policy: none of the hostile values carries a token. */
   callerIdentity: { valid: [] },
 } satisfies Record<string, ParameterKind>;
@@ -130,4 +186,10 @@ export type KindName = keyof typeof kinds;
 
 function hundredAndOne(): string[] {
   return Array.from({ length: limits.maxTopics + 1 }, (_, index) => `t${index}`);
+}
+
+/** The hostile values `kind` refuses (neither valid nor tolerated). */
+export function refusedBy(kind: KindName): HostileName[] {
+  const { valid, tolerated = [] } = kinds[kind] as ParameterKind;
+  return hostileNames.filter((name) => !valid.includes(name) && !tolerated.includes(name));
 }
