@@ -12,6 +12,7 @@ import type {
   TaskCountFilter,
   TopicTaskCounts,
 } from '../repository/index.js';
+import { requireString } from '../validation/index.js';
 
 /**
  * The engine's operations on the facade's store, as `api.engine`: creating, cancelling, the operator's
@@ -62,13 +63,18 @@ export class EngineOperations {
     return this.run('createMany', () => this.repository.createMany(tasks));
   }
 
-  /** The task's current record, or `undefined`; typed by type arguments if given (`getById<Order, Receipt>`). */
+  /**
+   * The task's current record, or `undefined`; typed by type arguments if given (`getById<Order, Receipt>`).
+   * @throws {@link BadRequestError} naming `externalTaskId` when it is not an id (1 to 255 characters).
+   */
   getById(externalTaskId: string): Promise<ExternalTask | undefined>;
   getById<Payload, Result = JsonValue>(
     externalTaskId: string,
   ): Promise<ExternalTask<Payload, Result> | undefined>;
   getById(externalTaskId: string): Promise<ExternalTask | undefined> {
-    return this.run('getById', () => this.repository.getById(externalTaskId));
+    return this.run('getById', () =>
+      this.repository.getById(requireString('externalTaskId', externalTaskId)),
+    );
   }
 
   /** Cancels the selected pending tasks; resolves to how many. */

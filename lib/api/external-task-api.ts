@@ -1,7 +1,7 @@
-import { systemClock, type Clock } from '../clock/index.js';
+import type { Clock } from '../clock/index.js';
 import { asExternalTaskError, ExternalTaskError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
-import { consoleLogger, type Logger } from '../logging/index.js';
+import type { Logger } from '../logging/index.js';
 import type { BpmnFailure, ExternalTask, Identity, JsonValue, ServiceFailure } from '../model/index.js';
 import {
   type ChangeFeed,
@@ -20,7 +20,7 @@ import {
   requireObject,
   requireString,
 } from '../validation/index.js';
-import { scopeFor, tokenAccessPolicy, type AccessPolicy, type AccessRequest } from './access-policy.js';
+import { scopeFor, type AccessPolicy, type AccessRequest } from './access-policy.js';
 import type {
   ExternalTaskService,
   FetchAndLockOptions,
@@ -34,7 +34,7 @@ import { emitChangeEvent } from './change-events.js';
 import { EngineOperations } from './engine-operations.js';
 import type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api-options.js';
 import { throwUnlessWritten } from './write-refusals.js';
-import { requireRepository } from './require-repository.js';
+import { resolveApiOptions } from './resolve-api-options.js';
 import {
   requireOptionalSignal,
   validateFetchOptions,
@@ -83,14 +83,15 @@ export class ExternalTaskApi implements ExternalTaskService {
   private closing: Promise<void> | undefined;
 
   /**
-   * @throws TypeError when `options` is not an options object with a `repository` that has every method
-   * of {@link ExternalTaskRepository} (the message names what is missing).
+   * @throws TypeError naming what is wrong: no options object, a `repository` lacking a method of
+   * {@link ExternalTaskRepository}, or an `accessPolicy`, `clock` or `logger` lacking one of its interface.
    */
   constructor(options: ExternalTaskApiOptions) {
-    this.repository = requireRepository(options);
-    this.accessPolicy = options.accessPolicy ?? tokenAccessPolicy;
-    this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? consoleLogger;
+    const resolved = resolveApiOptions(options);
+    this.repository = resolved.repository;
+    this.accessPolicy = resolved.accessPolicy;
+    this.clock = resolved.clock;
+    this.logger = resolved.logger;
     this.events = new ContainedEventEmitter((event, error) =>
       this.logger.error(`A listener of ${event} threw; the other listeners still ran.`, { error }),
     );

@@ -59,6 +59,12 @@ export class HttpExternalTaskClient implements ExternalTaskService {
       );
     }
     this.baseUrl = parseBaseUrl(options.baseUrl);
+    const { identity } = options as { identity?: unknown };
+    if (identity != null && (typeof identity !== 'object' || Array.isArray(identity))) {
+      throw new TypeError(
+        `HttpExternalTaskClient: identity must be an object, got ${describeValue(identity)}.`,
+      );
+    }
     const token = options.token ?? options.identity?.token;
     if (token !== undefined && (typeof token !== 'string' || token === '')) {
       throw new TypeError(

@@ -11,6 +11,7 @@ export {
 } from './arguments.js';
 export {
   checkInteger,
+  checkMethods,
   checkNumber,
   checkObject,
   checkString,

@@ -128,3 +128,12 @@ export function checkObject(refuse: Refusal, name: string, value: unknown): Reco
   }
   return value as Record<string, unknown>;
 }
+
+/** An object with every one of `methods` (a clock, a logger, an access policy). */
+export function checkMethods<T>(refuse: Refusal, name: string, value: T, methods: readonly string[]): T {
+  const target = value as Record<string, unknown> | null;
+  if (typeof target !== 'object' || target === null || methods.some((m) => typeof target[m] !== 'function')) {
+    throw refuse({ name, expected: `an object with ${methods.join(', ')}`, value, kind: 'type' });
+  }
+  return value;
+}

@@ -1,5 +1,5 @@
 import type { Identity } from '../model/index.js';
-import { checkString, describeProblem, limits, type Refusal } from '../validation/index.js';
+import { checkMethods, checkString, describeProblem, limits, type Refusal } from '../validation/index.js';
 import type { ExternalTaskHandler } from './task-handler.js';
 
 /**
@@ -49,11 +49,7 @@ export function checkIdentity(value: unknown): Identity | undefined {
 
 /** An object with every one of `methods` (a clock, a logger). */
 export function checkImplements<T>(name: string, value: T, methods: readonly string[]): T {
-  const target = value as Record<string, unknown> | null;
-  if (typeof target !== 'object' || target === null || methods.some((m) => typeof target[m] !== 'function')) {
-    throw invalidOption({ name, expected: `an object with ${methods.join(', ')}`, value, kind: 'type' });
-  }
-  return value;
+  return checkMethods(invalidOption, name, value, methods);
 }
 
 /** An option that is a group of options (`backoff`, `retry`): `undefined` or `null` (all defaults) or an object. */
