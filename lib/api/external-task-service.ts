@@ -80,3 +80,20 @@ export interface ExternalTaskService {
   /** Gives a held task back without an outcome: unlocked and available to any worker at once. */
   unlock(identity: Identity | undefined, workerId: string, externalTaskId: string): Promise<void>;
 }
+
+/** The operations a worker and the HTTP handlers call on an {@link ExternalTaskService}. */
+const workerOperations = [
+  'fetchAndLock',
+  'extendLock',
+  'finishExternalTask',
+  'handleBpmnError',
+  'handleServiceError',
+  'unlock',
+] as const;
+
+/** Which of the operations a worker and the HTTP handlers call `service` lacks (none: it is a service). */
+export function missingServiceOperations(service: unknown): string[] {
+  return workerOperations.filter(
+    (operation) => typeof (service as Partial<ExternalTaskService> | null)?.[operation] !== 'function',
+  );
+}

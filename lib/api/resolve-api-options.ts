@@ -1,5 +1,5 @@
-import { systemClock, type Clock } from '../clock/index.js';
-import { consoleLogger, type Logger } from '../logging/index.js';
+import { clockMethods, systemClock, type Clock } from '../clock/index.js';
+import { consoleLogger, loggerMethods, type Logger } from '../logging/index.js';
 import type { ExternalTaskRepository } from '../repository/index.js';
 import { checkMethods, describeProblem, type Refusal } from '../validation/index.js';
 import { tokenAccessPolicy, type AccessPolicy } from './access-policy.js';
@@ -40,11 +40,7 @@ export function resolveApiOptions(options: ExternalTaskApiOptions): ResolvedApiO
   return {
     repository,
     accessPolicy,
-    clock: checkMethods(invalidOption, 'options.clock', options.clock ?? systemClock, [
-      'now',
-      'setTimeout',
-      'clearTimeout',
-    ]),
-    logger: checkMethods(invalidOption, 'options.logger', options.logger ?? consoleLogger, ['error', 'warn']),
+    clock: checkMethods(invalidOption, 'options.clock', options.clock ?? systemClock, clockMethods),
+    logger: checkMethods(invalidOption, 'options.logger', options.logger ?? consoleLogger, loggerMethods),
   };
 }

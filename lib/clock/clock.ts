@@ -13,6 +13,9 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** The methods a {@link Clock} must have, which every owner of a clock option checks. */
+export const clockMethods = ['now', 'setTimeout', 'clearTimeout'] as const;
+
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),

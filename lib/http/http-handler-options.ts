@@ -1,4 +1,4 @@
-import { tokenAccessPolicy } from '../api/index.js';
+import { missingServiceOperations, tokenAccessPolicy } from '../api/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import { describeValue, limits } from '../validation/index.js';
 import { tokenIdentity, type IdentifyCaller } from './bearer-identity.js';
@@ -70,7 +70,11 @@ export function resolveHttpHandlerOptions(
   owner: HandlerOptionsOwner = httpHandler,
 ): ResolvedHttpHandlerOptions {
   const { name } = owner;
-  if (typeof options !== 'object' || options === null) {
+  const missing = missingServiceOperations(service);
+  if (missing.length > 0) {
+    throw new TypeError(`${name}: api must be an ExternalTaskService; it lacks ${missing.join(', ')}.`);
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${name}: options must be an object, got ${describeValue(options)}.`);
   }
   const { identify = tokenIdentity, logger = consoleLogger } = options;

@@ -1,2 +1,2 @@
-export { consoleLogger } from './logger.js';
+export { consoleLogger, loggerMethods } from './logger.js';
 export type { Logger } from './logger.js';

@@ -12,6 +12,9 @@ export interface Logger {
   debug?(message: string, details?: Record<string, unknown>): void;
 }
 
+/** The methods a {@link Logger} must have, which every owner of a logger option checks. */
+export const loggerMethods = ['error', 'warn'] as const;
+
 /** `message`, then the details on the same line (an error among them still prints its stack). */
 function line(message: string, details: Record<string, unknown> | undefined): string {
   const fields = details === undefined ? '' : ` ${inspect(details, { breakLength: Infinity })}`;

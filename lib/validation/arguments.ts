@@ -2,6 +2,7 @@ import { BadRequestError } from '../errors/index.js';
 import { limits } from './limits.js';
 import {
   checkInteger,
+  checkMethods,
   checkObject,
   checkOptionalBoolean,
   checkOptionalText,
@@ -55,6 +56,11 @@ export function requireDuration(argument: string, value: unknown): number {
 /** A plain object (for option bags and identities). */
 export function requireObject(argument: string, value: unknown): Record<string, unknown> {
   return checkObject(badRequest, argument, value);
+}
+
+/** An object with every one of `methods` (a clock, a logger). */
+export function requireMethods<T>(argument: string, value: T, methods: readonly string[]): T {
+  return checkMethods(badRequest, argument, value, methods);
 }
 
 /**

@@ -6,6 +6,7 @@ export {
   requireDuration,
   requireCallbacks,
   requireInteger,
+  requireMethods,
   requireObject,
   requireString,
 } from './arguments.js';

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { ExternalTaskService } from '../api/index.js';
+import { missingServiceOperations, type ExternalTaskService } from '../api/index.js';
 import { GoneError } from '../errors/index.js';
 import { ContainedEventEmitter } from '../events/index.js';
 import type { ExternalTask, JsonValue } from '../model/index.js';
@@ -22,15 +22,6 @@ import {
 
 /** The states of an {@link ExternalTaskWorker}; see the class comment. */
 export type WorkerState = 'idle' | 'running' | 'stopping' | 'stopped';
-
-const serviceMethods = [
-  'fetchAndLock',
-  'extendLock',
-  'finishExternalTask',
-  'handleBpmnError',
-  'handleServiceError',
-  'unlock',
-] as const;
 
 /** A listener of the API's `task:cancelled` event. */
 type CancellationListener = (event: { task: ExternalTask }) => void;
@@ -143,9 +134,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     private readonly api: ExternalTaskService,
     options: ExternalTaskWorkerOptions<Payload, Result>,
   ) {
-    const missing = serviceMethods.filter(
-      (method) => typeof (api as Partial<ExternalTaskService> | null)?.[method] !== 'function',
-    );
+    const missing = missingServiceOperations(api);
     if (missing.length > 0) {
       throw new TypeError(
         `ExternalTaskWorker: api must be an ExternalTaskService; it lacks ${missing.join(', ')}.`,

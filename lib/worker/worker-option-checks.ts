@@ -55,7 +55,7 @@ export function checkImplements<T>(name: string, value: T, methods: readonly str
 /** An option that is a group of options (`backoff`, `retry`): `undefined` or `null` (all defaults) or an object. */
 export function checkGroup<T extends object>(name: string, value: T | null | undefined): Partial<T> {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object') {
+  if (typeof value !== 'object' || Array.isArray(value)) {
     throw invalidOption({ name, expected: 'an object', value, kind: 'type' });
   }
   return value;

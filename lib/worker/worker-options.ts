@@ -1,5 +1,5 @@
-import { systemClock, type Clock } from '../clock/index.js';
-import { consoleLogger, type Logger } from '../logging/index.js';
+import { clockMethods, systemClock, type Clock } from '../clock/index.js';
+import { consoleLogger, loggerMethods, type Logger } from '../logging/index.js';
 import type { Identity, JsonValue } from '../model/index.js';
 import { checkInteger, checkNumber, checkObject, checkString, limits } from '../validation/index.js';
 import type { DelaySchedule } from './backoff.js';
@@ -191,12 +191,8 @@ export function resolveWorkerOptions(options: ExternalTaskWorkerOptions): Resolv
     ...resolvePolling(options),
     backoff: resolveBackoff(checkGroup('options.backoff', options.backoff)),
     retry: resolveRetry(checkGroup('options.retry', options.retry)),
-    clock: checkImplements('options.clock', options.clock ?? systemClock, [
-      'now',
-      'setTimeout',
-      'clearTimeout',
-    ]),
-    logger: checkImplements('options.logger', options.logger ?? consoleLogger, ['error', 'warn']),
+    clock: checkImplements('options.clock', options.clock ?? systemClock, clockMethods),
+    logger: checkImplements('options.logger', options.logger ?? consoleLogger, loggerMethods),
   };
 }
 

@@ -12,7 +12,7 @@ import {
 import { newTask } from '../support/fixtures.js';
 import { hostileNames, hostileValue, type HostileName } from './hostile-values.js';
 import { kinds, type KindName } from './valid-values.js';
-import { recordCases, recordReported } from './case-report.js';
+import { recordCases } from './case-report.js';
 
 /** A fresh store and api with one held, one available and one finished task. */
 export interface Bed {
@@ -66,12 +66,6 @@ export interface ParameterCase {
   readonly refusal?: Refusal;
   /** Calls the operation with `value` in place of the parameter. */
   readonly call: (bed: Bed, value: unknown) => unknown;
-  /**
-   * Values answered wrongly in an area changed elsewhere at the time, reported to its owner rather than
-   * fixed here (docs/reliability.md lists them). Each must still be answered wrongly: once fixed, this
-   * list fails the test until the entry is removed.
-   */
-  readonly reported?: readonly HostileName[];
 }
 
 /** A case whose answer is not what the table says. */
@@ -148,11 +142,7 @@ export async function tryParameter(parameter: ParameterCase): Promise<Defect[]> 
       const answer = await settle(() => parameter.call(bed, value));
       timings.push(performance.now() - started);
       const problem = tolerated && answer.ok ? undefined : judge(answer, valid, parameter.names, refusal);
-      const reported = parameter.reported?.includes(name) ?? false;
-      if (reported) {
-        if (!problem) defects.push({ label: parameter.label, value: name, problem: 'fixed: unlist it' });
-        else recordReported(parameter.surface);
-      } else if (problem) defects.push({ label: parameter.label, value: name, problem });
+      if (problem) defects.push({ label: parameter.label, value: name, problem });
       else if (!answer.ok && !valid && (await snapshot(bed.repository)) !== before)
         defects.push({ label: parameter.label, value: name, problem: 'the store changed after a refusal' });
     } finally {

@@ -1,5 +1,5 @@
 import { limits } from '../../lib/index.js';
-import { hostileNames, type HostileName } from './hostile-values.js';
+import type { HostileName } from './hostile-values.js';
 
 /**
  * The kinds of parameter, each with the hostile values its documentation (TSDoc, docs/guide.md, `limits`)
@@ -188,10 +188,4 @@ export type KindName = keyof typeof kinds;
 
 function hundredAndOne(): string[] {
   return Array.from({ length: limits.maxTopics + 1 }, (_, index) => `t${index}`);
-}
-
-/** The hostile values `kind` refuses (neither valid nor tolerated). */
-export function refusedBy(kind: KindName): HostileName[] {
-  const { valid, tolerated = [] } = kinds[kind] as ParameterKind;
-  return hostileNames.filter((name) => !valid.includes(name) && !tolerated.includes(name));
 }

@@ -1,7 +1,7 @@
-import { systemClock, type Clock } from '../../clock/index.js';
-import { consoleLogger, type Logger } from '../../logging/index.js';
+import { clockMethods, systemClock, type Clock } from '../../clock/index.js';
+import { consoleLogger, loggerMethods, type Logger } from '../../logging/index.js';
 import type { ExternalTask, NewExternalTask } from '../../model/index.js';
-import { requireInteger } from '../../validation/index.js';
+import { requireInteger, requireMethods, requireObject } from '../../validation/index.js';
 import type {
   AvailabilityListener,
   AvailabilityWatch,
@@ -93,9 +93,11 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   private readonly log: ChangeLog;
   private readonly availability: AvailabilityAnnouncer;
 
+  /** @throws BadRequestError naming an option that is not what its type says */
   constructor(options: InMemoryExternalTaskRepositoryOptions = {}) {
-    this.clock = options.clock ?? systemClock;
-    const logger = options.logger ?? consoleLogger;
+    requireObject('options', options);
+    this.clock = requireMethods('clock', options.clock ?? systemClock, clockMethods);
+    const logger = requireMethods('logger', options.logger ?? consoleLogger, loggerMethods);
     this.table = new TaskTable(checkFinalTaskRetention(options.finalTaskRetention));
     const changeRetention = requireInteger(
       'changeRetention',
