@@ -70,6 +70,21 @@ export class RestartConsumerCommand extends ModelCommand {
 }
 
 /**
+ * The engine fails on the next outcome it is handed: its consumer stops, and starts again from the
+ * position it stored — before that outcome, which it must then get once more, and every other once.
+ */
+export class FailNextOutcomeCommand extends ModelCommand {
+  protected step(_model: ReferenceModel, { system }: ModelReal): Promise<void> {
+    system.failNextOutcome = true;
+    return Promise.resolve();
+  }
+
+  toString(): string {
+    return 'engineFailsOnNextOutcome()';
+  }
+}
+
+/**
  * A new subscriber resumes the feed after the position of one change delivered so far (`place` of
  * them, counted from the start; 0: after position 0) and must get every later change exactly once, in
  * order: the same the first subscriber got.

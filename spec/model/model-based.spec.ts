@@ -3,12 +3,12 @@ import { runModel } from './model-run.js';
 import { inMemoryStore, pgliteStore, serverStore, type StoreUnderTest } from './stores.js';
 
 /**
- * The runs CI makes per store, of up to {@link MAX_STEPS} steps each: together about 35 s on 2 cores
- * (in memory 3 s, server 16 s, PGlite 15 s, after its open).
+ * The runs CI makes per store, of up to {@link MAX_STEPS} steps each: together 30-45 s on 2 cores
+ * (in memory ~3 s, server ~15 s, PGlite ~10 s after its open of several seconds).
  * `npm run test:soak` makes far more. A failure prints the shrunk sequence of steps and what replays it:
  * MODEL_SEED, MODEL_PATH and MODEL_REPLAY_PATH (see `runModel`).
  */
-const CI_RUNS = { inMemory: 100, server: 25, pglite: 12 };
+const CI_RUNS = { inMemory: 100, server: 20, pglite: 10 };
 const MAX_STEPS = 40;
 
 function itAgrees(store: StoreUnderTest, runs: number): void {

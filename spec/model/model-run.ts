@@ -9,6 +9,7 @@ import {
 import {
   ClockCommand,
   ClockToNextDueCommand,
+  FailNextOutcomeCommand,
   ReopenCommand,
   RestartConsumerCommand,
   ResumeFeedCommand,
@@ -89,8 +90,8 @@ const workerWriteCommand = fc
   .tuple(worker, fc.record({ index: taskIndex, byHolder: fc.boolean() }), workerWrite)
   .map(([who, target, write]) => new WorkerWriteCommand(who, target, write));
 
-/** Every kind of step; `durable` adds closing and reopening the store. */
-function commandsOf(durable: boolean): fc.Arbitrary<fc.AsyncCommand<ReferenceModel, ModelReal>>[] {
+/** Every kind of step a run on `store` takes (reopening only on a durable store). */
+function commandsOf(store: StoreUnderTest): fc.Arbitrary<fc.AsyncCommand<ReferenceModel, ModelReal>>[] {
   const create = fc.array(newTask, { minLength: 1, maxLength: 3 }).map((tasks) => new CreateCommand(tasks));
   // Listed twice or three times: drawn that much more often.
   return [
@@ -132,10 +133,11 @@ function commandsOf(durable: boolean): fc.Arbitrary<fc.AsyncCommand<ReferenceMod
       .map((ms) => new ClockCommand(ms)),
     fc
       .array(fc.oneof(fetch, workerWriteCommand), { minLength: 2, maxLength: 3 })
-      .map((steps) => new ConcurrentCommand(steps)),
+      .map((group) => new ConcurrentCommand(group, store.racingFetchesMayComeBackShort)),
     fc.constant(new RestartConsumerCommand()),
+    fc.constant(new FailNextOutcomeCommand()),
     fc.nat(50).map((place) => new ResumeFeedCommand(place)),
-    ...(durable ? [fc.constant(new ReopenCommand())] : []),
+    ...(store.durable ? [fc.constant(new ReopenCommand())] : []),
   ];
 }
 
@@ -173,7 +175,7 @@ export async function runModel(store: StoreUnderTest, options: ModelRunOptions):
   const started = performance.now();
   await fc.assert(
     fc.asyncProperty(
-      fc.commands(commandsOf(store.durable), {
+      fc.commands(commandsOf(store), {
         maxCommands: options.maxSteps,
         size: 'max',
         ...(replay.replayPath !== undefined && { replayPath: replay.replayPath }),

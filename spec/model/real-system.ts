@@ -60,6 +60,10 @@ export class RealSystem {
   readonly outcomes: ConsumedOutcome[] = [];
   /** The position the consumer stored: that of the last outcome it handled. */
   storedOutcomePosition = 0;
+  /** Makes the consumer fail on the next outcome it is handed (it then starts again from its position). */
+  failNextOutcome = false;
+  /** The consumer starting again after a failure. */
+  private resuming: Promise<void> | undefined;
   api!: ExternalTaskApi;
   private store!: OpenStore;
   private feed: ChangeFeed | undefined;
@@ -108,6 +112,7 @@ export class RealSystem {
       () => `the change feed to reach position ${target}`,
     );
     const outcomes = this.changes.filter(isOutcome);
+    await this.resuming;
     await waitUntil(
       () => this.events.length >= this.changes.length && this.outcomes.length >= outcomes.length,
       () =>
@@ -146,10 +151,21 @@ export class RealSystem {
     this.consumer = await this.api.consumeOutcomes({
       after: this.storedOutcomePosition,
       onOutcome: ({ task, position }) => {
+        if (this.failNextOutcome) {
+          this.failNextOutcome = false;
+          throw new EngineFailure(position);
+        }
         this.outcomes.push({ position, taskId: task.id });
         this.storedOutcomePosition = position;
       },
-      onError: (error) => void this.halts.push(error),
+      onError: (error, outcome) => {
+        if (!(error instanceof EngineFailure) || outcome?.position !== error.position) {
+          this.halts.push(error);
+          return;
+        }
+        // As an engine would: consume again from the position stored, which is before the failed outcome.
+        this.resuming = this.consume();
+      },
     });
   }
 
@@ -162,5 +178,12 @@ export class RealSystem {
 
   toString(): string {
     return `RealSystem(${this.kind.name})`;
+  }
+}
+
+/** What the engine's consumer throws when a step made it fail on purpose. */
+class EngineFailure extends Error {
+  constructor(readonly position: number) {
+    super(`the engine failed on the outcome at ${position}`);
   }
 }

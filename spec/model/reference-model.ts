@@ -85,6 +85,11 @@ export class ReferenceModel {
     return this.tasks.length === 0 ? undefined : this.tasks[index % this.tasks.length]!.id;
   }
 
+  /** The changes queued since the last {@link takeChanges}, left queued. */
+  queuedChanges(): readonly ModelChange[] {
+    return this.changes;
+  }
+
   takeChanges(): ModelChange[] {
     const taken = this.changes;
     this.changes = [];
@@ -227,10 +232,15 @@ export class ReferenceModel {
     );
   }
 
+  /**
+   * A claim: the first `maxTasks` available tasks in scope, in hand-out order — or, for a claim that
+   * raced others (which may come back short, see `ConcurrentCommand`), those of them in `only`.
+   */
   claim(
     worker: ModelWorker,
     topics: readonly { readonly topicName: string; readonly lockDuration: number }[],
     maxTasks: number,
+    only?: readonly string[],
   ): ModelTask[] {
     const durations = new Map(topics.map((topic) => [topic.topicName, topic.lockDuration]));
     // Priority first, then creation order: not createdAt, which a clock stepping back can reverse.
@@ -238,6 +248,7 @@ export class ReferenceModel {
     const candidates = this.stored()
       .filter((task) => durations.has(task.topic) && inScope(task, worker) && this.available(task))
       .sort((a, b) => b.priority - a.priority || order(a) - order(b))
+      .filter((task) => only === undefined || only.includes(task.id))
       .slice(0, maxTasks);
     return candidates.map((task) => {
       if (task.workerId !== undefined) this.announce({ type: 'lockExpired' }, task);
@@ -279,8 +290,9 @@ export class ReferenceModel {
 
   finish(id: string, worker: ModelWorker, result: JsonValue | undefined): Prediction<undefined> {
     return this.write(id, worker, (task) => {
+      // An error reported before a retry is not the outcome of a task that then finished.
       const finished = this.replace({
-        ...without(task, 'lockExpirationTime'),
+        ...without(task, 'lockExpirationTime', 'error'),
         state: 'finished',
         finishedAt: this.now,
         ...(result !== undefined && { result }),

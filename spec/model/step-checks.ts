@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'chai';
 import type { ExternalTask } from '../../lib/model/index.js';
 import { isOutcome } from '../../lib/api/outcome-consumers.js';
@@ -32,6 +33,21 @@ export class StepChecks {
           `held it until ${before.lockExpirationTime}`,
       ).to.equal(true);
     }
+  }
+
+  /**
+   * Whether the store holds `model`'s tasks and the feed delivered the changes `model` has queued (not
+   * taken): of several orders of racing steps that answer alike, the one that happened.
+   */
+  async agrees(model: ReferenceModel, real: RealSystem): Promise<boolean> {
+    await real.settled();
+    const byModelOrder = modelOrder(model);
+    const stored = (await real.api.engine.query({ limit: 1000 })).tasks.map(plainRecord);
+    const delivered = real.changes.slice(this.changesSeen).map(plainChange);
+    return (
+      isDeepStrictEqual(stored.sort(byModelOrder), model.stored()) &&
+      isDeepStrictEqual(canonical(delivered, byModelOrder), canonical(model.queuedChanges(), byModelOrder))
+    );
   }
 
   async afterStep(model: ReferenceModel, real: RealSystem, predicted: readonly ModelChange[]): Promise<void> {

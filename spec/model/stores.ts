@@ -25,6 +25,12 @@ export interface StoreUnderTest {
   readonly name: string;
   /** Whether it keeps its data across a close, so that a run may close and reopen it. */
   readonly durable: boolean;
+  /**
+   * Whether a fetch that races other statements may come back short (see `FetchCommand.judge`): on
+   * the PostgreSQL server, whose claims skip rows other statements hold locked. The in-memory store and
+   * PGlite (one connection) run one operation at a time, so their racing fetches must be complete.
+   */
+  readonly racingFetchesMayComeBackShort: boolean;
   /** A fresh, empty store that reads "now" from `clock`. */
   open(clock: ManualClock): Promise<OpenStore>;
   /** Releases what every store of this kind shared (a pool); once, after the last run. */
@@ -37,6 +43,7 @@ const logger = quietLogger();
 export const inMemoryStore: StoreUnderTest = {
   name: 'in-memory',
   durable: false,
+  racingFetchesMayComeBackShort: false,
   open(clock) {
     const repository = new InMemoryExternalTaskRepository({ clock, logger });
     return Promise.resolve({ repository, dispose: () => Promise.resolve() });
@@ -46,6 +53,7 @@ export const inMemoryStore: StoreUnderTest = {
 /** A PostgreSQL store in a fresh schema, dropped through `database` at the end of the run. */
 function postgresStore(
   name: string,
+  racingFetchesMayComeBackShort: boolean,
   connect: () => Promise<{
     connection: PostgresConnection;
     database: { query(text: string): Promise<unknown> };
@@ -55,6 +63,7 @@ function postgresStore(
   return {
     name,
     durable: true,
+    racingFetchesMayComeBackShort,
     async open(clock) {
       const { connection, database } = await connect();
       const schema = freshSchema();
@@ -89,6 +98,7 @@ let admin: ReturnType<typeof adminPool> | undefined;
 /** The PostgreSQL server (`EXTERNAL_TASK_PG_URL`), a fresh schema per run. */
 export const serverStore = postgresStore(
   'PostgreSQL server',
+  true,
   () => {
     admin ??= adminPool();
     return Promise.resolve({ connection: { connectionString: serverUrl }, database: admin });
@@ -100,7 +110,7 @@ export const serverStore = postgresStore(
 );
 
 /** PGlite (the run's one instance, see `sharedPglite`), a fresh schema per run. */
-export const pgliteStore = postgresStore('PGlite', async () => {
+export const pgliteStore = postgresStore('PGlite', false, async () => {
   const pglite = await sharedPglite();
   return { connection: { pglite }, database: pglite };
 });
