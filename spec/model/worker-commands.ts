@@ -136,6 +136,22 @@ export interface TaskTarget {
   readonly byHolder: boolean;
 }
 
+/** What the model predicts for each kind of write. */
+const predictions: {
+  readonly [K in WorkerWrite['kind']]: (
+    model: ReferenceModel,
+    id: string,
+    worker: ModelWorker,
+    write: Extract<WorkerWrite, { kind: K }>,
+  ) => Prediction<undefined>;
+} = {
+  extendLock: (model, id, worker, { duration }) => model.extendLock(id, worker, duration),
+  finish: (model, id, worker, { result }) => model.finish(id, worker, result),
+  bpmnError: (model, id, worker, { errorCode }) => model.bpmnError(id, worker, errorCode),
+  serviceError: (model, id, worker, { error }) => model.serviceError(id, worker, error),
+  unlock: (model, id, worker) => model.unlock(id, worker),
+};
+
 /** A worker writes on the task it targets: 400, 404, 410, 423 or done. */
 export class WorkerWriteCommand extends WorkerCommand {
   constructor(
@@ -179,26 +195,13 @@ export class WorkerWriteCommand extends WorkerCommand {
 
   judge(model: ReferenceModel, answer: Answer<unknown>, before: ReferenceModel): void {
     const { id, worker } = this.resolve(before);
-    const write = this.write;
-    let predicted: Prediction<undefined>;
-    switch (write.kind) {
-      case 'extendLock':
-        predicted = model.extendLock(id, worker, write.duration);
-        break;
-      case 'finish':
-        predicted = model.finish(id, worker, write.result);
-        break;
-      case 'bpmnError':
-        predicted = model.bpmnError(id, worker, write.errorCode);
-        break;
-      case 'serviceError':
-        predicted = model.serviceError(id, worker, write.error);
-        break;
-      case 'unlock':
-        predicted = model.unlock(id, worker);
-        break;
-    }
-    expectAnswer(answer, predicted, () => undefined, this.toString());
+    const predict = predictions[this.write.kind] as (
+      model: ReferenceModel,
+      id: string,
+      worker: ModelWorker,
+      write: WorkerWrite,
+    ) => Prediction<undefined>;
+    expectAnswer(answer, predict(model, id, worker, this.write), () => undefined, this.toString());
   }
 
   toString(): string {
