@@ -25,6 +25,15 @@ import { expectNoResourceLeft, MemoryCurve, resourcesAtStart, scale } from './le
 const topic = 'leak-check';
 const reports: string[] = [];
 
+/** Creates `count` tasks of `topic`, in calls of at most 1,000 (createMany's limit). */
+async function createTasks(api: ExternalTaskApi, count: number, topicName: string): Promise<void> {
+  for (let made = 0; made < count; made += 1000) {
+    await api.engine.createMany(
+      Array.from({ length: Math.min(1000, count - made) }, () => newTask(topicName)),
+    );
+  }
+}
+
 /** `count` long polls at once, then as many tasks as half of them; the other half is aborted. */
 async function longPolls(service: ExternalTaskService, api: ExternalTaskApi, count: number): Promise<void> {
   const controllers = Array.from({ length: count }, () => new AbortController());
@@ -44,7 +53,7 @@ async function longPolls(service: ExternalTaskService, api: ExternalTaskApi, cou
       }),
   );
   // Half of the polls get a task (and have it in hand before the others are aborted), the others wait.
-  await api.engine.createMany(Array.from({ length: count / 2 }, () => newTask(topic)));
+  await createTasks(api, count / 2, topic);
   await eventually(
     () => served === count / 2,
     () => `${count / 2} polls served (${served} so far)`,
@@ -59,7 +68,7 @@ async function longPolls(service: ExternalTaskService, api: ExternalTaskApi, cou
 async function lifecycle(api: ExternalTaskApi, total: number, curve: MemoryCurve): Promise<void> {
   const slice = Math.max(100, Math.floor(total / 20));
   for (let done = 0; done < total; done += slice) {
-    await api.engine.createMany(Array.from({ length: slice }, () => newTask(topic)));
+    await createTasks(api, slice, topic);
     for (let left = slice; left > 0;) {
       const tasks = await api.fetchAndLock(identity, {
         workerId: 'lifecycle',
@@ -77,7 +86,7 @@ async function lifecycle(api: ExternalTaskApi, total: number, curve: MemoryCurve
 /** Workers started and stopped `cycles` times, each after its first fetch came back. */
 async function workerCycles(api: ExternalTaskApi, cycles: number): Promise<void> {
   // Enough tasks that every worker's first fetch brings some (a worker takes up to its concurrency).
-  await api.engine.createMany(Array.from({ length: cycles * 4 }, () => newTask(topic)));
+  await createTasks(api, cycles * 4, topic);
   for (let cycle = 0; cycle < cycles; cycle++) {
     const worker = new ExternalTaskWorker(api, {
       topic,
@@ -134,7 +143,7 @@ describe(`Nothing is left behind (${process.env.LEAK_SCALE === 'full' ? 'full' :
     // close of its connection arrives) and take a task of the poll topic for nobody, held until its lock
     // expires. The run counts the fetches that found nothing while tasks were left.
     const tasksTopic = `${topic}-tasks`;
-    await api.engine.createMany(Array.from({ length: scale.tasks / 5 }, () => newTask(tasksTopic)));
+    await createTasks(api, scale.tasks / 5, tasksTopic);
     let emptyFetches = 0;
     for (let left = scale.tasks / 5; left > 0;) {
       const tasks = await client.fetchAndLock(identity, {
