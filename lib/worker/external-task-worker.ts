@@ -238,8 +238,9 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
         this.cancellations?.off('task:cancelled', this.onTaskCancelled);
         this.stopping = undefined;
         this.currentState = 'stopped';
-        this.announce({ name: 'worker:stopped', payload: { workerId: this.workerId } });
+        // The waiters first: a `worker:stopped` listener may start the worker again, which forgets the halt.
         for (const settle of this.stopWaiters.splice(0)) settle(this.halted);
+        this.announce({ name: 'worker:stopped', payload: { workerId: this.workerId } });
       }
     })();
     return this.stopping;
@@ -291,12 +292,20 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     return concurrency - this.slots.taken + this.buffer.room - excessReports;
   }
 
-  /** Runs fetched tasks in free slots; queues the rest in the buffer, or, when it is full, for a slot. */
-  private accept(tasks: readonly ExternalTask[], fetchStartedAt: number): void {
+  /**
+   * Runs fetched tasks in free slots; queues the rest in the buffer, or, when it is full, for a slot.
+   * Answers the tasks it did not take because the worker is no longer running, for the caller to hand back.
+   */
+  private accept(tasks: readonly ExternalTask[], fetchStartedAt: number): ExternalTask[] {
+    const notTaken: ExternalTask[] = [];
     for (const task of tasks) {
-      if (this.slots.free === 0 && !this.buffer.full) this.buffer.push(task, fetchStartedAt);
+      // A listener of `worker:fetched` or a handler started just now may have stopped the worker, whose
+      // buffer is then already handed back: what comes after goes back too.
+      if (this.currentState !== 'running') notTaken.push(task);
+      else if (this.slots.free === 0 && !this.buffer.full) this.buffer.push(task, fetchStartedAt);
       else this.startTask(task);
     }
+    return notTaken;
   }
 
   /** Gives freed slots the tasks waiting in the buffer, while the worker runs. */

@@ -18,8 +18,11 @@ export interface FetchLoopHost {
   readonly watch: StateWatch;
   /** How many more tasks the worker can take now: free slots and free places in its buffer. */
   room(): number;
-  /** Takes tasks a fetch brought, which started at `fetchStartedAt` (their locks began no earlier). */
-  accept(tasks: readonly ExternalTask[], fetchStartedAt: number): void;
+  /**
+   * Takes tasks a fetch brought, which started at `fetchStartedAt` (their locks began no earlier); answers
+   * those it did not take (the worker stopped meanwhile), which the loop hands back.
+   */
+  accept(tasks: readonly ExternalTask[], fetchStartedAt: number): ExternalTask[];
   /** Hands back, with `unlock`, tasks that arrived after the worker began to stop. */
   release(tasks: readonly ExternalTask[]): Promise<void>;
   /** Stops the worker, because no fetch can ever succeed. */
@@ -167,7 +170,8 @@ export class FetchLoop {
       this.host.halt(WorkerHaltedError.apiClosed());
       return;
     }
-    this.host.accept(tasks, startedAt);
+    const notTaken = this.host.accept(tasks, startedAt);
+    if (notTaken.length > 0) await this.host.release(notTaken);
     // A fetch that did not wait for tasks found the queue empty: the next one long-polls, and at once.
     if (tasks.length === 0 && longPoll) this.owe(options.pollInterval - (clock.now() - startedAt));
   }

@@ -359,6 +359,24 @@ describe('worker: the buffer of fetched tasks', () => {
     expect(bed.clock.countTimers()).to.equal(0);
   });
 
+  it('hands back what a fetch brought when a worker:fetched listener stopped the worker: runs none, leaves no timer', async () => {
+    const { service, fetches } = answeredByHand();
+    const started: string[] = [];
+    const worker = bed.startWorker(
+      { concurrency: 1, bufferSize: 5, maxTasks: 6, handler: (task) => void started.push(task.id) },
+      service,
+    );
+    let stopped: ReturnType<typeof track> | undefined;
+    worker.events.once('worker:fetched', () => (stopped = track(worker.stop())));
+    await bed.clock.tickAsync(0);
+    fetches[0]!.answer(ids('a', 6));
+    await bed.clock.tickAsync(0);
+    expect(stopped?.settled).to.equal(true);
+    expect(started).to.deep.equal([]);
+    expect(service.unlock.args.map((args) => args[2])).to.have.members(ids('a', 6).map((task) => task.id));
+    expect(bed.clock.countTimers()).to.equal(0);
+  });
+
   it('runs a flood of 300 tasks with maxTasks 1 and a buffer: each once, at most concurrency at a time, holding at most concurrency + bufferSize', async () => {
     const fetchAndLock = bed.api.fetchAndLock.bind(bed.api);
     let running = 0;

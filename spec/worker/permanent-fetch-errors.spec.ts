@@ -103,6 +103,19 @@ describe('worker: fetches refused for good, and a closed API', () => {
     expect(await stopping.onStopped(), 'at once when stopped').to.equal(undefined);
   });
 
+  it('onStopped resolves with the halt reason also when a worker:stopped listener starts the worker again', async () => {
+    const service = stubService();
+    service.fetchAndLock.onFirstCall().rejects(new UnauthorizedError('The token was revoked.'));
+    const worker = bed.startWorker({}, service);
+    const halted = worker.onStopped();
+    worker.events.once('worker:stopped', () => void worker.start());
+    await bed.clock.tickAsync(0);
+    expect(await halted)
+      .to.be.instanceOf(WorkerHaltedError)
+      .and.include({ code: 'FETCH_REFUSED' });
+    expect(worker.state, 'started again by the listener').to.equal('running');
+  });
+
   it('still backs off and retries a fetch that fails otherwise (500)', async () => {
     const service = stubService();
     service.fetchAndLock.onFirstCall().rejects(new InternalError('store down'));
