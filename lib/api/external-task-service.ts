@@ -91,9 +91,15 @@ const workerOperations = [
   'unlock',
 ] as const;
 
-/** Which of the operations a worker and the HTTP handlers call `service` lacks (none: it is a service). */
-export function missingServiceOperations(service: unknown): string[] {
-  return workerOperations.filter(
+/**
+ * Checks that `service` has the operations a worker and the HTTP handlers call.
+ * @throws TypeError naming `owner` and the operations it lacks
+ */
+export function requireServiceOperations(owner: string, service: unknown): void {
+  const missing = workerOperations.filter(
     (operation) => typeof (service as Partial<ExternalTaskService> | null)?.[operation] !== 'function',
   );
+  if (missing.length > 0) {
+    throw new TypeError(`${owner}: api must be an ExternalTaskService; it lacks ${missing.join(', ')}.`);
+  }
 }

@@ -9,4 +9,4 @@ export type {
   FetchAndLockOptions,
   ServiceErrorOptions,
 } from './external-task-service.js';
-export { missingServiceOperations } from './external-task-service.js';
+export { requireServiceOperations } from './external-task-service.js';

@@ -1,4 +1,4 @@
-import { missingServiceOperations, tokenAccessPolicy } from '../api/index.js';
+import { requireServiceOperations, tokenAccessPolicy } from '../api/index.js';
 import { consoleLogger, type Logger } from '../logging/index.js';
 import { describeValue, limits } from '../validation/index.js';
 import { tokenIdentity, type IdentifyCaller } from './bearer-identity.js';
@@ -70,10 +70,7 @@ export function resolveHttpHandlerOptions(
   owner: HandlerOptionsOwner = httpHandler,
 ): ResolvedHttpHandlerOptions {
   const { name } = owner;
-  const missing = missingServiceOperations(service);
-  if (missing.length > 0) {
-    throw new TypeError(`${name}: api must be an ExternalTaskService; it lacks ${missing.join(', ')}.`);
-  }
+  requireServiceOperations(name, service);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${name}: options must be an object, got ${describeValue(options)}.`);
   }

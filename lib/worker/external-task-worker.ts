@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { missingServiceOperations, type ExternalTaskService } from '../api/index.js';
+import { requireServiceOperations, type ExternalTaskService } from '../api/index.js';
 import { GoneError } from '../errors/index.js';
 import { ContainedEventEmitter } from '../events/index.js';
 import type { ExternalTask, JsonValue } from '../model/index.js';
@@ -134,12 +134,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     private readonly api: ExternalTaskService,
     options: ExternalTaskWorkerOptions<Payload, Result>,
   ) {
-    const missing = missingServiceOperations(api);
-    if (missing.length > 0) {
-      throw new TypeError(
-        `ExternalTaskWorker: api must be an ExternalTaskService; it lacks ${missing.join(', ')}.`,
-      );
-    }
+    requireServiceOperations('ExternalTaskWorker', api);
     // Payload and Result are the engine's declaration of what its tasks hold; the worker passes them through.
     this.options = resolveWorkerOptions(options as ExternalTaskWorkerOptions);
     this.workerId = this.options.workerId;
@@ -294,13 +289,12 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
 
   /**
    * Runs fetched tasks in free slots; queues the rest in the buffer, or, when it is full, for a slot.
-   * Answers the tasks it did not take because the worker is no longer running, for the caller to hand back.
+   * Answers those it did not take, for the caller to hand back: a `worker:fetched` listener or a handler
+   * just started may have stopped the worker, whose buffer was then already handed back.
    */
   private accept(tasks: readonly ExternalTask[], fetchStartedAt: number): ExternalTask[] {
     const notTaken: ExternalTask[] = [];
     for (const task of tasks) {
-      // A listener of `worker:fetched` or a handler started just now may have stopped the worker, whose
-      // buffer is then already handed back: what comes after goes back too.
       if (this.currentState !== 'running') notTaken.push(task);
       else if (this.slots.free === 0 && !this.buffer.full) this.buffer.push(task, fetchStartedAt);
       else this.startTask(task);
