@@ -16,23 +16,33 @@ describe('worker: how long a task waits in the buffer', () => {
   const handedBack = (service: ReturnType<typeof answeredByHand>['service']): unknown[] =>
     service.unlock.args.map((args) => args[2]);
 
-  it('never holds a task longer than maxBufferWait: then it is handed back with unlock, not run, and not refetched until a slot is free', async () => {
+  /**
+   * A worker of one slot and `bufferSize` places, fetching up to both, on a service answered by hand; the
+   * handler of `firstId` runs until `first` resolves, every other one for ever. `lockDuration` is 10,000
+   * ms, so `maxBufferWait` is (10,000 − 5,000) / 2 = 2,500.
+   */
+  function oneSlotFor(firstId: string, bufferSize: number) {
     const { service, fetches } = answeredByHand();
     const started: string[] = [];
     const first = deferred();
     const worker = bed.startWorker(
       {
         concurrency: 1,
-        bufferSize: 3,
-        maxTasks: 4,
-        lockDuration: 10_000, // maxBufferWait: (10,000 − 5,000) / 2
+        bufferSize,
+        maxTasks: bufferSize + 1,
+        lockDuration: 10_000,
         handler: (task) => {
           started.push(task.id);
-          return task.id === 'a0' ? first.promise : new Promise(() => undefined);
+          return task.id === firstId ? first.promise : new Promise(() => undefined);
         },
       },
       service,
     );
+    return { worker, service, fetches, started, first };
+  }
+
+  it('never holds a task longer than maxBufferWait: then it is handed back with unlock, not run, and not refetched until a slot is free', async () => {
+    const { worker, service, fetches, started, first } = oneSlotFor('a0', 3);
     await bed.clock.tickAsync(1_000);
     fetches[0]!.answer(taskRecords('a', 4)); // the buffered tasks arrive at 1,000: due at 3,500
     await bed.clock.tickAsync(2_499);
@@ -87,22 +97,7 @@ describe('worker: how long a task waits in the buffer', () => {
   });
 
   it('counts the wait from when a long poll answered: one that waited longer than maxBufferWait fills the buffer', async () => {
-    const { service, fetches } = answeredByHand();
-    const started: string[] = [];
-    const first = deferred();
-    bed.startWorker(
-      {
-        concurrency: 1,
-        bufferSize: 2,
-        maxTasks: 3,
-        lockDuration: 10_000, // maxBufferWait: 2,500
-        handler: (task) => {
-          started.push(task.id);
-          return task.id === 'a0' ? first.promise : new Promise(() => undefined);
-        },
-      },
-      service,
-    );
+    const { service, fetches, started, first } = oneSlotFor('a0', 2);
     await bed.clock.tickAsync(0);
     fetches[0]!.answer(taskRecords('a', 1)); // the slot is taken; the next long poll is for the buffer only
     await bed.clock.tickAsync(0);
@@ -120,22 +115,7 @@ describe('worker: how long a task waits in the buffer', () => {
   });
 
   it('hands back a task that waited past maxBufferWait instead of starting it, even when a slot frees before the timer ran', async () => {
-    const { service, fetches } = answeredByHand();
-    const started: string[] = [];
-    const first = deferred();
-    bed.startWorker(
-      {
-        concurrency: 1,
-        bufferSize: 2,
-        maxTasks: 3,
-        lockDuration: 10_000, // maxBufferWait: 2,500
-        handler: (task) => {
-          started.push(task.id);
-          return task.id === 'a0' ? first.promise : new Promise(() => undefined);
-        },
-      },
-      service,
-    );
+    const { service, fetches, started, first } = oneSlotFor('a0', 2);
     await bed.clock.tickAsync(0);
     fetches[0]!.answer(taskRecords('a', 3));
     await bed.clock.tickAsync(1_000);
