@@ -2,7 +2,7 @@ import type { Clock } from '../clock/index.js';
 import { asExternalTaskError, ExternalTaskError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
-import type { BpmnFailure, ExternalTask, Identity, JsonValue, ServiceFailure } from '../model/index.js';
+import type { ExternalTask, Identity, JsonValue } from '../model/index.js';
 import {
   type ChangeFeed,
   type ConditionalWriteResult,
@@ -12,14 +12,7 @@ import {
   type TaskOutcome,
   type TopicClaim,
 } from '../repository/index.js';
-import {
-  copyJsonValue,
-  limits,
-  optionalText,
-  requireDuration,
-  requireObject,
-  requireString,
-} from '../validation/index.js';
+import { requireObject, requireString } from '../validation/index.js';
 import { scopeFor, type AccessPolicy, type AccessRequest } from './access-policy.js';
 import type {
   ExternalTaskService,
@@ -37,9 +30,14 @@ import { throwUnlessWritten } from './write-refusals.js';
 import { resolveApiOptions } from './resolve-api-options.js';
 import {
   requireOptionalSignal,
+  validateAdditionalDuration,
+  validateBpmnError,
   validateFetchOptions,
+  validateHeldTask,
   validatePositionalFetch,
+  validateResult,
   validateRetry,
+  validateServiceError,
   type ValidFetch,
 } from './request-validation.js';
 
@@ -151,7 +149,7 @@ export class ExternalTaskApi implements ExternalTaskService {
       this.writeHeldTask(identity, workerId, externalTaskId, (target) =>
         // The spread last: a property after a spread takes V8's slow path (about 0.5 µs a request).
         this.repository.extendLock({
-          lockDuration: requireDuration('additionalDuration', additionalDuration),
+          lockDuration: validateAdditionalDuration(additionalDuration),
           ...target,
         }),
       ),
@@ -165,10 +163,10 @@ export class ExternalTaskApi implements ExternalTaskService {
     result: unknown,
   ): Promise<void> {
     return this.run(identity, { operation: 'finish', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => ({
-        state: 'finished',
-        ...(result !== undefined && { result: copyJsonValue('result', result) }),
-      })),
+      this.complete(identity, workerId, externalTaskId, () => {
+        const copy = validateResult(result);
+        return { state: 'finished', ...(copy !== undefined && { result: copy }) };
+      }),
     );
   }
 
@@ -180,15 +178,10 @@ export class ExternalTaskApi implements ExternalTaskService {
     errorMessage?: string,
   ): Promise<void> {
     return this.run(identity, { operation: 'handleBpmnError', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => {
-        const message = optionalText('errorMessage', errorMessage, limits.maxMessageLength);
-        const error: BpmnFailure = Object.freeze({
-          type: 'bpmn',
-          errorCode: requireString('errorCode', errorCode),
-          ...(message !== undefined && { errorMessage: message }),
-        });
-        return { state: 'failed', error };
-      }),
+      this.complete(identity, workerId, externalTaskId, () => ({
+        state: 'failed',
+        error: validateBpmnError(errorCode, errorMessage),
+      })),
     );
   }
 
@@ -202,13 +195,7 @@ export class ExternalTaskApi implements ExternalTaskService {
   ): Promise<void> {
     return this.run(identity, { operation: 'handleServiceError', workerId, externalTaskId }, () =>
       this.complete(identity, workerId, externalTaskId, () => {
-        const error: ServiceFailure = Object.freeze({
-          type: 'service',
-          errorMessage: requireString('errorMessage', errorMessage, limits.maxMessageLength),
-          ...(errorDetails !== undefined && {
-            errorDetails: copyJsonValue('errorDetails', errorDetails, { storableStrings: true }),
-          }),
-        });
+        const error = validateServiceError(errorMessage, errorDetails);
         const retry = validateRetry(options);
         return retry ? { state: 'failed', error, retry } : { state: 'failed', error };
       }),
@@ -358,10 +345,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     externalTaskId: string,
     write: (target: HeldTaskRequest) => Promise<ConditionalWriteResult>,
   ): Promise<void> {
-    const ids = {
-      workerId: requireString('workerId', workerId),
-      externalTaskId: requireString('externalTaskId', externalTaskId),
-    };
+    const ids = validateHeldTask(workerId, externalTaskId);
     const scope = await scopeFor(this.accessPolicy, identity);
     const target: HeldTaskRequest = { ...ids, ...(scope && { scope }) };
     throwUnlessWritten(await write(target), target);

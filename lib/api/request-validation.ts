@@ -1,13 +1,20 @@
 import { BadRequestError } from '../errors/index.js';
+import type { BpmnFailure, JsonValue, ServiceFailure } from '../model/index.js';
 import type { RetryRequest, TopicClaim } from '../repository/index.js';
 import {
+  copyJsonValue,
   limits,
+  optionalText,
   requireDuration,
   requireInteger,
   requireObject,
   requireString,
 } from '../validation/index.js';
 import type { FetchAndLockOptions, ServiceErrorOptions } from './external-task-service.js';
+
+// The checks of the worker operations' arguments, one function per argument group, shared by the
+// in-process API and the HTTP client: both refuse the same values with the same BadRequestError, the
+// client before it sends anything.
 
 /** A fetch whose arguments have been checked. */
 export interface ValidFetch {
@@ -80,6 +87,51 @@ export function requireOptionalSignal(signal: unknown): AbortSignal | undefined 
     throw new BadRequestError('signal', 'signal must be an AbortSignal.');
   }
   return signal;
+}
+
+/** The ids every operation on a held task names: the worker's and the task's. */
+export interface HeldTaskIds {
+  readonly workerId: string;
+  readonly externalTaskId: string;
+}
+
+/** Checks the ids of an operation on a task the worker holds. */
+export function validateHeldTask(workerId: unknown, externalTaskId: unknown): HeldTaskIds {
+  return {
+    workerId: requireString('workerId', workerId),
+    externalTaskId: requireString('externalTaskId', externalTaskId),
+  };
+}
+
+/** Checks an extension's `additionalDuration`: 1 ms to 2^31-1 ms. */
+export function validateAdditionalDuration(additionalDuration: unknown): number {
+  return requireDuration('additionalDuration', additionalDuration);
+}
+
+/** A finish's `result` as a frozen JSON copy; `undefined` for none. */
+export function validateResult(result: unknown): JsonValue | undefined {
+  return result === undefined ? undefined : copyJsonValue('result', result);
+}
+
+/** Checks a BPMN error's code and optional message. */
+export function validateBpmnError(errorCode: unknown, errorMessage: unknown): BpmnFailure {
+  const message = optionalText('errorMessage', errorMessage, limits.maxMessageLength);
+  return Object.freeze({
+    type: 'bpmn',
+    errorCode: requireString('errorCode', errorCode),
+    ...(message !== undefined && { errorMessage: message }),
+  });
+}
+
+/** Checks a service error's message and optional details (a JSON value, copied). */
+export function validateServiceError(errorMessage: unknown, errorDetails: unknown): ServiceFailure {
+  return Object.freeze({
+    type: 'service',
+    errorMessage: requireString('errorMessage', errorMessage, limits.maxMessageLength),
+    ...(errorDetails !== undefined && {
+      errorDetails: copyJsonValue('errorDetails', errorDetails, { storableStrings: true }),
+    }),
+  });
 }
 
 /** Checks a service error's retry options; `undefined` when no retry is asked for. */

@@ -1,7 +1,17 @@
 import type { ExternalTaskService, FetchAndLockOptions, ServiceErrorOptions } from '../api/index.js';
 import type { ExternalTask, Identity } from '../model/index.js';
-import { requireOptionalSignal } from '../api/request-validation.js';
-import { copyJsonValue, describeValue, limits, requireObject, requireString } from '../validation/index.js';
+import {
+  validateAdditionalDuration,
+  validateBpmnError,
+  validateFetchOptions,
+  validateHeldTask,
+  validatePositionalFetch,
+  validateResult,
+  validateRetry,
+  validateServiceError,
+  type HeldTaskIds,
+} from '../api/request-validation.js';
+import { describeValue, limits } from '../validation/index.js';
 import { HttpTransportError } from './http-transport-error.js';
 import { errorFromResponse, type AnsweredCall } from './response-errors.js';
 import { tasksFromResponse } from './task-records.js';
@@ -33,6 +43,9 @@ export interface HttpExternalTaskClientOptions {
  * {@link createHttpHandler}, so an `ExternalTaskWorker` works the same against either. Errors come
  * back as the classes the in-process API throws, with the same `status`, `code` and `argument`; a call
  * that gets no answer fails with an {@link HttpTransportError} (503), which the worker backs off from.
+ * Arguments are checked before anything is sent, with the in-process API's own checks: a value it refuses
+ * (a BigInt, a cyclic or oversized result, an id that is no string) is refused here with the same
+ * `BadRequestError` (400) naming it, without a request, never as a transport failure to retry.
  *
  * The bearer token is the call's `identity.token`, else the configured `token` (or `identity.token`);
  * other claims of an identity do not travel (the server derives the identity from the token). A fetch's
@@ -94,6 +107,7 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     longPollingTimeout: number,
     lockDuration: number,
   ): Promise<ExternalTask[]> {
+    validatePositionalFetch(workerId, topicName, maxTasks, longPollingTimeout, lockDuration);
     const body = { workerId, topicName, maxTasks, longPollingTimeout, lockDuration };
     return tasksFromResponse(
       await this.call(identity, '/fetch_and_lock', body, { workerId }, longPollingTimeout),
@@ -101,17 +115,14 @@ export class HttpExternalTaskClient implements ExternalTaskService {
   }
 
   async fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions): Promise<ExternalTask[]> {
-    // What JSON cannot carry is checked here, as the API would: options that are no object, a signal.
-    const { signal: given, ...body } = requireObject('options', options) as unknown as FetchAndLockOptions;
-    const signal = requireOptionalSignal(given);
+    const { signal, ...body } = validateFetchOptions(options);
     // As in process: a poll whose signal has aborted claims nothing and answers [].
     if (signal?.aborted) return [];
     try {
       const answer = await this.call(
         identity,
         '/fetch_and_lock',
-        // Without topics the server would read the specification's positional form.
-        { ...body, topics: body.topics ?? null },
+        body,
         { workerId: body.workerId },
         body.longPollingTimeout,
         signal,
@@ -129,7 +140,10 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     externalTaskId: string,
     additionalDuration: number,
   ): Promise<void> {
-    await this.onTask(identity, externalTaskId, 'extend_lock', { workerId, additionalDuration });
+    const ids = validateHeldTask(workerId, externalTaskId);
+    await this.onTask(identity, ids, 'extend_lock', {
+      additionalDuration: validateAdditionalDuration(additionalDuration),
+    });
   }
 
   async finishExternalTask(
@@ -138,8 +152,9 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     externalTaskId: string,
     result: unknown,
   ): Promise<void> {
-    const body = { workerId, ...(result !== undefined && { result: copyJsonValue('result', result) }) };
-    await this.onTask(identity, externalTaskId, 'finish', body);
+    const ids = validateHeldTask(workerId, externalTaskId);
+    const copy = validateResult(result);
+    await this.onTask(identity, ids, 'finish', copy === undefined ? {} : { result: copy });
   }
 
   async handleBpmnError(
@@ -149,7 +164,9 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     errorCode: string,
     errorMessage?: string,
   ): Promise<void> {
-    await this.onTask(identity, externalTaskId, 'handle_bpmn_error', { workerId, errorCode, errorMessage });
+    const ids = validateHeldTask(workerId, externalTaskId);
+    const { type: _bpmn, ...failure } = validateBpmnError(errorCode, errorMessage);
+    await this.onTask(identity, ids, 'handle_bpmn_error', failure);
   }
 
   async handleServiceError(
@@ -160,21 +177,14 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     errorDetails?: unknown,
     options?: ServiceErrorOptions,
   ): Promise<void> {
-    if (options !== undefined) requireObject('options', options);
-    const body = {
-      workerId,
-      errorMessage,
-      ...(errorDetails !== undefined && {
-        errorDetails: copyJsonValue('errorDetails', errorDetails, { storableStrings: true }),
-      }),
-      retries: options?.retries,
-      retryTimeout: options?.retryTimeout,
-    };
+    const ids = validateHeldTask(workerId, externalTaskId);
+    const { type: _service, ...failure } = validateServiceError(errorMessage, errorDetails);
+    const retry = validateRetry(options);
     await this.onTask(
       identity,
-      externalTaskId,
+      ids,
       'handle_service_error',
-      body,
+      { ...failure, ...retry },
       reversed(serviceErrorArguments),
     );
   }
@@ -192,19 +202,19 @@ export class HttpExternalTaskClient implements ExternalTaskService {
   }
 
   async unlock(identity: Identity | undefined, workerId: string, externalTaskId: string): Promise<void> {
-    await this.onTask(identity, externalTaskId, 'unlock', { workerId });
+    await this.onTask(identity, validateHeldTask(workerId, externalTaskId), 'unlock', {});
   }
 
+  /** POSTs `body` and the worker's id to the route of `action` on the task. */
   private async onTask(
     identity: Identity | undefined,
-    externalTaskId: string,
+    { workerId, externalTaskId }: HeldTaskIds,
     action: string,
-    body: { readonly workerId: string } & Record<string, unknown>,
+    body: Readonly<Record<string, unknown>>,
     renames?: Readonly<Record<string, string>>,
   ): Promise<void> {
-    // An id that is no string or empty would reach another route, or a task of its string's name.
-    const path = `/task/${encodeURIComponent(requireString('externalTaskId', externalTaskId))}/${action}`;
-    await this.call(identity, path, body, { externalTaskId, workerId: body.workerId, renames });
+    const path = `/task/${encodeURIComponent(externalTaskId)}/${action}`;
+    await this.call(identity, path, { workerId, ...body }, { externalTaskId, workerId, renames });
   }
 
   /**
@@ -216,10 +226,12 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     path: string,
     body: object,
     answered: AnsweredCall,
-    longPoll?: unknown,
+    longPoll = 0,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const timeout = this.requestTimeout + (typeof longPoll === 'number' && longPoll > 0 ? longPoll : 0);
+    // The arguments were checked, so the body is JSON; a failure here is never taken for the network's.
+    const json = JSON.stringify(body);
+    const timeout = this.requestTimeout + longPoll;
     const token = typeof identity?.token === 'string' && identity.token !== '' ? identity.token : this.token;
     // One controller for the caller's signal and the timeout, unhooked from the caller's signal when the
     // call ends: a worker passes the same long-lived signal to every fetch.
@@ -244,7 +256,7 @@ export class HttpExternalTaskClient implements ExternalTaskService {
           accept: 'application/json',
           ...(token !== undefined && { authorization: `Bearer ${token}` }),
         },
-        body: JSON.stringify(body),
+        body: json,
         signal: controller.signal,
       });
       text = await response.text();

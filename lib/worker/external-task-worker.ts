@@ -5,6 +5,7 @@ import { ContainedEventEmitter } from '../events/index.js';
 import type { ExternalTask, JsonValue } from '../model/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { Backoff } from './backoff.js';
+import type { FetchedTask } from './fetched-task.js';
 import { FetchLoop } from './fetch-loop.js';
 import { StateWatch } from './state-watch.js';
 import { TaskAbortedError } from './task-aborted-error.js';
@@ -157,7 +158,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
       backoff: this.backoff,
       watch: this.watch,
       room: () => this.room(),
-      accept: (tasks, fetchStartedAt) => this.accept(tasks, fetchStartedAt),
+      accept: (tasks) => this.accept(tasks),
       release: (tasks) => this.release(tasks),
       halt: (error) => this.halt(error),
     });
@@ -290,14 +291,16 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
   /**
    * Runs fetched tasks in free slots; queues the rest in the buffer, or, when it is full, for a slot.
    * Answers those it did not take, for the caller to hand back: a `worker:fetched` listener or a handler
-   * just started may have stopped the worker, whose buffer was then already handed back.
+   * just started may have stopped the worker, whose buffer was then already handed back. Their locks
+   * count from now, as the fetch claimed them just before answering (see {@link FetchedTask}).
    */
-  private accept(tasks: readonly ExternalTask[], fetchStartedAt: number): ExternalTask[] {
+  private accept(tasks: readonly ExternalTask[]): ExternalTask[] {
+    const lockedSince = this.options.clock.now();
     const notTaken: ExternalTask[] = [];
     for (const task of tasks) {
       if (this.currentState !== 'running') notTaken.push(task);
-      else if (this.slots.free === 0 && !this.buffer.full) this.buffer.push(task, fetchStartedAt);
-      else this.startTask(task);
+      else if (this.slots.free === 0 && !this.buffer.full) this.buffer.push({ task, lockedSince });
+      else this.startTask({ task, lockedSince });
     }
     return notTaken;
   }
@@ -305,9 +308,9 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
   /** Gives freed slots the tasks waiting in the buffer, while the worker runs. */
   private startBuffered(): void {
     while (this.currentState === 'running' && this.slots.free > 0) {
-      const task = this.buffer.take();
-      if (!task) return;
-      this.startTask(task);
+      const fetched = this.buffer.take();
+      if (!fetched) return;
+      this.startTask(fetched);
     }
   }
 
@@ -344,7 +347,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
     this.runs.get(task.id)?.abort(TaskAbortedError.lockLost(task, new GoneError(task.id, 'cancelled')));
   };
 
-  private startTask(task: ExternalTask): void {
+  private startTask({ task, lockedSince }: FetchedTask): void {
     if (this.runs.has(task.id)) {
       // Its lock lapsed (extensions failed) and this fetch took it again. The handler already running keeps
       // the task: the fetch renewed its lock, and the run's lock keeper goes on extending it.
@@ -353,7 +356,7 @@ export class ExternalTaskWorker<Payload = JsonValue, Result = unknown> {
       });
       return;
     }
-    const run = new TaskRun(task, this.api, this.options, this.announce);
+    const run = new TaskRun({ task, lockedSince }, this.api, this.options, this.announce);
     this.runs.set(task.id, run);
     this.slots
       .run(async () => {

@@ -19,10 +19,10 @@ export interface FetchLoopHost {
   /** How many more tasks the worker can take now: free slots and free places in its buffer. */
   room(): number;
   /**
-   * Takes tasks a fetch brought, which started at `fetchStartedAt` (their locks began no earlier); answers
-   * those it did not take (the worker stopped meanwhile), which the loop hands back.
+   * Takes the tasks a fetch brought, as they arrive; answers those it did not take (the worker stopped
+   * meanwhile), which the loop hands back.
    */
-  accept(tasks: readonly ExternalTask[], fetchStartedAt: number): ExternalTask[];
+  accept(tasks: readonly ExternalTask[]): ExternalTask[];
   /** Hands back, with `unlock`, tasks that arrived after the worker began to stop. */
   release(tasks: readonly ExternalTask[]): Promise<void>;
   /** Stops the worker, because no fetch can ever succeed. */
@@ -170,7 +170,7 @@ export class FetchLoop {
       this.host.halt(WorkerHaltedError.apiClosed());
       return;
     }
-    const notTaken = this.host.accept(tasks, startedAt);
+    const notTaken = this.host.accept(tasks);
     if (notTaken.length > 0) await this.host.release(notTaken);
     // A fetch that did not wait for tasks found the queue empty: the next one long-polls, and at once.
     if (tasks.length === 0 && longPoll) this.owe(options.pollInterval - (clock.now() - startedAt));

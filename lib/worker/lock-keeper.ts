@@ -33,6 +33,11 @@ export interface LockKeeperOptions {
   readonly identity: Identity | undefined;
   readonly workerId: string;
   readonly task: ExternalTask;
+  /**
+   * When the task's lock began, by `clock`: the first extension is due `interval` ms after it (at once if
+   * that has passed), not `interval` ms after the handler started, which a task's wait for a slot delays.
+   */
+  readonly lockedSince: number;
   readonly lockDuration: number;
   readonly interval: number;
   readonly clock: Clock;
@@ -43,8 +48,9 @@ export interface LockKeeperOptions {
 }
 
 /**
- * Keeps the lock of one running task: every `interval` ms (counted from when the previous extension
- * answered, so two never overlap) it extends the lock to now + `lockDuration`. A lost lock stops it and
+ * Keeps the lock of one running task: `interval` ms after the lock began, then every `interval` ms
+ * (counted from when the previous extension answered, so two never overlap) it extends the lock to now +
+ * `lockDuration`. A lost lock stops it and
  * calls `onLockLost`; any other failure emits `worker:task:extendFailed` and the next interval tries again.
  * {@link stop} ends it for good and waits for an extension still in flight, so it never outlives its task.
  */
@@ -56,9 +62,10 @@ export class LockKeeper {
 
   constructor(private readonly options: LockKeeperOptions) {}
 
-  /** Schedules the first extension. */
+  /** Schedules the first extension, `interval` ms after the lock began. */
   start(): void {
-    this.schedule();
+    const { lockedSince, interval, clock } = this.options;
+    this.schedule(Math.max(0, lockedSince + interval - clock.now()));
   }
 
   /**
@@ -81,7 +88,7 @@ export class LockKeeper {
     await Promise.all(this.inFlight);
   }
 
-  private schedule(): void {
+  private schedule(delay: number = this.options.interval): void {
     this.clearTimer();
     if (this.stopped) return;
     this.timer = this.options.clock.setTimeout(() => {
@@ -89,7 +96,7 @@ export class LockKeeper {
       this.extend(this.options.lockDuration).catch(() => {
         // Already handled in extend: an event, a log line, or onLockLost.
       });
-    }, this.options.interval);
+    }, delay);
   }
 
   private clearTimer(): void {

@@ -3,6 +3,7 @@ import type { ExternalTask } from '../model/index.js';
 import { limits, storableText } from '../validation/index.js';
 import { BpmnError } from './bpmn-error.js';
 import { logFailedRun } from './failed-run-log.js';
+import type { FetchedTask } from './fetched-task.js';
 import { LockKeeper } from './lock-keeper.js';
 import { planRetry, type PlannedRetry } from './retry-policy.js';
 import { TaskAbortedError } from './task-aborted-error.js';
@@ -22,15 +23,21 @@ type HandlerOutcome =
  * rejects: failures to report become `worker:error` events. A service error is logged once, saying what happens next.
  */
 export class TaskRun {
+  readonly task: ExternalTask;
+  /** When the task's lock began, as the worker saw it: its first extension is timed from then. */
+  private readonly lockedSince: number;
   private readonly controller = new AbortController();
   private handlerSettled = false;
 
   constructor(
-    readonly task: ExternalTask,
+    { task, lockedSince }: FetchedTask,
     private readonly api: ExternalTaskService,
     private readonly options: ResolvedWorkerOptions,
     private readonly announce: AnnounceWorkerEvent,
-  ) {}
+  ) {
+    this.task = task;
+    this.lockedSince = lockedSince;
+  }
 
   /** Aborts the handler, unless it has already settled; its outcome will then not be reported. */
   abort(reason: TaskAbortedError): void {
@@ -57,6 +64,7 @@ export class TaskRun {
       identity: options.identity,
       workerId: options.workerId,
       task,
+      lockedSince: this.lockedSince,
       lockDuration: options.lockDuration,
       interval: options.extendLockInterval,
       clock: options.clock,

@@ -92,9 +92,11 @@ export interface ExternalTaskWorkerOptions<Payload = JsonValue, Result = unknown
    */
   readonly bufferSize?: number | undefined;
   /**
-   * The longest a task waits in the buffer, in ms, counted from the start of the fetch that brought it:
-   * then it is handed back with `unlock` for any worker to fetch. Less than `lockDuration` −
-   * `extendLockInterval`, so that a task taken from the buffer has its lock extended before it expires.
+   * The longest a task waits in the buffer, in ms, counted from when the fetch that brought it answered
+   * (a long poll claims its tasks as they come, so not from when it was sent): then it is handed back with
+   * `unlock` for any worker to fetch, never started. Less than `lockDuration` − `extendLockInterval`. A
+   * buffered task's lock is first extended `extendLockInterval` after it arrived, as a task started at
+   * once is, so waiting in the buffer does not bring its lock closer to expiry.
    * @default (lockDuration − extendLockInterval) / 2 (rounded down): a quarter of the lock by default
    */
   readonly maxBufferWait?: number | undefined;

@@ -8,16 +8,22 @@ import {
   tokenAccessPolicy,
   UnauthorizedError,
   type ExternalTask,
+  type ExternalTaskService,
 } from '../../lib/index.js';
 import { newTask } from '../support/fixtures.js';
 import { hostileNames, hostileValue, type HostileName } from './hostile-values.js';
 import { kinds, type KindName } from './valid-values.js';
 import { recordCases } from './case-report.js';
 
+/** The worker operations as both the api and its HTTP client offer them: the service and the paper's alias. */
+export type WorkerOperations = ExternalTaskService & Pick<ExternalTaskApi, 'handleSystemError'>;
+
 /** A fresh store and api with one held, one available and one finished task. */
 export interface Bed {
   readonly repository: InMemoryExternalTaskRepository;
   readonly api: ExternalTaskApi;
+  /** Where the worker operations are called: the api itself, or a client of it (see {@link Transport}). */
+  readonly service: WorkerOperations;
   readonly clock: ManualClock;
   /** Held by worker `w1`. */
   readonly held: ExternalTask;
@@ -29,7 +35,23 @@ export interface Bed {
 export const identity = { token: 'bad-input' };
 const silentLogger = { error: () => undefined, warn: () => undefined };
 
-async function openBed(): Promise<Bed> {
+/** How a bed's worker operations reach its api. */
+export interface Transport {
+  /** A service calling `api`, counting the requests it sends (none for the api itself). */
+  connect(api: ExternalTaskApi): Connection;
+}
+
+/** One bed's way to its api. */
+export interface Connection {
+  readonly service: WorkerOperations;
+  /** The requests sent so far. */
+  requests(): number;
+}
+
+/** The worker operations called on the api itself. */
+const inProcess: Transport = { connect: (api) => ({ service: api, requests: () => 0 }) };
+
+async function openBed(transport: Transport): Promise<{ bed: Bed; connection: Connection }> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const repository = new InMemoryExternalTaskRepository({ clock, logger: silentLogger });
   // The token policy as the api's own: a handler made of this api has a token check (and may be made).
@@ -42,7 +64,9 @@ async function openBed(): Promise<Bed> {
   const [final] = await api.fetchAndLockExternalTasks(identity, 'w1', 'final', 1, 0, 60_000);
   await api.finishExternalTask(identity, 'w1', final!.id, { done: true });
   const finished = (await repository.getById(final!.id))!;
-  return { repository, api, clock, held: held!, available, finished };
+  const connection = transport.connect(api);
+  const bed = { repository, api, service: connection.service, clock, held: held!, available, finished };
+  return { bed, connection };
 }
 
 /** Every task (every state) and the change feed's position, as comparable text. */
@@ -125,14 +149,20 @@ async function settle(call: () => unknown): Promise<{ ok: true } | { ok: false; 
   }
 }
 
-/** Runs `parameter` with every hostile value; answers the defects found. */
-export async function tryParameter(parameter: ParameterCase): Promise<Defect[]> {
+/**
+ * Runs `parameter` with every hostile value, the worker operations reached through `transport`; answers
+ * the defects found. A value refused as a bad request must be refused before any request is sent.
+ */
+export async function tryParameter(
+  parameter: ParameterCase,
+  transport: Transport = inProcess,
+): Promise<Defect[]> {
   const kind = kinds[parameter.kind];
   const refusal = parameter.refusal ?? 'bad-request';
   const defects: Defect[] = [];
   const timings: number[] = [];
   for (const name of hostileNames) {
-    const bed = await openBed();
+    const { bed, connection } = await openBed(transport);
     try {
       const value = hostileValue(name, 'pastLimit' in kind ? kind.pastLimit : undefined);
       const valid = (kind.valid as readonly HostileName[]).includes(name);
@@ -143,6 +173,8 @@ export async function tryParameter(parameter: ParameterCase): Promise<Defect[]> 
       timings.push(performance.now() - started);
       const problem = tolerated && answer.ok ? undefined : judge(answer, valid, parameter.names, refusal);
       if (problem) defects.push({ label: parameter.label, value: name, problem });
+      else if (!answer.ok && !valid && refusal === 'bad-request' && connection.requests() > 0)
+        defects.push({ label: parameter.label, value: name, problem: 'refused only after a request' });
       else if (!answer.ok && !valid && (await snapshot(bed.repository)) !== before)
         defects.push({ label: parameter.label, value: name, problem: 'the store changed after a refusal' });
     } finally {

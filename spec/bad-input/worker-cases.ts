@@ -47,7 +47,7 @@ const heldTask = (bed: Bed): [string, string] => ['w1', bed.held.id];
 
 /**
  * Every parameter of the worker operations (both fetch forms, extendLock, finish, BPMN and service
- * errors under both names, unlock) as cases of `surface`, called on `bed.api`.
+ * errors under both names, unlock) as cases of `surface`, called on `bed.service`.
  */
 export function workerCases(surface: string): ParameterCase[] {
   return [
@@ -62,7 +62,7 @@ export function workerCases(surface: string): ParameterCase[] {
         ['lockDuration', 'duration'],
       ],
       () => ['w2', 'invoice', 1, 0, 1000],
-      (bed, args) => (bed.api.fetchAndLockExternalTasks as (...a: unknown[]) => unknown)(...args),
+      (bed, args) => (bed.service.fetchAndLockExternalTasks as (...a: unknown[]) => unknown)(...args),
     ),
     {
       surface,
@@ -70,14 +70,14 @@ export function workerCases(surface: string): ParameterCase[] {
       kind: 'callerIdentity',
       names: ['identity'],
       refusal: 'unauthorized',
-      call: (bed, value) => bed.api.fetchAndLock(value as undefined, fetchWith('maxTasks', 1)),
+      call: (bed, value) => bed.service.fetchAndLock(value as undefined, fetchWith('maxTasks', 1)),
     },
     {
       surface,
       label: 'fetchAndLock(options)',
       kind: 'requiredBag',
       names: ['options', 'topics', 'workerId', 'maxTasks'],
-      call: (bed, value) => bed.api.fetchAndLock(identity, value as FetchAndLockOptions),
+      call: (bed, value) => bed.service.fetchAndLock(identity, value as FetchAndLockOptions),
     },
     ...(
       [
@@ -92,14 +92,14 @@ export function workerCases(surface: string): ParameterCase[] {
       label: `fetchAndLock(options.${field})`,
       kind,
       names,
-      call: (bed, value) => bed.api.fetchAndLock(identity, fetchWith(field, value)),
+      call: (bed, value) => bed.service.fetchAndLock(identity, fetchWith(field, value)),
     })),
     {
       surface,
       label: 'fetchAndLock(options.topics[0])',
       kind: 'requiredBag',
       names: ['topics[0]', 'topics'],
-      call: (bed, value) => bed.api.fetchAndLock(identity, fetchWith('topics', [value])),
+      call: (bed, value) => bed.service.fetchAndLock(identity, fetchWith('topics', [value])),
     },
     ...(['topicName', 'lockDuration'] as const).map((field): ParameterCase => ({
       surface,
@@ -107,7 +107,7 @@ export function workerCases(surface: string): ParameterCase[] {
       kind: field === 'topicName' ? 'id' : 'duration',
       names: [`topics[0].${field}`],
       call: (bed, value) =>
-        bed.api.fetchAndLock(identity, fetchWith('topics', [{ ...topics[0], [field]: value }])),
+        bed.service.fetchAndLock(identity, fetchWith('topics', [{ ...topics[0], [field]: value }])),
     })),
     ...positional(
       surface,
@@ -118,7 +118,7 @@ export function workerCases(surface: string): ParameterCase[] {
         ['additionalDuration', 'duration'],
       ],
       (bed) => [...heldTask(bed), 1000],
-      (bed, args) => (bed.api.extendLock as (...a: unknown[]) => unknown)(...args),
+      (bed, args) => (bed.service.extendLock as (...a: unknown[]) => unknown)(...args),
     ),
     ...positional(
       surface,
@@ -129,7 +129,7 @@ export function workerCases(surface: string): ParameterCase[] {
         ['result', 'json'],
       ],
       (bed) => [...heldTask(bed), { ok: true }],
-      (bed, args) => (bed.api.finishExternalTask as (...a: unknown[]) => unknown)(...args),
+      (bed, args) => (bed.service.finishExternalTask as (...a: unknown[]) => unknown)(...args),
     ),
     ...positional(
       surface,
@@ -141,7 +141,7 @@ export function workerCases(surface: string): ParameterCase[] {
         ['errorMessage', 'optionalText'],
       ],
       (bed) => [...heldTask(bed), 'E_CODE', 'message'],
-      (bed, args) => (bed.api.handleBpmnError as (...a: unknown[]) => unknown)(...args),
+      (bed, args) => (bed.service.handleBpmnError as (...a: unknown[]) => unknown)(...args),
     ),
     ...(['handleServiceError', 'handleSystemError'] as const).flatMap((operation) => [
       ...positional(
@@ -155,7 +155,7 @@ export function workerCases(surface: string): ParameterCase[] {
           ['options', 'optionalBag'],
         ],
         (bed) => [...heldTask(bed), 'boom', { detail: 1 }, { retries: 1, retryTimeout: 10 }],
-        (bed, args) => (bed.api[operation] as (...a: unknown[]) => unknown)(...args),
+        (bed, args) => (bed.service[operation] as (...a: unknown[]) => unknown)(...args),
       ),
       ...(['retries', 'retryTimeout'] as const).map((field): ParameterCase => ({
         surface,
@@ -164,7 +164,7 @@ export function workerCases(surface: string): ParameterCase[] {
         kind: field === 'retries' ? 'retries' : 'optionalDelay',
         names: [`options.${field}`],
         call: (bed, value) =>
-          bed.api[operation](identity, 'w1', bed.held.id, 'boom', undefined, {
+          bed.service[operation](identity, 'w1', bed.held.id, 'boom', undefined, {
             retries: 1,
             retryTimeout: 10,
             [field]: value,
@@ -179,7 +179,7 @@ export function workerCases(surface: string): ParameterCase[] {
         ['externalTaskId', 'id'],
       ],
       heldTask,
-      (bed, args) => (bed.api.unlock as (...a: unknown[]) => unknown)(...args),
+      (bed, args) => (bed.service.unlock as (...a: unknown[]) => unknown)(...args),
     ),
   ];
 }

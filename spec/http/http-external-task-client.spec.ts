@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import type http from 'node:http';
 import sinon from 'sinon';
-import { ExternalTaskApi, ExternalTaskWorker, InMemoryExternalTaskRepository } from '../../lib/index.js';
+import {
+  BadRequestError,
+  ExternalTaskApi,
+  ExternalTaskWorker,
+  InMemoryExternalTaskRepository,
+} from '../../lib/index.js';
 import { createHttpHandler, HttpExternalTaskClient, HttpTransportError } from '../../lib/http/index.js';
 import { identity, newTask, rejectionOf } from '../support/fixtures.js';
 import { silentLogger } from '../worker/worker-fixtures.js';
@@ -154,6 +159,37 @@ describe('HttpExternalTaskClient', () => {
     expect(pollErrors).to.have.length(2);
     expect(pollErrors.every((error) => error instanceof HttpTransportError)).to.equal(true);
     expect(worker.state).to.equal('stopped');
+  });
+
+  it('refuses arguments JSON cannot carry with a BadRequestError naming them, without a request', async () => {
+    // A BigInt made JSON.stringify throw inside the transport: a 503 a worker would retry for ever.
+    const fetch = sinon.spy(() => Promise.resolve(new Response(null, { status: 204 })));
+    const client = new HttpExternalTaskClient({ baseUrl: 'http://engine:8080/api/external_task/v1', fetch });
+    const big = 10n as unknown as number;
+    const topics = [{ topicName: 'invoice', lockDuration: big }];
+    const calls: [string, () => Promise<unknown>][] = [
+      ['maxTasks', () => client.fetchAndLockExternalTasks(identity, 'w1', 'invoice', big, 0, 1000)],
+      [
+        'topics[0].lockDuration',
+        () => client.fetchAndLock(identity, { workerId: 'w1', topics, maxTasks: 1 }),
+      ],
+      ['additionalDuration', () => client.extendLock(identity, 'w1', 'task-1', big)],
+      ['workerId', () => client.finishExternalTask(identity, big as never, 'task-1', { ok: true })],
+      ['errorCode', () => client.handleBpmnError(identity, 'w1', 'task-1', big as never)],
+      ['errorMessage', () => client.handleBpmnError(identity, 'w1', 'task-1', 'E', big as never)],
+      ['errorMessage', () => client.handleServiceError(identity, 'w1', 'task-1', big as never)],
+      [
+        'options.retries',
+        () => client.handleSystemError(identity, 'w1', 'task-1', 'boom', undefined, { retries: big }),
+      ],
+      ['workerId', () => client.unlock(identity, big as never, 'task-1')],
+    ];
+    for (const [argument, call] of calls) {
+      const error = await rejectionOf(call());
+      expect(error, argument).to.be.instanceOf(BadRequestError);
+      expect(error, argument).to.include({ status: 400, argument });
+    }
+    expect(fetch.called).to.equal(false);
   });
 
   it('refuses bad options at once, naming them', () => {

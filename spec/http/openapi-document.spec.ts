@@ -156,8 +156,13 @@ describe('docs/openapi.json', () => {
     const [again] = await client.fetchAndLockExternalTasks(identity, 'w2', 'archive', 1, 0, 60_000);
     await client.unlock(identity, 'w2', again!.id);
 
-    // Refusals: 400, 401, 404, 410, 423.
-    await rejectionOf(client.fetchAndLockExternalTasks(identity, 'w1', 'invoice', 0, 0, 1000));
+    // Refusals: 400 (sent by hand: the client refuses a bad argument without a request), 401, 404, 410, 423.
+    const url = `${running.origin}${base}/fetch_and_lock`;
+    await recording(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${identity.token}` },
+      body: JSON.stringify({ workerId: 'w1', topicName: 'invoice', maxTasks: 0, lockDuration: 1000 }),
+    });
     await rejectionOf(client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 0, 1000));
     await rejectionOf(
       client.finishExternalTask(identity, 'w1', '00000000-0000-4000-8000-000000000000', null),
@@ -167,7 +172,6 @@ describe('docs/openapi.json', () => {
     await rejectionOf(client.extendLock(identity, 'w1', held!.id, 1000));
 
     // Requests the HTTP layer refuses: 405, 413, 415.
-    const url = `${running.origin}${base}/fetch_and_lock`;
     await recording(url);
     await recording(url, {
       method: 'POST',

@@ -1,49 +1,18 @@
 import { expect } from 'chai';
-import type { ExternalTask, FetchAndLockOptions } from '../../lib/index.js';
 import { resolveWorkerOptions } from '../../lib/worker/worker-options.js';
 import {
+  answeredByHand,
   createTasks,
   deferred,
   delay,
-  identity,
+  inFlight,
   settle,
-  stubService,
-  taskRecord,
+  taskRecords,
   track,
   useWorkerTestbed,
+  type OpenFetch,
+  type stubService,
 } from './worker-fixtures.js';
-
-/** A fetch the test answers when it wants to. */
-interface OpenFetch {
-  readonly options: FetchAndLockOptions;
-  settled: boolean;
-  answer(tasks: ExternalTask[]): void;
-}
-
-/** A stub service whose fetches stay open until the test answers them; answers the stub and the fetches. */
-function answeredByHand(): { service: ReturnType<typeof stubService>; fetches: OpenFetch[] } {
-  const service = stubService();
-  const fetches: OpenFetch[] = [];
-  service.fetchAndLock.callsFake((_identity, options: FetchAndLockOptions) => {
-    const answer = deferred<ExternalTask[]>();
-    const open: OpenFetch = {
-      options,
-      settled: false,
-      answer: (tasks) => {
-        open.settled = true;
-        answer.resolve(tasks);
-      },
-    };
-    options.signal?.addEventListener('abort', () => open.answer([]), { once: true });
-    fetches.push(open);
-    return answer.promise;
-  });
-  return { service, fetches };
-}
-
-const inFlight = (fetches: readonly OpenFetch[]): OpenFetch[] => fetches.filter((fetch) => !fetch.settled);
-const ids = (prefix: string, count: number): ExternalTask[] =>
-  Array.from({ length: count }, (_, i) => taskRecord(`${prefix}${i}`));
 
 describe('worker: fetching ahead', () => {
   const bed = useWorkerTestbed();
@@ -53,7 +22,7 @@ describe('worker: fetching ahead', () => {
     bed.startWorker({ concurrency: 16, maxTasks: 1, handler: () => new Promise(() => undefined) }, service);
     await bed.clock.tickAsync(0);
     expect(fetches).to.have.length(1); // lean at first: one long poll
-    fetches[0]!.answer(ids('a', 1));
+    fetches[0]!.answer(taskRecords('a', 1));
     await bed.clock.tickAsync(0);
     // 15 slots free; a fetch once at least 4 (a quarter of 16) are free and not yet asked for.
     const open = inFlight(fetches);
@@ -71,7 +40,7 @@ describe('worker: fetching ahead', () => {
       const { service, fetches } = answeredByHand();
       bed.startWorker({ concurrency: 32, maxTasks: 1, handler: () => new Promise(() => undefined) }, service);
       await bed.clock.tickAsync(0);
-      fetches[0]!.answer(ids('a', 1));
+      fetches[0]!.answer(taskRecords('a', 1));
       await bed.clock.tickAsync(0);
       expect(inFlight(fetches).length).to.be.above(20);
       // Node emits its warning on the next tick.
@@ -86,7 +55,7 @@ describe('worker: fetching ahead', () => {
     const { service, fetches } = answeredByHand();
     bed.startWorker({ concurrency: 16, maxTasks: 1, handler: () => 'done' }, service);
     await bed.clock.tickAsync(0);
-    fetches[0]!.answer(ids('a', 1));
+    fetches[0]!.answer(taskRecords('a', 1));
     await bed.clock.tickAsync(0);
     const [longPoll, ...others] = inFlight(fetches);
     expect(longPoll!.options.longPollingTimeout).to.equal(30_000);
@@ -106,7 +75,7 @@ describe('worker: fetching ahead', () => {
     let started = 0;
     bed.startWorker({ concurrency: 16, handler: () => gates[started++]!.promise }, service);
     await bed.clock.tickAsync(0);
-    fetches[0]!.answer(ids('a', 16));
+    fetches[0]!.answer(taskRecords('a', 16));
     await bed.clock.tickAsync(0);
     expect(fetches).to.have.length(1);
     for (const gate of gates.slice(0, 3)) gate.resolve();
@@ -130,7 +99,7 @@ describe('worker: fetching ahead', () => {
     service.finishExternalTask.returns(report.promise);
     const worker = bed.startWorker({ concurrency: 1, handler: () => 'done' }, service);
     await bed.clock.tickAsync(0);
-    fetches[0]!.answer(ids('a', 1));
+    fetches[0]!.answer(taskRecords('a', 1));
     await bed.clock.tickAsync(0);
     return { worker, service, fetches, report };
   }
@@ -165,10 +134,10 @@ describe('worker: fetching ahead', () => {
     service.finishExternalTask.returns(reports.promise);
     bed.startWorker({ concurrency: 2, handler: () => 'done' }, service);
     await bed.clock.tickAsync(0);
-    fetches[0]!.answer(ids('a', 2)); // 2 reports open: the slots are free again
+    fetches[0]!.answer(taskRecords('a', 2)); // 2 reports open: the slots are free again
     await bed.clock.tickAsync(0);
     expect(fetches).to.have.length(2);
-    fetches[1]!.answer(ids('b', 2)); // 4 reports open: 2 beyond the slots take their room
+    fetches[1]!.answer(taskRecords('b', 2)); // 4 reports open: 2 beyond the slots take their room
     await bed.clock.tickAsync(60_000);
     expect(fetches).to.have.length(2);
     expect(service.finishExternalTask.callCount).to.equal(4);
@@ -201,7 +170,7 @@ describe('worker: the buffer of fetched tasks', () => {
     );
     await bed.clock.tickAsync(0);
     expect(fetches[0]!.options.maxTasks).to.equal(8);
-    fetches[0]!.answer(ids('a', 8));
+    fetches[0]!.answer(taskRecords('a', 8));
     await bed.clock.tickAsync(0);
     expect(started).to.deep.equal(['a0', 'a1']);
     expect(fetches).to.have.length(1); // slots and buffer are full
@@ -214,40 +183,6 @@ describe('worker: the buffer of fetched tasks', () => {
     expect(started).to.deep.equal(['a0', 'a1', 'a2', 'a3']);
     expect(fetches).to.have.length(2);
     expect(fetches[1]!.options.maxTasks).to.equal(2);
-  });
-
-  it('never holds a task longer than maxBufferWait: then it is handed back with unlock, not run, and not refetched until a slot is free', async () => {
-    const { service, fetches } = answeredByHand();
-    const started: string[] = [];
-    const first = deferred();
-    const worker = bed.startWorker(
-      {
-        concurrency: 1,
-        bufferSize: 3,
-        maxTasks: 4,
-        lockDuration: 10_000, // maxBufferWait: (10,000 − 5,000) / 2
-        handler: (task) => {
-          started.push(task.id);
-          return task.id === 'a0' ? first.promise : new Promise(() => undefined);
-        },
-      },
-      service,
-    );
-    await bed.clock.tickAsync(1_000);
-    fetches[0]!.answer(ids('a', 4)); // the fetch started at 0: the buffered tasks are due at 2,500
-    await bed.clock.tickAsync(1_499);
-    expect(service.unlock.called).to.equal(false);
-    await bed.clock.tickAsync(1);
-    expect(service.unlock.args).to.deep.equal(
-      ['a1', 'a2', 'a3'].map((id) => [identity, worker.workerId, id]),
-    );
-    expect(started).to.deep.equal(['a0']);
-    await bed.clock.tickAsync(60_000);
-    expect(fetches).to.have.length(1); // tasks expired: the buffer is not refilled while no slot draws on it
-    first.resolve();
-    await bed.clock.tickAsync(0);
-    expect(fetches).to.have.length(2); // a slot drew on the buffer again: slot and buffer are fetched for
-    expect(fetches[1]!.options.maxTasks).to.equal(4);
   });
 
   it('stop() waits for the hand-back of expired tasks still on its way', async () => {
@@ -266,7 +201,7 @@ describe('worker: the buffer of fetched tasks', () => {
       service,
     );
     await bed.clock.tickAsync(0);
-    fetches[0]!.answer(ids('a', 2));
+    fetches[0]!.answer(taskRecords('a', 2));
     await bed.clock.tickAsync(2_500);
     expect(service.unlock.args.map((args) => args[2])).to.deep.equal(['a1']);
     const stopped = track(worker.stop());
@@ -298,38 +233,6 @@ describe('worker: the buffer of fetched tasks', () => {
     expect(started).to.deep.equal([a]);
   });
 
-  it('measures the wait of each task from its own fetch', async () => {
-    const { service, fetches } = answeredByHand();
-    const gate = deferred();
-    bed.startWorker(
-      {
-        concurrency: 1,
-        bufferSize: 4,
-        maxTasks: 2,
-        maxBufferWait: 1_000,
-        refillThreshold: 0,
-        handler: (task) => (task.id === 'a0' ? gate.promise : new Promise(() => undefined)),
-      },
-      service,
-    );
-    await bed.clock.tickAsync(0);
-    fetches[0]!.answer(ids('a', 2));
-    await bed.clock.tickAsync(0);
-    expect(fetches).to.have.length(2);
-    await bed.clock.tickAsync(600);
-    fetches[1]!.answer(ids('b', 2)); // fetched from 0 on: due at 1,000
-    await bed.clock.tickAsync(0);
-    expect(fetches).to.have.length(3);
-    await bed.clock.tickAsync(300);
-    fetches[2]!.answer(ids('c', 1)); // fetched from 600 on: due at 1,600
-    await bed.clock.tickAsync(100);
-    expect(service.unlock.args.map((args) => args[2])).to.deep.equal(['a1', 'b0', 'b1']);
-    await bed.clock.tickAsync(599);
-    expect(service.unlock.callCount).to.equal(3);
-    await bed.clock.tickAsync(1);
-    expect(service.unlock.args.map((args) => args[2])).to.deep.equal(['a1', 'b0', 'b1', 'c0']);
-  });
-
   it('hands every buffered task back with unlock on stop, runs none of them, and leaves no timer', async () => {
     const { service, fetches } = answeredByHand();
     const started: string[] = [];
@@ -347,7 +250,7 @@ describe('worker: the buffer of fetched tasks', () => {
       service,
     );
     await bed.clock.tickAsync(0);
-    fetches[0]!.answer(ids('a', 5));
+    fetches[0]!.answer(taskRecords('a', 5));
     await bed.clock.tickAsync(0);
     const stopped = track(worker.stop());
     await bed.clock.tickAsync(0);
@@ -369,11 +272,13 @@ describe('worker: the buffer of fetched tasks', () => {
     let stopped: ReturnType<typeof track> | undefined;
     worker.events.once('worker:fetched', () => (stopped = track(worker.stop())));
     await bed.clock.tickAsync(0);
-    fetches[0]!.answer(ids('a', 6));
+    fetches[0]!.answer(taskRecords('a', 6));
     await bed.clock.tickAsync(0);
     expect(stopped?.settled).to.equal(true);
     expect(started).to.deep.equal([]);
-    expect(service.unlock.args.map((args) => args[2])).to.have.members(ids('a', 6).map((task) => task.id));
+    expect(service.unlock.args.map((args) => args[2])).to.have.members(
+      taskRecords('a', 6).map((task) => task.id),
+    );
     expect(bed.clock.countTimers()).to.equal(0);
   });
 

@@ -18,15 +18,15 @@ import {
 } from '../../lib/worker/index.js';
 import {
   createTasks as supportCreateTasks,
+  deferred,
   identity,
   newTask as supportNewTask,
   startTime,
   taskRecord as supportTaskRecord,
   useFakeTime,
 } from '../support/fixtures.js';
-export { deferred } from '../support/fixtures.js';
 
-export { identity, startTime };
+export { deferred, identity, startTime };
 
 /**
  * Fakes Date and the timers. Microtasks (`queueMicrotask`, `process.nextTick`) stay real: they are not
@@ -117,6 +117,44 @@ export function emptyLongPoll(_identity: unknown, options: FetchAndLockOptions):
     signal?.addEventListener('abort', end, { once: true });
     if (signal?.aborted) end();
   });
+}
+
+/** A fetch the test answers when it wants to. */
+export interface OpenFetch {
+  readonly options: FetchAndLockOptions;
+  settled: boolean;
+  answer(tasks: ExternalTask[]): void;
+}
+
+/** A stub service whose fetches stay open until the test answers them; answers the stub and the fetches. */
+export function answeredByHand(): { service: ReturnType<typeof stubService>; fetches: OpenFetch[] } {
+  const service = stubService();
+  const fetches: OpenFetch[] = [];
+  service.fetchAndLock.callsFake((_identity, options: FetchAndLockOptions) => {
+    const answer = deferred<ExternalTask[]>();
+    const open: OpenFetch = {
+      options,
+      settled: false,
+      answer: (tasks) => {
+        open.settled = true;
+        answer.resolve(tasks);
+      },
+    };
+    options.signal?.addEventListener('abort', () => open.answer([]), { once: true });
+    fetches.push(open);
+    return answer.promise;
+  });
+  return { service, fetches };
+}
+
+/** The fetches not answered yet. */
+export function inFlight(fetches: readonly OpenFetch[]): OpenFetch[] {
+  return fetches.filter((fetch) => !fetch.settled);
+}
+
+/** `count` task records with ids `${prefix}0`, `${prefix}1`, … */
+export function taskRecords(prefix: string, count: number): ExternalTask[] {
+  return Array.from({ length: count }, (_, i) => taskRecord(`${prefix}${i}`));
 }
 
 /** Abort listeners still registered on `signal`. */
