@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { Logger, makeWorkerUtils, run, type JobHelpers, type WorkerEvents } from 'graphile-worker';
 import { startPhase, throughput, type Throughput, type TimedPhase } from './support.js';
+import { walMark, walPerTask } from './wal-count.js';
 
 const TASK = 'bench';
 const CONCURRENCY = 16;
@@ -191,7 +192,9 @@ export async function graphileWorkerRun(options: {
   const schema = `gw_bench_${randomBytes(4).toString('hex')}`;
   try {
     const added = await fill(connectionString, schema, count);
+    const mark = await walMark(connectionString);
     const { timed, ran } = await runAll(connectionString, schema, configuration, count);
+    const wal = await walPerTask(connectionString, schema, mark, count);
     const distinct = new Set(ran.filter((id) => added.has(id))).size;
     const [[left]] = (await query(connectionString, [
       `SELECT count(*)::integer AS jobs FROM "${schema}"._private_jobs`,
@@ -201,7 +204,7 @@ export async function graphileWorkerRun(options: {
         `graphile-worker ran ${ran.length} jobs (${distinct} distinct added ones) of ${count}; ${left.jobs} left`,
       );
     }
-    return throughput(count, timed);
+    return { ...throughput(count, timed), wal };
   } finally {
     await query(connectionString, [`DROP SCHEMA IF EXISTS "${schema}" CASCADE`]);
   }

@@ -44,7 +44,7 @@ interface Database {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-/** Fills the schema's task table with final rows of the topic, then VACUUM ANALYZE (autovacuum may be off). */
+/** Fills the schema's task table with final rows of the topic (filed in `ended`), then VACUUM ANALYZE (autovacuum may be off). */
 async function fillFinal(database: Database, schema: string): Promise<number> {
   const start = process.hrtime.bigint();
   await database.query(`
@@ -53,13 +53,16 @@ async function fillFinal(database: Database, schema: string): Promise<number> {
     SELECT '${TOPIC}', 'old-fni-' || g, 'old-c-' || g, 'old-pi-' || g, 'null', g % 10, 'finished',
       now() - interval '1 day', now() - interval '1 day', 1
     FROM generate_series(1, ${FINAL_ROWS}) g`);
+  await database.query(`
+    INSERT INTO "${schema}".ended (id, sequence, state, finished_at)
+    SELECT id, sequence, state, finished_at FROM "${schema}".tasks WHERE state = 'finished'`);
   await vacuum(database, schema);
   return seconds(start);
 }
 
-/** VACUUM ANALYZE of the schema's tables that runs write: the tasks, the feed's rows and its ends. */
+/** VACUUM ANALYZE of the schema's tables that runs write: the tasks and their places, the feed's rows and its ends. */
 async function vacuum(database: Database, schema: string): Promise<void> {
-  for (const table of ['tasks', 'changes', 'feed']) {
+  for (const table of ['tasks', 'pending', 'ended', 'changes', 'feed']) {
     await database.query(`VACUUM ANALYZE "${schema}".${table}`);
   }
 }

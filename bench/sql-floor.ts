@@ -5,24 +5,38 @@
  */
 import { startPhase, throughput, type Throughput } from './support.js';
 
-/** The floor's statements: the claim and the finish, bare, on the store's own table and indexes. */
+/**
+ * The floor's statements: the claim and the finish, bare, on the store's own tables and indexes (schema
+ * version 8: the pending row and the task row; the finish files the task in `ended`).
+ */
 function floorStatements(schema: string, topic: string) {
+  const s = `"${schema}"`;
   return {
     claim: `
-UPDATE "${schema}".tasks t
-SET worker_id = $1, lock_expires_at = now() + interval '5 minutes', attempts = t.attempts + 1
-FROM (
-  SELECT id FROM "${schema}".tasks
-  WHERE topic = '${topic}' AND state = 'pending' AND available_at IS NULL
+WITH chosen AS (
+  SELECT id FROM ${s}.pending
+  WHERE topic = '${topic}' AND available_at IS NULL
   ORDER BY priority DESC, sequence
   LIMIT $2
   FOR UPDATE SKIP LOCKED
-) c
-WHERE t.id = c.id
+),
+scheduled AS (
+  UPDATE ${s}.pending p SET worker_id = $1, available_at = now() + interval '5 minutes'
+  FROM chosen WHERE p.id = chosen.id
+)
+UPDATE ${s}.tasks t
+SET worker_id = $1, lock_expires_at = now() + interval '5 minutes', attempts = t.attempts + 1
+FROM chosen
+WHERE t.id = chosen.id
 RETURNING t.id`,
     finish: `
-UPDATE "${schema}".tasks SET state = 'finished', finished_at = now(), lock_expires_at = NULL
-WHERE id = ANY($1::uuid[])`,
+WITH finished AS (
+  UPDATE ${s}.tasks SET state = 'finished', finished_at = now(), lock_expires_at = NULL
+  WHERE id = ANY($1::uuid[]) RETURNING id, sequence, worker_id, finished_at
+),
+unqueued AS (DELETE FROM ${s}.pending WHERE id = ANY($1::uuid[]))
+INSERT INTO ${s}.ended (id, sequence, state, worker_id, finished_at)
+SELECT id, sequence, 'finished', worker_id, finished_at FROM finished`,
   };
 }
 
@@ -40,10 +54,14 @@ export async function floorRun(
   batch: number,
 ): Promise<Throughput> {
   await run(
-    `INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
-       payload, priority, created_at)
-     SELECT '${topic}', 'fni-' || g, 'c-' || g, 'pi-' || g, 'null', g % 3, now()
-     FROM generate_series(1, $1::integer) g`,
+    `WITH stored AS (
+       INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+         payload, priority, created_at)
+       SELECT '${topic}', 'fni-' || g, 'c-' || g, 'pi-' || g, 'null', g % 3, now()
+       FROM generate_series(1, $1::integer) g
+       RETURNING id, topic, priority, sequence
+     )
+     INSERT INTO "${schema}".pending (id, topic, priority, sequence) SELECT * FROM stored`,
     [count],
   );
   const { claim, finish } = floorStatements(schema, topic);

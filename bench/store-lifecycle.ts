@@ -3,6 +3,7 @@
  * then 16 handlers that fetch `batch` tasks and finish each of them until none is left — through the API,
  * on the repository alone, or by `ExternalTaskWorker`s.
  */
+import { walMark, walPerTask } from './wal-count.js';
 import {
   ExternalTaskApi,
   ExternalTaskWorker,
@@ -195,6 +196,8 @@ export async function workerRun(
       }
       timer = setTimeout(() => fail(`run took over ${RUN_LIMIT_MS} ms`), RUN_LIMIT_MS);
     });
+    const server = 'connectionString' in connection ? connection.connectionString : undefined;
+    const mark = server === undefined ? undefined : await walMark(server);
     const phase = startPhase();
     for (const worker of workers) await worker.start();
     await allFinished.finally(() => clearTimeout(timer));
@@ -205,7 +208,8 @@ export async function workerRun(
         `the handlers ran ${ran} times and ${announced} finishes were announced for ${count} tasks`,
       );
     }
-    return throughput(count, timed);
+    const wal = mark === undefined ? undefined : await walPerTask(server!, schema, mark, count);
+    return { ...throughput(count, timed), wal };
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));
     await api.close();

@@ -3,6 +3,7 @@ import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { PostgresExternalTaskRepository, type PostgresConnection } from '../lib/postgres/index.js';
+import type { WalPerTask } from './wal-count.js';
 
 export const serverUrl = process.env.EXTERNAL_TASK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const identity = { token: 'bench' };
@@ -100,10 +101,14 @@ export function startPhase(): () => TimedPhase {
   };
 }
 
-/** What a run measured: tasks/s, and the CPU µs per task of this process and of the server. */
+/**
+ * What a run measured: tasks/s, the CPU µs per task of this process and of the server, and where counted
+ * (the local server), the WAL records and bytes per task its schema received (bench/wal-count.ts).
+ */
 export interface Throughput {
   readonly perSecond: number;
   readonly cpuPerTask: PhaseCpu;
+  readonly wal?: WalPerTask | undefined;
 }
 
 /** The {@link Throughput} of `count` tasks done in `phase`. */

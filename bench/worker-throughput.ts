@@ -2,7 +2,9 @@
  * One `ExternalTaskWorker` process as users run it, on the local PostgreSQL server: 20,000 tasks that do
  * nothing, created beforehand (untimed), worked off by four worker deployments, each beside the
  * graphile-worker configuration that matches it, all in the same run and taking turns (first run of
- * each, then the second, …), medians of 3; tasks/s and CPU µs per task (this process + the server's).
+ * each, then the second, …), medians of 3; tasks/s, CPU µs per task (this process + the server's) and
+ * the WAL records and bytes per task written to the store's relations (bench/wal-count.ts; needs the
+ * server on this machine and pg_waldump).
  *
  * Run with `npm run bench:worker` (which is `tsx bench/worker-throughput.ts`); `--quick` runs each once
  * on 2,000 tasks, to try the benchmark out. Reads `EXTERNAL_TASK_PG_URL` (default
@@ -19,6 +21,7 @@ import {
 } from './graphile-worker-reference.js';
 import { workerRun, type WorkerDeployment } from './store-lifecycle.js';
 import { log, median, migratedSchema, serverUrl, type PhaseCpu, type Throughput } from './support.js';
+import type { WalPerTask } from './wal-count.js';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
@@ -57,11 +60,19 @@ const PAIRINGS: readonly Pairing[] = [
 interface Series {
   readonly runs: number[];
   readonly cpu: PhaseCpu[];
+  readonly wal: WalPerTask[];
 }
 
-function record(series: Series, { perSecond, cpuPerTask }: Throughput): void {
+function record(series: Series, { perSecond, cpuPerTask, wal }: Throughput): void {
   series.runs.push(perSecond);
   series.cpu.push(cpuPerTask);
+  if (wal !== undefined) series.wal.push(wal);
+}
+
+/** Median WAL records and bytes per task of the runs that counted them, or n/a. */
+function formatWal({ wal }: Series): string {
+  if (wal.length === 0) return 'n/a';
+  return `${median(wal.map((w) => w.records)).toFixed(1)} / ${Math.round(median(wal.map((w) => w.bytes)))} B`;
 }
 
 function formatRate(value: number): string {
@@ -94,9 +105,9 @@ async function main(): Promise<void> {
   log(machine.join('\n'));
 
   const server: PostgresConnection = { connectionString: serverUrl };
-  const ours = PAIRINGS.map((): Series => ({ runs: [], cpu: [] }));
+  const ours = PAIRINGS.map((): Series => ({ runs: [], cpu: [], wal: [] }));
   const references = new Map<GraphileWorkerConfiguration, Series>(
-    PAIRINGS.map(({ reference }) => [reference, { runs: [], cpu: [] }]),
+    PAIRINGS.map(({ reference }) => [reference, { runs: [], cpu: [], wal: [] }]),
   );
   for (let run = 0; run < RUNS; run++) {
     for (const [p, { label, deployment }] of PAIRINGS.entries()) {
@@ -118,19 +129,19 @@ async function main(): Promise<void> {
   await client.end();
 
   const lines = [
-    `${TASKS.toLocaleString('en-US')} tasks, ${RUNS === 1 ? 'one run' : `medians of ${RUNS} runs`}; CPU µs per task: this process + the server`,
+    `${TASKS.toLocaleString('en-US')} tasks, ${RUNS === 1 ? 'one run' : `medians of ${RUNS} runs`}; CPU µs per task: this process + the server; WAL records / bytes per task written to the store's relations (claim + outcome)`,
     '',
-    '| ours | tasks/s (runs) | median | CPU µs/task | graphile-worker | jobs/s (runs) | median | CPU µs/job | ratio |',
-    '|---|---:|---:|---:|---|---:|---:|---:|---:|',
+    '| ours | tasks/s (runs) | median | CPU µs/task | WAL/task | graphile-worker | jobs/s (runs) | median | CPU µs/job | WAL/job | ratio |',
+    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
   ];
   for (const [p, { label, reference }] of PAIRINGS.entries()) {
     const mine = ours[p]!;
     const theirs = references.get(reference)!;
     const runs = (series: Series): string => series.runs.map(formatRate).join(', ');
     lines.push(
-      `| ${label} | ${runs(mine)} | ${formatRate(median(mine.runs))} | ${formatCpu(mine)} | ` +
+      `| ${label} | ${runs(mine)} | ${formatRate(median(mine.runs))} | ${formatCpu(mine)} | ${formatWal(mine)} | ` +
         `${GRAPHILE_WORKER_CONFIGURATIONS[reference].label.replace('graphile-worker: ', '')} | ${runs(theirs)} | ` +
-        `${formatRate(median(theirs.runs))} | ${formatCpu(theirs)} | ` +
+        `${formatRate(median(theirs.runs))} | ${formatCpu(theirs)} | ${formatWal(theirs)} | ` +
         `${(median(mine.runs) / median(theirs.runs)).toFixed(2)} |`,
     );
   }

@@ -168,8 +168,12 @@ describe('PostgresExternalTaskRepository races between processes', function () {
     );
     const lock = (ids: readonly ExternalTask[], workerId: string, at: string) =>
       store.admin.query(
-        `UPDATE "${store.schema}".tasks SET worker_id = $1, lock_expires_at = now() + $2::interval, attempts = 1
-         WHERE id = ANY($3::uuid[])`,
+        `WITH locked AS (
+           UPDATE "${store.schema}".tasks SET worker_id = $1, lock_expires_at = now() + $2::interval, attempts = 1
+           WHERE id = ANY($3::uuid[]) RETURNING id, worker_id, lock_expires_at
+         )
+         UPDATE "${store.schema}".pending p SET worker_id = locked.worker_id, available_at = locked.lock_expires_at
+         FROM locked WHERE p.id = locked.id`,
         [workerId, at, ids.map((task) => task.id)],
       );
     await lock(held, 'alive', '1 hour');

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { claimTasks, heldTaskWrites, msUntilNextAvailable, sqlNames } from '../../lib/postgres/sql/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
-import { adminPool, dropSchema, freshSchema, serverUrl } from './support.js';
+import { adminPool, dropSchema, fileTaskPlaces, freshSchema, serverUrl } from './support.js';
 
 const schema = freshSchema();
 const names = sqlNames(schema);
@@ -71,7 +71,7 @@ async function fill(): Promise<void> {
     `INSERT INTO ${s}.tasks (${columns}) SELECT ${values('work', '(i % 3)')} FROM generate_series(1, 1000) i`,
   );
   // Autovacuum is off on the development machine: collect statistics and the visibility map by hand.
-  await admin.query(`VACUUM ANALYZE ${s}.tasks`);
+  await fileTaskPlaces(admin, names.name);
 }
 
 try {

@@ -50,7 +50,7 @@ async function openBed(connection: PostgresConnection, database: Database, clock
     statements,
     changeTypes: async (externalTaskId) => {
       const result = (await database.query(
-        `SELECT type FROM "${schema}".changes WHERE task->>'id' = '${externalTaskId}' ORDER BY id`,
+        `SELECT type FROM "${schema}".changes WHERE task->>'id' = '${externalTaskId}' ORDER BY position`,
       )) as { rows: { type: string }[] };
       return result.rows.map((row) => row.type);
     },

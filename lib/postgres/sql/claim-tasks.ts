@@ -17,11 +17,14 @@ import { announceAvailability } from './scope.js';
  * `available_at <= now` would walk over every task whose lock still holds before it found an available
  * one (100,000 locked tasks ahead: 100,000 index entries per claim). So the tasks available without a
  * time (`available_at IS NULL`: never locked, given back, revived) have an index of their own in hand-out
- * order (`tasks_ready`, read with LIMIT), and the tasks whose lock expired or whose retry came due are
- * found by a range scan of `tasks_waiting` that stops at now (locks still held lie after it) or, when
- * many are due at once, by a bounded walk of `tasks_waiting_order` in hand-out order (see
+ * order (`pending_ready`, read with LIMIT), and the tasks whose lock expired or whose retry came due are
+ * found by a range scan of `pending_waiting` that stops at now (locks still held lie after it) or, when
+ * many are due at once, by a bounded walk of `pending_waiting_order` in hand-out order (see
  * `dueCandidates`); a claim scoped to tenants reads each tenant's own ready tasks (see `readyCandidates`).
- * The two are merged in hand-out order. The cost is O(topics × maxTasks) (× tenants of a list), plus, when
+ * The two are merged in hand-out order. Those are rows of `pending` (schema version 8); the claim then
+ * locks the chosen tasks' rows of `tasks` with `SKIP LOCKED` as well (`held`: a task whose row a write
+ * holds is left out, so a claim never waits for a lock and cannot deadlock with a write, which holds the
+ * task row before it writes the `pending` row), and updates both rows of each task it deals. The cost is O(topics × maxTasks) (× tenants of a list), plus, when
  * many are due, the locks still held ahead of them (at most 10,000 index entries per topic): flat in
  * final, locked and due tasks (unless more than 10,000 locks still held lie ahead of many due tasks:
  * then it sorts the due ones). The
@@ -56,11 +59,24 @@ due AS (
   SELECT c.*, r.lock_ms FROM requested r CROSS JOIN LATERAL (${dueCandidates(s)}
   ) c
 ),
-chosen AS (
-  SELECT candidates.*, row_number() OVER (ORDER BY priority DESC, sequence) AS rank
-  FROM (SELECT * FROM ready UNION ALL SELECT * FROM due) AS candidates
+candidates AS (
+  SELECT * FROM ready UNION ALL SELECT * FROM due
   ORDER BY priority DESC, sequence
   LIMIT $4
+),
+held AS MATERIALIZED (
+  SELECT task.id,
+         CASE WHEN task.lock_expires_at IS NOT NULL THEN 'lockExpired'
+              WHEN task.retry_at IS NOT NULL THEN 'retryDue' END AS takeover,
+         CASE WHEN coalesce(task.lock_expires_at, task.retry_at) IS NOT NULL THEN ${s}.task_record(task) END AS previous
+  FROM ${s}.tasks task
+  WHERE task.id = ANY(ARRAY(SELECT id FROM candidates))
+  FOR UPDATE OF task SKIP LOCKED
+),
+chosen AS (
+  SELECT candidates.*, held.takeover, held.previous,
+         row_number() OVER (ORDER BY candidates.priority DESC, candidates.sequence) AS rank
+  FROM candidates JOIN held ON held.id = candidates.id
 ),
 takers AS (
   SELECT n AS taker, worker_id, max_tasks, sum(max_tasks) OVER (ORDER BY n) - max_tasks AS dealt_before
@@ -72,6 +88,13 @@ dealt AS (
     WHERE dealt_before < chosen.rank AND chosen.rank <= dealt_before + max_tasks
     LIMIT 1
   ) slot
+),
+scheduled AS (
+  UPDATE ${s}.pending p
+  SET worker_id = dealt.worker_id, available_at = clock.now + dealt.lock_ms * interval '1 millisecond'
+  FROM dealt, clock
+  WHERE p.id = dealt.id AND p.id = ANY(ARRAY(SELECT id FROM dealt))
+  RETURNING 1
 ),
 claimed AS (
   UPDATE ${s}.tasks t
@@ -89,6 +112,6 @@ recorded AS (
   SELECT priority, sequence, 1, 'locked', record FROM claimed
 )
 SELECT taker::integer AS taker, id, ${announceAvailability(s, 'claimed')} AS hinted,
-  ${recordChanges(s, retention, 'SELECT * FROM recorded', 'priority DESC, sequence, step')} AS recorded
+  ${recordChanges(s, retention, 'SELECT * FROM recorded WHERE (SELECT count(*) FROM scheduled) >= 0', 'priority DESC, sequence, step')} AS recorded
 FROM claimed ORDER BY priority DESC, sequence`;
 }

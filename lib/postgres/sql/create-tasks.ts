@@ -5,8 +5,8 @@ import { announceAvailability } from './scope.js';
 
 /**
  * Stores new pending tasks in one statement, in the given order (each task's `sequence`, its place in the
- * hand-out order, is taken in the order of its index), records a `created` change for each, and hints
- * every topic as available now.
+ * hand-out order, is taken in the order of its index), queues each new one (its row of `pending`), records
+ * a `created` change for each, and hints every topic as available now.
  *
  * Idempotency keys: of the tasks of one call with the same key only the first is inserted; an insert
  * whose key a stored task has conflicts on the unique index `tasks_idempotency_key` and answers that task
@@ -60,10 +60,15 @@ stored AS (
   ORDER BY g."idempotencyKey" COLLATE "C", g.i
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL
     DO UPDATE SET idempotency_key = excluded.idempotency_key
-  RETURNING id, topic, 0::bigint AS delay, sequence, idempotency_key, ${s}.task_record(tasks) AS record
+  RETURNING id, topic, priority, tenant_id, process_model_id, 0::bigint AS delay, sequence, idempotency_key,
+            ${s}.task_record(tasks) AS record
 ),
 created AS (
   SELECT stored.* FROM stored WHERE stored.id IN (SELECT proposed_id FROM given)
+),
+queued AS (
+  INSERT INTO ${s}.pending (id, topic, priority, sequence, tenant_id, process_model_id)
+  SELECT id, topic, priority, sequence, tenant_id, process_model_id FROM created
 )
 SELECT stored.record, ${announceAvailability(s, 'created')} AS hinted,
   ${recordChanges(s, retention, "SELECT 'created' AS type, record AS task, sequence FROM created", 'sequence')} AS recorded

@@ -1,6 +1,7 @@
 import type { SqlNames } from './names.js';
 import { recordChanges } from './record-changes.js';
 import { announceAvailability } from './scope.js';
+import { forgetEnded, keepPlaces, placeColumns, placesKept } from './task-places.js';
 
 /** What one kind of the engine's writes does to the task it names. */
 interface EngineWrite {
@@ -30,10 +31,11 @@ written AS (
   UPDATE ${s}.tasks t SET ${write.set}
   FROM clock
   WHERE t.id = $2::uuid AND ${write.condition}
-  RETURNING t.topic, ${write.delay} AS delay, ${s}.task_record(t) AS record
-)
+  RETURNING ${placeColumns}, 'pending'::text AS previous_state, ${write.delay} AS delay,
+            ${s}.task_record(t) AS record
+)${keepPlaces(s, 'written')}
 SELECT record, ${announceAvailability(s, 'written')} AS hinted,
-  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task FROM written`, 'type', false)} AS recorded
+  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task FROM written WHERE ${placesKept('written')}`, 'type', false)} AS recorded
 FROM written`;
 }
 
@@ -65,9 +67,11 @@ export function engineWrites({ schema: s }: SqlNames, retention: number) {
      */
     deleteFinal: `
 WITH doomed AS (
-  SELECT id FROM ${s}.tasks WHERE process_instance_id = $1 AND state <> 'pending' ORDER BY id FOR UPDATE
+  SELECT id, sequence FROM ${s}.tasks WHERE process_instance_id = $1 AND state <> 'pending' ORDER BY id FOR UPDATE
 ),
-deleted AS (DELETE FROM ${s}.tasks t WHERE t.id = ANY(ARRAY(SELECT id FROM doomed)) RETURNING 1)
+deleted AS (DELETE FROM ${s}.tasks t WHERE t.id = ANY(ARRAY(SELECT id FROM doomed)) RETURNING 1),
+forgotten AS (${forgetEnded(s, 'doomed')}
+)
 SELECT count(*)::integer AS count FROM deleted`,
   };
 }

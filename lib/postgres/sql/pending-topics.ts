@@ -8,10 +8,10 @@ import type { SqlNames } from './names.js';
  */
 function topicsOf(s: string, name: string, condition: string): string {
   return `${name}(topic) AS (
-  SELECT min(t.topic) FROM ${s}.tasks t WHERE t.state = 'pending' AND ${condition}
+  SELECT min(t.topic) FROM ${s}.pending t WHERE ${condition}
   UNION ALL
-  SELECT (SELECT min(t.topic) FROM ${s}.tasks t
-          WHERE t.state = 'pending' AND ${condition} AND t.topic > ${name}.topic)
+  SELECT (SELECT min(t.topic) FROM ${s}.pending t
+          WHERE ${condition} AND t.topic > ${name}.topic)
   FROM ${name} WHERE ${name}.topic IS NOT NULL
 )`;
 }
@@ -20,7 +20,7 @@ function topicsOf(s: string, name: string, condition: string): string {
  * The topics that have pending tasks (available now, locked, or waiting for a retry), for the hints a
  * LISTEN connection may have missed while it was away: each such topic is hinted as available now, and
  * a long poll woken by it claims, then learns its next due time from the store. The partial indexes
- * `tasks_ready` and `tasks_waiting` are read one entry per topic; run once per reconnection, not per
+ * `pending_ready` and `pending_waiting` are read one entry per topic; run once per reconnection, not per
  * operation. Reading the topic of every pending task instead took a sequential scan of them all: 45 ms
  * with a backlog of 100,000 ready tasks, 700 ms with 1,000,000, in every process after a failover.
  */

@@ -1,11 +1,12 @@
 import type { SqlNames } from './names.js';
+import { forgetEnded } from './task-places.js';
 
 /** How many final tasks one statement of the retention deletes at most. */
 export const finalTaskSweepBatch = 1000;
 
 /**
  * The final-task retention: deletes up to {@link finalTaskSweepBatch} tasks that ended more than $2 ms
- * before the time $1, oldest first (index `tasks_finished`). Answers `count`. It skips the tasks another
+ * before the time $1, oldest first (index `ended_finished`). Answers `count`. It skips the tasks another
  * statement holds (`SKIP LOCKED`: the next sweep takes them), so it never waits for a row lock: the
  * conditional writes lock their tasks in id order, the sweep picks in end order, and a sweep that waited
  * could deadlock with them. A task revived meanwhile (setRetries) is re-checked on its newest version and
@@ -17,11 +18,15 @@ export const finalTaskSweepBatch = 1000;
 export function pruneFinalTasks({ schema: s }: SqlNames): string {
   return `
 WITH expired AS (
-  SELECT id FROM ${s}.tasks
-  WHERE state <> 'pending' AND finished_at < ${s}.clock($1) - $2::bigint * interval '1 millisecond'
-  ORDER BY finished_at LIMIT ${finalTaskSweepBatch}
+  SELECT t.id, t.sequence FROM ${s}.tasks t
+  WHERE t.id = ANY(ARRAY(
+      SELECT e.id FROM ${s}.ended e WHERE e.finished_at < ${s}.clock($1) - $2::bigint * interval '1 millisecond'
+      ORDER BY e.finished_at LIMIT ${finalTaskSweepBatch}))
+    AND t.state <> 'pending' AND t.finished_at < ${s}.clock($1) - $2::bigint * interval '1 millisecond'
   FOR UPDATE SKIP LOCKED
 ),
-deleted AS (DELETE FROM ${s}.tasks t WHERE t.id = ANY(ARRAY(SELECT id FROM expired)) RETURNING 1)
+deleted AS (DELETE FROM ${s}.tasks t WHERE t.id = ANY(ARRAY(SELECT id FROM expired)) RETURNING 1),
+forgotten AS (${forgetEnded(s, 'expired')}
+)
 SELECT count(*)::integer AS count FROM deleted`;
 }

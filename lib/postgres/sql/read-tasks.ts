@@ -36,7 +36,7 @@ topics AS (
 ),
 counted AS (
   SELECT t.topic,
-    count(*) FILTER (WHERE t.state = 'pending' AND (t.available_at IS NULL OR t.available_at <= clock.now))
+    count(*) FILTER (WHERE t.state = 'pending' AND coalesce(t.lock_expires_at, t.retry_at, clock.now) <= clock.now)
       AS available,
     count(*) FILTER (WHERE t.state = 'pending' AND t.lock_expires_at > clock.now) AS locked,
     count(*) FILTER (WHERE t.state = 'pending' AND t.retry_at > clock.now) AS retrying,
@@ -64,28 +64,28 @@ ORDER BY topics.n`;
 /**
  * How long until a pending task of the topics $2 in the scope $3, $4 is available, at the time $1: 0 if
  * one is available now, else the ms until the earliest `available_at`, NULL if none. Per topic, one
- * entry of `tasks_ready` and the first of `tasks_waiting`. The ready task is asked for in the index's
+ * entry of `pending_ready` and the first of `pending_waiting`. The ready task is asked for in the index's
  * order, though any would do: unordered, the generic plan (which takes a topic for the table's average)
  * expected to meet one within the first rows of a sequential scan, and for a topic without ready tasks
  * beside a backlog in another read the whole table (18 ms with 100,000 ready tasks, 160 ms with
  * 1,000,000) at every poll of the quiet topic. Scoped to a list of tenants, it asks each tenant's first
- * entry of `tasks_ready_tenant` instead (see `ofTenantScope`; under the one-time condition `$3` NULL or
- * not, so one way is never executed): filtering `tasks_ready` by the list walked the other tenants'
+ * entry of `pending_ready_tenant` instead (see `ofTenantScope`; under the one-time condition `$3` NULL or
+ * not, so one way is never executed): filtering `pending_ready` by the list walked the other tenants'
  * entries (26 ms for a tenant without ready tasks beside 100,000 of others, at every poll).
  */
 export function msUntilNextAvailable({ schema: s }: SqlNames): string {
   const inScope = scopeCondition('t', '$3', '$4');
   const ready = (condition: string): string => `
-          SELECT true AS ready FROM ${s}.tasks t
-          WHERE t.topic = topic.name AND t.state = 'pending' AND t.available_at IS NULL${condition} AND ${inScope}
+          SELECT true AS ready FROM ${s}.pending t
+          WHERE t.topic = topic.name AND t.available_at IS NULL${condition} AND ${inScope}
           ORDER BY t.priority DESC, t.sequence LIMIT 1`;
   return `
 WITH clock AS (SELECT ${s}.clock($1) AS now),
 earliest AS MATERIALIZED (
   SELECT (SELECT true FROM (${ofTenantScope('$3', ready)}
           ) found LIMIT 1) AS ready,
-         (SELECT t.available_at FROM ${s}.tasks t
-          WHERE t.topic = topic.name AND t.state = 'pending' AND t.available_at IS NOT NULL AND ${inScope}
+         (SELECT t.available_at FROM ${s}.pending t
+          WHERE t.topic = topic.name AND t.available_at IS NOT NULL AND ${inScope}
           ORDER BY t.available_at LIMIT 1) AS at
   FROM unnest($2::text[]) AS topic(name)
 )

@@ -7,7 +7,7 @@
  * Written as `coalesce(value = ANY(list), list IS NULL)` rather than `list IS NULL OR value = ANY(list)`:
  * the store's generic plans cannot know the list, and PostgreSQL estimates `$n IS NULL` at 0.5 % — so
  * the OR form made the claim's planner expect one task in a topic of 40,000 ready ones, and sort them
- * all after a sequential scan instead of reading the first few from `tasks_ready` (36 ms per claim
+ * all after a sequential scan instead of reading the first few from `pending_ready` (36 ms per claim
  * instead of under one, growing with the backlog). The coalesce is estimated as an unknown condition.
  */
 export function scopeCondition(alias: string, tenantIds: string, processModelIds: string): string {
@@ -22,7 +22,7 @@ export function scopeCondition(alias: string, tenantIds: string, processModelIds
  * WHERE) in the scope's tenant list `tenantIds` (a `text[]` parameter), one of two ways, each under a
  * one-time condition so that the other is never executed: with no list, `query('')` as it is; with a
  * list, `query` once for each distinct tenant of it, side by side — so that a scope of few tasks in a
- * topic with a large backlog of other tenants reads that tenant's own entries of `tasks_ready_tenant`
+ * topic with a large backlog of other tenants reads that tenant's own entries of `pending_ready_tenant`
  * (schema version 7) instead of walking the whole backlog with `scopeCondition` as a filter. Exactly the
  * tasks the filter would keep: NULL in the list matches no task (`=` is NULL), a task without a tenant is
  * in no index entry, and an empty list gives no tenant.

@@ -1,6 +1,7 @@
 import type { SqlNames } from './names.js';
 import { recordChanges } from './record-changes.js';
 import { announceAvailability, scopeCondition } from './scope.js';
+import { keepPlaces, placeColumns, placesKept } from './task-places.js';
 
 /** What one kind of conditional write does to each task it may write. */
 interface ConditionalWrite {
@@ -58,10 +59,11 @@ written AS (
   UPDATE ${s}.tasks t SET ${write.set}
   FROM target, clock
   WHERE t.id = target.id AND target.allowed AND t.id = ANY(ARRAY(SELECT id FROM target WHERE allowed))
-  RETURNING target.n, t.topic, ${write.delay} AS delay, ${s}.task_record(t) AS record
-)
+  RETURNING target.n, ${placeColumns}, target.previous_state, ${write.delay} AS delay,
+            ${s}.task_record(t) AS record
+)${keepPlaces(s, 'written')}
 SELECT n, true AS written, NULL::json AS record, ${announceAvailability(s, 'written')} AS hinted,
-  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task, n FROM written`, 'n')} AS recorded
+  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task, n FROM written WHERE ${placesKept('written')}`, 'n')} AS recorded
 FROM written
 UNION ALL
 SELECT n, false, refused, NULL, NULL FROM target WHERE NOT allowed
@@ -192,9 +194,9 @@ cancelled AS (
   SET state = 'cancelled', finished_at = clock.now, lock_expires_at = NULL, retry_at = NULL
   FROM clock
   WHERE t.id = ANY(ARRAY(SELECT id FROM target))
-  RETURNING t.sequence, ${s}.task_record(t) AS record
-)
+  RETURNING ${placeColumns}, 'pending'::text AS previous_state, ${s}.task_record(t) AS record
+)${keepPlaces(s, 'cancelled')}
 SELECT count(*)::integer AS count,
-  ${recordChanges(s, retention, "SELECT 'cancelled' AS type, record AS task, sequence FROM cancelled", 'sequence', false)} AS recorded
+  ${recordChanges(s, retention, `SELECT 'cancelled' AS type, record AS task, sequence FROM cancelled WHERE ${placesKept('cancelled')}`, 'sequence', false)} AS recorded
 FROM cancelled`;
 }

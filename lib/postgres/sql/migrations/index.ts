@@ -6,6 +6,7 @@ import { hintsInPlpgsql } from './v4-hints-in-plpgsql.js';
 import { incidents } from './v5-incidents.js';
 import { dueOrder } from './v6-due-order.js';
 import { tenantReady } from './v7-tenant-ready.js';
+import { pendingAndEnded } from './v8-pending-and-ended.js';
 
 export type { Migration } from './migration.js';
 
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   incidents,
   dueOrder,
   tenantReady,
+  pendingAndEnded,
 ];
