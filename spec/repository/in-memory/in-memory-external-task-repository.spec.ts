@@ -4,7 +4,13 @@ import { describeRepositoryContract, ManualClock } from 'external-task-api/testi
 import { ChangeFeedRetentionError } from '../../../lib/errors/index.js';
 import type { Logger } from '../../../lib/logging/index.js';
 import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
-import { ChangeRecorder, expectBadRequest, newTask, rejectionOf, waitUntil } from '../contract/helpers.js';
+import {
+  ChangeRecorder,
+  expectBadRequest,
+  newTask,
+  rejectionOf,
+  waitUntil,
+} from '../../../lib/testing/contract/contract-bed.js';
 
 /** A logger that only records, so that contained subscriber failures do not clutter the test output. */
 class RecordingLogger implements Logger {

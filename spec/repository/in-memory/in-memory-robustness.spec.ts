@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ManualClock } from 'external-task-api/testing';
 import { BadRequestError, InMemoryExternalTaskRepository, type Logger } from '../../../lib/index.js';
-import { expectBadRequest, newTask, rejectionOf, START } from '../contract/helpers.js';
+import { expectBadRequest, newTask, rejectionOf, START } from '../../../lib/testing/contract/contract-bed.js';
 
 const quiet: Logger = { error: () => undefined, warn: () => undefined };
 const claimOf = (workerId: string, maxTasks = 10) => ({

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { ManualClock } from '../../../lib/clock/index.js';
-import { BadRequestError } from '../../../lib/errors/index.js';
-import type { ExternalTask, JsonValue, NewExternalTask } from '../../../lib/model/index.js';
+import { ManualClock } from '../../clock/index.js';
+import { BadRequestError } from '../../errors/index.js';
+import type { ExternalTask, JsonValue, NewExternalTask } from '../../model/index.js';
 import type {
   AvailabilityHint,
   AvailabilityWatch,
@@ -18,8 +18,8 @@ import type {
   TopicClaim,
   TopicTaskCounts,
   UnpositionedChange,
-} from '../../../lib/repository/external-task-repository.js';
-import { emptyTopicCounts } from '../../../lib/repository/topic-counts.js';
+} from '../../repository/external-task-repository.js';
+import { emptyTopicCounts } from '../../repository/topic-counts.js';
 import type { MakeRepositoryTestbed, RepositoryContractTestbed } from './testbed.js';
 
 /** 2030-01-01T00:00:00.000Z: what the store's clock shows when every case starts. */

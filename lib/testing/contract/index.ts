@@ -1,12 +1,12 @@
 import { describeCancel } from './cancel.js';
-import { describeChanges } from './changes.js';
+import { describeChanges } from './change-feed.js';
 import { describeClaim } from './claim.js';
 import { describeConcurrency } from './concurrency.js';
 import { describeCounts } from './counts.js';
 import { describeCreate } from './create.js';
 import { describeEdgeInputs } from './edge-inputs.js';
 import { describeEngineControls } from './engine-controls.js';
-import { ContractBed } from './helpers.js';
+import { ContractBed } from './contract-bed.js';
 import { describeIdempotentCreate } from './idempotent-create.js';
 import { describeNextAvailable } from './next-available.js';
 import { describeOperatorQueries } from './operator-queries.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { CancelSelector } from '../../../lib/repository/external-task-repository.js';
-import { expectBadRequest, ids, LOCK, START, taskOf, UNKNOWN_ID, type ContractBed } from './helpers.js';
+import type { CancelSelector } from '../../repository/external-task-repository.js';
+import { expectBadRequest, ids, LOCK, START, taskOf, UNKNOWN_ID, type ContractBed } from './contract-bed.js';
 
 /** cancel: the engine ends pending tasks. */
 export function describeCancel(bed: ContractBed): void {

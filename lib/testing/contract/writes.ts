@@ -8,7 +8,7 @@ import {
   taskOf,
   UNKNOWN_ID,
   type ContractBed,
-} from './helpers.js';
+} from './contract-bed.js';
 
 /** The conditional writes of a held task: extendLock, complete, unlock. */
 export function describeWrites(bed: ContractBed): void {

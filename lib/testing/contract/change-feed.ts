@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { ExternalTask } from '../../../lib/model/index.js';
-import type { ExternalTaskChange } from '../../../lib/repository/external-task-repository.js';
+import type { ExternalTask } from '../../model/index.js';
+import type { ExternalTaskChange } from '../../repository/external-task-repository.js';
 import {
   bpmnError,
   expectBadRequest,
@@ -15,7 +15,7 @@ import {
   waitUntil,
   withoutPosition,
   type ContractBed,
-} from './helpers.js';
+} from './contract-bed.js';
 
 /** A few turns of the event loop: room for a store to do what it must not. */
 async function someTurns(): Promise<void> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { ExternalTaskQuery } from '../../../lib/repository/external-task-repository.js';
-import { expectBadRequest, ids, LOCK, type ContractBed } from './helpers.js';
+import type { ExternalTaskQuery } from '../../repository/external-task-repository.js';
+import { expectBadRequest, ids, LOCK, type ContractBed } from './contract-bed.js';
 
 /** The queries an operator asks: by process model and worker, several states or topics, who holds what. */
 export function describeOperatorQueries(bed: ContractBed): void {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { RetryRequest } from '../../../lib/repository/external-task-repository.js';
+import type { RetryRequest } from '../../repository/external-task-repository.js';
 import {
   countRecords,
   expectBadRequest,
@@ -9,7 +9,7 @@ import {
   taskOf,
   zeroCounts,
   type ContractBed,
-} from './helpers.js';
+} from './contract-bed.js';
 
 /** countByTopic: how many tasks of each topic are in which state. */
 export function describeCounts(bed: ContractBed): void {

@@ -10,7 +10,7 @@ import {
   TOPIC,
   UNKNOWN_ID,
   type ContractBed,
-} from './helpers.js';
+} from './contract-bed.js';
 
 /** Service failures with retries, incidents, and setRetries. */
 export function describeRetries(bed: ContractBed): void {

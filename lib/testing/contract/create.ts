@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { NewExternalTask } from '../../../lib/model/index.js';
+import type { NewExternalTask } from '../../model/index.js';
 import {
   cyclicObject,
   expectBadRequest,
@@ -15,7 +15,7 @@ import {
   UNKNOWN_ID,
   UUID,
   type ContractBed,
-} from './helpers.js';
+} from './contract-bed.js';
 
 /** create, createMany, getById, and the records they hand out. */
 export function describeCreate(bed: ContractBed): void {

@@ -9,7 +9,7 @@ import {
   taskOf,
   UNKNOWN_ID,
   type ContractBed,
-} from './helpers.js';
+} from './contract-bed.js';
 
 /** The operator's controls: forceUnlock, setPriority, setRetries with a retry delay, deleteFinalTasks. */
 export function describeEngineControls(bed: ContractBed): void {

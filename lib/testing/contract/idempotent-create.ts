@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { expectBadRequest, expectHints, ids, newTask, START, TOPIC, type ContractBed } from './helpers.js';
+import {
+  expectBadRequest,
+  expectHints,
+  ids,
+  newTask,
+  START,
+  TOPIC,
+  type ContractBed,
+} from './contract-bed.js';
 
 /** create and createMany with an idempotency key: a repeat answers the task created before. */
 export function describeIdempotentCreate(bed: ContractBed): void {

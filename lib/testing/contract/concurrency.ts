@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ids, OTHER_TOPIC, seededRandom, taskOf, TOPIC, type ContractBed } from './helpers.js';
+import { ids, OTHER_TOPIC, seededRandom, taskOf, TOPIC, type ContractBed } from './contract-bed.js';
 
 /** Many claims at once, and writes that race: every task handed out once, every race with one winner. */
 export function describeConcurrency(bed: ContractBed): void {
