@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import {
@@ -51,6 +51,16 @@ describe('the packed package, installed in a consumer project', function () {
     writeConsumer(project, manifest);
   });
   after(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('ships the contract suite from lib/, and no spec/ path', () => {
+    const packageFolder = join(project, 'node_modules', manifest.name);
+    const files = readdirSync(packageFolder, { recursive: true, encoding: 'utf8' });
+    expect(files).to.include.members([
+      join('dist', 'lib', 'testing', 'contract', 'index.js'),
+      join('lib', 'testing', 'contract', 'index.ts'),
+    ]);
+    expect(files.filter((file) => file.split(sep).includes('spec'))).to.deep.equal([]);
+  });
 
   it('runs no script when installed (it builds on prepack, not prepare)', () => {
     const installScripts = ['preinstall', 'install', 'postinstall', 'prepare'];

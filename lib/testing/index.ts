@@ -1,9 +1,9 @@
-export { describeRepositoryContract } from '../../spec/repository/contract/index.js';
+export { describeRepositoryContract } from './contract/index.js';
 export type {
   MakeRepositoryTestbed,
   RepositoryContractContext,
   RepositoryContractTestbed,
-} from '../../spec/repository/contract/testbed.js';
+} from './contract/testbed.js';
 export { createStubRepository } from './stub-repository.js';
 export type { SimulatedChange, StubRepository } from './stub-repository.js';
 export {

@@ -17,7 +17,7 @@ import {
 } from '../../lib/index.js';
 import { identity, rejectionOf, startTime, taskRecord } from '../support/fixtures.js';
 import { createStubRepository, type StubRepository } from '../../lib/testing/stub-repository.js';
-import { storeCalls } from '../support/stub-repository.js';
+import { storeCalls } from '../support/stub-call-count.js';
 
 const taskId = '6f1c1f9e-2a53-4c39-9a0b-8f0a7f3b2a10';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ExternalTaskChange } from '../../lib/repository/index.js';
-import { waitUntil } from '../repository/contract/helpers.js';
+import { waitUntil } from '../../lib/testing/contract/waiting.js';
 import { ModelCommand, type ModelReal } from './model-command.js';
 import type { ReferenceModel } from './reference-model.js';
 

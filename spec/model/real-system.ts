@@ -4,7 +4,7 @@ import { ManualClock } from '../../lib/clock/index.js';
 import type { ExternalTask, Identity } from '../../lib/model/index.js';
 import type { ChangeFeed, ExternalTaskChange, ExternalTaskRepository } from '../../lib/repository/index.js';
 import { quietLogger } from '../postgres/support.js';
-import { waitUntil } from '../repository/contract/helpers.js';
+import { waitUntil } from '../../lib/testing/contract/waiting.js';
 import type { ModelWorker } from './reference-model.js';
 import { MODEL_START } from './reference-model.js';
 import type { OpenStore, StoreUnderTest } from './stores.js';

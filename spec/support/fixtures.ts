@@ -8,9 +8,9 @@ import {
   type ExternalTaskRepository,
   type NewExternalTask,
 } from '../../lib/index.js';
-import { newTask as contractNewTask } from '../repository/contract/helpers.js';
+import { newTask as contractNewTask } from '../../lib/testing/contract/case-inputs.js';
 
-export { rejectionOf } from '../repository/contract/helpers.js';
+export { rejectionOf } from '../../lib/testing/contract/expectations.js';
 
 /** The identity the default access policy accepts. */
 export const identity = { token: 'test-token' };

@@ -5,7 +5,7 @@ import type { TimerHandle } from '../../../lib/clock/index.js';
 import type { ExternalTask } from '../../../lib/model/index.js';
 import type { ConditionalWriteResult, TaskScope, TopicClaim } from '../../../lib/repository/index.js';
 import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
-import { START } from '../contract/helpers.js';
+import { START } from '../../../lib/testing/contract/case-inputs.js';
 
 const TOPICS = ['a', 'b', 'c'] as const;
 const WORKERS = ['w1', 'w2', 'w3'] as const;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ManualClock } from 'external-task-api/testing';
 import { BadRequestError, InMemoryExternalTaskRepository } from '../../../lib/index.js';
-import { newTask, START } from '../contract/helpers.js';
+import { newTask, START } from '../../../lib/testing/contract/case-inputs.js';
 
 describe('InMemoryExternalTaskRepository: finalTaskRetention', () => {
   let clock: ManualClock;

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { ManualClock } from 'external-task-api/testing';
 import { BadRequestError, InMemoryExternalTaskRepository, type Logger } from '../../../lib/index.js';
-import { expectBadRequest, newTask, rejectionOf, START } from '../contract/helpers.js';
+import { newTask, START } from '../../../lib/testing/contract/case-inputs.js';
+import { expectBadRequest, rejectionOf } from '../../../lib/testing/contract/expectations.js';
 
 const quiet: Logger = { error: () => undefined, warn: () => undefined };
 const claimOf = (workerId: string, maxTasks = 10) => ({

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { ExternalTask, ExternalTaskChange } from '../../../lib/index.js';
 import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
 import { ManualClock } from 'external-task-api/testing';
-import { newTask } from '../contract/helpers.js';
+import { newTask } from '../../../lib/testing/contract/case-inputs.js';
 
 const START = Date.UTC(2026, 0, 1);
 const TOPICS = [{ topicName: 'topic', lockDuration: 1000 }];

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import type { ExternalTask } from '../../../lib/model/index.js';
-import type { ExternalTaskQuery } from '../../../lib/repository/external-task-repository.js';
-import { expectBadRequest, ids, type ContractBed } from './helpers.js';
+import type { ExternalTask } from '../../model/index.js';
+import type { ExternalTaskQuery } from '../../repository/external-task-repository.js';
+import type { ContractBed } from './contract-bed.js';
+import { expectBadRequest, ids } from './expectations.js';
 
 /** query: pages of tasks by filter, for the engine and operators. */
 export function describeQuery(bed: ContractBed): void {

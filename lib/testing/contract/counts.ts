@@ -1,15 +1,9 @@
 import { expect } from 'chai';
-import type { RetryRequest } from '../../../lib/repository/external-task-repository.js';
-import {
-  countRecords,
-  expectBadRequest,
-  ids,
-  msUntilNextAvailableOf,
-  seededRandom,
-  taskOf,
-  zeroCounts,
-  type ContractBed,
-} from './helpers.js';
+import type { RetryRequest } from '../../repository/external-task-repository.js';
+import { seededRandom } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
+import { expectBadRequest, ids, taskOf } from './expectations.js';
+import { countRecords, msUntilNextAvailableOf, zeroCounts } from './oracle.js';
 
 /** countByTopic: how many tasks of each topic are in which state. */
 export function describeCounts(bed: ContractBed): void {

@@ -1,15 +1,7 @@
 import { expect } from 'chai';
-import {
-  expectBadRequest,
-  expectGivenBack,
-  expectHints,
-  ids,
-  LOCK,
-  START,
-  taskOf,
-  UNKNOWN_ID,
-  type ContractBed,
-} from './helpers.js';
+import { LOCK, START, UNKNOWN_ID } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
+import { expectBadRequest, expectGivenBack, expectHints, ids, taskOf } from './expectations.js';
 
 /** The operator's controls: forceUnlock, setPriority, setRetries with a retry delay, deleteFinalTasks. */
 export function describeEngineControls(bed: ContractBed): void {

@@ -1,18 +1,21 @@
+import { describeAvailabilityHints } from './availability-hints.js';
 import { describeCancel } from './cancel.js';
-import { describeChanges } from './changes.js';
+import { describeChangeFeed } from './change-feed.js';
 import { describeClaim } from './claim.js';
 import { describeConcurrency } from './concurrency.js';
 import { describeCounts } from './counts.js';
 import { describeCreate } from './create.js';
+import { describeCreateMany } from './create-many.js';
 import { describeEdgeInputs } from './edge-inputs.js';
 import { describeEngineControls } from './engine-controls.js';
-import { ContractBed } from './helpers.js';
+import { ContractBed } from './contract-bed.js';
 import { describeIdempotentCreate } from './idempotent-create.js';
 import { describeNextAvailable } from './next-available.js';
 import { describeOperatorQueries } from './operator-queries.js';
 import { describeQuery } from './query.js';
 import { describeRetries } from './retries.js';
 import { describeScope } from './scope.js';
+import { describeSnapshots } from './snapshots.js';
 import type { MakeRepositoryTestbed } from './testbed.js';
 import { describeWrites } from './writes.js';
 
@@ -56,6 +59,8 @@ export function describeRepositoryContract(name: string, makeTestbed: MakeReposi
     });
 
     describeCreate(bed);
+    describeCreateMany(bed);
+    describeSnapshots(bed);
     describeIdempotentCreate(bed);
     describeClaim(bed);
     describeWrites(bed);
@@ -67,7 +72,8 @@ export function describeRepositoryContract(name: string, makeTestbed: MakeReposi
     describeOperatorQueries(bed);
     describeCounts(bed);
     describeScope(bed);
-    describeChanges(bed);
+    describeChangeFeed(bed);
+    describeAvailabilityHints(bed);
     describeConcurrency(bed);
     describeEdgeInputs(bed);
   });

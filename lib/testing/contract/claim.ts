@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { ids, LOCK, OTHER_TOPIC, START, taskOf, TOPIC, topicClaim, type ContractBed } from './helpers.js';
+import { LOCK, OTHER_TOPIC, START, TOPIC, topicClaim } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
+import { ids, taskOf } from './expectations.js';
 
 /** claim: which tasks, in which order, locked how; and the changes a claim that takes a task over makes. */
 export function describeClaim(bed: ContractBed): void {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { LOCK, OTHER_TOPIC, START, TOPIC, type ContractBed } from './helpers.js';
+import { LOCK, OTHER_TOPIC, START, TOPIC } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
 
 /** msUntilNextAvailable: when long polls must look again, relative to the store's clock. */
 export function describeNextAvailable(bed: ContractBed): void {

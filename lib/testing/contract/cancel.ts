@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import type { CancelSelector } from '../../../lib/repository/external-task-repository.js';
-import { expectBadRequest, ids, LOCK, START, taskOf, UNKNOWN_ID, type ContractBed } from './helpers.js';
+import type { CancelSelector } from '../../repository/external-task-repository.js';
+import { LOCK, START, UNKNOWN_ID } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
+import { expectBadRequest, ids, taskOf } from './expectations.js';
 
 /** cancel: the engine ends pending tasks. */
 export function describeCancel(bed: ContractBed): void {

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import type { ExternalTask } from '../../../lib/model/index.js';
-import type { ConditionalWriteResult, TaskScope } from '../../../lib/repository/external-task-repository.js';
-import { expectBadRequest, ids, LOCK, START, TOPIC, type ContractBed } from './helpers.js';
+import type { ExternalTask } from '../../model/index.js';
+import type { ConditionalWriteResult, TaskScope } from '../../repository/external-task-repository.js';
+import { LOCK, START, TOPIC } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
+import { expectBadRequest, ids } from './expectations.js';
 
 /** Scopes: what a caller may see, as data the store evaluates inside claims and conditional writes. */
 export function describeScope(bed: ContractBed): void {

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { ids, OTHER_TOPIC, seededRandom, taskOf, TOPIC, type ContractBed } from './helpers.js';
+import { OTHER_TOPIC, seededRandom, TOPIC } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
+import { ids, taskOf } from './expectations.js';
 
 /** Many claims at once, and writes that race: every task handed out once, every race with one winner. */
 export function describeConcurrency(bed: ContractBed): void {

@@ -1,16 +1,7 @@
 import { expect } from 'chai';
-import {
-  expectBadRequest,
-  expectGivenBack,
-  ids,
-  LOCK,
-  serviceError,
-  START,
-  taskOf,
-  TOPIC,
-  UNKNOWN_ID,
-  type ContractBed,
-} from './helpers.js';
+import { LOCK, serviceError, START, TOPIC, UNKNOWN_ID } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
+import { expectBadRequest, expectGivenBack, ids, taskOf } from './expectations.js';
 
 /** Service failures with retries, incidents, and setRetries. */
 export function describeRetries(bed: ContractBed): void {

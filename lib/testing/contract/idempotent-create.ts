@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { expectBadRequest, expectHints, ids, newTask, START, TOPIC, type ContractBed } from './helpers.js';
+import { newTask, START, TOPIC } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
+import { expectBadRequest, expectHints, ids } from './expectations.js';
 
 /** create and createMany with an idempotency key: a repeat answers the task created before. */
 export function describeIdempotentCreate(bed: ContractBed): void {

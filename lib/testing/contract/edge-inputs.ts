@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import type { ExternalTaskRepository } from '../../../lib/repository/external-task-repository.js';
-import { expectBadRequest, ids, newTask, topicClaim, type ContractBed } from './helpers.js';
+import type { ExternalTaskRepository } from '../../repository/external-task-repository.js';
+import { newTask, topicClaim } from './case-inputs.js';
+import type { ContractBed } from './contract-bed.js';
+import { expectBadRequest, ids } from './expectations.js';
 
 /** A NUL character: a valid JavaScript string that no text column can hold. */
 const NUL = 'a\u0000b';

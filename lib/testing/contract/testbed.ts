@@ -1,5 +1,5 @@
-import type { ManualClock } from '../../../lib/clock/index.js';
-import type { ExternalTaskRepository } from '../../../lib/repository/index.js';
+import type { ManualClock } from '../../clock/index.js';
+import type { ExternalTaskRepository } from '../../repository/index.js';
 
 /** What {@link describeRepositoryContract} gives the adapter's factory for each test. */
 export interface RepositoryContractContext {
