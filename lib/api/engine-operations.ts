@@ -12,7 +12,12 @@ import type {
   TaskCountFilter,
   TopicTaskCounts,
 } from '../repository/index.js';
-import { requireString } from '../validation/index.js';
+import { optionalString, requireObject, requireString } from '../validation/index.js';
+
+/** How many tasks {@link EngineOperations.forceUnlockAll} reads per page of its query. */
+const HELD_PAGE = 1000;
+/** How many of its writes it has in flight at once. */
+const FORCE_UNLOCK_CONCURRENCY = 16;
 
 /**
  * The engine's operations on the facade's store, as `api.engine`: creating, cancelling, the operator's
@@ -103,6 +108,35 @@ export class EngineOperations {
   }
 
   /**
+   * Takes every task a worker holds from it at once (`workerId`: its locks live or run out), or, without
+   * `workerId`, every task any worker holds a live lock on: each becomes available at once, with an
+   * `unlocked` change, as {@link forceUnlock} does for one. For a process that restarts on a store only it
+   * uses (PGlite): its workers of before died with their locks, which would otherwise keep their tasks
+   * until the locks run out (see docs/deployment.md). The tasks held when it is called are released, one
+   * write each (16 at a time); a task that ends or is taken over meanwhile is left as it is then. Resolves
+   * to how many were released.
+   * @throws {@link BadRequestError} naming `options` or `options.workerId` when they are not an object and
+   * an id.
+   */
+  async forceUnlockAll(options: { readonly workerId?: string | undefined } = {}): Promise<number> {
+    const { workerId } = requireObject('options', options);
+    const worker = optionalString('options.workerId', workerId);
+    const held: ExternalTaskQuery =
+      worker === undefined ? { state: 'pending', locked: true } : { state: 'pending', workerId: worker };
+    const ids = await this.run('forceUnlockAll', () => this.heldTaskIds(held));
+    let released = 0;
+    for (let start = 0; start < ids.length; start += FORCE_UNLOCK_CONCURRENCY) {
+      const written = await this.run('forceUnlockAll', () =>
+        Promise.all(
+          ids.slice(start, start + FORCE_UNLOCK_CONCURRENCY).map((id) => this.repository.forceUnlock(id)),
+        ),
+      );
+      released += written.filter((write) => write.status === 'ok').length;
+    }
+    return released;
+  }
+
+  /**
    * Sets the priority of a pending task. Resolves to the record after the change.
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final one.
    */
@@ -133,6 +167,16 @@ export class EngineOperations {
    */
   currentPosition(): Promise<ChangePosition> {
     return this.run('currentPosition', () => this.repository.currentPosition());
+  }
+
+  /** The ids of every task `held` matches now, read page by page (a task met twice as pages shift, once). */
+  private async heldTaskIds(held: ExternalTaskQuery): Promise<string[]> {
+    const ids = new Set<string>();
+    for (let offset = 0; ; offset += HELD_PAGE) {
+      const page = await this.repository.query({ ...held, limit: HELD_PAGE, offset });
+      for (const task of page.tasks) ids.add(task.id);
+      if (page.tasks.length < HELD_PAGE) return [...ids];
+    }
   }
 
   /** A write on one task: its record when written, its refusal as the typed error. */

@@ -61,6 +61,78 @@ describe('api.engine: the engine operations on the facade', () => {
     expect(error).to.be.instanceOf(LockedError).and.include({ lockedBy: 'w2' });
   });
 
+  describe('forceUnlockAll', () => {
+    it("takes every task of one worker, live or run out, leaves other workers' tasks, and wakes a waiting fetch", async () => {
+      await bed.api.engine.create(newTask('archive'));
+      const [runOut] = await bed.api.fetchAndLockExternalTasks(
+        identity,
+        'dead-worker',
+        'archive',
+        1,
+        0,
+        minute,
+      );
+      await bed.clock.tickAsync(2 * minute);
+      const live = await held('dead-worker');
+      const other = await held('live-worker');
+      const unlocked = sinon.spy();
+      bed.api.events.on('task:unlocked', unlocked);
+      let answered: ExternalTask[] | undefined;
+      void bed.api
+        .fetchAndLockExternalTasks(identity, 'w2', 'invoice', 5, 10 * minute, minute)
+        .then((tasks) => (answered = tasks));
+      await bed.clock.tickAsync(0);
+      expect(answered).to.equal(undefined);
+
+      expect(await bed.api.engine.forceUnlockAll({ workerId: 'dead-worker' })).to.equal(2);
+      await bed.clock.tickAsync(0);
+      expect(unlocked.callCount).to.equal(2);
+      expect(answered?.map((task) => task.id)).to.deep.equal([live.id]);
+      expect((await bed.api.engine.getById(runOut!.id))?.workerId).to.equal(undefined);
+      expect((await bed.api.engine.getById(other.id))?.workerId).to.equal('live-worker');
+      expect((await bed.api.engine.query({ workerId: 'dead-worker', state: 'pending' })).total).to.equal(0);
+    });
+
+    it('without a worker takes every live lock of every worker, and leaves tasks nobody holds as they are', async () => {
+      await held('a');
+      await held('b');
+      const free = await bed.api.engine.create(newTask('invoice'));
+      const unlocked = sinon.spy();
+      bed.api.events.on('task:unlocked', unlocked);
+
+      expect(await bed.api.engine.forceUnlockAll()).to.equal(2);
+      expect(unlocked.callCount).to.equal(2);
+      expect((await bed.api.engine.query({ state: 'pending', locked: true })).total).to.equal(0);
+      expect(await bed.api.engine.getById(free.id)).to.deep.include({ state: 'pending', attempts: 0 });
+      expect(await bed.api.engine.forceUnlockAll()).to.equal(0);
+    });
+
+    it('takes more tasks than one page of its query holds', async () => {
+      await bed.api.engine.createMany(Array.from({ length: 1000 }, () => newTask('invoice')));
+      await bed.api.engine.createMany(Array.from({ length: 50 }, () => newTask('invoice')));
+      for (let i = 0; i < 11; i++) {
+        await bed.api.fetchAndLockExternalTasks(identity, 'crashed', 'invoice', 100, 0, minute);
+      }
+
+      expect(await bed.api.engine.forceUnlockAll({ workerId: 'crashed' })).to.equal(1050);
+      expect((await bed.api.engine.query({ workerId: 'crashed', state: 'pending' })).total).to.equal(0);
+    });
+
+    it('refuses options that are not an object, or a worker that is not an id, naming them and changing nothing', async () => {
+      const task = await held('w1');
+      for (const [options, argument] of [
+        ['w1', 'options'],
+        [null, 'options'],
+        [{ workerId: 5 }, 'options.workerId'],
+        [{ workerId: '' }, 'options.workerId'],
+      ] as const) {
+        const error = await rejectionOf(bed.api.engine.forceUnlockAll(options as never));
+        expect(error, JSON.stringify(options)).to.be.instanceOf(BadRequestError).and.include({ argument });
+      }
+      expect((await bed.api.engine.getById(task.id))?.workerId).to.equal('w1');
+    });
+  });
+
   it('setRetries revives an incident after the retry delay and answers the record', async () => {
     const task = await held();
     await bed.api.handleServiceError(identity, 'w1', task.id, 'down', undefined, {
