@@ -136,7 +136,8 @@ export class FeedSubscription implements ChangeFeed {
           continue;
         }
         await this.deliver(rows);
-        if (rows.filter((row) => row.position !== null).length === batchSize) this.woken = true;
+        // A page holds whole statements: as many changes as asked for or more means there may be more.
+        if (rows.filter((row) => row.position !== null).length >= batchSize) this.woken = true;
       }
       if (!this.woken && this.offered.length === 0) await this.sleep(undefined);
     }

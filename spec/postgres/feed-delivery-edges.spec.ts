@@ -36,6 +36,29 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
     await dropSchema(admin.pool, schema);
   });
 
+  it('reads a backlog of statements of 1,000 changes each (more than a page) once each, whole, in order', async () => {
+    const writer = open();
+    await writer.migrate();
+    for (let statement = 0; statement < 3; statement++) {
+      await writer.createMany(newTasks(1000, statement * 1000));
+    }
+    await writer.createMany(newTasks(1, 3000));
+    const reader = open({ safetyRecheckMs: 60_000 });
+    const positions: ChangePosition[] = [];
+    const feed = await reader.subscribe({
+      after: 0,
+      onChange: (change) => void positions.push(change.position),
+    });
+    try {
+      const start = Date.now();
+      while (positions.length < 3001 && Date.now() - start < 20_000) await pause(10);
+      await pause(50);
+      expect(positions).to.deep.equal(Array.from({ length: 3001 }, (_, i) => i + 1));
+    } finally {
+      await feed.close();
+    }
+  });
+
   it("delivers another process's change on its notification while this process's statements keep overlapping", async () => {
     const engine = open({ safetyRecheckMs: 60_000 });
     const writer = open();

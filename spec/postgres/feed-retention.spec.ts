@@ -35,12 +35,16 @@ describe('PostgresExternalTaskRepository change feed retention', function () {
   });
 
   it('keeps the latest changeRetention positions: a resume inside them replays, one before them is refused', async () => {
-    await createTasks(12, 0);
+    // Two statements: positions 1–6 and 7–12. The feed keeps a row per statement, and prunes the rows
+    // whose every position fell out of the latest five (8–12): the first goes, the second stays whole.
+    await createTasks(6, 0);
+    await createTasks(6, 6);
 
     const { rows } = await admin.pool.query<{ position: string }>(
-      `SELECT position FROM "${schema}".changes ORDER BY position`,
+      `SELECT first_position + k - 1 AS position
+       FROM "${schema}".changes, generate_subscripts(types, 1) AS k ORDER BY position`,
     );
-    expect(rows.map((row) => Number(row.position))).to.deep.equal([8, 9, 10, 11, 12]);
+    expect(rows.map((row) => Number(row.position))).to.deep.equal([7, 8, 9, 10, 11, 12]);
     const error = await repository
       .subscribe({ after: 6, onChange: () => undefined })
       .catch((e: unknown) => e);

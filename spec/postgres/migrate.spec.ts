@@ -81,7 +81,9 @@ describe('PostgresExternalTaskRepository.migrate', function () {
     await repository.migrate();
 
     expect(await versions()).to.deep.equal(latest);
-    const { rows } = await admin.query<{ position: string }>(`SELECT position FROM "${schema}".changes`);
+    const { rows } = await admin.query<{ position: string }>(
+      `SELECT first_position AS position FROM "${schema}".changes`,
+    );
     expect(rows).to.deep.equal([{ position: '1' }]);
     expect(await repository.currentPosition()).to.equal(1);
   });
@@ -111,6 +113,61 @@ describe('PostgresExternalTaskRepository.migrate', function () {
     const keyed = await repository.create({ ...input, idempotencyKey: 'f' });
     expect(await repository.create({ ...input, idempotencyKey: 'f' })).to.deep.equal(keyed);
     expect((await repository.query({ topic: 't' })).total).to.equal(2);
+  });
+
+  it('upgrades a feed of version 8 (a row per change) to version 9 (a row per statement), keeping every change', async () => {
+    const names = sqlNames(schema);
+    const { createSchema, createVersions, record } = migrateStatements(names);
+    const client = await admin.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(createSchema);
+      await client.query(createVersions);
+      for (const migration of migrations.filter((candidate) => candidate.version <= 8)) {
+        for (const statement of migration.statements(names)) await client.query(statement);
+        await client.query(record, [migration.version, migration.description]);
+      }
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    // What a version 8 store held: a task, and its created and locked changes, one row each.
+    await admin.query(
+      `WITH t AS (
+         INSERT INTO "${schema}".tasks (topic, flow_node_instance_id, correlation_id, process_instance_id,
+           payload, priority, created_at) VALUES ('t', 'f', 'c', 'p', '{"kept":true}', 0, now()) RETURNING *
+       )
+       INSERT INTO "${schema}".changes (position, type, task)
+       SELECT 1, 'created', "${schema}".task_record(t) FROM t
+       UNION ALL SELECT 2, 'unlocked', "${schema}".task_record(t) FROM t`,
+    );
+    await admin.query(`UPDATE "${schema}".feed SET sequenced_through = 2`);
+
+    const repository = open();
+    await repository.migrate();
+    await repository.create({
+      topic: 't',
+      flowNodeInstanceId: 'g',
+      correlationId: 'c',
+      processInstanceId: 'p',
+    });
+
+    expect(await versions()).to.deep.equal(latest);
+    const heard: [number, string, string][] = [];
+    const feed = await repository.subscribe({
+      after: 0,
+      onChange: (change) => void heard.push([change.position, change.type, change.task.flowNodeInstanceId]),
+    });
+    try {
+      while (heard.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(heard).to.deep.equal([
+        [1, 'created', 'f'],
+        [2, 'unlocked', 'f'],
+        [3, 'created', 'g'],
+      ]);
+    } finally {
+      await feed.close();
+    }
   });
 
   it('refuses a schema name that is not a plain lower-case identifier', () => {

@@ -16,6 +16,7 @@ const released: Readonly<Record<number, string>> = {
   6: '1b7a4e59c643b03e1be65a51657178bb92fa07e2b56d576aed81d13e0d465eab',
   7: '8012190115bc914df4a38f4ab3ccb8d998f45bef450652c46f9618ca63f41878',
   8: '7deed598a5d38904c44d539ed98ce896bb0ee3856f13539ab0fc1d130a48606f',
+  9: 'e9a3d2103d36c1824e5ea755eb937b035db081fbc6d45570e51162b4fb399c08',
 };
 
 const names = sqlNames('frozen_history');

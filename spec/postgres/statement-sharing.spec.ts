@@ -50,7 +50,8 @@ async function openBed(connection: PostgresConnection, database: Database, clock
     statements,
     changeTypes: async (externalTaskId) => {
       const result = (await database.query(
-        `SELECT type FROM "${schema}".changes WHERE task->>'id' = '${externalTaskId}' ORDER BY position`,
+        `SELECT types[k] AS type FROM "${schema}".changes, generate_subscripts(types, 1) AS k
+         WHERE tasks[k]->>'id' = '${externalTaskId}' ORDER BY first_position + k`,
       )) as { rows: { type: string }[] };
       return result.rows.map((row) => row.type);
     },

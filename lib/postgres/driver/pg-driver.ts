@@ -242,7 +242,8 @@ function connectionConfig(settings: PgPoolSettings): pg.ClientConfig {
  *   (docs/postgres-plans.md shows them on a table of 1,000,000 final rows); the reads whose best plan
  *   depends on their values are planned for them (`queryPlannedForValues`).
  * - `jit = off`: a generic plan's row estimates do not know the LIMIT, so on a large table its cost passes
- *   `jit_above_cost` and each run compiled its expressions first: 35 ms of a 2 ms claim.
+ *   `jit_above_cost` and each run compiled its expressions first, many times the claim's own cost
+ *   (docs/postgres-plans.md).
  * - `synchronous_commit = off` when the store was asked for it.
  */
 function sessionSettings(synchronousCommit: boolean): string {

@@ -25,7 +25,7 @@ function candidates(available: string, source: string, order: string): string {
  * - **A tenant list**: the first `$4` entries of `pending_ready_tenant` of each tenant of the list; the
  *   claim merges them in hand-out order and keeps the first `$4`, which are the first `$4` of the topic
  *   in scope. Filtering `pending_ready` by the list walked every entry of other tenants ahead of the
- *   scope's tasks (a tenant of 116 tasks among 100,000: 5 ms, O(backlog)); this reads O(tenants × `$4`)
+ *   scope's tasks (O(backlog)); this reads O(tenants × `$4`)
  *   entries. Each tenant's candidates are locked as a topic's are, so with many tenants the claim locks
  *   more candidates than it takes, as with many topics. The due candidates (`dueCandidates`) still
  *   filter by the scope: a scope of few tasks among many due ones of others walks those.
@@ -50,16 +50,15 @@ const WALK = 10_000;
  *   that stops at now, or at FEW_DUE + 1): all of them, sorted. Locks still held lie
  *   after now in that index and are never visited, however many there are (a fleet of live workers).
  * - **Many due tasks** (a fleet of workers died and its locks expired): sorting them all cost O(due) per
- *   claim (122 ms with 100,000, for every claim until they drained). Instead the claim walks
+ *   claim, for every claim until they drained (docs/postgres-plans.md). Instead the claim walks
  *   `pending_waiting_order (topic, priority DESC, sequence)` in hand-out order, keeping the due tasks and
  *   stopping at `$4` of them. Locks still held ahead in that order are walked over, so the walk reads
  *   at most WALK entries; the due tasks among those are the first due tasks in hand-out order. Only
  *   when it found fewer than `$4` does the claim take all due tasks and sort them as above (the locks it
  *   took are on the first of those, so nothing is lost or doubled).
  *   The tasks claims took over stay ahead of the due ones, as locks held, until they are finished, and
- *   the walk passes over them (20,000 expired locks, a claim of 16: 2.5 ms with 500 in flight, 7 ms with
- *   3,000, 16 ms with 8,000); with WALK of them in flight at once, every claim sorts the due tasks again
- *   (a walk of 1,000 did from 985 in flight on: 24 ms).
+ *   the walk passes over them, at a cost growing with how many are in flight (docs/postgres-plans.md);
+ *   with WALK of them in flight at once, every claim sorts the due tasks again.
  *
  * Each way runs under a one-time condition, so the other is never executed.
  */
@@ -77,10 +76,12 @@ export function dueCandidates(s: string): string {
         LIMIT ${WALK}
       ) walk JOIN ${s}.pending t ON t.id = walk.id`;
   return `
+    -- Many due tasks (more than ${FEW_DUE}): walk at most ${WALK} waiting tasks in hand-out order, keeping the due ones.
     WITH walked AS MATERIALIZED (${candidates(due, walk, 'walk.priority DESC, walk.sequence')}
     )
     SELECT * FROM walked WHERE (SELECT count(*) FROM walked) >= $4
     UNION ALL
+    -- Few due tasks, or the walk found fewer than $4: every due task (a range of pending_waiting up to now), sorted.
     SELECT * FROM (${candidates(due, `${s}.pending t`, 't.priority DESC, t.sequence')}
     ) sorted WHERE (SELECT count(*) FROM walked) < $4`;
 }

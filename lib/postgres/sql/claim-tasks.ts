@@ -51,19 +51,23 @@ requested AS (
   FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS r(topic, lock_ms, n)
   ORDER BY topic, n
 ),
+-- The first $4 tasks of each topic available without a time (never locked, given back, revived).
 ready AS (
   SELECT c.*, r.lock_ms FROM requested r CROSS JOIN LATERAL (${readyCandidates(s)}
   ) c
 ),
+-- The first $4 tasks of each topic whose lock expired or whose retry came due.
 due AS (
   SELECT c.*, r.lock_ms FROM requested r CROSS JOIN LATERAL (${dueCandidates(s)}
   ) c
 ),
+-- Both merged in hand-out order: the first $4 (their pending rows are locked).
 candidates AS (
   SELECT * FROM ready UNION ALL SELECT * FROM due
   ORDER BY priority DESC, sequence
   LIMIT $4
 ),
+-- Their task rows, locked without waiting (a task a write holds drops out), with the record a takeover records.
 held AS MATERIALIZED (
   SELECT task.id,
          CASE WHEN task.lock_expires_at IS NOT NULL THEN 'lockExpired'
@@ -78,6 +82,7 @@ chosen AS (
          row_number() OVER (ORDER BY candidates.priority DESC, candidates.sequence) AS rank
   FROM candidates JOIN held ON held.id = candidates.id
 ),
+-- Dealt to the requests of the batch in order: request k gets the tasks ranked after those of 1..k-1.
 takers AS (
   SELECT n AS taker, worker_id, max_tasks, sum(max_tasks) OVER (ORDER BY n) - max_tasks AS dealt_before
   FROM unnest($5::text[], $6::integer[]) WITH ORDINALITY AS w(worker_id, max_tasks, n)
@@ -89,6 +94,7 @@ dealt AS (
     LIMIT 1
   ) slot
 ),
+-- The pending rows and the task rows locked for their worker.
 scheduled AS (
   UPDATE ${s}.pending p
   SET worker_id = dealt.worker_id, available_at = clock.now + dealt.lock_ms * interval '1 millisecond'
@@ -105,6 +111,7 @@ claimed AS (
   RETURNING dealt.taker, t.id, t.topic, t.priority, t.sequence, dealt.lock_ms AS delay,
             ${s}.task_record(t) AS record
 ),
+-- The changes: a takeover (lockExpired, retryDue) before its locked change, in hand-out order.
 recorded AS (
   SELECT priority, sequence, 0 AS step, takeover AS type, previous AS task FROM dealt
   WHERE takeover IS NOT NULL

@@ -21,8 +21,8 @@ function topicsOf(s: string, name: string, condition: string): string {
  * LISTEN connection may have missed while it was away: each such topic is hinted as available now, and
  * a long poll woken by it claims, then learns its next due time from the store. The partial indexes
  * `pending_ready` and `pending_waiting` are read one entry per topic; run once per reconnection, not per
- * operation. Reading the topic of every pending task instead took a sequential scan of them all: 45 ms
- * with a backlog of 100,000 ready tasks, 700 ms with 1,000,000, in every process after a failover.
+ * operation. Reading the topic of every pending task instead took a sequential scan of them all, in every
+ * process after a failover, growing with the backlog (docs/postgres-plans.md).
  */
 export function pendingTopics({ schema: s }: SqlNames): string {
   return `

@@ -67,11 +67,11 @@ ORDER BY topics.n`;
  * entry of `pending_ready` and the first of `pending_waiting`. The ready task is asked for in the index's
  * order, though any would do: unordered, the generic plan (which takes a topic for the table's average)
  * expected to meet one within the first rows of a sequential scan, and for a topic without ready tasks
- * beside a backlog in another read the whole table (18 ms with 100,000 ready tasks, 160 ms with
- * 1,000,000) at every poll of the quiet topic. Scoped to a list of tenants, it asks each tenant's first
+ * beside a backlog in another read the whole table at every poll of the quiet topic (a cost growing with
+ * the backlog; docs/postgres-plans.md). Scoped to a list of tenants, it asks each tenant's first
  * entry of `pending_ready_tenant` instead (see `ofTenantScope`; under the one-time condition `$3` NULL or
  * not, so one way is never executed): filtering `pending_ready` by the list walked the other tenants'
- * entries (26 ms for a tenant without ready tasks beside 100,000 of others, at every poll).
+ * entries at every poll (docs/postgres-plans.md).
  */
 export function msUntilNextAvailable({ schema: s }: SqlNames): string {
   const inScope = scopeCondition('t', '$3', '$4');

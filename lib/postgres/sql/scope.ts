@@ -7,7 +7,7 @@
  * Written as `coalesce(value = ANY(list), list IS NULL)` rather than `list IS NULL OR value = ANY(list)`:
  * the store's generic plans cannot know the list, and PostgreSQL estimates `$n IS NULL` at 0.5 % — so
  * the OR form made the claim's planner expect one task in a topic of 40,000 ready ones, and sort them
- * all after a sequential scan instead of reading the first few from `pending_ready` (36 ms per claim
+ * all after a sequential scan instead of reading the first few from `pending_ready` (docs/postgres-plans.md has the figures
  * instead of under one, growing with the backlog). The coalesce is estimated as an unknown condition.
  */
 export function scopeCondition(alias: string, tenantIds: string, processModelIds: string): string {
@@ -29,9 +29,11 @@ export function scopeCondition(alias: string, tenantIds: string, processModelIds
  */
 export function ofTenantScope(tenantIds: string, query: (tenantCondition: string) => string): string {
   return `
+    -- No tenant list: the query as it is.
     SELECT * FROM (${query('')}
     ) everyone WHERE ${tenantIds}::text[] IS NULL
     UNION ALL
+    -- A tenant list: the query once for each tenant of it, reading that tenant's own index entries.
     SELECT of_tenant.* FROM (SELECT DISTINCT tenant FROM unnest(${tenantIds}::text[]) AS listed(tenant)) scope
     CROSS JOIN LATERAL (${query(' AND t.tenant_id = scope.tenant')}
     ) of_tenant`;

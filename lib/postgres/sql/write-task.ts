@@ -177,7 +177,7 @@ export function setRetries({ schema: s }: SqlNames, retention: number): string {
  * lock theirs, so that a cancel and a batch that share tasks never deadlock. They are updated by
  * `id = ANY(ARRAY(…))`, a primary-key lookup each: the generic plan estimates the tasks of a process
  * instance as the table's average, and where instances have thousands of tasks, the update joined with
- * that many rows hashed the whole table (60 ms to cancel 16 tasks among 200,000). $1 time. Answers `count`.
+ * that many rows hashed the whole table (docs/postgres-plans.md). $1 time. Answers `count`.
  */
 export function cancelTasks(
   { schema: s }: SqlNames,

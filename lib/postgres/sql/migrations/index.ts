@@ -7,6 +7,7 @@ import { incidents } from './v5-incidents.js';
 import { dueOrder } from './v6-due-order.js';
 import { tenantReady } from './v7-tenant-ready.js';
 import { pendingAndEnded } from './v8-pending-and-ended.js';
+import { changeRowsPerStatement } from './v9-change-rows-per-statement.js';
 
 export type { Migration } from './migration.js';
 
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   dueOrder,
   tenantReady,
   pendingAndEnded,
+  changeRowsPerStatement,
 ];
