@@ -2,7 +2,7 @@ import type { Clock } from '../clock/index.js';
 import { asExternalTaskError, ExternalTaskError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
-import type { BpmnFailure, ExternalTask, Identity, JsonValue, ServiceFailure } from '../model/index.js';
+import type { ExternalTask, Identity, JsonValue } from '../model/index.js';
 import {
   type ChangeFeed,
   type ConditionalWriteResult,
@@ -12,14 +12,7 @@ import {
   type TaskOutcome,
   type TopicClaim,
 } from '../repository/index.js';
-import {
-  copyJsonValue,
-  limits,
-  optionalText,
-  requireDuration,
-  requireObject,
-  requireString,
-} from '../validation/index.js';
+import { requireDuration, requireObject, requireString } from '../validation/index.js';
 import { scopeFor, type AccessPolicy, type AccessRequest } from './access-policy.js';
 import type {
   ExternalTaskService,
@@ -34,12 +27,12 @@ import { emitChangeEvent } from './change-events.js';
 import { EngineOperations } from './engine-operations.js';
 import type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api-options.js';
 import { throwUnlessWritten } from './write-refusals.js';
+import { bpmnErrorOutcome, finishedOutcome, serviceErrorOutcome } from './reported-outcomes.js';
 import { resolveApiOptions } from './resolve-api-options.js';
 import {
   requireOptionalSignal,
   validateFetchOptions,
   validatePositionalFetch,
-  validateRetry,
   type ValidFetch,
 } from './request-validation.js';
 
@@ -165,10 +158,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     result: unknown,
   ): Promise<void> {
     return this.run(identity, { operation: 'finish', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => ({
-        state: 'finished',
-        ...(result !== undefined && { result: copyJsonValue('result', result) }),
-      })),
+      this.complete(identity, workerId, externalTaskId, () => finishedOutcome(result)),
     );
   }
 
@@ -180,15 +170,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     errorMessage?: string,
   ): Promise<void> {
     return this.run(identity, { operation: 'handleBpmnError', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => {
-        const message = optionalText('errorMessage', errorMessage, limits.maxMessageLength);
-        const error: BpmnFailure = Object.freeze({
-          type: 'bpmn',
-          errorCode: requireString('errorCode', errorCode),
-          ...(message !== undefined && { errorMessage: message }),
-        });
-        return { state: 'failed', error };
-      }),
+      this.complete(identity, workerId, externalTaskId, () => bpmnErrorOutcome(errorCode, errorMessage)),
     );
   }
 
@@ -201,17 +183,9 @@ export class ExternalTaskApi implements ExternalTaskService {
     options?: ServiceErrorOptions,
   ): Promise<void> {
     return this.run(identity, { operation: 'handleServiceError', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => {
-        const error: ServiceFailure = Object.freeze({
-          type: 'service',
-          errorMessage: requireString('errorMessage', errorMessage, limits.maxMessageLength),
-          ...(errorDetails !== undefined && {
-            errorDetails: copyJsonValue('errorDetails', errorDetails, { storableStrings: true }),
-          }),
-        });
-        const retry = validateRetry(options);
-        return retry ? { state: 'failed', error, retry } : { state: 'failed', error };
-      }),
+      this.complete(identity, workerId, externalTaskId, () =>
+        serviceErrorOutcome(errorMessage, errorDetails, options),
+      ),
     );
   }
 
