@@ -1,5 +1,15 @@
 import { GoneError, NotFoundError, type ExternalTaskError } from '../errors/index.js';
-import type { ExternalTask, ExternalTaskState, JsonValue, NewExternalTask } from '../model/index.js';
+import type {
+  ExternalTask,
+  ExternalTaskState,
+  JsonCompatible,
+  JsonValue,
+  NewTaskOf,
+  NewTopicTask,
+  TaskOf,
+  TopicName,
+  UntypedTopics,
+} from '../model/index.js';
 import type {
   CancelSelector,
   ChangePosition,
@@ -31,6 +41,11 @@ const FORCE_UNLOCK_CONCURRENCY = 16;
  * {@link InternalError} (500) carrying the cause. The semantics are the repository's (see
  * {@link ExternalTaskRepository}).
  *
+ * An api typed by a topic map (`new ExternalTaskApi<Topics>(…)`) types them by it: `create` takes only
+ * its topics, each with its payload shape (required unless it admits `null`), and the records answered
+ * are its topics' records ({@link TaskOf}), which `task.topic` narrows.
+ * @typeParam Topics - The api's topic map. @default UntypedTopics
+ *
  * @example
  * ```ts
  * const api = new ExternalTaskApi({ repository: new InMemoryExternalTaskRepository() });
@@ -41,7 +56,7 @@ const FORCE_UNLOCK_CONCURRENCY = 16;
  * const outcome = await api.waitForOutcome(task.id);
  * ```
  */
-export class EngineOperations {
+export class EngineOperations<Topics = UntypedTopics> {
   /** Made by {@link ExternalTaskApi}; `failed` turns a rejection into the facade's error. */
   constructor(
     private readonly repository: ExternalTaskRepository,
@@ -49,22 +64,33 @@ export class EngineOperations {
   ) {}
 
   /**
-   * Stores a new pending task; with a taken `idempotencyKey`, answers the stored task instead. With a
-   * type argument (`create<Order>(…)`) the payload is checked against it and the record is typed by it.
+   * Stores a new pending task; with a taken `idempotencyKey`, answers the stored task instead. On an
+   * untyped api, a type argument (`create<Order>(…)`) declares the payload's shape: the payload is checked
+   * against it (required unless the shape admits `null`) and the record is typed by it.
    */
-  create(task: NewExternalTask): Promise<ExternalTask>;
-  create<Payload>(task: NewExternalTask<Payload>): Promise<ExternalTask<Payload>>;
-  create(task: NewExternalTask): Promise<ExternalTask> {
+  create<const Topic extends TopicName<Topics>>(
+    task: NewTaskOf<Topics, Topic> & { readonly topic: Topic },
+  ): Promise<TaskOf<Topics, Topic>>;
+  create<Payload>(
+    task: string extends TopicName<Topics> ? NewTopicTask<string, JsonCompatible<Payload>> : never,
+  ): Promise<ExternalTask<Payload>>;
+  create(task: NewTopicTask<string, unknown>): Promise<ExternalTask<unknown, unknown>> {
     return this.run('create', () => this.repository.create(task));
   }
 
   /**
-   * Stores up to 1,000 new pending tasks at once, all or none, in order (idempotency keys as `create`;
-   * a type argument as `create`'s).
+   * Stores up to 1,000 new pending tasks at once, all or none, in order (idempotency keys, topics and
+   * type arguments as `create`'s).
    */
-  createMany(tasks: readonly NewExternalTask[]): Promise<ExternalTask[]>;
-  createMany<Payload>(tasks: readonly NewExternalTask<Payload>[]): Promise<ExternalTask<Payload>[]>;
-  createMany(tasks: readonly NewExternalTask[]): Promise<ExternalTask[]> {
+  createMany<const Topic extends TopicName<Topics>>(
+    tasks: readonly (NewTaskOf<Topics, Topic> & { readonly topic: Topic })[],
+  ): Promise<TaskOf<Topics, Topic>[]>;
+  createMany<Payload>(
+    tasks: string extends TopicName<Topics>
+      ? readonly NewTopicTask<string, JsonCompatible<Payload>>[]
+      : never,
+  ): Promise<ExternalTask<Payload>[]>;
+  createMany(tasks: readonly NewTopicTask<string, unknown>[]): Promise<ExternalTask<unknown, unknown>[]> {
     return this.run('createMany', () => this.repository.createMany(tasks));
   }
 
@@ -72,11 +98,11 @@ export class EngineOperations {
    * The task's current record, or `undefined`; typed by type arguments if given (`getById<Order, Receipt>`).
    * @throws {@link BadRequestError} naming `externalTaskId` when it is not an id (1 to 255 characters).
    */
-  getById(externalTaskId: string): Promise<ExternalTask | undefined>;
+  getById(externalTaskId: string): Promise<TaskOf<Topics> | undefined>;
   getById<Payload, Result = JsonValue>(
     externalTaskId: string,
   ): Promise<ExternalTask<Payload, Result> | undefined>;
-  getById(externalTaskId: string): Promise<ExternalTask | undefined> {
+  getById(externalTaskId: string): Promise<ExternalTask<unknown, unknown> | undefined> {
     return this.run('getById', () =>
       this.repository.getById(requireString('externalTaskId', externalTaskId)),
     );
@@ -92,7 +118,7 @@ export class EngineOperations {
    * given). Resolves to the record after the change.
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final task that is no incident.
    */
-  setRetries(externalTaskId: string, retries: number, options?: SetRetriesOptions): Promise<ExternalTask> {
+  setRetries(externalTaskId: string, retries: number, options?: SetRetriesOptions): Promise<TaskOf<Topics>> {
     return this.write('setRetries', externalTaskId, () =>
       this.repository.setRetries(externalTaskId, retries, options),
     );
@@ -103,7 +129,7 @@ export class EngineOperations {
    * pending task nobody holds is answered as it is. Resolves to the record.
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final one.
    */
-  forceUnlock(externalTaskId: string): Promise<ExternalTask> {
+  forceUnlock(externalTaskId: string): Promise<TaskOf<Topics>> {
     return this.write('forceUnlock', externalTaskId, () => this.repository.forceUnlock(externalTaskId));
   }
 
@@ -140,7 +166,7 @@ export class EngineOperations {
    * Sets the priority of a pending task. Resolves to the record after the change.
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final one.
    */
-  setPriority(externalTaskId: string, priority: number): Promise<ExternalTask> {
+  setPriority(externalTaskId: string, priority: number): Promise<TaskOf<Topics>> {
     return this.write('setPriority', externalTaskId, () =>
       this.repository.setPriority(externalTaskId, priority),
     );
@@ -151,9 +177,17 @@ export class EngineOperations {
     return this.run('deleteFinalTasks', () => this.repository.deleteFinalTasks(selector));
   }
 
-  /** Matching tasks, one page at a time, in creation order. */
-  query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
-    return this.run('query', () => this.repository.query(filter));
+  /**
+   * Matching tasks, one page at a time, in creation order. On a typed api, a `topic` filter names its
+   * topics and narrows the records' type to theirs.
+   */
+  query<const Topic extends TopicName<Topics> = TopicName<Topics>>(
+    filter: ExternalTaskQuery & { readonly topic?: Topic | readonly Topic[] | undefined },
+  ): Promise<ExternalTaskPage<TaskOf<Topics, Topic>>> {
+    return this.run(
+      'query',
+      () => this.repository.query(filter) as Promise<ExternalTaskPage<TaskOf<Topics, Topic>>>,
+    );
   }
 
   /** Counts per topic and state (BPMN errors apart from service errors). */
@@ -184,12 +218,12 @@ export class EngineOperations {
     operation: string,
     externalTaskId: string,
     write: () => Promise<EngineWriteResult>,
-  ): Promise<ExternalTask> {
+  ): Promise<TaskOf<Topics>> {
     return this.run(operation, async () => {
       const written = await write();
       switch (written.status) {
         case 'ok':
-          return written.task;
+          return written.task as TaskOf<Topics>;
         case 'not-found':
           throw new NotFoundError(externalTaskId);
         case 'gone':

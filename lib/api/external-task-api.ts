@@ -2,7 +2,7 @@ import type { Clock } from '../clock/index.js';
 import { asExternalTaskError, ExternalTaskError } from '../errors/index.js';
 import { ContainedEventEmitter, type ExternalTaskEvents } from '../events/index.js';
 import type { Logger } from '../logging/index.js';
-import type { ExternalTask, Identity, JsonValue } from '../model/index.js';
+import type { ExternalTask, Identity, JsonValue, TaskOf, TopicMap, UntypedTopics } from '../model/index.js';
 import {
   type ChangeFeed,
   type ConditionalWriteResult,
@@ -27,17 +27,14 @@ import { emitChangeEvent } from './change-events.js';
 import { EngineOperations } from './engine-operations.js';
 import type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api-options.js';
 import { throwUnlessWritten } from './write-refusals.js';
+import { bpmnErrorOutcome, finishedOutcome, serviceErrorOutcome } from './reported-outcomes.js';
 import { resolveApiOptions } from './resolve-api-options.js';
 import {
   requireOptionalSignal,
   validateAdditionalDuration,
-  validateBpmnError,
   validateFetchOptions,
   validateHeldTask,
   validatePositionalFetch,
-  validateResult,
-  validateRetry,
-  validateServiceError,
   type ValidFetch,
 } from './request-validation.js';
 
@@ -50,6 +47,12 @@ import {
  * argument), and then asks the repository for one conditional write, whose answer maps to 404, 410 or
  * 423. Anything unexpected becomes a 500 {@link InternalError} with the original as `cause`.
  *
+ * A topic map (`new ExternalTaskApi<Topics>(…)`, see {@link TopicMap}) declares each topic's payload and
+ * result; the engine's operations, the events, `waitForOutcome`, `consumeOutcomes`, the fetches and the
+ * workers over the api are then typed by it, their records a union that `task.topic` narrows. The map is
+ * a declaration the engine's creates keep (the store holds whatever JSON it was given).
+ * @typeParam Topics - The topic map. @default UntypedTopics (any topic, JSON values)
+ *
  * @example
  * ```ts
  * const repository = new InMemoryExternalTaskRepository();
@@ -61,11 +64,13 @@ import {
  * if (task) await api.finishExternalTask(identity, 'worker-1', task.id, { sent: true });
  * ```
  */
-export class ExternalTaskApi implements ExternalTaskService {
+export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> implements ExternalTaskService<
+  TaskOf<Topics>
+> {
   /** Typed events (see {@link ExternalTaskEvents}): `task:created`, `task:locked`, `task:finished`, `task:failed`, … */
-  readonly events: ContainedEventEmitter<ExternalTaskEvents>;
+  readonly events: ContainedEventEmitter<ExternalTaskEvents<TaskOf<Topics>>>;
   /** The engine's operations on the store (create, cancel, operator controls, queries): no access policy. */
-  readonly engine: EngineOperations;
+  readonly engine: EngineOperations<Topics>;
 
   private readonly repository: ExternalTaskRepository;
   /** Who may do what: the `accessPolicy` option, or {@link tokenAccessPolicy}. */
@@ -118,11 +123,11 @@ export class ExternalTaskApi implements ExternalTaskService {
   fetchAndLockExternalTasks(
     identity: Identity | undefined,
     workerId: string,
-    topicName: string,
+    topicName: TaskOf<Topics>['topic'],
     maxTasks: number,
     longPollingTimeout: number,
     lockDuration: number,
-  ): Promise<ExternalTask[]> {
+  ): Promise<TaskOf<Topics>[]> {
     return this.run(identity, { operation: 'fetchAndLock', workerId, topicNames: [topicName] }, () =>
       this.fetch(
         identity,
@@ -131,7 +136,10 @@ export class ExternalTaskApi implements ExternalTaskService {
     );
   }
 
-  fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions): Promise<ExternalTask[]> {
+  fetchAndLock(
+    identity: Identity | undefined,
+    options: FetchAndLockOptions<TaskOf<Topics>['topic']>,
+  ): Promise<TaskOf<Topics>[]> {
     const topics: readonly Partial<TopicClaim>[] = Array.isArray(options?.topics) ? options.topics : [];
     const topicNames = topics.map((topic) => topic?.topicName as string);
     return this.run(identity, { operation: 'fetchAndLock', workerId: options?.workerId, topicNames }, () =>
@@ -163,10 +171,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     result: unknown,
   ): Promise<void> {
     return this.run(identity, { operation: 'finish', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => {
-        const copy = validateResult(result);
-        return { state: 'finished', ...(copy !== undefined && { result: copy }) };
-      }),
+      this.complete(identity, workerId, externalTaskId, () => finishedOutcome(result)),
     );
   }
 
@@ -178,10 +183,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     errorMessage?: string,
   ): Promise<void> {
     return this.run(identity, { operation: 'handleBpmnError', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => ({
-        state: 'failed',
-        error: validateBpmnError(errorCode, errorMessage),
-      })),
+      this.complete(identity, workerId, externalTaskId, () => bpmnErrorOutcome(errorCode, errorMessage)),
     );
   }
 
@@ -194,11 +196,9 @@ export class ExternalTaskApi implements ExternalTaskService {
     options?: ServiceErrorOptions,
   ): Promise<void> {
     return this.run(identity, { operation: 'handleServiceError', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => {
-        const error = validateServiceError(errorMessage, errorDetails);
-        const retry = validateRetry(options);
-        return retry ? { state: 'failed', error, retry } : { state: 'failed', error };
-      }),
+      this.complete(identity, workerId, externalTaskId, () =>
+        serviceErrorOutcome(errorMessage, errorDetails, options),
+      ),
     );
   }
 
@@ -223,14 +223,18 @@ export class ExternalTaskApi implements ExternalTaskService {
   /**
    * For the engine: resolves with the task's final record once it is finished, failed or cancelled (at
    * once if it already is), so the engine need not manage listeners. Rejects with {@link NotFoundError} for an
-   * unknown id (400 for an invalid one), and with the signal's reason when `signal` aborts.
-   * @typeParam Payload - The shape the engine declares for the task's payload (see {@link ExternalTask}).
-   * @typeParam Result - The shape the engine declares for the task's result.
+   * unknown id (400 for an invalid one), and with the signal's reason when `signal` aborts. The record
+   * is one of the topic map's; type arguments (`waitForOutcome<Order, Receipt>(id)`) declare its shapes.
    */
-  async waitForOutcome<Payload = JsonValue, Result = JsonValue>(
+  waitForOutcome(externalTaskId: string, options?: WaitForOutcomeOptions): Promise<TaskOf<Topics>>;
+  waitForOutcome<Payload, Result = JsonValue>(
+    externalTaskId: string,
+    options?: WaitForOutcomeOptions,
+  ): Promise<ExternalTask<Payload, Result>>;
+  async waitForOutcome(
     externalTaskId: string,
     options: WaitForOutcomeOptions = {},
-  ): Promise<ExternalTask<Payload, Result>> {
+  ): Promise<ExternalTask<unknown, unknown>> {
     requireString('externalTaskId', externalTaskId);
     const signal = requireOptionalSignal(requireObject('options', options ?? {}).signal);
     // A closed api hears no more outcomes: waiting would never end.
@@ -245,8 +249,7 @@ export class ExternalTaskApi implements ExternalTaskService {
         throw this.toExternalTaskError(error, 'waitForOutcome');
       }
     });
-    // The shapes are the engine's declaration (the store holds any JSON), as the type parameters say.
-    return outcome as Promise<ExternalTask<Payload, Result>>;
+    return outcome;
   }
 
   /** Whether {@link close} was called: every fetch then answers `[]`. */
@@ -263,11 +266,11 @@ export class ExternalTaskApi implements ExternalTaskService {
    * @throws {@link BadRequestError} naming a missing `after`; {@link ChangeFeedRetentionError} when `after`
    * is older than the store retains.
    */
-  async consumeOutcomes(options: ConsumeOutcomesOptions): Promise<ChangeFeed> {
+  async consumeOutcomes(options: ConsumeOutcomesOptions<TaskOf<Topics>>): Promise<ChangeFeed> {
     if (this.closed) throw closedError();
     let feed: ChangeFeed;
     try {
-      feed = await this.outcomeConsumers.open(options);
+      feed = await this.outcomeConsumers.open(options as ConsumeOutcomesOptions);
     } catch (error) {
       throw this.toExternalTaskError(error, 'consumeOutcomes');
     }
@@ -305,7 +308,8 @@ export class ExternalTaskApi implements ExternalTaskService {
     }
   }
 
-  private async fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<ExternalTask[]> {
+  /** The tasks claimed, at once or by a long poll: of the map's topics, as the engine's creates made them. */
+  private async fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<TaskOf<Topics>[]> {
     // Nobody would receive the tasks: claim none rather than leave them locked until their locks expire.
     if (this.closed || fetch.signal?.aborted) return [];
     const scope = await scopeFor(this.accessPolicy, identity);
@@ -318,10 +322,11 @@ export class ExternalTaskApi implements ExternalTaskService {
       ...(scope && { scope }),
     };
     const announcementCount = this.longPolls.announcementCount;
-    const tasks = await this.repository.claim(request);
+    const tasks = (await this.repository.claim(request)) as TaskOf<Topics>[];
     if (tasks.length > 0 || fetch.longPollingTimeout === 0 || this.closed || fetch.signal?.aborted)
       return tasks;
-    return this.longPolls.wait(request, fetch.longPollingTimeout, fetch.signal, announcementCount);
+    const woken = this.longPolls.wait(request, fetch.longPollingTimeout, fetch.signal, announcementCount);
+    return woken as Promise<TaskOf<Topics>[]>;
   }
 
   private complete(

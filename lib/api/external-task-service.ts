@@ -1,11 +1,14 @@
 import type { ExternalTask, Identity } from '../model/index.js';
 import type { TopicClaim } from '../repository/index.js';
 
-/** The options form of a fetch: several topics, each with its own lock duration, claimed in one step. */
-export interface FetchAndLockOptions {
+/**
+ * The options form of a fetch: several topics, each with its own lock duration, claimed in one step.
+ * @typeParam Topic - The topic names a typed api knows. @default string
+ */
+export interface FetchAndLockOptions<Topic extends string = string> {
   readonly workerId: string;
   /** 1 to 100 distinct topics. */
-  readonly topics: readonly TopicClaim[];
+  readonly topics: readonly (TopicClaim & { readonly topicName: Topic })[];
   /** 1 to 1,000. */
   readonly maxTasks: number;
   /** How long to wait when nothing is available: 0 to 30 minutes. @default 0 (answer at once) */
@@ -28,8 +31,11 @@ export interface ServiceErrorOptions {
 /**
  * The worker-facing operations (spec §3). The in-process {@link ExternalTaskApi} implements it, and so
  * does any remote client, so a worker works the same against either.
+ * @typeParam Task - The records a fetch answers: for an api typed by a topic map, the union of its
+ * topics' records ({@link TaskOf}), whose `topic` names the topics a fetch may ask for.
+ * @default ExternalTask
  */
-export interface ExternalTaskService {
+export interface ExternalTaskService<Task extends ExternalTask<unknown, unknown> = ExternalTask> {
   /**
    * Whether the service was closed, so that no fetch will ever hand out a task again; a worker then stops.
    * Optional: a client that cannot tell leaves it out.
@@ -39,13 +45,13 @@ export interface ExternalTaskService {
   fetchAndLockExternalTasks(
     identity: Identity | undefined,
     workerId: string,
-    topicName: string,
+    topicName: Task['topic'],
     maxTasks: number,
     longPollingTimeout: number,
     lockDuration: number,
-  ): Promise<ExternalTask[]>;
+  ): Promise<Task[]>;
   /** Claims across several topics in one atomic step; see {@link FetchAndLockOptions}. */
-  fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions): Promise<ExternalTask[]>;
+  fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions<Task['topic']>): Promise<Task[]>;
   /** Sets the worker's lock to now + `additionalDuration` ms. */
   extendLock(
     identity: Identity | undefined,

@@ -12,10 +12,13 @@ import type {
 import { CallbackRuns } from '../repository/callback-runs.js';
 import { describeValue, requireCallbacks, requireObject } from '../validation/index.js';
 
-/** One outcome handed to {@link ExternalTaskApi.consumeOutcomes}. */
-export interface ExternalTaskOutcome {
+/**
+ * One outcome handed to {@link ExternalTaskApi.consumeOutcomes}.
+ * @typeParam Task - The record's type: the union of the topics' records of a typed api. @default ExternalTask
+ */
+export interface ExternalTaskOutcome<Task extends ExternalTask<unknown, unknown> = ExternalTask> {
   /** The final record: `finished`, `failed` or `cancelled`. */
-  readonly task: ExternalTask;
+  readonly task: Task;
   /** The outcome's position in the store's change feed: store it once the outcome is handled. */
   readonly position: ChangePosition;
 }
@@ -31,8 +34,11 @@ export interface ExternalTaskOutcome {
  */
 export type OutcomesStart = ChangePosition | 'oldest' | 'now';
 
-/** Options of {@link ExternalTaskApi.consumeOutcomes}. */
-export interface ConsumeOutcomesOptions {
+/**
+ * Options of {@link ExternalTaskApi.consumeOutcomes}.
+ * @typeParam Task - The records handed over: the union of the topics' records of a typed api. @default ExternalTask
+ */
+export interface ConsumeOutcomesOptions<Task extends ExternalTask<unknown, unknown> = ExternalTask> {
   /**
    * Where to start (see {@link OutcomesStart}); required, so that a first start never silently means
    * "from now on". A position is a number: a PostgreSQL `bigint` column reads back as a string, so
@@ -40,7 +46,7 @@ export interface ConsumeOutcomesOptions {
    */
   readonly after: OutcomesStart;
   /** Handles one outcome; a returned promise is awaited before the next outcome is handed over. */
-  onOutcome(outcome: ExternalTaskOutcome): void | Promise<void>;
+  onOutcome(outcome: ExternalTaskOutcome<Task>): void | Promise<void>;
   /**
    * The feed fell behind the store's retention and outcomes may be missing (see {@link ChangeFeedResync});
    * delivery goes on after the gap. Without it, such a gap stops the consumption like a failure does.
@@ -52,7 +58,7 @@ export interface ConsumeOutcomesOptions {
    * {@link ChangeFeedRetentionError}, no outcome). Nothing is skipped: consume again from the stored
    * position to retry. @default logged as an error
    */
-  readonly onError?: ((error: unknown, outcome: ExternalTaskOutcome | undefined) => void) | undefined;
+  readonly onError?: ((error: unknown, outcome: ExternalTaskOutcome<Task> | undefined) => void) | undefined;
 }
 
 /** Checks `after`: a start must be given, a position as a number (a string is refused, not parsed). */

@@ -1,5 +1,5 @@
 import type { ExternalTaskService, FetchAndLockOptions, ServiceErrorOptions } from '../api/index.js';
-import type { ExternalTask, Identity } from '../model/index.js';
+import type { Identity, TaskOf, TopicMap, UntypedTopics } from '../model/index.js';
 import {
   validateAdditionalDuration,
   validateBpmnError,
@@ -51,6 +51,10 @@ export interface HttpExternalTaskClientOptions {
  * other claims of an identity do not travel (the server derives the identity from the token). A fetch's
  * `signal` ends its long poll at once with `[]`; the server then unlocks whatever it claimed meanwhile.
  *
+ * Like `ExternalTaskApi<Topics>`, it takes the engine's topic map (see {@link TopicMap}) as a type
+ * argument, so that its fetches, and the workers over it, are typed by it.
+ * @typeParam Topics - The engine's topic map. @default UntypedTopics (any topic, JSON values)
+ *
  * @example
  * ```ts
  * const client = new HttpExternalTaskClient({ baseUrl: 'http://engine:8080/api/external_task/v1', token: 'secret' });
@@ -58,7 +62,9 @@ export interface HttpExternalTaskClientOptions {
  * await worker.start();
  * ```
  */
-export class HttpExternalTaskClient implements ExternalTaskService {
+export class HttpExternalTaskClient<
+  Topics extends TopicMap<Topics> = UntypedTopics,
+> implements ExternalTaskService<TaskOf<Topics>> {
   private readonly baseUrl: string;
   private readonly token: string | undefined;
   private readonly fetch: typeof fetch;
@@ -102,11 +108,11 @@ export class HttpExternalTaskClient implements ExternalTaskService {
   async fetchAndLockExternalTasks(
     identity: Identity | undefined,
     workerId: string,
-    topicName: string,
+    topicName: TaskOf<Topics>['topic'],
     maxTasks: number,
     longPollingTimeout: number,
     lockDuration: number,
-  ): Promise<ExternalTask[]> {
+  ): Promise<TaskOf<Topics>[]> {
     validatePositionalFetch(workerId, topicName, maxTasks, longPollingTimeout, lockDuration);
     const body = { workerId, topicName, maxTasks, longPollingTimeout, lockDuration };
     return tasksFromResponse(
@@ -114,7 +120,10 @@ export class HttpExternalTaskClient implements ExternalTaskService {
     );
   }
 
-  async fetchAndLock(identity: Identity | undefined, options: FetchAndLockOptions): Promise<ExternalTask[]> {
+  async fetchAndLock(
+    identity: Identity | undefined,
+    options: FetchAndLockOptions<TaskOf<Topics>['topic']>,
+  ): Promise<TaskOf<Topics>[]> {
     const { signal, ...body } = validateFetchOptions(options);
     // As in process: a poll whose signal has aborted claims nothing and answers [].
     if (signal?.aborted) return [];

@@ -1,4 +1,5 @@
 import type { ExternalTaskService } from '../api/index.js';
+import type { ExternalTask } from '../model/index.js';
 import { externalTaskRoutes } from './external-task-routes.js';
 import { resolveHttpHandlerOptions, type HttpHandlerOptions } from './http-handler-options.js';
 import type { RequestContext } from './request-context.js';
@@ -6,7 +7,8 @@ import { routeListener, type HttpRequestListener } from './route-listener.js';
 import { Router } from './router.js';
 
 /**
- * Serves an {@link ExternalTaskService} (usually the in-process `ExternalTaskApi`) over HTTP, under
+ * Serves an {@link ExternalTaskService} (usually the in-process `ExternalTaskApi`, typed by a topic map
+ * or not) over HTTP, under
  * `/api/external_task/v1` (see docs/deployment.md and docs/openapi.json):
  *
  * | route | body |
@@ -34,9 +36,11 @@ import { Router } from './router.js';
  * @throws TypeError or RangeError naming a bad option, or when nothing checks the tokens
  */
 export function createHttpHandler(
-  api: ExternalTaskService,
+  api: ExternalTaskService<ExternalTask<unknown, unknown>>,
   options: HttpHandlerOptions = {},
 ): HttpRequestListener {
   const resolved = resolveHttpHandlerOptions(api, options);
-  return routeListener(new Router<RequestContext>(resolved.basePath, externalTaskRoutes(api)), resolved);
+  // Whatever the api's topic map declares, what it hands out is JSON (its store holds nothing else).
+  const routes = externalTaskRoutes(api as ExternalTaskService);
+  return routeListener(new Router<RequestContext>(resolved.basePath, routes), resolved);
 }

@@ -5,20 +5,24 @@ const dateFields = ['createdAt', 'lockExpirationTime', 'finishedAt', 'retryAt'] 
 
 /**
  * The task records of a fetch's JSON answer, with their dates as `Date`s again and frozen, as the
- * in-process API hands them out. An answer that is not an array of records is an
- * {@link HttpTransportError} of kind `response`.
+ * in-process API hands them out; typed as `Task`, the records of the client's topic map. An answer that
+ * is not an array of records is an {@link HttpTransportError} of kind `response`.
  */
-export function tasksFromResponse(body: unknown): ExternalTask[] {
+export function tasksFromResponse<Task extends ExternalTask<unknown, unknown> = ExternalTask>(
+  body: unknown,
+): Task[] {
   if (!Array.isArray(body) || !body.every(isRecord)) {
     throw new HttpTransportError('response', 'The server answered a fetch with something else than tasks.');
   }
-  return body.map((record) => {
+  const tasks = body.map((record) => {
     const task: Record<string, unknown> = { ...record };
     for (const field of dateFields) {
       if (typeof task[field] === 'string') task[field] = new Date(task[field]);
     }
     return frozenRecord(task as unknown as ExternalTask);
   });
+  // The records the engine's creates stored: of its topic map, as the client declares it.
+  return tasks as Task[];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -31,9 +31,12 @@ export interface ExternalTaskQuery {
   readonly offset?: number | undefined;
 }
 
-/** One page of a query, in creation order, with the number of all matching tasks. */
-export interface ExternalTaskPage {
-  readonly tasks: ExternalTask[];
+/**
+ * One page of a query, in creation order, with the number of all matching tasks.
+ * @typeParam Task - The records' type (an api's topic map types them). @default ExternalTask
+ */
+export interface ExternalTaskPage<Task extends ExternalTask<unknown, unknown> = ExternalTask> {
+  readonly tasks: Task[];
   readonly total: number;
 }
 

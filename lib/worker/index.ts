@@ -1,5 +1,9 @@
 export { BpmnError } from './bpmn-error.js';
-export { ExternalTaskWorker, type WorkerState } from './external-task-worker.js';
+export {
+  ExternalTaskWorker,
+  type ExternalTaskWorkerConstructor,
+  type WorkerState,
+} from './external-task-worker.js';
 export { TaskAbortedError, type TaskAbortCode } from './task-aborted-error.js';
 export { WorkerHaltedError, type WorkerHaltCode } from './worker-halted-error.js';
 export type { ExternalTaskHandler, TaskContext } from './task-handler.js';

@@ -25,8 +25,10 @@ export interface TaskContext {
  * @typeParam Payload - The payload shape the engine declares for the topic (see {@link ExternalTask}).
  * @default JsonValue
  * @typeParam Result - What the handler must return or resolve to. @default unknown (anything)
+ * @typeParam Task - The record the handler gets: on an api typed by a topic map, the union of its
+ * topics' records ({@link TaskOf}), which `task.topic` narrows. @default ExternalTask<Payload>
  */
-export type ExternalTaskHandler<Payload = JsonValue, Result = unknown> = (
-  task: ExternalTask<Payload>,
+export type ExternalTaskHandler<Payload = JsonValue, Result = unknown, Task = ExternalTask<Payload>> = (
+  task: Task,
   context: TaskContext,
 ) => Result | PromiseLike<Result>;

@@ -1,10 +1,10 @@
 import { clockMethods, systemClock, type Clock } from '../clock/index.js';
 import { consoleLogger, loggerMethods, type Logger } from '../logging/index.js';
-import type { Identity, JsonValue } from '../model/index.js';
+import type { ExternalTask, Identity, JsonValue } from '../model/index.js';
 import { checkInteger, checkNumber, checkObject, checkString, limits } from '../validation/index.js';
 import type { DelaySchedule } from './backoff.js';
 import type { ResolvedRetryPolicy } from './retry-policy.js';
-import type { ExternalTaskHandler } from './task-handler.js';
+import type { ExternalTaskHandler, TaskContext } from './task-handler.js';
 import { defaultWorkerId, workerDefaults } from './worker-defaults.js';
 import {
   checkGroup,
@@ -62,12 +62,23 @@ export interface RetryPolicyOptions {
  * Options of {@link ExternalTaskWorker}.
  * @typeParam Payload - The payload shape of the topic's tasks, as the handler sees it. @default JsonValue
  * @typeParam Result - What the handler returns. @default unknown (anything)
+ * @typeParam Task - The record the handler gets (see {@link ExternalTaskHandler}). @default ExternalTask<Payload>
  */
-export interface ExternalTaskWorkerOptions<Payload = JsonValue, Result = unknown> {
-  /** The topic to fetch tasks of, or several topics (fetched together, in one call). Required. */
+export interface ExternalTaskWorkerOptions<
+  Payload = JsonValue,
+  Result = unknown,
+  Task = ExternalTask<Payload>,
+> {
+  /**
+   * The topic to fetch tasks of, or several topics (fetched together, in one call); on a typed api, of
+   * its topic map. Required.
+   */
   readonly topic: string | readonly string[];
-  /** The code that works on one task; see {@link ExternalTaskHandler}. Required. */
-  readonly handler: ExternalTaskHandler<Payload, Result>;
+  // Written out, not as ExternalTaskHandler<Payload, Result, Task>: inferring from that alias's arguments
+  // would read Payload, which only Task's default uses, as unknown (options spread from another options
+  // object); written out, Payload is inferred from the handler's parameter, as it was.
+  /** The code that works on one task: an {@link ExternalTaskHandler}`<Payload, Result, Task>`. Required. */
+  readonly handler: (task: Task, context: TaskContext) => Result | PromiseLike<Result>;
   /** The identity every call to the API is made with. @default undefined (the API's policy decides) */
   readonly identity?: Identity | undefined;
   /**

@@ -1,3 +1,4 @@
+import type { ExternalTaskService } from '../../api/index.js';
 import type { HttpHandlerOptions } from '../http-handler-options.js';
 import { resolveHttpHandlerOptions } from '../http-handler-options.js';
 import type { RequestContext } from '../request-context.js';
@@ -52,6 +53,7 @@ export function createCamundaRestHandler(
     name: 'createCamundaRestHandler',
     basePath: camundaRestHandlerDefaults.basePath,
   });
-  const router = new Router<RequestContext>(resolved.basePath, camundaRoutes(api));
+  // Whatever the api's topic map declares, what it hands out is JSON (its store holds nothing else).
+  const router = new Router<RequestContext>(resolved.basePath, camundaRoutes(api as ExternalTaskService));
   return routeListener(router, resolved, camundaErrorAnswer);
 }
