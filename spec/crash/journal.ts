@@ -31,13 +31,18 @@ export class Journal<Line> {
   }
 }
 
-/** The lines of a journal file; a line that is not JSON (a torn write) throws, naming file and line. */
-export function readLines<Line>(path: string): Line[] {
+/**
+ * The lines of a journal file; a line that is not JSON (a torn write) throws, naming file and line.
+ * `live`: another process may be writing the file at this moment, so a last line without its newline is
+ * one still being written, and is left for the next read.
+ */
+export function readLines<Line>(path: string, live = false): Line[] {
   if (!existsSync(path)) return [];
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
   const last = lines.pop();
-  if (last !== '') throw new Error(`${path}: the last line is torn (no newline): ${last?.slice(0, 200)}`);
+  if (last !== '' && !live)
+    throw new Error(`${path}: the last line is torn (no newline): ${last?.slice(0, 200)}`);
   return lines.map((line, index) => {
     try {
       return JSON.parse(line) as Line;

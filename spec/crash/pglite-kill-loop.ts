@@ -53,7 +53,10 @@ export async function runPgliteKillLoop(options: PgliteKillOptions): Promise<Pgl
       ]);
       try {
         await child.message('ready', 120_000);
-        await delay(100 + Math.floor(Math.random() * 3900));
+        // A third of the kills come at any moment of the life (its first writes redo the crash recovery
+        // and are slow); the others once it writes at full speed (after its first acknowledged write).
+        if (kill % 3 !== 0) await firstAcknowledgement(journal, readLines<WriteLine>(journal, true).length);
+        await delay(Math.floor(Math.random() * 2000));
       } finally {
         await child.kill();
       }
@@ -73,6 +76,19 @@ export async function runPgliteKillLoop(options: PgliteKillOptions): Promise<Pgl
     return summary(options.kills, last, midWrite, startedAt);
   } finally {
     rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+/** Waits (bounded) until the journal, `before` lines long at the start, has an acknowledged write more. */
+async function firstAcknowledgement(journal: string, before: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (
+    !readLines<WriteLine>(journal, true)
+      .slice(before)
+      .some((line) => line.op !== 'begin')
+  ) {
+    if (Date.now() > deadline) throw new Error('the PGlite writer acknowledged no write within 30 s');
+    await delay(20);
   }
 }
 

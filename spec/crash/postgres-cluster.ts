@@ -103,6 +103,12 @@ export class PostgresCluster {
   }
 }
 
+/** Whether this machine has the binaries to make a cluster (`initdb`, `pg_ctl`; as root, `runuser`). */
+export function canMakeCluster(): boolean {
+  const needed = ['initdb', 'pg_ctl', ...(process.getuid?.() === 0 ? ['runuser'] : [])];
+  return needed.every((command) => isExecutable(binary(command)));
+}
+
 /** `initdb`/`pg_ctl` from the PATH, else from Debian's PostgreSQL (which leaves them off the PATH). */
 function binary(command: string): string {
   const debian = '/usr/lib/postgresql';

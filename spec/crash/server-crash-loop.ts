@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { ExternalTask } from '../../lib/model/index.js';
@@ -93,6 +93,8 @@ class CrashLoop {
   private engine: ChildScript<ReadyMessage> | undefined;
   private engineLife = 0;
   private readonly killedLives = new Set<string>();
+  /** The handler logs of the killed lives (file names). */
+  private readonly killedLogs = new Set<string>();
   private readonly created = new Map<string, string>();
   private readonly faults: Record<string, number> = {};
 
@@ -221,6 +223,7 @@ class CrashLoop {
       case 'kill-worker': {
         const p = this.busyProcess();
         this.killedLives.add(`p${p}.l${this.lives[p]}`);
+        this.killedLogs.add(basename(this.handlerLog(p, this.lives[p]!)));
         await this.workers[p]!.kill();
         this.count(kind);
         await delay(between(0, 1500));
@@ -265,7 +268,7 @@ class CrashLoop {
     const busy = this.workers
       .map((_, p) => p)
       .filter((p) => {
-        const lines = readLines<HandlerLine>(this.handlerLog(p, this.lives[p]!));
+        const lines = readLines<HandlerLine>(this.handlerLog(p, this.lives[p]!), true);
         const ended = new Set(
           lines.filter((line) => line.e === 'end').map((line) => `${line.task}|${line.lock}`),
         );
@@ -339,7 +342,7 @@ class CrashLoop {
         const [counts] = await this.repository.countByTopic([topic]);
         const outcomes = (counts?.finished ?? 0) + (counts?.failed ?? 0) + (counts?.cancelled ?? 0);
         const end = await this.repository.currentPosition();
-        const handled = readLines<OutcomeLine>(join(this.journals, 'outcomes.jsonl')).length;
+        const handled = readLines<OutcomeLine>(join(this.journals, 'outcomes.jsonl'), true).length;
         state = `${outcomes} outcomes of ${this.created.size} tasks, feed at ${this.feed!.position} of ${end}, engine handled ${handled}`;
         if (outcomes === this.created.size && this.feed!.position >= end && handled >= outcomes) return [];
       } catch (error) {
@@ -358,7 +361,8 @@ class CrashLoop {
     }
     const handlerLines = readdirSync(this.journals)
       .filter((name) => name.startsWith('handlers-'))
-      .flatMap((name) => readLines<HandlerLine>(join(this.journals, name)));
+      // The logs of the processes alive are still written to; those of killed ones are whole.
+      .flatMap((name) => readLines<HandlerLine>(join(this.journals, name), !this.killedLogs.has(name)));
     return checkRound({
       lockMs: this.options.lockMs,
       created: this.created,
@@ -366,7 +370,7 @@ class CrashLoop {
       end: await this.repository.currentPosition(),
       stored,
       handlerLines,
-      outcomeLines: readLines<OutcomeLine>(join(this.journals, 'outcomes.jsonl')),
+      outcomeLines: readLines<OutcomeLine>(join(this.journals, 'outcomes.jsonl'), true),
       killedLives: this.killedLives,
     });
   }

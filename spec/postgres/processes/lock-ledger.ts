@@ -51,7 +51,8 @@ export class LockLedger {
         this.takeovers++;
         if (hold?.workerId !== task.workerId || hold?.expiresAt !== expiry(task)) {
           this.violations.push(
-            `${task.id}: lockExpired names ${task.workerId}, the feed says ${hold?.workerId}`,
+            `${task.id}: lockExpired names ${task.workerId} until ${expiry(task)}, the feed says ` +
+              `${hold?.workerId} until ${hold?.expiresAt} (position ${change.position})`,
           );
         }
         return;
