@@ -49,7 +49,9 @@ export function processLifeOf(workerId: string): string {
  * acknowledgement is known), then what the store acknowledged.
  */
 export type WriteLine =
-  | { readonly op: 'begin'; readonly write: 'create' | 'lock' | 'outcome' }
+  | { readonly op: 'begin'; readonly write: 'lock' | 'outcome' }
+  /** Before a create: the idempotency keys of the tasks it creates. */
+  | { readonly op: 'begin'; readonly write: 'create'; readonly keys: readonly string[] }
   | { readonly op: 'created'; readonly ids: readonly string[] }
   | { readonly op: 'locked'; readonly ids: readonly string[]; readonly worker: string }
   | { readonly op: 'finished'; readonly id: string; readonly result: { readonly n: number } }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
 import type { ExternalTaskChange } from '../../lib/repository/index.js';
+import { eventually } from '../postgres/faults/backends.js';
 import { quietLogger } from '../postgres/support.js';
 import { runPgliteKillLoop } from './pglite-kill-loop.js';
 import { canMakeCluster, PostgresCluster } from './postgres-cluster.js';
@@ -13,15 +14,6 @@ function requireCluster(context: Mocha.Context): void {
   if (process.env.CI === 'true') throw new Error('initdb and pg_ctl are needed to run the crash tests in CI');
   console.log('  (skipped: no initdb/pg_ctl on this machine to make a PostgreSQL cluster with)');
   context.skip();
-}
-
-/** Waits (a real-time bound, polling) until `done()` holds. */
-async function eventually(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!done()) {
-    if (Date.now() > deadline) expect.fail(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Progress lines of the loops, kept for a failure's message. */

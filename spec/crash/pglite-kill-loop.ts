@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { ExternalTask } from '../../lib/model/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
 import type { ExternalTaskChange } from '../../lib/repository/index.js';
+import { eventually } from '../postgres/faults/backends.js';
 import { ChildScript } from '../postgres/processes/child-script.js';
 import { quietLogger } from '../postgres/support.js';
 import type { ReadyMessage, WriteLine } from './crash-records.js';
@@ -80,16 +81,15 @@ export async function runPgliteKillLoop(options: PgliteKillOptions): Promise<Pgl
 }
 
 /** Waits (bounded) until the journal, `before` lines long at the start, has an acknowledged write more. */
-async function firstAcknowledgement(journal: string, before: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (
-    !readLines<WriteLine>(journal, true)
-      .slice(before)
-      .some((line) => line.op !== 'begin')
-  ) {
-    if (Date.now() > deadline) throw new Error('the PGlite writer acknowledged no write within 30 s');
-    await delay(20);
-  }
+function firstAcknowledgement(journal: string, before: number): Promise<void> {
+  return eventually(
+    () =>
+      readLines<WriteLine>(journal, true)
+        .slice(before)
+        .some((line) => line.op !== 'begin'),
+    'the PGlite writer to acknowledge a write',
+    30_000,
+  );
 }
 
 function summary(
@@ -155,8 +155,7 @@ async function readFeed(repository: PostgresExternalTaskRepository): Promise<Ext
   const end = await repository.currentPosition();
   const changes: ExternalTaskChange[] = [];
   const feed = await repository.subscribe({ after: 0, onChange: (change) => void changes.push(change) });
-  const deadline = Date.now() + 30_000;
-  while (feed.position < end && Date.now() < deadline) await delay(20);
+  await eventually(() => feed.position >= end, `the feed up to position ${end}`, 30_000);
   await feed.close();
   return changes;
 }
@@ -196,16 +195,26 @@ function checkAcknowledged(lines: readonly WriteLine[], stored: ReadonlyMap<stri
 }
 
 /**
- * Nothing is stored that the journal does not account for, but for the one write the kill interrupted:
- * it may have committed before the kill, unacknowledged.
+ * Nothing is stored that the journal does not account for, but for the creates a kill interrupted (a
+ * `begin` with no acknowledgement after it): they may have committed before the kill, unacknowledged.
  */
 function checkNothingElse(lines: readonly WriteLine[], stored: ReadonlyMap<string, ExternalTask>): string[] {
   const acknowledged = new Set(lines.flatMap((line) => (line.op === 'created' ? line.ids : [])));
-  const unaccounted = [...stored.keys()].filter((id) => !acknowledged.has(id));
-  const last = lines.at(-1);
-  const interruptedCreate = last?.op === 'begin' && last.write === 'create' ? 4 : 0;
-  return unaccounted.length > interruptedCreate
-    ? [`${unaccounted.length} stored tasks were never acknowledged: ${unaccounted.slice(0, 5).join(', ')}`]
+  const interrupted = new Set(
+    lines.flatMap((line, i) =>
+      line.op === 'begin' && line.write === 'create' && lines[i + 1]?.op !== 'created' ? line.keys : [],
+    ),
+  );
+  const unaccounted = [...stored.values()].filter(
+    (task) => !acknowledged.has(task.id) && !interrupted.has(task.idempotencyKey ?? ''),
+  );
+  return unaccounted.length > 0
+    ? [
+        `${unaccounted.length} stored tasks were never written: ${unaccounted
+          .slice(0, 5)
+          .map((task) => task.id)
+          .join(', ')}`,
+      ]
     : [];
 }
 

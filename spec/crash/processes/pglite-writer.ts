@@ -34,19 +34,16 @@ process.on('disconnect', () => process.exit(0));
 process.send({ type: 'ready' } satisfies ReadyMessage);
 
 for (let n = 0; ; n++) {
-  const size = 1 + (n % 4);
-  journal.append({ op: 'begin', write: 'create' });
+  const keys = Array.from({ length: 1 + (n % 4) }, (_, i) => `${worker}-${n}-${i}`);
+  journal.append({ op: 'begin', write: 'create', keys });
   const created = await api.engine.createMany(
-    Array.from({ length: size }, (_, i) => {
-      const key = `${worker}-${n}-${i}`;
-      return {
-        topic: 'crash',
-        idempotencyKey: key,
-        correlationId: key,
-        processInstanceId: key,
-        flowNodeInstanceId: key,
-      };
-    }),
+    keys.map((key) => ({
+      topic: 'crash',
+      idempotencyKey: key,
+      correlationId: key,
+      processInstanceId: key,
+      flowNodeInstanceId: key,
+    })),
   );
   journal.append({ op: 'created', ids: created.map((task) => task.id) });
   journal.append({ op: 'begin', write: 'lock' });
