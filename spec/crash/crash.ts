@@ -38,6 +38,7 @@ if (stores.includes('server')) {
     concurrency: 2,
     lockMs: number('CRASH_LOCK_MS', 1000),
     faultChance: number('CRASH_FAULT_CHANCE', 0.5),
+    port: process.env.CRASH_PG_PORT === undefined ? undefined : number('CRASH_PG_PORT', 0),
     print,
   });
 }

@@ -25,6 +25,8 @@ export interface ServerCrashOptions {
   readonly lockMs: number;
   /** The chance of each kind of fault in each round (1: every kind, every round). */
   readonly faultChance: number;
+  /** The port of the test's own cluster. @default a free one */
+  readonly port?: number | undefined;
   /** Where progress lines go. */
   readonly print: (line: string) => void;
 }
@@ -68,9 +70,7 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
  */
 export async function runServerCrashLoop(options: ServerCrashOptions): Promise<ServerCrashResult> {
   const startedAt = Date.now();
-  const cluster = await PostgresCluster.create(
-    process.env.CRASH_PG_PORT ? Number(process.env.CRASH_PG_PORT) : undefined,
-  );
+  const cluster = await PostgresCluster.create(options.port);
   const journals = mkdtempSync(join(tmpdir(), 'et-crash-journals-'));
   const loop = new CrashLoop(cluster, journals, options);
   try {
