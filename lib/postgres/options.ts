@@ -52,8 +52,11 @@ export interface PostgresExternalTaskRepositoryOptions {
    * no longer waits for its WAL to reach the disk, which makes each claim and write cheaper (see
    * docs/benchmarks.md). The price: if the server crashes, the commits of its last moments (at most about
    * three times `wal_writer_delay`, 600 ms by default) are lost — claims are undone, so those tasks are
-   * handed out again, and outcomes are undone, so those tasks run again. Nothing is corrupted and the
-   * feed stays gap-free. Only for a store that opens its pool (`connectionString`): set it on a pool or a
+   * handed out again, and outcomes are undone, so those tasks run again. Nothing is corrupted, but the
+   * feed's subscribers may already have been handed the changes the crash undid (a commit is visible
+   * before it is on disk): an engine may have handled an outcome that is then undone, and the positions of
+   * the undone changes are given again to the changes after the crash, which a subscriber that had passed
+   * them never gets. Only for a store that opens its pool (`connectionString`): set it on a pool or a
    * PGlite of your own yourself. @default true (every commit is durable before it answers)
    */
   readonly synchronousCommit?: boolean | undefined;
