@@ -15,7 +15,8 @@ import {
   validateSetPriority,
 } from '../repository/repository-arguments.js';
 import { requireString } from '../validation/index.js';
-import type { Driver, Queryable } from './driver/driver.js';
+import type { Driver } from './driver/driver.js';
+import type { ChangeRecorder } from './feed/local-offers.js';
 import * as sql from './sql/index.js';
 import { isTaskId } from './task-id.js';
 import { toTask, type TaskRecord } from './task-record.js';
@@ -27,25 +28,23 @@ import { toTask, type TaskRecord } from './task-record.js';
  */
 export class PostgresEngineOperations {
   constructor(
-    private readonly database: Queryable,
+    /** Runs the statements that record changes (the writes), offering what they recorded to the feed. */
+    private readonly recorder: ChangeRecorder,
+    /** Runs the reads: a task, and the queries and counts with plans made for their values. */
+    private readonly database: Pick<Driver, 'query' | 'queryPlannedForValues'>,
     private readonly names: sql.SqlNames,
     private readonly statements: sql.StoreStatements,
     /** The time the statements use: the injected clock's, or null for the database's own. */
     private readonly now: () => number | null,
-    /** Hands the changes a statement recorded to this process's subscriptions. */
-    private readonly recorded: (rows: readonly sql.Recording[]) => void,
-    /** Runs the queries and counts with plans made for their values (`Driver.queryPlannedForValues`). */
-    private readonly reads: Pick<Driver, 'queryPlannedForValues'>,
   ) {}
 
   async cancel(selector: CancelSelector): Promise<number> {
     const { field, value } = validateCancelSelector(selector);
     if (field === 'externalTaskId' && !isTaskId(value)) return 0;
-    const rows = await this.database.query<{ count: number } & sql.Recording>(this.statements.cancel[field], [
-      this.now(),
-      value,
-    ]);
-    this.recorded(rows);
+    const rows = await this.recorder.record<{ count: number } & sql.Recording>(
+      this.statements.cancel[field],
+      [this.now(), value],
+    );
     return rows[0]?.count ?? 0;
   }
 
@@ -72,7 +71,7 @@ export class PostgresEngineOperations {
   async query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
     const { where, params, ...page } = sql.queryFilter(this.names, validateQuery(filter), this.now());
     const text = sql.queryTasks(this.names, where, page.limit, page.offset);
-    const [found] = await this.reads.queryPlannedForValues<{ total: number; tasks: TaskRecord[] }>(
+    const [found] = await this.database.queryPlannedForValues<{ total: number; tasks: TaskRecord[] }>(
       text,
       params,
     );
@@ -81,7 +80,7 @@ export class PostgresEngineOperations {
 
   async countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
     const { topics, tenantId } = validateCountFilter(filter);
-    return this.reads.queryPlannedForValues<TopicTaskCounts>(this.statements.count, [
+    return this.database.queryPlannedForValues<TopicTaskCounts>(this.statements.count, [
       this.now(),
       topics ?? null,
       tenantId ?? null,
@@ -101,12 +100,11 @@ export class PostgresEngineOperations {
   ): Promise<EngineWriteResult> {
     if (!isTaskId(externalTaskId)) return { status: 'not-found' };
     for (;;) {
-      const rows = await this.database.query<{ record: TaskRecord } & sql.Recording>(statement, [
+      const rows = await this.recorder.record<{ record: TaskRecord } & sql.Recording>(statement, [
         this.now(),
         externalTaskId,
         ...argument,
       ]);
-      this.recorded(rows);
       const [written] = rows;
       if (written) return { status: 'ok', task: toTask(written.record) };
       const [current] = await this.database.query<{ record: TaskRecord }>(this.statements.get, [

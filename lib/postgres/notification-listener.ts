@@ -2,11 +2,12 @@ import type { Logger } from '../logging/index.js';
 import type { AvailabilityHint } from '../repository/index.js';
 import type { Driver, Listening } from './driver/driver.js';
 import { sqlNames } from './sql/names.js';
+import { barrierPayload, parseNotification, type StoreNotification } from './notification-protocol.js';
 import { pendingTopics } from './sql/pending-topics.js';
 
 /** What the store's notifications mean to it. */
 export interface NotificationReceivers {
-  /** `h…`: availability hints of one statement. */
+  /** `h…`: availability hints of one statement (see `notification-protocol.ts`). */
   onHints(hints: readonly AvailabilityHint[]): void;
   /** `s` + the last position: a statement recorded changes, with their positions. */
   onRecorded(through: number): void;
@@ -86,7 +87,7 @@ export class NotificationListener {
       timer = setTimeout(resolve, barrierTimeoutMs);
     });
     try {
-      await this.driver.query(`SELECT pg_notify($1, $2)`, [this.channel, `b${token}`]);
+      await this.driver.query(`SELECT pg_notify($1, $2)`, [this.channel, barrierPayload(token)]);
       await arrived;
     } finally {
       clearTimeout(timer);
@@ -187,16 +188,20 @@ export class NotificationListener {
   }
 
   private dispatch(payload: string): void {
-    if (/^s\d+$/.test(payload)) return this.receivers.onRecorded(Number(payload.slice(1)));
-    if (payload.startsWith('b')) return this.barriers.get(payload.slice(1))?.();
+    let notification: StoreNotification;
     try {
-      if (!payload.startsWith('h')) throw new Error('unknown notification');
-      const hints = (JSON.parse(payload.slice(1)) as [string, number, number][]).map(
-        ([topic, delay, count]) => ({ topic, delay, count }),
-      );
-      this.receivers.onHints(hints);
+      notification = parseNotification(payload);
     } catch (error) {
       this.logger.warn('The PostgreSQL store dropped a notification it could not read.', { payload, error });
+      return;
+    }
+    switch (notification.kind) {
+      case 'recorded':
+        return this.receivers.onRecorded(notification.through);
+      case 'barrier':
+        return this.barriers.get(notification.token)?.();
+      case 'hints':
+        return this.receivers.onHints(notification.hints);
     }
   }
 }

@@ -50,7 +50,7 @@ import {
   type WriteAnswer,
   type WriteCall,
 } from './batching/index.js';
-import type { Driver, Queryable } from './driver/driver.js';
+import type { Driver } from './driver/driver.js';
 import { openDriver } from './driver/open-driver.js';
 import { PgliteDriver } from './driver/pglite-driver.js';
 import { PostgresEngineOperations } from './engine-operations.js';
@@ -63,7 +63,8 @@ import {
   type PostgresExternalTaskRepositoryOptions,
   type Settings,
 } from './options.js';
-import { PostgresChangeFeed } from './postgres-change-feed.js';
+import { PostgresChangeFeed } from './feed/postgres-change-feed.js';
+import type { ChangeRecorder } from './feed/local-offers.js';
 import * as sql from './sql/index.js';
 import type { HeldTaskWriteKind } from './sql/write-task.js';
 import { StoreCalls } from './store-calls.js';
@@ -102,7 +103,7 @@ import { toTask, type TaskRecord } from './task-record.js';
 export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   private readonly settings: Settings;
   private readonly driver: Driver;
-  private readonly recording: Queryable;
+  private readonly recorder: ChangeRecorder;
   private readonly names: sql.SqlNames;
   private readonly statements: sql.StoreStatements;
   private readonly feed: PostgresChangeFeed;
@@ -128,28 +129,26 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     // Concurrent claims and writes of this process share statements (see lib/postgres/batching/).
     const sharing = this.driver instanceof PgliteDriver ? pgliteSharing : serverSharing;
     const held = this.statements.held;
-    // The statements that record changes: the feed knows they are in flight, and is offered what they recorded.
-    const recording = (this.recording = {
-      query: <Row>(text: string, params?: readonly unknown[]) =>
-        this.feed.recording(this.driver.query<Row>(text, params)),
-    });
-    const recorded = (rows: readonly sql.Recording[]): void => this.feed.offer(rows);
-    this.claims = claimBatcher(recording, this.statements.claim, sharing, recorded);
-    this.writes = {
-      extendLock: writeBatcher(recording, held.extendLock, sharing, recorded),
-      unlock: writeBatcher(recording, held.unlock, sharing, recorded),
-      finish: writeBatcher(recording, held.finish, sharing, recorded),
-      fail: writeBatcher(recording, held.fail, sharing, recorded),
-      scheduleRetry: writeBatcher(recording, held.scheduleRetry, sharing, recorded),
-      setRetries: writeBatcher(recording, this.statements.setRetries, sharing, recorded),
-    };
-    this.engine = new PostgresEngineOperations(
-      recording,
-      this.names,
-      this.statements,
-      () => this.now(),
-      recorded,
+    this.feed = new PostgresChangeFeed(
       this.driver,
+      sql.changeFeedStatements(this.names),
+      this.settings,
+      this.logger,
+    );
+    // The statements that record changes run through the feed's recorder: it knows they are in flight,
+    // and is offered what they recorded.
+    const recorder = (this.recorder = this.feed.recorder);
+    this.claims = claimBatcher(recorder, this.statements.claim, sharing);
+    this.writes = {
+      extendLock: writeBatcher(recorder, held.extendLock, sharing),
+      unlock: writeBatcher(recorder, held.unlock, sharing),
+      finish: writeBatcher(recorder, held.finish, sharing),
+      fail: writeBatcher(recorder, held.fail, sharing),
+      scheduleRetry: writeBatcher(recorder, held.scheduleRetry, sharing),
+      setRetries: writeBatcher(recorder, this.statements.setRetries, sharing),
+    };
+    this.engine = new PostgresEngineOperations(recorder, this.driver, this.names, this.statements, () =>
+      this.now(),
     );
     this.availability = new AvailabilityAnnouncer(this.logger);
     this.sweep = new FinalTaskSweep(
@@ -157,12 +156,6 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       this.statements.pruneFinal,
       () => this.now(),
       this.settings.finalTaskRetention,
-      this.logger,
-    );
-    this.feed = new PostgresChangeFeed(
-      this.driver,
-      sql.changeFeedStatements(this.names),
-      this.settings,
       this.logger,
     );
     this.listener = new NotificationListener(
@@ -355,11 +348,10 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   }
 
   private async insert(tasks: readonly ValidNewTask[]): Promise<ExternalTask[]> {
-    const rows = await this.recording.query<{ record: TaskRecord } & sql.Recording>(this.statements.create, [
+    const rows = await this.recorder.record<{ record: TaskRecord } & sql.Recording>(this.statements.create, [
       this.now(),
       sql.newTasksParameter(tasks),
     ]);
-    this.feed.offer(rows);
     return rows.map((row) => toTask(row.record));
   }
 

@@ -3,7 +3,7 @@ import type { ClaimRequest, TaskScope, TopicClaim } from '../../repository/index
 import { validateScope } from '../../repository/repository-arguments.js';
 import { BadRequestError } from '../../errors/index.js';
 import { describeValue, limits, requireInteger } from '../../validation/index.js';
-import type { Queryable } from '../driver/driver.js';
+import type { ChangeRecorder } from '../feed/local-offers.js';
 import { recordedTasks, type Recording } from '../sql/record-changes.js';
 import { toTask } from '../task-record.js';
 import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
@@ -81,10 +81,9 @@ function shapeOf(call: ClaimCall): string {
  * instead, and runs while the first's callers finish theirs.
  */
 export function claimBatcher(
-  database: Queryable,
+  recorder: ChangeRecorder,
   statement: string,
   sharing: StatementSharing,
-  onRecorded: (rows: readonly Recording[]) => void,
 ): StatementBatcher<ClaimCall, ExternalTask[]> {
   return new StatementBatcher<ClaimCall, ExternalTask[]>({
     shapeOf,
@@ -95,7 +94,7 @@ export function claimBatcher(
     mayBeOneRequestsFault: isRefusedValue,
     run: async (batch) => {
       const [{ now, topics, scope }] = batch as [ClaimCall];
-      const rows = await database.query<{ taker: number; id: string } & Recording>(statement, [
+      const rows = await recorder.record<{ taker: number; id: string } & Recording>(statement, [
         now,
         topics.map((topic) => topic.topicName),
         topics.map((topic) => topic.lockDuration),
@@ -105,7 +104,6 @@ export function claimBatcher(
         scope?.tenantIds ?? null,
         scope?.processModelIds ?? null,
       ]);
-      onRecorded(rows);
       // The claimed tasks' records are those of the `locked` changes, in the rows' order.
       const records = recordedTasks(rows, 'locked');
       if (records.length !== rows.length) {

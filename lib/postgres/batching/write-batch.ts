@@ -1,7 +1,7 @@
 import type { ExternalTask } from '../../model/index.js';
 import type { ConditionalWriteResult, TaskScope } from '../../repository/index.js';
 import { inScope } from '../../repository/task-scope.js';
-import type { Queryable } from '../driver/driver.js';
+import type { ChangeRecorder } from '../feed/local-offers.js';
 import { recordedTasks, type Recording } from '../sql/record-changes.js';
 import { toTask, type TaskRecord } from '../task-record.js';
 import { isRefusedValue, StatementBatcher } from './statement-batcher.js';
@@ -48,10 +48,9 @@ export type WriteAnswer = { readonly written: boolean; readonly task: ExternalTa
  * statement, as if the two had been sequential.
  */
 export function writeBatcher(
-  database: Queryable,
+  recorder: ChangeRecorder,
   statement: string,
   sharing: StatementSharing,
-  onRecorded: (rows: readonly Recording[]) => void,
 ): StatementBatcher<WriteCall, WriteAnswer> {
   return new StatementBatcher<WriteCall, WriteAnswer>({
     shapeOf: (call) => String(call.now),
@@ -63,10 +62,9 @@ export function writeBatcher(
     run: async (batch) => {
       const [{ now }] = batch as [WriteCall];
       const requests = batch.map((call, n) => ({ n, id: call.id, ...call.fields }));
-      const rows = await database.query<
+      const rows = await recorder.record<
         { n: number; written: boolean; record: TaskRecord | null } & Recording
       >(statement, [now, JSON.stringify(requests)]);
-      onRecorded(rows);
       // A written task's record is that of its change, recorded in the rows' order; a refused one's is in its row.
       const records = recordedTasks(rows);
       let next = 0;

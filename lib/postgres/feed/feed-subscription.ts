@@ -1,5 +1,5 @@
-import { ChangeFeedRetentionError } from '../errors/index.js';
-import type { Logger } from '../logging/index.js';
+import { ChangeFeedRetentionError } from '../../errors/index.js';
+import type { Logger } from '../../logging/index.js';
 import type {
   ChangeFeed,
   ChangeFeedResync,
@@ -7,10 +7,10 @@ import type {
   ChangeSubscriber,
   ExternalTaskChange,
   ExternalTaskChangeType,
-} from '../repository/index.js';
-import { CallbackRuns } from '../repository/callback-runs.js';
-import type { Queryable } from './driver/driver.js';
-import { toChange, type TaskRecord } from './task-record.js';
+} from '../../repository/index.js';
+import { CallbackRuns } from '../../repository/callback-runs.js';
+import type { Queryable } from '../driver/driver.js';
+import { toChange, type TaskRecord } from '../task-record.js';
 
 /** A row of the feed's `read` statement, or a change this process recorded (`pruned` 0). */
 export interface FeedRow {

@@ -1,16 +1,17 @@
-import { ChangeFeedRetentionError } from '../errors/index.js';
-import type { Logger } from '../logging/index.js';
+import { ChangeFeedRetentionError } from '../../errors/index.js';
+import type { Logger } from '../../logging/index.js';
 import {
   subscriptionStart,
   validateChangeSubscriber,
   type ChangeFeed,
   type ChangePosition,
   type ChangeSubscriber,
-} from '../repository/index.js';
-import type { Driver } from './driver/driver.js';
+} from '../../repository/index.js';
+import type { Driver } from '../driver/driver.js';
+import type { changeFeedStatements, Recording } from '../sql/index.js';
+import { storeClosedError } from '../store-closed.js';
 import { deliveringSubscription, FeedSubscription } from './feed-subscription.js';
-import { storeClosedError } from './store-closed.js';
-import type { changeFeedStatements, Recording } from './sql/index.js';
+import { LocalOffers, type ChangeRecorder } from './local-offers.js';
 
 type FeedStatements = ReturnType<typeof changeFeedStatements>;
 
@@ -20,27 +21,12 @@ type FeedStatements = ReturnType<typeof changeFeedStatements>;
  */
 const offeredAtMost = 500;
 
-/**
- * How long, in ms, a notification waits at most for this process's statements in flight to offer what
- * they recorded. Then the subscriptions read: what was notified is committed, so reading is always
- * right; the wait only spares reading what an answer is about to offer (a statement that waits for a
- * lock must not hold back every other process's changes).
- */
-const deferredAtMostMs = 100;
-
 /** Settings of {@link PostgresChangeFeed}. */
 export interface ChangeFeedSettings {
   /** How often, in real ms, open subscriptions re-check without a notification. */
   readonly safetyRecheckMs: number;
   /** How many of the latest positions the feed keeps (this process's statements prune to it). */
   readonly changeRetention: number;
-}
-
-/** A notification that came while recordings of this process were in flight. */
-interface Deferred {
-  through: ChangePosition;
-  /** It waits for the recordings numbered below this (those started before it came). */
-  readonly after: number;
 }
 
 /**
@@ -54,11 +40,7 @@ export class PostgresChangeFeed {
   /** Every subscription it began, open or closed. */
   private readonly begun = new WeakSet<FeedSubscription>();
   private safetyTimer: ReturnType<typeof setInterval> | undefined;
-  /** This process's recording statements in flight (by number), and the notifications that wait for them. */
-  private nextRecording = 0;
-  private readonly recordingsInFlight = new Set<number>();
-  private deferred: Deferred[] = [];
-  private deferredTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly offers: LocalOffers;
   private closed = false;
 
   constructor(
@@ -66,59 +48,42 @@ export class PostgresChangeFeed {
     private readonly statements: FeedStatements,
     private readonly settings: ChangeFeedSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.offers = new LocalOffers(driver, {
+      offer: (rows) => this.offer(rows),
+      wake: (through) => this.wakeNow(through),
+    });
+  }
 
-  /**
-   * Positions were given somewhere (`through`: the last of them, when known): the subscriptions that
-   * have not delivered it read on.
-   */
-  wakeSubscriptions(through?: ChangePosition): void {
-    if (this.closed) return;
-    if (through !== undefined && this.recordingsInFlight.size > 0) {
-      // Maybe the notification of one of them, which overtook its answer: that answer offers the changes.
-      // It waits for those only, not for statements started after it, which could keep it waiting for good.
-      const after = this.nextRecording;
-      const last = this.deferred.at(-1);
-      if (last?.after === after) last.through = Math.max(last.through, through);
-      else this.deferred.push({ through, after });
-      this.deferredTimer ??= setTimeout(() => {
-        this.deferredTimer = undefined;
-        this.wakeDeferred(true);
-      }, deferredAtMostMs).unref();
-      return;
-    }
-    for (const subscription of this.subscriptions) subscription.wake(through);
+  /** Runs this process's statements that record changes, offering what they recorded (see {@link LocalOffers}). */
+  get recorder(): ChangeRecorder {
+    return this.offers;
   }
 
   /**
-   * Runs a statement of this process that records changes. A notification that comes while such
-   * statements are in flight wakes the subscriptions once those started before it have answered (and
-   * offered what they recorded), so that a subscription reads only what it was not offered — or after
-   * {@link deferredAtMostMs}, whichever comes first.
+   * Positions were given somewhere (`through`: the last of them, when known): the subscriptions that
+   * have not delivered it read on — once this process's recordings in flight offered what they recorded.
    */
-  recording<T>(statement: Promise<T>): Promise<T> {
-    const number = this.nextRecording++;
-    this.recordingsInFlight.add(number);
-    const settled = (): void => {
-      // After the caller's continuation, which offers what the statement recorded.
-      setImmediate(() => {
-        this.recordingsInFlight.delete(number);
-        this.wakeDeferred();
-      });
-    };
-    statement.then(settled, settled);
-    return statement;
+  wakeSubscriptions(through?: ChangePosition): void {
+    if (this.closed) return;
+    if (through !== undefined && this.offers.defer(through)) return;
+    this.wakeNow(through);
   }
 
   /**
    * What a statement of this process recorded (in one of its rows): offered to the subscriptions, which
    * deliver it without reading it back when it follows on from what they delivered.
    */
-  offer(rows: readonly Recording[]): void {
+  private offer(rows: readonly Recording[]): void {
     const recorded = rows.find((row) => row.recorded !== null)?.recorded;
     if (!recorded || this.subscriptions.size === 0) return;
     const changes = recorded.map(([position, type, task]) => ({ pruned: 0, position, type, task }));
     for (const subscription of this.subscriptions) subscription.offer(changes);
+  }
+
+  private wakeNow(through: ChangePosition | undefined): void {
+    if (this.closed) return;
+    for (const subscription of this.subscriptions) subscription.wake(through);
   }
 
   async currentPosition(): Promise<ChangePosition> {
@@ -159,27 +124,8 @@ export class PostgresChangeFeed {
    */
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.deferredTimer);
-    this.deferredTimer = undefined;
+    this.offers.close();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
-  }
-
-  /**
-   * Wakes the subscriptions for the notifications no recording in flight may have offered — or, once
-   * they waited {@link deferredAtMostMs} (`all`), for every notification deferred.
-   */
-  private wakeDeferred(all = false): void {
-    let oldest = Infinity;
-    if (!all) for (const number of this.recordingsInFlight) oldest = Math.min(oldest, number);
-    let through: ChangePosition | undefined;
-    while (this.deferred.length > 0 && this.deferred[0]!.after <= oldest) {
-      through = Math.max(through ?? 0, this.deferred.shift()!.through);
-    }
-    if (this.deferred.length === 0) {
-      clearTimeout(this.deferredTimer);
-      this.deferredTimer = undefined;
-    }
-    if (through !== undefined) for (const subscription of this.subscriptions) subscription.wake(through);
   }
 
   private detach(subscription: FeedSubscription): void {
