@@ -154,11 +154,16 @@ export class EngineOperations {
     });
   }
 
-  private async run<T>(operation: string, body: () => Promise<T>): Promise<T> {
+  /** Runs `body`; what it throws or rejects with becomes the facade's typed error. */
+  private run<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    let answer: Promise<T>;
     try {
-      return await body();
+      answer = Promise.resolve(body());
     } catch (error) {
-      throw this.failed(error, `engine.${operation}`);
+      return Promise.reject(this.failed(error, `engine.${operation}`));
     }
+    return answer.then(undefined, (error: unknown) => {
+      throw this.failed(error, `engine.${operation}`);
+    });
   }
 }

@@ -24,16 +24,25 @@ export interface FinalCounts {
   cancelled: number;
 }
 
-/** The final counters a final task counts in: its state, and for a failure its kind and incident. */
-export function finalCounters(task: {
-  state: StoredTask['state'];
-  error: ExternalTaskFailure | undefined;
-  incident: boolean | undefined;
-}): (keyof FinalCounts)[] {
-  if (task.state === 'finished' || task.state === 'cancelled') return [task.state];
-  if (task.state !== 'failed') return [];
-  const kind = task.error?.type === 'bpmn' ? 'bpmnErrors' : 'serviceErrors';
-  return task.incident === true ? ['failed', kind, 'incidents'] : ['failed', kind];
+/**
+ * Adds `sign` (+1: it became final, -1: it is forgotten or revived) to each final counter a final task
+ * counts in: its state, and for a failure its kind and whether it is an incident.
+ */
+export function countFinal(
+  counts: Record<keyof FinalCounts, number>,
+  task: {
+    state: StoredTask['state'];
+    error: ExternalTaskFailure | undefined;
+    incident: boolean | undefined;
+  },
+  sign: 1 | -1,
+): void {
+  if (task.state === 'finished' || task.state === 'cancelled') counts[task.state] += sign;
+  if (task.state !== 'failed') return;
+  counts.failed += sign;
+  if (task.error?.type === 'bpmn') counts.bpmnErrors += sign;
+  else counts.serviceErrors += sign;
+  if (task.incident === true) counts.incidents += sign;
 }
 
 /**
@@ -149,7 +158,7 @@ export class TopicQueues {
 
   /** Adds `task`'s final counters with `sign` +1 (it became final) or -1 (it is forgotten or revived). */
   countFinal(task: StoredTask, sign: 1 | -1): void {
-    for (const counter of finalCounters(task)) this.finals[counter] += sign;
+    countFinal(this.finals, task, sign);
   }
 
   makeReady(task: StoredTask): void {
