@@ -1,4 +1,4 @@
-import { GoneError, NotFoundError, type ExternalTaskError } from '../errors/index.js';
+import { GoneError, NotFoundError } from '../errors/index.js';
 import type { ExternalTask, ExternalTaskState, JsonValue, NewExternalTask } from '../model/index.js';
 import type {
   CancelSelector,
@@ -13,6 +13,7 @@ import type {
   TopicTaskCounts,
 } from '../repository/index.js';
 import { requireString } from '../validation/index.js';
+import type { TypedRejections } from './typed-rejections.js';
 
 /**
  * The engine's operations on the facade's store, as `api.engine`: creating, cancelling, the operator's
@@ -37,10 +38,10 @@ import { requireString } from '../validation/index.js';
  * ```
  */
 export class EngineOperations {
-  /** Made by {@link ExternalTaskApi}; `failed` turns a rejection into the facade's error. */
+  /** Made by {@link ExternalTaskApi}; `rejections` turn a rejection into the facade's error. */
   constructor(
     private readonly repository: ExternalTaskRepository,
-    private readonly failed: (error: unknown, operation: string) => ExternalTaskError,
+    private readonly rejections: TypedRejections,
   ) {}
 
   /**
@@ -50,7 +51,7 @@ export class EngineOperations {
   create(task: NewExternalTask): Promise<ExternalTask>;
   create<Payload>(task: NewExternalTask<Payload>): Promise<ExternalTask<Payload>>;
   create(task: NewExternalTask): Promise<ExternalTask> {
-    return this.run('create', () => this.repository.create(task));
+    return this.run('engine.create', () => this.repository.create(task));
   }
 
   /**
@@ -60,7 +61,7 @@ export class EngineOperations {
   createMany(tasks: readonly NewExternalTask[]): Promise<ExternalTask[]>;
   createMany<Payload>(tasks: readonly NewExternalTask<Payload>[]): Promise<ExternalTask<Payload>[]>;
   createMany(tasks: readonly NewExternalTask[]): Promise<ExternalTask[]> {
-    return this.run('createMany', () => this.repository.createMany(tasks));
+    return this.run('engine.createMany', () => this.repository.createMany(tasks));
   }
 
   /**
@@ -72,14 +73,14 @@ export class EngineOperations {
     externalTaskId: string,
   ): Promise<ExternalTask<Payload, Result> | undefined>;
   getById(externalTaskId: string): Promise<ExternalTask | undefined> {
-    return this.run('getById', () =>
+    return this.run('engine.getById', () =>
       this.repository.getById(requireString('externalTaskId', externalTaskId)),
     );
   }
 
   /** Cancels the selected pending tasks; resolves to how many. */
   cancel(selector: CancelSelector): Promise<number> {
-    return this.run('cancel', () => this.repository.cancel(selector));
+    return this.run('engine.cancel', () => this.repository.cancel(selector));
   }
 
   /**
@@ -88,7 +89,7 @@ export class EngineOperations {
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final task that is no incident.
    */
   setRetries(externalTaskId: string, retries: number, options?: SetRetriesOptions): Promise<ExternalTask> {
-    return this.write('setRetries', externalTaskId, () =>
+    return this.write('engine.setRetries', externalTaskId, () =>
       this.repository.setRetries(externalTaskId, retries, options),
     );
   }
@@ -99,7 +100,9 @@ export class EngineOperations {
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final one.
    */
   forceUnlock(externalTaskId: string): Promise<ExternalTask> {
-    return this.write('forceUnlock', externalTaskId, () => this.repository.forceUnlock(externalTaskId));
+    return this.write('engine.forceUnlock', externalTaskId, () =>
+      this.repository.forceUnlock(externalTaskId),
+    );
   }
 
   /**
@@ -107,24 +110,24 @@ export class EngineOperations {
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final one.
    */
   setPriority(externalTaskId: string, priority: number): Promise<ExternalTask> {
-    return this.write('setPriority', externalTaskId, () =>
+    return this.write('engine.setPriority', externalTaskId, () =>
       this.repository.setPriority(externalTaskId, priority),
     );
   }
 
   /** Deletes the final tasks of a process instance (pending ones stay); resolves to how many. */
   deleteFinalTasks(selector: FinalTaskSelector): Promise<number> {
-    return this.run('deleteFinalTasks', () => this.repository.deleteFinalTasks(selector));
+    return this.run('engine.deleteFinalTasks', () => this.repository.deleteFinalTasks(selector));
   }
 
   /** Matching tasks, one page at a time, in creation order. */
   query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
-    return this.run('query', () => this.repository.query(filter));
+    return this.run('engine.query', () => this.repository.query(filter));
   }
 
   /** Counts per topic and state (BPMN errors apart from service errors). */
   countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
-    return this.run('countByTopic', () => this.repository.countByTopic(filter));
+    return this.run('engine.countByTopic', () => this.repository.countByTopic(filter));
   }
 
   /**
@@ -132,12 +135,12 @@ export class EngineOperations {
    * to store, before it creates any task, as where {@link ExternalTaskApi.consumeOutcomes} starts.
    */
   currentPosition(): Promise<ChangePosition> {
-    return this.run('currentPosition', () => this.repository.currentPosition());
+    return this.run('engine.currentPosition', () => this.repository.currentPosition());
   }
 
   /** A write on one task: its record when written, its refusal as the typed error. */
   private write(
-    operation: string,
+    operation: `engine.${string}`,
     externalTaskId: string,
     write: () => Promise<EngineWriteResult>,
   ): Promise<ExternalTask> {
@@ -155,15 +158,13 @@ export class EngineOperations {
   }
 
   /** Runs `body`; what it throws or rejects with becomes the facade's typed error. */
-  private run<T>(operation: string, body: () => Promise<T>): Promise<T> {
+  private run<T>(operation: `engine.${string}`, body: () => Promise<T>): Promise<T> {
     let answer: Promise<T>;
     try {
       answer = Promise.resolve(body());
     } catch (error) {
-      return Promise.reject(this.failed(error, `engine.${operation}`));
+      return Promise.reject(this.rejections.typed(error, operation));
     }
-    return answer.then(undefined, (error: unknown) => {
-      throw this.failed(error, `engine.${operation}`);
-    });
+    return answer.then(undefined, this.rejections.of(operation));
   }
 }

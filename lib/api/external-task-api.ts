@@ -27,6 +27,7 @@ import { emitChangeEvent } from './change-events.js';
 import { EngineOperations } from './engine-operations.js';
 import type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api-options.js';
 import { HeldTaskWrites } from './held-task-writes.js';
+import { TypedRejections } from './typed-rejections.js';
 import { resolveApiOptions } from './resolve-api-options.js';
 import {
   requireOptionalSignal,
@@ -70,6 +71,7 @@ export class ExternalTaskApi implements ExternalTaskService {
   private readonly outcomeWaiters = new OutcomeWaiters();
   private readonly attachment: RepositoryAttachment;
   private readonly writes: HeldTaskWrites;
+  private readonly rejections: TypedRejections;
   /** The consumptions {@link consumeOutcomes} opened, closed with the api. */
   private readonly outcomeConsumers: OutcomeConsumers;
   private closed = false;
@@ -91,9 +93,8 @@ export class ExternalTaskApi implements ExternalTaskService {
     this.longPolls = new LongPollDispatcher(this.repository, this.clock, this.logger);
     this.writes = new HeldTaskWrites(this.repository, this.accessPolicy);
     this.outcomeConsumers = new OutcomeConsumers(this.repository, this.logger);
-    this.engine = new EngineOperations(this.repository, (error, operation) =>
-      this.toExternalTaskError(error, operation),
-    );
+    this.rejections = new TypedRejections((error, operation) => this.toExternalTaskError(error, operation));
+    this.engine = new EngineOperations(this.repository, this.rejections);
     this.attachment = new RepositoryAttachment(
       () => [
         this.repository.subscribe({
@@ -332,9 +333,7 @@ export class ExternalTaskApi implements ExternalTaskService {
     } catch (error) {
       return Promise.reject(this.toExternalTaskError(error, access.operation));
     }
-    return answer.then(undefined, (error: unknown) => {
-      throw this.toExternalTaskError(error, access.operation);
-    });
+    return answer.then(undefined, this.rejections.of(access.operation));
   }
 
   private toExternalTaskError(error: unknown, operation: string): ExternalTaskError {

@@ -101,7 +101,8 @@ export class ChangeLog {
   /** Delivers the changes added since the last publication to every subscription. */
   publish(): void {
     const { subscriptions } = this;
-    for (let index = 0; index < subscriptions.length; index++) this.pump(subscriptions[index] as Subscription);
+    for (let index = 0; index < subscriptions.length; index++)
+      this.pump(subscriptions[index] as Subscription);
     this.trim();
   }
 

@@ -9,9 +9,9 @@ export function compareHandOutOrder(a: StoredTask, b: StoredTask): number {
   return b.priority - a.priority || a.sequence - b.sequence;
 }
 
-function byTime(time: (task: StoredTask) => number | undefined): (a: StoredTask, b: StoredTask) => number {
-  return (a, b) => (time(a) as number) - (time(b) as number) || a.sequence - b.sequence;
-}
+/** A task's key in the hand-out order (the tie is its creation order): higher priority first. */
+const handOutKey = (task: StoredTask): number => -task.priority;
+const creationOrder = (task: StoredTask): number => task.sequence;
 
 /** How many of a topic's tasks ended in each final way. */
 export interface FinalCounts {
@@ -61,9 +61,9 @@ export class TopicQueues {
     incidents: 0,
     cancelled: 0,
   };
-  private readonly ready = new IndexedHeap<StoredTask>(compareHandOutOrder);
-  private readonly locked = new IndexedHeap<StoredTask>(byTime((task) => task.lockExpirationTime));
-  private readonly delayed = new IndexedHeap<StoredTask>(byTime((task) => task.retryAt));
+  private readonly ready = new IndexedHeap<StoredTask>(handOutKey, creationOrder);
+  private readonly locked = new IndexedHeap<StoredTask>(lockedUntil, creationOrder);
+  private readonly delayed = new IndexedHeap<StoredTask>(retryAt, creationOrder);
   /**
    * The latest time promoted at. Every task in `ready` was available by then; only a clock that stepped
    * back before it can make one of them wait again (see {@link steppedBack}).
