@@ -35,10 +35,12 @@ const MEMORY_SIZES = quick ? [20_000] : [200_000, 1_000_000];
 const exposedGc = (globalThis as { gc?: () => void }).gc;
 if (!exposedGc) throw new Error('run with node --expose-gc (npm run bench:in-memory does)');
 const gc: () => void = exposedGc;
+/** The JavaScript heap in use and the buffers of typed arrays, which live outside it. */
 const heapUsed = (): number => {
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 };
 const nsSince = (start: bigint): number => Number(process.hrtime.bigint() - start);
 /** A timed run's cost per task: wall ns, and CPU ns of this process (the machine may be shared). */

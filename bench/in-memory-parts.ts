@@ -14,7 +14,10 @@ interface Internals {
     readonly indexes: { readonly built: { readonly index: Map<unknown, unknown> }[] };
     readonly tasks: Map<string, unknown>;
     readonly keys: Map<string, unknown>;
-    readonly topics: Map<string, Record<'ready' | 'locked' | 'delayed', { entries: unknown[] }>>;
+    readonly topics: Map<
+      string,
+      Record<'ready' | 'locked' | 'delayed', { entries: unknown[]; keys: unknown; ties: unknown }>
+    >;
   };
 }
 
@@ -38,7 +41,10 @@ export function storeParts(repository: InMemoryExternalTaskRepository, count: nu
       'topic heaps',
       () => {
         for (const queues of table.topics.values())
-          for (const heap of [queues.ready, queues.locked, queues.delayed]) heap.entries = [];
+          for (const heap of [queues.ready, queues.locked, queues.delayed]) {
+            heap.entries = [];
+            heap.keys = heap.ties = undefined;
+          }
       },
       0,
     ],
