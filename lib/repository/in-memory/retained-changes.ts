@@ -7,24 +7,6 @@ import type {
 import type { StoredTask, TaskProgress } from './stored-task.js';
 import { changeEntry, taskRecord } from './task-record.js';
 
-const changeTypes: readonly ExternalTaskChangeType[] = [
-  'created',
-  'locked',
-  'extended',
-  'unlocked',
-  'lockExpired',
-  'retryScheduled',
-  'retryDue',
-  'retriesSet',
-  'prioritySet',
-  'finished',
-  'failed',
-  'cancelled',
-];
-const typeCodes = new Map(changeTypes.map((type, code) => [type, code]));
-const states: readonly StoredTask['state'][] = ['pending', 'finished', 'failed', 'cancelled'];
-const stateCodes = new Map(states.map((state, code) => [state, code]));
-
 /** A number column's value for `undefined`. */
 const none = NaN;
 const orNone = (value: number | undefined): number => (value === undefined ? none : value);
@@ -32,11 +14,11 @@ const orUndefined = (value: number): number | undefined => (Number.isNaN(value) 
 
 /**
  * The changes a change log retains, oldest first, each kept as its type, its task and the task's
- * {@link TaskProgress} at the change, in columns — typed arrays for the numbers and codes, plain arrays
- * for the references — of a ring that grows by doubling. A change costs no object of its own, so a long
- * retention leaves the garbage collector nothing per change to copy or mark: the record every receiver
- * of a change shares lives only as long as they keep it. A retained change is made again, equal to the
- * one delivered then, when a subscriber that fell behind or resumes reads it.
+ * {@link TaskProgress} at the change, in columns — typed arrays for the numbers, plain arrays for the
+ * rest — of a ring that grows by doubling. A change costs no object of its own, so a long retention
+ * leaves the garbage collector nothing per change to copy or mark: the record every receiver of a
+ * change shares lives only as long as they keep it. A retained change is made again, equal to the one
+ * delivered then, when a subscriber that fell behind or resumes reads it.
  */
 export class RetainedChanges {
   /** How many changes are retained. */
@@ -44,8 +26,8 @@ export class RetainedChanges {
   /** Where the oldest sits in the ring. */
   private start = 0;
   private capacity = 0;
-  private types = new Uint8Array(0);
-  private states = new Uint8Array(0);
+  private types: (ExternalTaskChangeType | undefined)[] = [];
+  private states: (StoredTask['state'] | undefined)[] = [];
   /** 0: no incident field, 1: `false`, 2: `true`. */
   private incidents = new Uint8Array(0);
   private priorities = new Float64Array(0);
@@ -64,8 +46,8 @@ export class RetainedChanges {
     if (this.size === this.capacity) this.grow();
     const at = (this.start + this.size) & (this.capacity - 1);
     this.size++;
-    this.types[at] = typeCodes.get(type) as number;
-    this.states[at] = stateCodes.get(task.state) as number;
+    this.types[at] = type;
+    this.states[at] = task.state;
     this.incidents[at] = task.incident === undefined ? 0 : task.incident ? 2 : 1;
     this.priorities[at] = task.priority;
     this.retries[at] = orNone(task.retries);
@@ -101,7 +83,7 @@ export class RetainedChanges {
     const at = (this.start + index) & (this.capacity - 1);
     const incident = this.incidents[at] as number;
     const progress: TaskProgress = {
-      state: states[this.states[at] as number] as StoredTask['state'],
+      state: this.states[at] as StoredTask['state'],
       priority: this.priorities[at] as number,
       retries: orUndefined(this.retries[at] as number),
       attempts: this.attempts[at] as number,
@@ -114,12 +96,14 @@ export class RetainedChanges {
       incident: incident === 0 ? undefined : incident === 2,
     };
     const task = this.tasks[at] as StoredTask;
-    const type = changeTypes[this.types[at] as number] as ExternalTaskChangeType;
+    const type = this.types[at] as ExternalTaskChangeType;
     return changeEntry(type, position, taskRecord(task, progress), progress);
   }
 
   /** Drops the references of a slot let go, so that what it named can be collected. */
   private release(at: number): void {
+    this.types[at] = undefined;
+    this.states[at] = undefined;
     this.tasks[at] = undefined;
     this.workerIds[at] = undefined;
     this.results[at] = undefined;
@@ -139,8 +123,8 @@ export class RetainedChanges {
       for (let index = 0; index < this.size; index++) moved[index] = column[order(index)] as T;
       return moved;
     };
-    this.types = bytes(this.types, new Uint8Array(capacity));
-    this.states = bytes(this.states, new Uint8Array(capacity));
+    this.types = references(this.types);
+    this.states = references(this.states);
     this.incidents = bytes(this.incidents, new Uint8Array(capacity));
     this.priorities = bytes(this.priorities, new Float64Array(capacity));
     this.retries = bytes(this.retries, new Float64Array(capacity));
