@@ -9,12 +9,15 @@ import type { InMemoryExternalTaskRepository } from '../lib/index.js';
 export type StorePart = readonly [name: string, release: () => void, correction: number];
 
 interface Internals {
-  readonly log: { entries: unknown[]; head: number };
+  readonly log: { retained: unknown; fresh: unknown[] };
   readonly table: {
-    readonly indexes: { readonly indexes: Map<string, Map<unknown, unknown>> };
+    readonly indexes: { readonly built: { readonly index: Map<unknown, unknown> }[] };
     readonly tasks: Map<string, unknown>;
     readonly keys: Map<string, unknown>;
-    readonly topics: Map<string, Record<'ready' | 'locked' | 'delayed', { entries: unknown[] }>>;
+    readonly topics: Map<
+      string,
+      Record<'ready' | 'locked' | 'delayed', { entries: unknown[]; keys: unknown; ties: unknown }>
+    >;
   };
 }
 
@@ -28,17 +31,20 @@ export function storeParts(repository: InMemoryExternalTaskRepository, count: nu
     [
       'change log (its last 10,000 changes)',
       () => {
-        log.entries = [];
-        log.head = 0;
+        log.retained = undefined;
+        log.fresh = [];
       },
       0,
     ],
-    ['secondary indexes', () => table.indexes.indexes.forEach((index) => index.clear()), 0],
+    ['secondary indexes', () => table.indexes.built.forEach(({ index }) => index.clear()), 0],
     [
       'topic heaps',
       () => {
         for (const queues of table.topics.values())
-          for (const heap of [queues.ready, queues.locked, queues.delayed]) heap.entries = [];
+          for (const heap of [queues.ready, queues.locked, queues.delayed]) {
+            heap.entries = [];
+            heap.keys = heap.ties = undefined;
+          }
       },
       0,
     ],

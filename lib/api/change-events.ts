@@ -1,11 +1,31 @@
-import type { ContainedEventEmitter, ExternalTaskEvents } from '../events/index.js';
+import type { ContainedEventEmitter, ExternalTaskEventName, ExternalTaskEvents } from '../events/index.js';
 import type { ExternalTaskChange } from '../repository/index.js';
 
-/** Emits the `task:*` event of a change of the store's feed, with the payload its type carries. */
+/** The event of each type of change. */
+const eventNames = {
+  created: 'task:created',
+  locked: 'task:locked',
+  extended: 'task:extended',
+  unlocked: 'task:unlocked',
+  lockExpired: 'task:lockExpired',
+  retryScheduled: 'task:retryScheduled',
+  retryDue: 'task:retryDue',
+  retriesSet: 'task:retriesSet',
+  prioritySet: 'task:prioritySet',
+  finished: 'task:finished',
+  failed: 'task:failed',
+  cancelled: 'task:cancelled',
+} as const satisfies Record<ExternalTaskChange['type'], ExternalTaskEventName>;
+
+/**
+ * Emits the `task:*` event of a change of the store's feed, with the payload its type carries; an event
+ * nobody listens to costs no payload.
+ */
 export function emitChangeEvent(
   events: ContainedEventEmitter<ExternalTaskEvents>,
   change: ExternalTaskChange,
 ): void {
+  if (events.listenerCount(eventNames[change.type]) === 0) return;
   const { task } = change;
   switch (change.type) {
     case 'finished':
@@ -18,6 +38,6 @@ export function emitChangeEvent(
       events.emit('task:retryScheduled', { task, error: change.error });
       return;
     default:
-      events.emit(`task:${change.type}`, { task });
+      events.emit(eventNames[change.type], { task });
   }
 }

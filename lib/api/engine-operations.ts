@@ -1,4 +1,4 @@
-import { GoneError, NotFoundError, type ExternalTaskError } from '../errors/index.js';
+import { GoneError, NotFoundError } from '../errors/index.js';
 import type {
   ExternalTask,
   ExternalTaskState,
@@ -23,6 +23,7 @@ import type {
   TopicTaskCounts,
 } from '../repository/index.js';
 import { optionalString, requireObject, requireString } from '../validation/index.js';
+import type { TypedRejections } from './typed-rejections.js';
 
 /** How many tasks {@link EngineOperations.forceUnlockAll} reads per page of its query. */
 const HELD_PAGE = 1000;
@@ -57,10 +58,10 @@ const FORCE_UNLOCK_CONCURRENCY = 16;
  * ```
  */
 export class EngineOperations<Topics = UntypedTopics> {
-  /** Made by {@link ExternalTaskApi}; `failed` turns a rejection into the facade's error. */
+  /** Made by {@link ExternalTaskApi}; `rejections` turn a rejection into the facade's error. */
   constructor(
     private readonly repository: ExternalTaskRepository,
-    private readonly failed: (error: unknown, operation: string) => ExternalTaskError,
+    private readonly rejections: TypedRejections,
   ) {}
 
   /**
@@ -75,7 +76,7 @@ export class EngineOperations<Topics = UntypedTopics> {
     task: string extends TopicName<Topics> ? NewTopicTask<string, JsonCompatible<Payload>> : never,
   ): Promise<ExternalTask<Payload>>;
   create(task: NewTopicTask<string, unknown>): Promise<ExternalTask<unknown, unknown>> {
-    return this.run('create', () => this.repository.create(task));
+    return this.run('engine.create', () => this.repository.create(task));
   }
 
   /**
@@ -91,7 +92,7 @@ export class EngineOperations<Topics = UntypedTopics> {
       : never,
   ): Promise<ExternalTask<Payload>[]>;
   createMany(tasks: readonly NewTopicTask<string, unknown>[]): Promise<ExternalTask<unknown, unknown>[]> {
-    return this.run('createMany', () => this.repository.createMany(tasks));
+    return this.run('engine.createMany', () => this.repository.createMany(tasks));
   }
 
   /**
@@ -103,14 +104,14 @@ export class EngineOperations<Topics = UntypedTopics> {
     externalTaskId: string,
   ): Promise<ExternalTask<Payload, Result> | undefined>;
   getById(externalTaskId: string): Promise<ExternalTask<unknown, unknown> | undefined> {
-    return this.run('getById', () =>
+    return this.run('engine.getById', () =>
       this.repository.getById(requireString('externalTaskId', externalTaskId)),
     );
   }
 
   /** Cancels the selected pending tasks; resolves to how many. */
   cancel(selector: CancelSelector): Promise<number> {
-    return this.run('cancel', () => this.repository.cancel(selector));
+    return this.run('engine.cancel', () => this.repository.cancel(selector));
   }
 
   /**
@@ -119,7 +120,7 @@ export class EngineOperations<Topics = UntypedTopics> {
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final task that is no incident.
    */
   setRetries(externalTaskId: string, retries: number, options?: SetRetriesOptions): Promise<TaskOf<Topics>> {
-    return this.write('setRetries', externalTaskId, () =>
+    return this.write('engine.setRetries', externalTaskId, () =>
       this.repository.setRetries(externalTaskId, retries, options),
     );
   }
@@ -130,7 +131,9 @@ export class EngineOperations<Topics = UntypedTopics> {
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final one.
    */
   forceUnlock(externalTaskId: string): Promise<TaskOf<Topics>> {
-    return this.write('forceUnlock', externalTaskId, () => this.repository.forceUnlock(externalTaskId));
+    return this.write('engine.forceUnlock', externalTaskId, () =>
+      this.repository.forceUnlock(externalTaskId),
+    );
   }
 
   /**
@@ -149,10 +152,10 @@ export class EngineOperations<Topics = UntypedTopics> {
     const worker = optionalString('options.workerId', workerId);
     const held: ExternalTaskQuery =
       worker === undefined ? { state: 'pending', locked: true } : { state: 'pending', workerId: worker };
-    const ids = await this.run('forceUnlockAll', () => this.heldTaskIds(held));
+    const ids = await this.run('engine.forceUnlockAll', () => this.heldTaskIds(held));
     let released = 0;
     for (let start = 0; start < ids.length; start += FORCE_UNLOCK_CONCURRENCY) {
-      const written = await this.run('forceUnlockAll', () =>
+      const written = await this.run('engine.forceUnlockAll', () =>
         Promise.all(
           ids.slice(start, start + FORCE_UNLOCK_CONCURRENCY).map((id) => this.repository.forceUnlock(id)),
         ),
@@ -167,14 +170,14 @@ export class EngineOperations<Topics = UntypedTopics> {
    * @throws {@link NotFoundError} for an unknown task; {@link GoneError} for a final one.
    */
   setPriority(externalTaskId: string, priority: number): Promise<TaskOf<Topics>> {
-    return this.write('setPriority', externalTaskId, () =>
+    return this.write('engine.setPriority', externalTaskId, () =>
       this.repository.setPriority(externalTaskId, priority),
     );
   }
 
   /** Deletes the final tasks of a process instance (pending ones stay); resolves to how many. */
   deleteFinalTasks(selector: FinalTaskSelector): Promise<number> {
-    return this.run('deleteFinalTasks', () => this.repository.deleteFinalTasks(selector));
+    return this.run('engine.deleteFinalTasks', () => this.repository.deleteFinalTasks(selector));
   }
 
   /**
@@ -185,14 +188,14 @@ export class EngineOperations<Topics = UntypedTopics> {
     filter: ExternalTaskQuery & { readonly topic?: Topic | readonly Topic[] | undefined },
   ): Promise<ExternalTaskPage<TaskOf<Topics, Topic>>> {
     return this.run(
-      'query',
+      'engine.query',
       () => this.repository.query(filter) as Promise<ExternalTaskPage<TaskOf<Topics, Topic>>>,
     );
   }
 
   /** Counts per topic and state (BPMN errors apart from service errors). */
   countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
-    return this.run('countByTopic', () => this.repository.countByTopic(filter));
+    return this.run('engine.countByTopic', () => this.repository.countByTopic(filter));
   }
 
   /**
@@ -200,7 +203,7 @@ export class EngineOperations<Topics = UntypedTopics> {
    * to store, before it creates any task, as where {@link ExternalTaskApi.consumeOutcomes} starts.
    */
   currentPosition(): Promise<ChangePosition> {
-    return this.run('currentPosition', () => this.repository.currentPosition());
+    return this.run('engine.currentPosition', () => this.repository.currentPosition());
   }
 
   /** The ids of every task `held` matches now, read page by page (a task met twice as pages shift, once). */
@@ -215,7 +218,7 @@ export class EngineOperations<Topics = UntypedTopics> {
 
   /** A write on one task: its record when written, its refusal as the typed error. */
   private write(
-    operation: string,
+    operation: `engine.${string}`,
     externalTaskId: string,
     write: () => Promise<EngineWriteResult>,
   ): Promise<TaskOf<Topics>> {
@@ -232,11 +235,14 @@ export class EngineOperations<Topics = UntypedTopics> {
     });
   }
 
-  private async run<T>(operation: string, body: () => Promise<T>): Promise<T> {
+  /** Runs `body`; what it throws or rejects with becomes the facade's typed error. */
+  private run<T>(operation: `engine.${string}`, body: () => Promise<T>): Promise<T> {
+    let answer: Promise<T>;
     try {
-      return await body();
+      answer = Promise.resolve(body());
     } catch (error) {
-      throw this.failed(error, `engine.${operation}`);
+      return Promise.reject(this.rejections.typed(error, operation));
     }
+    return answer.then(undefined, this.rejections.of(operation));
   }
 }

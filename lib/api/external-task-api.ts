@@ -5,13 +5,13 @@ import type { Logger } from '../logging/index.js';
 import type { ExternalTask, Identity, JsonValue, TaskOf, TopicMap, UntypedTopics } from '../model/index.js';
 import {
   type ChangeFeed,
-  type ConditionalWriteResult,
+  type ClaimRequest,
   type ExternalTaskChange,
   type ExternalTaskRepository,
-  type HeldTaskRequest,
-  type TaskOutcome,
+  type TaskScope,
   type TopicClaim,
 } from '../repository/index.js';
+import { isThenable } from '../repository/callback-runs.js';
 import { requireObject, requireString } from '../validation/index.js';
 import { scopeFor, type AccessPolicy, type AccessRequest } from './access-policy.js';
 import type {
@@ -26,14 +26,12 @@ import { OutcomeWaiters } from './outcome-waiters.js';
 import { emitChangeEvent } from './change-events.js';
 import { EngineOperations } from './engine-operations.js';
 import type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-task-api-options.js';
-import { throwUnlessWritten } from './write-refusals.js';
-import { bpmnErrorOutcome, finishedOutcome, serviceErrorOutcome } from './reported-outcomes.js';
+import { HeldTaskWrites } from './held-task-writes.js';
+import { TypedRejections } from './typed-rejections.js';
 import { resolveApiOptions } from './resolve-api-options.js';
 import {
   requireOptionalSignal,
-  validateAdditionalDuration,
   validateFetchOptions,
-  validateHeldTask,
   validatePositionalFetch,
   type ValidFetch,
 } from './request-validation.js';
@@ -80,6 +78,8 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
   private readonly longPolls: LongPollDispatcher;
   private readonly outcomeWaiters = new OutcomeWaiters();
   private readonly attachment: RepositoryAttachment;
+  private readonly writes: HeldTaskWrites;
+  private readonly rejections: TypedRejections;
   /** The consumptions {@link consumeOutcomes} opened, closed with the api. */
   private readonly outcomeConsumers: OutcomeConsumers;
   private closed = false;
@@ -99,14 +99,15 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
       this.logger.error(`A listener of ${event} threw; the other listeners still ran.`, { error }),
     );
     this.longPolls = new LongPollDispatcher(this.repository, this.clock, this.logger);
+    this.writes = new HeldTaskWrites(this.repository, this.accessPolicy);
     this.outcomeConsumers = new OutcomeConsumers(this.repository, this.logger);
-    this.engine = new EngineOperations(this.repository, (error, operation) =>
-      this.toExternalTaskError(error, operation),
-    );
+    this.rejections = new TypedRejections((error, operation) => this.toExternalTaskError(error, operation));
+    this.engine = new EngineOperations(this.repository, this.rejections);
     this.attachment = new RepositoryAttachment(
       () => [
         this.repository.subscribe({
           onChange: (change) => this.onChange(change),
+          synchronous: true,
           onResync: () => {
             this.logger.warn('The change feed had to resynchronise: events in the gap are lost.');
             return this.outcomeWaiters.readAgain((id) => this.repository.getById(id), this.logger);
@@ -154,13 +155,7 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
     additionalDuration: number,
   ): Promise<void> {
     return this.run(identity, { operation: 'extendLock', workerId, externalTaskId }, () =>
-      this.writeHeldTask(identity, workerId, externalTaskId, (target) =>
-        // The spread last: a property after a spread takes V8's slow path (about 0.5 µs a request).
-        this.repository.extendLock({
-          lockDuration: validateAdditionalDuration(additionalDuration),
-          ...target,
-        }),
-      ),
+      this.writes.extendLock(identity, workerId, externalTaskId, additionalDuration),
     );
   }
 
@@ -171,7 +166,7 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
     result: unknown,
   ): Promise<void> {
     return this.run(identity, { operation: 'finish', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => finishedOutcome(result)),
+      this.writes.finish(identity, workerId, externalTaskId, result),
     );
   }
 
@@ -183,7 +178,7 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
     errorMessage?: string,
   ): Promise<void> {
     return this.run(identity, { operation: 'handleBpmnError', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () => bpmnErrorOutcome(errorCode, errorMessage)),
+      this.writes.bpmnError(identity, workerId, externalTaskId, errorCode, errorMessage),
     );
   }
 
@@ -196,9 +191,7 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
     options?: ServiceErrorOptions,
   ): Promise<void> {
     return this.run(identity, { operation: 'handleServiceError', workerId, externalTaskId }, () =>
-      this.complete(identity, workerId, externalTaskId, () =>
-        serviceErrorOutcome(errorMessage, errorDetails, options),
-      ),
+      this.writes.serviceError(identity, workerId, externalTaskId, errorMessage, errorDetails, options),
     );
   }
 
@@ -216,7 +209,7 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
 
   unlock(identity: Identity | undefined, workerId: string, externalTaskId: string): Promise<void> {
     return this.run(identity, { operation: 'unlock', workerId, externalTaskId }, () =>
-      this.writeHeldTask(identity, workerId, externalTaskId, (target) => this.repository.unlock(target)),
+      this.writes.unlock(identity, workerId, externalTaskId),
     );
   }
 
@@ -309,64 +302,57 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
   }
 
   /** The tasks claimed, at once or by a long poll: of the map's topics, as the engine's creates made them. */
-  private async fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<TaskOf<Topics>[]> {
+  private fetch(identity: Identity | undefined, fetch: ValidFetch): Promise<TaskOf<Topics>[]> {
     // Nobody would receive the tasks: claim none rather than leave them locked until their locks expire.
-    if (this.closed || fetch.signal?.aborted) return [];
+    if (this.closed || fetch.signal?.aborted) return Promise.resolve([]);
+    const claimed =
+      !this.accessPolicy.scope && this.attachment.isAttached
+        ? this.claim(fetch, undefined)
+        : this.fetchOnceAttached(identity, fetch);
+    // The store hands out the tasks the engine's creates made: of the map's topics.
+    return claimed as Promise<TaskOf<Topics>[]>;
+  }
+
+  private async fetchOnceAttached(
+    identity: Identity | undefined,
+    fetch: ValidFetch,
+  ): Promise<ExternalTask[]> {
     const scope = await scopeFor(this.accessPolicy, identity);
     await this.attached('fetchAndLock');
     if (this.closed || fetch.signal?.aborted) return [];
-    const request = {
-      workerId: fetch.workerId,
-      topics: fetch.topics,
-      maxTasks: fetch.maxTasks,
-      ...(scope && { scope }),
-    };
-    const announcementCount = this.longPolls.announcementCount;
-    const tasks = (await this.repository.claim(request)) as TaskOf<Topics>[];
-    if (tasks.length > 0 || fetch.longPollingTimeout === 0 || this.closed || fetch.signal?.aborted)
-      return tasks;
-    const woken = this.longPolls.wait(request, fetch.longPollingTimeout, fetch.signal, announcementCount);
-    return woken as Promise<TaskOf<Topics>[]>;
+    return this.claim(fetch, scope);
   }
 
-  private complete(
-    identity: Identity | undefined,
-    workerId: string,
-    externalTaskId: string,
-    outcome: () => TaskOutcome,
-  ): Promise<void> {
-    return this.writeHeldTask(identity, workerId, externalTaskId, (target) =>
-      this.repository.complete({ outcome: outcome(), ...target }),
-    );
+  /** Claims what `fetch` asks for; if nothing, waits as a long poll when it asks to. */
+  private claim(fetch: ValidFetch, scope: TaskScope | undefined): Promise<ExternalTask[]> {
+    const { workerId, topics, maxTasks } = fetch;
+    const request: ClaimRequest =
+      scope === undefined ? { workerId, topics, maxTasks } : { workerId, topics, maxTasks, scope };
+    const announcementCount = this.longPolls.announcementCount;
+    return this.repository.claim(request).then((tasks) => {
+      if (tasks.length > 0 || fetch.longPollingTimeout === 0 || this.closed || fetch.signal?.aborted)
+        return tasks;
+      return this.longPolls.wait(request, fetch.longPollingTimeout, fetch.signal, announcementCount);
+    });
   }
 
   /**
-   * Checks the ids, then makes one conditional write on a task the worker must hold, and turns a refusal
-   * into its typed error (404, 410, 423).
+   * Asks the access policy, then runs `operation`; anything either throws or rejects with becomes the
+   * facade's typed error. A policy that answers at once costs no extra turn.
    */
-  private async writeHeldTask(
-    identity: Identity | undefined,
-    workerId: string,
-    externalTaskId: string,
-    write: (target: HeldTaskRequest) => Promise<ConditionalWriteResult>,
-  ): Promise<void> {
-    const ids = validateHeldTask(workerId, externalTaskId);
-    const scope = await scopeFor(this.accessPolicy, identity);
-    const target: HeldTaskRequest = { ...ids, ...(scope && { scope }) };
-    throwUnlessWritten(await write(target), target);
-  }
-
-  private async run<T>(
+  private run<T>(
     identity: Identity | undefined,
     access: AccessRequest,
     operation: () => Promise<T>,
   ): Promise<T> {
+    let answer: Promise<T>;
     try {
-      await this.accessPolicy.authorize(identity, access);
-      return await operation();
+      const authorized = this.accessPolicy.authorize(identity, access);
+      answer = isThenable(authorized) ? Promise.resolve(authorized).then(operation) : operation();
     } catch (error) {
-      throw this.toExternalTaskError(error, access.operation);
+      return Promise.reject(this.toExternalTaskError(error, access.operation));
     }
+    return answer.then(undefined, this.rejections.of(access.operation));
   }
 
   private toExternalTaskError(error: unknown, operation: string): ExternalTaskError {

@@ -69,8 +69,9 @@ export class OutcomeWaiters {
   /** Hands the final record `task` to everyone waiting for it. */
   resolve(task: ExternalTask): void {
     const waiters = this.byTaskId.get(task.id);
+    if (waiters === undefined) return;
     this.byTaskId.delete(task.id);
-    for (const waiter of waiters ?? []) waiter.resolve(task);
+    for (const waiter of waiters) waiter.resolve(task);
   }
 
   /**

@@ -7,10 +7,13 @@ import {
   validateServiceError,
 } from './request-validation.js';
 
+/** The outcome of every finish without a result: frozen, so one serves them all. */
+const finishedWithoutResult: TaskOutcome = Object.freeze({ state: 'finished' });
+
 /** The outcome `finishExternalTask` reports: `result` checked as JSON and copied; none for `undefined`. */
 export function finishedOutcome(result: unknown): TaskOutcome {
   const copy = validateResult(result);
-  return { state: 'finished', ...(copy !== undefined && { result: copy }) };
+  return copy === undefined ? finishedWithoutResult : { state: 'finished', result: copy };
 }
 
 /** The outcome `handleBpmnError` reports, its code and message checked. */

@@ -8,7 +8,8 @@ import type { ConditionalWriteResult } from '../repository/index.js';
  */
 export function throwUnlessWritten(
   written: ConditionalWriteResult,
-  { externalTaskId, workerId }: { readonly externalTaskId: string; readonly workerId: string },
+  externalTaskId: string,
+  workerId: string,
 ): void {
   switch (written.status) {
     case 'ok':

@@ -184,6 +184,15 @@ export interface ChangeSubscriber {
    */
   onChange(change: ExternalTaskChange): void | Promise<void>;
   /**
+   * `true` promises that `onChange` never answers a promise: it has done its work when it returns. A
+   * store may then call it without carrying a record of the call into the async work it starts, which it
+   * otherwise does so that a `close()` from that work does not wait for itself (in Node 20 that record
+   * makes every promise of the process pay an async hook). A promise it answers anyway is still awaited
+   * before the next change, but a `close()` from the work behind that promise would wait for itself.
+   * @default false
+   */
+  readonly synchronous?: boolean | undefined;
+  /**
    * The feed had to resynchronise (see {@link ChangeFeedResync}). Without it, the gap halts a subscriber
    * with {@link onHalt} (with a {@link ChangeFeedRetentionError}) and is logged for the others.
    */

@@ -251,10 +251,14 @@ export function validateCancelSelector(selector: CancelSelector): {
   return { field, value: requireString(field, (selector as Record<string, unknown>)[field]) };
 }
 
-/** Checks the callbacks a store's `subscribe` is given: `onChange`, and `onResync` and `onHalt` if given. */
+/**
+ * Checks what a store's `subscribe` is given: `onChange`, `onResync` and `onHalt` if given, and
+ * `synchronous` if given.
+ */
 export function validateChangeSubscriber(subscriber: ChangeSubscriber): void {
   requireObject('subscriber', subscriber);
   requireCallbacks(subscriber, ['onChange'], ['onResync', 'onHalt']);
+  optionalBoolean('synchronous', subscriber.synchronous);
 }
 
 /** Where a subscription starts: after `after` (a position up to `last`, the store's current end), or at `last`. */

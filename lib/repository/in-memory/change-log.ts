@@ -7,10 +7,10 @@ import type {
   ChangeSubscriber,
   ExternalTaskChange,
 } from '../external-task-repository.js';
-import type { ExternalTask } from '../../model/index.js';
-import type { ChangeFields, EffectChange } from './operation-effects.js';
 import { CallbackRuns, isThenable } from '../callback-runs.js';
 import { subscriptionStart, validateChangeSubscriber } from '../repository-arguments.js';
+import { RetainedChanges } from './retained-changes.js';
+import type { StoredTask } from './stored-task.js';
 
 /** The subscriber callbacks running, so that a `close()` from one does not wait for itself. */
 const delivering = new CallbackRuns<Subscription>();
@@ -22,12 +22,16 @@ class Subscription implements ChangeFeed {
   /** The subscriber's pending answer, while there is one. */
   pending: Promise<void> | undefined;
   closed = false;
+  /** The subscriber said its `onChange` never answers a promise: its calls need no tracked runs. */
+  readonly synchronous: boolean;
 
   constructor(
     public position: ChangePosition,
     readonly subscriber: ChangeSubscriber,
     private readonly detach: (subscription: Subscription) => void,
-  ) {}
+  ) {
+    this.synchronous = subscriber.synchronous === true;
+  }
 
   async close(): Promise<void> {
     if (!this.closed) {
@@ -48,12 +52,20 @@ class Subscription implements ChangeFeed {
  * one whose asynchronous `onChange` falls behind the retained window is told with `onResync` (or halted,
  * see {@link ChangeSubscriber.onHalt}); a resume from a position older than the window is refused with
  * {@link ChangeFeedRetentionError}.
+ *
+ * A change is kept twice while it is new: as the frozen entry its operation made (with the record its
+ * caller got), until every subscription has had it, so that they all receive that same entry; and in
+ * the compact {@link RetainedChanges} for the length of the retention, from which a subscription that
+ * starts (or falls) further back gets an equal one made again.
  */
 export class ChangeLog {
-  private entries: ExternalTaskChange[] = [];
-  private head = 0;
+  private readonly retained = new RetainedChanges();
+  /** The entries some subscription has yet to receive: from `fresh[freshHead]` to the last change. */
+  private fresh: (ExternalTaskChange | undefined)[] = [];
+  private freshHead = 0;
   private last: ChangePosition = 0;
-  private readonly subscriptions = new Set<Subscription>();
+  /** Replaced, never changed, when one is added or removed: a loop over them sees the ones it began with. */
+  private subscriptions: readonly Subscription[] = [];
   /** How many synchronous deliveries are on the stack (a subscriber writing from its onChange nests). */
   private synchronousDeliveries = 0;
 
@@ -66,14 +78,31 @@ export class ChangeLog {
     return this.last;
   }
 
-  /**
-   * Gives `changes` their positions, keeps them (within the retention) and delivers them. An entry is
-   * small: its type, position and what its type carries, and a reference to the (frozen) record.
-   */
-  append(changes: readonly EffectChange[]): void {
-    if (changes.length === 0) return;
-    for (const { fields, task } of changes) this.entries.push(positioned(fields, task, ++this.last));
-    for (const subscription of this.subscriptions) this.pump(subscription);
+  /** The position the next change takes. */
+  get nextPosition(): ChangePosition {
+    return this.last + 1;
+  }
+
+  /** Keeps `change` of `task`, which takes the next position, for delivery by {@link publish}. */
+  add(change: ExternalTaskChange, task: StoredTask): void {
+    this.last = change.position;
+    this.fresh.push(change);
+    this.retained.push(change.type, task);
+  }
+
+  /** Forgets the changes added after `position` and not published yet (an operation that threw). */
+  discardAfter(position: ChangePosition): void {
+    const count = this.last - position;
+    this.fresh.length -= count;
+    this.retained.dropNewest(count);
+    this.last = position;
+  }
+
+  /** Delivers the changes added since the last publication to every subscription. */
+  publish(): void {
+    const { subscriptions } = this;
+    for (let index = 0; index < subscriptions.length; index++)
+      this.pump(subscriptions[index] as Subscription);
     this.trim();
   }
 
@@ -81,27 +110,52 @@ export class ChangeLog {
     validateChangeSubscriber(subscriber);
     const after = subscriptionStart(subscriber.after, this.last);
     if (after < this.oldestResumable) throw new ChangeFeedRetentionError(after, this.oldestResumable);
-    const subscription = new Subscription(after, subscriber, (s) => this.subscriptions.delete(s));
-    this.subscriptions.add(subscription);
+    const subscription = new Subscription(after, subscriber, (s) => this.detach(s));
+    this.subscriptions = [...this.subscriptions, subscription];
     this.pump(subscription);
     this.trim();
     return subscription;
   }
 
-  /** The oldest position a subscriber may resume after: the one just before the first retained change. */
-  private get oldestResumable(): ChangePosition {
-    return (this.entries[this.head]?.position ?? this.last + 1) - 1;
+  private detach(subscription: Subscription): void {
+    this.subscriptions = this.subscriptions.filter((other) => other !== subscription);
   }
 
-  /** Forgets the changes beyond the retention, unless a synchronous delivery is under way. */
+  /** The oldest position a subscriber may resume after: the one just before the first retained change. */
+  private get oldestResumable(): ChangePosition {
+    return this.last - this.retained.size;
+  }
+
+  /**
+   * Forgets the changes beyond the retention, and the entries every subscription has had, unless a
+   * synchronous delivery is under way.
+   */
   private trim(): void {
     if (this.synchronousDeliveries > 0) return;
-    const excess = this.entries.length - this.head - this.retention;
-    if (excess > 0) this.head += excess;
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
-      this.head = 0;
+    const excess = this.retained.size - this.retention;
+    if (excess > 0) this.retained.dropOldest(excess);
+    let neededFrom = this.last + 1;
+    const { subscriptions } = this;
+    for (let index = 0; index < subscriptions.length; index++)
+      neededFrom = Math.min(neededFrom, (subscriptions[index] as Subscription).position + 1);
+    neededFrom = Math.max(neededFrom, this.oldestResumable + 1);
+    const freshFrom = this.last + 1 - (this.fresh.length - this.freshHead);
+    if (neededFrom <= freshFrom) return;
+    this.freshHead += neededFrom - freshFrom;
+    // The entries let go are cleared at once; the array is made afresh only now and then.
+    for (let index = this.freshHead - (neededFrom - freshFrom); index < this.freshHead; index++)
+      this.fresh[index] = undefined;
+    if (this.freshHead > 1024 && this.freshHead * 2 > this.fresh.length) {
+      this.fresh = this.fresh.slice(this.freshHead);
+      this.freshHead = 0;
     }
+  }
+
+  /** The change at `position` (retained): the entry its operation made while fresh, else one made again. */
+  private changeAt(position: ChangePosition): ExternalTaskChange {
+    const freshIndex = position - (this.last + 1) + this.fresh.length;
+    if (freshIndex >= this.freshHead) return this.fresh[freshIndex] as ExternalTaskChange;
+    return this.retained.change(position - this.oldestResumable - 1, position);
   }
 
   /**
@@ -135,64 +189,72 @@ export class ChangeLog {
 
   /** Delivers the next change (or a resync); answers a promise when the subscriber's answer is one. */
   private deliverNext(subscription: Subscription): Promise<void> | undefined {
-    const { subscriber } = subscription;
     const oldestResumable = this.oldestResumable;
-    if (subscription.position < oldestResumable) {
-      const resync: ChangeFeedResync = {
-        lastDelivered: subscription.position,
-        resumedAfter: oldestResumable,
-      };
-      if (!subscriber.onResync) {
-        const gap = new ChangeFeedRetentionError(subscription.position, oldestResumable);
-        if (subscriber.onHalt) return this.halt(subscription, gap, undefined);
-        this.logger.error('A change feed subscriber fell behind the retained changes and missed some.', {
-          ...resync,
-        });
-        subscription.position = oldestResumable;
-        return undefined;
-      }
-      subscription.position = oldestResumable;
-      return this.call(subscription, () => subscriber.onResync?.(resync), undefined);
-    }
-    // Positions are consecutive, so the change after `position` sits this far past the first retained.
-    const change = this.entries[this.head + subscription.position - oldestResumable] as ExternalTaskChange;
+    if (subscription.position < oldestResumable) return this.resync(subscription, oldestResumable);
+    const change = this.changeAt(subscription.position + 1);
     const previous = subscription.position;
     subscription.position = change.position;
     // The change and its record are frozen (dates included): every subscriber can be handed the same.
-    return this.call(subscription, () => subscriber.onChange(change), { change, previous });
-  }
-
-  /**
-   * Runs a subscriber callback. A throw or rejection halts a subscriber with `onHalt` (before anything
-   * else is delivered, its position back before the failed change) and is logged for the others.
-   */
-  private call(
-    subscription: Subscription,
-    callback: () => void | Promise<void> | undefined,
-    delivery: { change: ExternalTaskChange; previous: ChangePosition } | undefined,
-  ): Promise<void> | undefined {
-    const fail = (error: unknown): Promise<void> | undefined => {
-      if (subscription.subscriber.onHalt) {
-        if (delivery) subscription.position = delivery.previous;
-        return this.halt(subscription, error, delivery?.change);
-      }
-      this.logger.error('A change feed subscriber failed; delivery goes on.', {
-        position: delivery?.change.position,
-        error,
-      });
-      return undefined;
-    };
     let answer: unknown;
     try {
-      answer = delivering.run(subscription, callback);
+      answer = subscription.synchronous
+        ? subscription.subscriber.onChange(change)
+        : delivering.run(subscription, () => subscription.subscriber.onChange(change));
     } catch (error) {
-      return fail(error);
+      return this.failed(subscription, error, { change, previous });
     }
     if (!isThenable(answer)) return undefined;
     return Promise.resolve(answer).then(
       () => undefined,
-      (error: unknown) => fail(error),
+      (error: unknown) => this.failed(subscription, error, { change, previous }),
     );
+  }
+
+  /** Tells `subscription`, which fell behind the retained changes, what it missed, and moves it on. */
+  private resync(subscription: Subscription, oldestResumable: ChangePosition): Promise<void> | undefined {
+    const { subscriber } = subscription;
+    const resync: ChangeFeedResync = { lastDelivered: subscription.position, resumedAfter: oldestResumable };
+    if (!subscriber.onResync) {
+      const gap = new ChangeFeedRetentionError(subscription.position, oldestResumable);
+      if (subscriber.onHalt) return this.halt(subscription, gap, undefined);
+      this.logger.error('A change feed subscriber fell behind the retained changes and missed some.', {
+        ...resync,
+      });
+      subscription.position = oldestResumable;
+      return undefined;
+    }
+    subscription.position = oldestResumable;
+    let answer: unknown;
+    try {
+      answer = delivering.run(subscription, () => subscriber.onResync?.(resync));
+    } catch (error) {
+      return this.failed(subscription, error, undefined);
+    }
+    if (!isThenable(answer)) return undefined;
+    return Promise.resolve(answer).then(
+      () => undefined,
+      (error: unknown) => this.failed(subscription, error, undefined),
+    );
+  }
+
+  /**
+   * A subscriber callback threw or rejected: halts a subscriber with `onHalt` (before anything else is
+   * delivered, its position back before the failed change) and is logged for the others.
+   */
+  private failed(
+    subscription: Subscription,
+    error: unknown,
+    delivery: { change: ExternalTaskChange; previous: ChangePosition } | undefined,
+  ): Promise<void> | undefined {
+    if (subscription.subscriber.onHalt) {
+      if (delivery) subscription.position = delivery.previous;
+      return this.halt(subscription, error, delivery?.change);
+    }
+    this.logger.error('A change feed subscriber failed; delivery goes on.', {
+      position: delivery?.change.position,
+      error,
+    });
+    return undefined;
   }
 
   /** Closes `subscription` and tells its subscriber why; delivery to it stops here. */
@@ -202,35 +264,12 @@ export class ChangeLog {
     change: ExternalTaskChange | undefined,
   ): undefined {
     subscription.closed = true;
-    this.subscriptions.delete(subscription);
+    this.detach(subscription);
     try {
       subscription.subscriber.onHalt?.(error, change);
     } catch (haltError) {
       this.logger.error('A change feed subscriber’s onHalt threw.', { error: haltError });
     }
     return undefined;
-  }
-}
-
-/**
- * The frozen feed entry of a change. Written out per type: an object literal after a spread takes V8's
- * slow path, about 0.5 µs a change.
- */
-function positioned(fields: ChangeFields, task: ExternalTask, position: ChangePosition): ExternalTaskChange {
-  switch (fields.type) {
-    case 'finished':
-      return Object.freeze({ type: fields.type, position, task, result: fields.result });
-    case 'failed':
-      return Object.freeze({
-        type: fields.type,
-        position,
-        task,
-        error: fields.error,
-        incident: fields.incident,
-      });
-    case 'retryScheduled':
-      return Object.freeze({ type: fields.type, position, task, error: fields.error });
-    default:
-      return Object.freeze({ type: fields.type, position, task });
   }
 }

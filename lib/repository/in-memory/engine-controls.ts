@@ -6,7 +6,7 @@ import {
   validateSetRetries,
 } from '../repository-arguments.js';
 import type { OperationEffects } from './operation-effects.js';
-import { taskRecord } from './stored-task.js';
+import { taskRecord } from './task-record.js';
 import type { TaskTable } from './task-table.js';
 
 /**
@@ -18,7 +18,6 @@ import type { TaskTable } from './task-table.js';
 export function setRetries(
   table: TaskTable,
   effects: OperationEffects,
-  now: number,
   externalTaskId: string,
   retriesArgument: number,
   options: SetRetriesOptions | undefined,
@@ -37,13 +36,13 @@ export function setRetries(
   }
   task.retries = retries;
   if (retryTimeout !== undefined && task.state === 'pending' && task.workerId === undefined) {
-    task.retryAt = now + retryTimeout;
+    task.retryAt = effects.now + retryTimeout;
     queues.makeDelayed(task);
     effects.hint(task.topic, retryTimeout);
   } else if (revive) {
     effects.hint(task.topic, 0);
   }
-  return { status: 'ok', task: effects.changed({ type: 'retriesSet' }, task) };
+  return { status: 'ok', task: effects.changed('retriesSet', task) };
 }
 
 /** See {@link ExternalTaskRepository.forceUnlock}. */
@@ -61,7 +60,7 @@ export function forceUnlock(
   task.lockExpirationTime = undefined;
   table.queuesOf(task.topic).makeReady(task);
   effects.hint(task.topic, 0);
-  return { status: 'ok', task: effects.changed({ type: 'unlocked' }, task) };
+  return { status: 'ok', task: effects.changed('unlocked', task) };
 }
 
 /** See {@link ExternalTaskRepository.setPriority}. */
@@ -76,7 +75,7 @@ export function setPriority(
   if (!task) return { status: 'not-found' };
   if (task.state !== 'pending') return { status: 'gone', task: taskRecord(task) };
   table.setPriority(task, priority);
-  return { status: 'ok', task: effects.changed({ type: 'prioritySet' }, task) };
+  return { status: 'ok', task: effects.changed('prioritySet', task) };
 }
 
 /** See {@link ExternalTaskRepository.deleteFinalTasks}. */

@@ -7,7 +7,9 @@ import type { StoredTask } from './stored-task.js';
  * `setRetries`) or ended again later is skipped.
  */
 export class FinalTaskRetention {
-  private entries: { task: StoredTask; finishedAt: number }[] = [];
+  /** The tasks that became final, in that order, and beside each the time it did (no object per entry). */
+  private tasks: StoredTask[] = [];
+  private times: number[] = [];
   private head = 0;
 
   /** @param retentionMs - how long a final task is kept after `finishedAt`; `Infinity` keeps it forever. */
@@ -16,24 +18,25 @@ export class FinalTaskRetention {
   /** Notes that `task` has just become final. */
   track(task: StoredTask): void {
     if (this.retentionMs !== Infinity && task.finishedAt !== undefined) {
-      this.entries.push({ task, finishedAt: task.finishedAt });
+      this.tasks.push(task);
+      this.times.push(task.finishedAt);
     }
   }
 
-  /** Takes out the tasks whose retention has run out by `now`. */
-  takeExpired(now: number): StoredTask[] {
-    const expired: StoredTask[] = [];
-    while (this.head < this.entries.length) {
-      const { task, finishedAt } = this.entries[this.head] as { task: StoredTask; finishedAt: number };
+  /** Hands `forget` each task whose retention has run out by `now`, the oldest first. */
+  forgetExpired(now: number, forget: (task: StoredTask) => void): void {
+    while (this.head < this.tasks.length) {
+      const task = this.tasks[this.head] as StoredTask;
+      const finishedAt = this.times[this.head] as number;
       const current = task.state !== 'pending' && task.finishedAt === finishedAt;
       if (current && finishedAt + this.retentionMs > now) break;
-      if (current) expired.push(task);
       this.head++;
+      if (current) forget(task);
     }
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.tasks.length) {
+      this.tasks = this.tasks.slice(this.head);
+      this.times = this.times.slice(this.head);
       this.head = 0;
     }
-    return expired;
   }
 }

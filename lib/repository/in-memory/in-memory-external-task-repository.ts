@@ -22,6 +22,7 @@ import type {
   SetRetriesOptions,
   SetRetriesResult,
   TaskCountFilter,
+  TaskOutcome,
   TaskScope,
   TopicTaskCounts,
   UnlockRequest,
@@ -42,13 +43,17 @@ import { AvailabilityAnnouncer } from '../availability-announcer.js';
 import { checkFinalTaskRetention } from '../final-task-retention-option.js';
 import { ChangeLog } from './change-log.js';
 import { deleteFinalTasks, forceUnlock, setPriority, setRetries } from './engine-controls.js';
-import { taskRecord, type StoredTask } from './stored-task.js';
+import type { StoredTask } from './stored-task.js';
+import { taskRecord } from './task-record.js';
 import { matches } from './task-indexes.js';
 import { newTaskId } from './task-id.js';
 import { TaskTable } from './task-table.js';
-import { OperationEffects, type ChangeFields } from './operation-effects.js';
+import { OperationEffects } from './operation-effects.js';
 import { countTenantTasks } from './tenant-counts.js';
 import { compareHandOutOrder, pendingState, TopicQueues } from './topic-queues.js';
+
+/** A conditional write's answer when the task may not be written. */
+type WriteRefusal = Exclude<ConditionalWriteResult, { status: 'ok' }>;
 
 /** Options of {@link InMemoryExternalTaskRepository}. */
 export interface InMemoryExternalTaskRepositoryOptions {
@@ -128,23 +133,30 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     return this.operation((effects) => {
       validateRequestShape(request, 'topics');
       const scope = validateScope(request.scope);
-      const now = this.clock.now();
-      const topics = request.topics.flatMap(({ topicName, lockDuration }) => {
+      const { now } = effects;
+      const topics: TopicQueues[] = [];
+      const lockDurations: number[] = [];
+      for (const { topicName, lockDuration } of request.topics) {
         const queues = this.table.topic(topicName);
-        queues?.promoteDue(now);
-        return queues ? [{ queues, lockDuration }] : [];
-      });
+        if (!queues) continue;
+        queues.promoteDue(now);
+        topics.push(queues);
+        lockDurations.push(lockDuration);
+      }
       const claimed: ExternalTask[] = [];
-      const skipped: { queues: TopicQueues; task: StoredTask }[] = [];
+      let skipped: StoredTask[] | undefined;
       while (claimed.length < request.maxTasks) {
-        let best: { queues: TopicQueues; lockDuration: number; task: StoredTask } | undefined;
-        for (const topic of topics) {
-          const task = topic.queues.peekReady();
-          if (task && (!best || compareHandOutOrder(task, best.task) < 0))
-            best = { queues: topic.queues, lockDuration: topic.lockDuration, task };
+        let task: StoredTask | undefined;
+        let from = 0;
+        for (let index = 0; index < topics.length; index++) {
+          const next = topics[index]!.peekReady();
+          if (next && (!task || compareHandOutOrder(next, task) < 0)) {
+            task = next;
+            from = index;
+          }
         }
-        if (!best) break;
-        const { queues, lockDuration, task } = best;
+        if (!task) break;
+        const queues = topics[from]!;
         // Locks and retries are checked against the time now, whatever was promoted before: a clock that
         // stepped back puts a task that waits again back where it belongs.
         const state = pendingState(task, now);
@@ -155,81 +167,57 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         }
         if (!inScope(task, scope)) {
           queues.detach(task);
-          skipped.push({ queues, task });
+          (skipped ??= []).push(task);
           continue;
         }
-        if (task.lockExpirationTime !== undefined) effects.changed({ type: 'lockExpired' }, task);
-        else if (task.retryAt !== undefined) effects.changed({ type: 'retryDue' }, task);
+        if (task.lockExpirationTime !== undefined) effects.changed('lockExpired', task);
+        else if (task.retryAt !== undefined) effects.changed('retryDue', task);
+        const lockDuration = lockDurations[from]!;
         this.table.setWorker(task, request.workerId);
         task.lockExpirationTime = now + lockDuration;
         task.retryAt = undefined;
         task.attempts++;
         queues.makeLocked(task);
         effects.hint(task.topic, lockDuration);
-        claimed.push(effects.changed({ type: 'locked' }, task));
+        claimed.push(effects.changed('locked', task));
       }
-      for (const { queues, task } of skipped) queues.makeReady(task);
+      for (const task of skipped ?? []) this.table.queuesOf(task.topic).makeReady(task);
       return claimed;
     });
   }
 
   extendLock(request: ExtendLockRequest): Promise<ConditionalWriteResult> {
-    return this.operation((effects) =>
-      this.writeHeldTask(effects, request, (task) => {
-        const previous = task.lockExpirationTime;
-        task.lockExpirationTime = this.clock.now() + request.lockDuration;
-        this.table.queuesOf(task.topic).makeLocked(task);
-        // Only a shortened lock can make the task available sooner than a waiting poll expects.
-        if (previous !== undefined && task.lockExpirationTime < previous)
-          effects.hint(task.topic, request.lockDuration);
-        return { type: 'extended' };
-      }),
-    );
+    return this.operation((effects) => {
+      const task = this.heldTask(request);
+      if ('status' in task) return task;
+      const previous = task.lockExpirationTime;
+      task.lockExpirationTime = effects.now + request.lockDuration;
+      this.table.queuesOf(task.topic).makeLocked(task);
+      // Only a shortened lock can make the task available sooner than a waiting poll expects.
+      if (previous !== undefined && task.lockExpirationTime < previous)
+        effects.hint(task.topic, request.lockDuration);
+      return { status: 'ok', task: effects.changed('extended', task) };
+    });
   }
 
   unlock(request: UnlockRequest): Promise<ConditionalWriteResult> {
-    return this.operation((effects) =>
-      this.writeHeldTask(effects, request, (task) => {
-        this.table.setWorker(task, undefined);
-        task.lockExpirationTime = undefined;
-        this.table.queuesOf(task.topic).makeReady(task);
-        effects.hint(task.topic, 0);
-        return { type: 'unlocked' };
-      }),
-    );
+    return this.operation((effects) => {
+      const task = this.heldTask(request);
+      if ('status' in task) return task;
+      this.table.setWorker(task, undefined);
+      task.lockExpirationTime = undefined;
+      this.table.queuesOf(task.topic).makeReady(task);
+      effects.hint(task.topic, 0);
+      return { status: 'ok', task: effects.changed('unlocked', task) };
+    });
   }
 
   complete(request: CompleteRequest): Promise<ConditionalWriteResult> {
-    return this.operation((effects) =>
-      this.writeHeldTask(effects, validatedCompletion(request), (task) => {
-        const { outcome } = request;
-        const now = this.clock.now();
-        task.lockExpirationTime = undefined;
-        if (outcome.state === 'finished') {
-          task.result = outcome.result;
-          task.error = undefined; // an earlier failure that was retried is not this task's outcome
-          task.retryAt = undefined;
-          this.table.end(task, 'finished', now);
-          return { type: 'finished', result: outcome.result };
-        }
-        task.error = outcome.error;
-        const retry = 'retry' in outcome ? outcome.retry : undefined;
-        if (retry && retry.retries > 0) {
-          this.table.setWorker(task, undefined);
-          task.retries = retry.retries;
-          task.retryAt = now + retry.retryTimeout;
-          this.table.queuesOf(task.topic).makeDelayed(task);
-          effects.hint(task.topic, retry.retryTimeout);
-          return { type: 'retryScheduled', error: outcome.error };
-        }
-        if (outcome.error.type === 'service' && (retry || task.retries !== undefined)) {
-          task.retries = 0;
-          task.incident = true;
-        }
-        this.table.end(task, 'failed', now);
-        return { type: 'failed', error: outcome.error, incident: task.incident === true };
-      }),
-    );
+    return this.operation((effects) => {
+      const task = this.heldTask(request, 'outcome');
+      if ('status' in task) return task;
+      return { status: 'ok', task: this.completeHeld(effects, task, request.outcome) };
+    });
   }
 
   cancel(selector: CancelSelector): Promise<number> {
@@ -239,8 +227,8 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
         if (task.state !== 'pending') continue;
         task.lockExpirationTime = undefined;
         task.retryAt = undefined;
-        this.table.end(task, 'cancelled', this.clock.now());
-        effects.changed({ type: 'cancelled' }, task);
+        this.table.end(task, 'cancelled', effects.now);
+        effects.changed('cancelled', task);
         cancelled++;
       }
       return cancelled;
@@ -252,9 +240,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     retries: number,
     options?: SetRetriesOptions,
   ): Promise<SetRetriesResult> {
-    return this.operation((effects) =>
-      setRetries(this.table, effects, this.clock.now(), externalTaskId, retries, options),
-    );
+    return this.operation((effects) => setRetries(this.table, effects, externalTaskId, retries, options));
   }
 
   forceUnlock(externalTaskId: string): Promise<EngineWriteResult> {
@@ -270,21 +256,22 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   }
 
   query(filter: ExternalTaskQuery): Promise<ExternalTaskPage> {
-    return this.operation(() => {
+    return this.operation(({ now }) => {
       const query = validateQuery(filter);
-      const now = this.clock.now();
       const candidates = this.table.indexes.candidates(query) ?? this.table.all();
       const found = [...candidates].filter((task) => matches(task, query, now));
       found.sort((a, b) => a.sequence - b.sequence);
       const { offset, limit } = query;
-      return { tasks: found.slice(offset, offset + limit).map(taskRecord), total: found.length };
+      return {
+        tasks: found.slice(offset, offset + limit).map((task) => taskRecord(task)),
+        total: found.length,
+      };
     });
   }
 
   countByTopic(filter?: TaskCountFilter | readonly string[]): Promise<TopicTaskCounts[]> {
-    return this.operation(() => {
+    return this.operation(({ now }) => {
       const { topics, tenantId } = validateCountFilter(filter);
-      const now = this.clock.now();
       if (tenantId !== undefined)
         return countTenantTasks(this.table.indexes.find('tenantId', tenantId), topics, now);
       return (topics ?? this.table.topicNamesWithTasks()).map((topic) => {
@@ -295,10 +282,9 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   }
 
   msUntilNextAvailable(topicNames: readonly string[], scope?: TaskScope): Promise<number | undefined> {
-    return this.operation(() => {
+    return this.operation(({ now }) => {
       const topics = validateTopicNames('topicNames', topicNames);
       const validScope = validateScope(scope);
-      const now = this.clock.now();
       let earliest: number | undefined;
       for (const topicName of topics) {
         const next = this.table.topic(topicName)?.msUntilAvailable(now, validScope);
@@ -328,28 +314,54 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     const existing =
       valid.idempotencyKey === undefined ? undefined : this.table.withKey(valid.idempotencyKey);
     if (existing) return taskRecord(existing);
-    const task = this.table.add(valid, newTaskId(), this.clock.now());
+    const task = this.table.add(valid, newTaskId(), effects.now);
     effects.hint(task.topic, 0);
-    return effects.changed({ type: 'created' }, task);
+    return effects.changed('created', task);
   }
 
   /**
-   * The one check every conditional write shares — the task exists and is in scope, is pending, and its
-   * most recent lock is `workerId`'s — followed by `write` in the same synchronous step.
+   * The one check every conditional write shares — the request is an object (with its outcome object,
+   * for a completion), the task exists and is in scope, is pending, and its most recent lock is
+   * `workerId`'s — answering the task to write in the same synchronous step, or the refusal.
    */
-  private writeHeldTask(
-    effects: OperationEffects,
-    request: HeldTaskRequest,
-    write: (task: StoredTask) => ChangeFields,
-  ): ConditionalWriteResult {
-    validateRequestShape(request);
+  private heldTask(request: HeldTaskRequest, part?: 'outcome'): StoredTask | WriteRefusal {
+    validateRequestShape(request, part);
     const { externalTaskId, workerId, scope } = request;
     const validScope = validateScope(scope);
     const task = this.table.get(externalTaskId);
     if (!task || !inScope(task, validScope)) return { status: 'not-found' };
     if (task.state !== 'pending') return { status: 'gone', task: taskRecord(task) };
     if (task.workerId !== workerId) return { status: 'locked', task: taskRecord(task) };
-    return { status: 'ok', task: effects.changed(write(task), task) };
+    return task;
+  }
+
+  /** Writes the outcome of a completion on the task its worker holds; answers the record after it. */
+  private completeHeld(effects: OperationEffects, task: StoredTask, outcome: TaskOutcome): ExternalTask {
+    const { now } = effects;
+    task.lockExpirationTime = undefined;
+    if (outcome.state === 'finished') {
+      task.result = outcome.result;
+      task.error = undefined; // an earlier failure that was retried is not this task's outcome
+      task.retryAt = undefined;
+      this.table.end(task, 'finished', now);
+      return effects.changed('finished', task);
+    }
+    task.error = outcome.error;
+    const retry = 'retry' in outcome ? outcome.retry : undefined;
+    if (retry && retry.retries > 0) {
+      this.table.setWorker(task, undefined);
+      task.retries = retry.retries;
+      task.retryAt = now + retry.retryTimeout;
+      this.table.queuesOf(task.topic).makeDelayed(task);
+      effects.hint(task.topic, retry.retryTimeout);
+      return effects.changed('retryScheduled', task);
+    }
+    if (outcome.error.type === 'service' && (retry || task.retries !== undefined)) {
+      task.retries = 0;
+      task.incident = true;
+    }
+    this.table.end(task, 'failed', now);
+    return effects.changed('failed', task);
   }
 
   private select(selector: CancelSelector): Iterable<StoredTask> {
@@ -364,22 +376,18 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
    * its outcome as a promise (errors reject; an operation that throws changes nothing).
    */
   private operation<T>(body: (effects: OperationEffects) => T): Promise<T> {
-    const effects = new OperationEffects();
-    this.table.forgetExpired(this.clock.now());
+    const effects = new OperationEffects(this.log, this.clock.now());
+    const before = this.log.currentPosition;
+    this.table.forgetExpired(effects.now);
     let result: T;
     try {
       result = body(effects);
     } catch (error) {
+      this.log.discardAfter(before);
       return Promise.reject(error);
     }
-    this.availability.announce(effects.hints);
-    this.log.append(effects.changes);
+    if (effects.hints) this.availability.announce(effects.hints);
+    if (this.log.currentPosition !== before) this.log.publish();
     return Promise.resolve(result);
   }
-}
-
-/** A completion whose request and outcome are objects (checked before the write reads them). */
-function validatedCompletion(request: CompleteRequest): CompleteRequest {
-  validateRequestShape(request, 'outcome');
-  return request;
 }

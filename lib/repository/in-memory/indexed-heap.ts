@@ -3,14 +3,37 @@ export interface HeapItem {
   heapIndex: number;
 }
 
+/** How many children a node of an {@link IndexedHeap} has. */
+export const heapArity = 8;
+
+/** The position of the parent of the node at `index` (which must not be the root). */
+export function parentOf(index: number): number {
+  return (index - 1) >> 3;
+}
+
 /**
- * A binary min-heap (by `compare`) whose items record their own position, so that removing or
- * re-ordering any item costs O(log n) instead of a search.
+ * A min-heap whose items record their own position, so that removing or re-ordering any item costs
+ * O(log n) instead of a search. Items are ordered by a key and, among equal keys, by a tie-breaker, both
+ * numbers read once when an item is pushed (an item's keys must not change while the heap holds it).
+ *
+ * Built for large heaps (a million tasks), whose cost is memory reads, not comparisons: the keys sit in
+ * typed arrays beside the items, so that a comparison reads no item (a node's children's keys share a
+ * cache line), and each node has {@link heapArity} children, which makes the heap a third as deep as a
+ * binary one, and so a third of the items a sift moves (and writes the new position of).
  */
 export class IndexedHeap<T extends HeapItem> {
   private readonly entries: T[] = [];
+  private keys = new Float64Array(16);
+  private ties = new Float64Array(16);
 
-  constructor(private readonly compare: (a: T, b: T) => number) {}
+  /**
+   * @param keyOf - the key that orders an item (smallest first)
+   * @param tieOf - what orders items of equal keys (smallest first)
+   */
+  constructor(
+    private readonly keyOf: (item: T) => number,
+    private readonly tieOf: (item: T) => number,
+  ) {}
 
   get size(): number {
     return this.entries.length;
@@ -31,19 +54,18 @@ export class IndexedHeap<T extends HeapItem> {
    * answers the smallest item for which it does not hold. Costs O(due + 1).
    */
   scanDue(isDue: (item: T) => boolean, visit?: (item: T) => void): T | undefined {
-    let firstNotDue: T | undefined;
+    let firstNotDue = -1;
     const stack = this.entries.length > 0 ? [0] : [];
     for (let index = stack.pop(); index !== undefined; index = stack.pop()) {
       const item = this.entries[index] as T;
       if (!isDue(item)) {
-        if (!firstNotDue || this.compare(item, firstNotDue) < 0) firstNotDue = item;
+        if (firstNotDue < 0 || this.before(index, firstNotDue)) firstNotDue = index;
         continue;
       }
       visit?.(item);
-      if (2 * index + 1 < this.entries.length) stack.push(2 * index + 1);
-      if (2 * index + 2 < this.entries.length) stack.push(2 * index + 2);
+      this.pushChildren(stack, index);
     }
-    return firstNotDue;
+    return firstNotDue < 0 ? undefined : this.entries[firstNotDue];
   }
 
   /**
@@ -51,25 +73,24 @@ export class IndexedHeap<T extends HeapItem> {
    * items before it that do not match), since a subtree is left as soon as its root matches.
    */
   minMatching(matches: (item: T) => boolean): T | undefined {
-    let best: T | undefined;
+    let best = -1;
     const stack = this.entries.length > 0 ? [0] : [];
     for (let index = stack.pop(); index !== undefined; index = stack.pop()) {
-      const item = this.entries[index] as T;
-      if (best && this.compare(item, best) >= 0) continue;
-      if (matches(item)) {
-        best = item;
+      if (best >= 0 && !this.before(index, best)) continue;
+      if (matches(this.entries[index] as T)) {
+        best = index;
         continue;
       }
-      if (2 * index + 1 < this.entries.length) stack.push(2 * index + 1);
-      if (2 * index + 2 < this.entries.length) stack.push(2 * index + 2);
+      this.pushChildren(stack, index);
     }
-    return best;
+    return best < 0 ? undefined : this.entries[best];
   }
 
   push(item: T): void {
-    item.heapIndex = this.entries.length;
+    const index = this.entries.length;
+    if (index === this.keys.length) this.grow();
     this.entries.push(item);
-    this.siftUp(item.heapIndex);
+    this.siftUp(item, this.keyOf(item), this.tieOf(item), index);
   }
 
   pop(): T | undefined {
@@ -84,43 +105,87 @@ export class IndexedHeap<T extends HeapItem> {
     const last = this.entries.pop() as T;
     item.heapIndex = -1;
     if (last === item) return;
-    this.entries[index] = last;
-    last.heapIndex = index;
-    this.siftDown(index);
-    this.siftUp(last.heapIndex);
+    const end = this.entries.length;
+    const key = this.keys[end] as number;
+    const tie = this.ties[end] as number;
+    // The last item fills the hole: it moves down if it orders after the hole's children, else up.
+    if (index > 0 && this.ordersBefore(key, tie, parentOf(index))) this.siftUp(last, key, tie, index);
+    else this.siftDown(last, key, tie, index);
   }
 
-  private siftUp(index: number): void {
-    const item = this.entries[index] as T;
+  /** Whether the item at `a` orders before the item at `b`. */
+  private before(a: number, b: number): boolean {
+    return this.ordersBefore(this.keys[a] as number, this.ties[a] as number, b);
+  }
+
+  /** Whether keys `key` and `tie` order before the item at `index`. */
+  private ordersBefore(key: number, tie: number, index: number): boolean {
+    const other = this.keys[index] as number;
+    return key < other || (key === other && tie < (this.ties[index] as number));
+  }
+
+  /** Whether keys `key` and `tie` order after the item at `index`. */
+  private orderedAfter(key: number, tie: number, index: number): boolean {
+    const other = this.keys[index] as number;
+    return other < key || (other === key && (this.ties[index] as number) < tie);
+  }
+
+  private pushChildren(stack: number[], index: number): void {
+    const first = heapArity * index + 1;
+    const end = Math.min(first + heapArity, this.entries.length);
+    for (let child = first; child < end; child++) stack.push(child);
+  }
+
+  /** Moves `item` (keys `key`, `tie`) up from the hole at `index` to where it belongs, and puts it there. */
+  private siftUp(item: T, key: number, tie: number, index: number): void {
     while (index > 0) {
-      const parentIndex = (index - 1) >> 1;
-      const parent = this.entries[parentIndex] as T;
-      if (this.compare(item, parent) >= 0) break;
-      this.place(parent, index);
-      index = parentIndex;
+      const parent = parentOf(index);
+      if (!this.ordersBefore(key, tie, parent)) break;
+      this.move(parent, index);
+      index = parent;
     }
-    this.place(item, index);
+    this.place(item, key, tie, index);
   }
 
-  private siftDown(index: number): void {
-    const item = this.entries[index] as T;
+  /** Moves `item` (keys `key`, `tie`) down from the hole at `index` to where it belongs, and puts it there. */
+  private siftDown(item: T, key: number, tie: number, index: number): void {
     const count = this.entries.length;
     for (;;) {
-      let childIndex = 2 * index + 1;
-      if (childIndex >= count) break;
-      const right = childIndex + 1;
-      if (right < count && this.compare(this.entries[right] as T, this.entries[childIndex] as T) < 0)
-        childIndex = right;
-      const child = this.entries[childIndex] as T;
-      if (this.compare(child, item) >= 0) break;
-      this.place(child, index);
-      index = childIndex;
+      const first = heapArity * index + 1;
+      if (first >= count) break;
+      let smallest = first;
+      const end = Math.min(first + heapArity, count);
+      for (let child = first + 1; child < end; child++) if (this.before(child, smallest)) smallest = child;
+      if (!this.orderedAfter(key, tie, smallest)) break;
+      this.move(smallest, index);
+      index = smallest;
     }
-    this.place(item, index);
+    this.place(item, key, tie, index);
   }
 
-  private place(item: T, index: number): void {
+  /** Moves the item at `from`, with its keys, into the hole at `to`. */
+  private move(from: number, to: number): void {
+    const item = this.entries[from] as T;
+    this.entries[to] = item;
+    item.heapIndex = to;
+    this.keys[to] = this.keys[from] as number;
+    this.ties[to] = this.ties[from] as number;
+  }
+
+  private place(item: T, key: number, tie: number, index: number): void {
     this.entries[index] = item;
     item.heapIndex = index;
+    this.keys[index] = key;
+    this.ties[index] = tie;
+  }
+
+  /** Doubles the room for keys. */
+  private grow(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    const ties = new Float64Array(this.ties.length * 2);
+    ties.set(this.ties);
+    this.ties = ties;
   }
 }

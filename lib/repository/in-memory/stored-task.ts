@@ -1,9 +1,8 @@
 import type { ExternalTask, ExternalTaskFailure, JsonValue } from '../../model/index.js';
-import { frozenDate } from '../../model/frozen-record.js';
 import type { ValidNewTask } from '../repository-arguments.js';
 import type { HeapItem } from './indexed-heap.js';
 
-/** The in-memory store's own mutable record of a task; never handed out (see {@link taskRecord}). */
+/** The in-memory store's own mutable record of a task; never handed out (see `taskRecord`). */
 export interface StoredTask extends ValidNewTask, HeapItem {
   readonly id: string;
   readonly createdAt: number;
@@ -63,35 +62,18 @@ export function newStoredTask(
   };
 }
 
-/**
- * The record of `task` as it is now, immutable by construction: frozen, its dates frozen too, its
- * `payload`, `result` and `error` deeply frozen already. Made once per change, one record serves every
- * receiver — the caller, the change feed and each of its subscribers — since none can change it.
- */
-export function taskRecord(task: StoredTask): ExternalTask {
-  const record: { -readonly [Field in keyof ExternalTask]: ExternalTask[Field] } = {
-    id: task.id,
-    topic: task.topic,
-    flowNodeInstanceId: task.flowNodeInstanceId,
-    correlationId: task.correlationId,
-    processInstanceId: task.processInstanceId,
-  } as ExternalTask;
-  if (task.processModelId !== undefined) record.processModelId = task.processModelId;
-  if (task.tenantId !== undefined) record.tenantId = task.tenantId;
-  if (task.identity !== undefined) record.identity = task.identity;
-  record.payload = task.payload;
-  record.priority = task.priority;
-  record.state = task.state;
-  if (task.workerId !== undefined) record.workerId = task.workerId;
-  if (task.lockExpirationTime !== undefined) record.lockExpirationTime = frozenDate(task.lockExpirationTime);
-  record.createdAt = frozenDate(task.createdAt);
-  if (task.finishedAt !== undefined) record.finishedAt = frozenDate(task.finishedAt);
-  if (task.result !== undefined) record.result = task.result;
-  if (task.error !== undefined) record.error = task.error;
-  if (task.retries !== undefined) record.retries = task.retries;
-  record.attempts = task.attempts;
-  if (task.retryAt !== undefined) record.retryAt = frozenDate(task.retryAt);
-  if (task.incident !== undefined) record.incident = task.incident;
-  if (task.idempotencyKey !== undefined) record.idempotencyKey = task.idempotencyKey;
-  return Object.freeze(record);
-}
+/** The fields of a task that change over its life, as a change log keeps them for each change. */
+export type TaskProgress = Pick<
+  StoredTask,
+  | 'state'
+  | 'priority'
+  | 'retries'
+  | 'attempts'
+  | 'workerId'
+  | 'lockExpirationTime'
+  | 'finishedAt'
+  | 'result'
+  | 'error'
+  | 'retryAt'
+  | 'incident'
+>;

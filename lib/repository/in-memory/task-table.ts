@@ -10,7 +10,7 @@ import { TopicQueues } from './topic-queues.js';
  * worker or priority, so that every index stays true; a task's final-state retention is kept here too.
  */
 export class TaskTable {
-  readonly indexes = new TaskIndexes({ pending: (topic) => this.pending(topic) });
+  readonly indexes = new TaskIndexes({ all: () => this.all(), pending: (topic) => this.pending(topic) });
   private readonly tasks = new Map<string, StoredTask>();
   private readonly keys = new Map<string, StoredTask>();
   private readonly topics = new Map<string, TopicQueues>();
@@ -126,6 +126,8 @@ export class TaskTable {
 
   /** Forgets the final tasks whose retention has run out by `now`. */
   forgetExpired(now: number): void {
-    for (const task of this.retention.takeExpired(now)) this.forget(task);
+    this.retention.forgetExpired(now, this.forgetTask);
   }
+
+  private readonly forgetTask = (task: StoredTask): void => this.forget(task);
 }

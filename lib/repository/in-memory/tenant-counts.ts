@@ -1,7 +1,7 @@
 import type { TopicTaskCounts } from '../external-task-repository.js';
 import { emptyTopicCounts } from '../topic-counts.js';
 import type { StoredTask } from './stored-task.js';
-import { finalCounters, pendingState } from './topic-queues.js';
+import { countFinal, pendingState } from './topic-queues.js';
 
 /**
  * Counts one tenant's tasks per topic, classifying each (there are no per-tenant queues): the topics
@@ -25,8 +25,11 @@ export function countTenantTasks(
   for (const task of tasks) {
     if (topics && !topics.includes(task.topic)) continue;
     const entry = countsOf(task.topic);
-    for (const counter of task.state === 'pending' ? [pendingState(task, now)] : finalCounters(task))
-      entry[counter] = (entry[counter] as number) + 1;
+    if (task.state !== 'pending') countFinal(entry, task, 1);
+    else {
+      const state = pendingState(task, now);
+      entry[state] = (entry[state] as number) + 1;
+    }
   }
   return [...counts.values()] as unknown as TopicTaskCounts[];
 }

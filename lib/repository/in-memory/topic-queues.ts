@@ -9,9 +9,9 @@ export function compareHandOutOrder(a: StoredTask, b: StoredTask): number {
   return b.priority - a.priority || a.sequence - b.sequence;
 }
 
-function byTime(time: (task: StoredTask) => number | undefined): (a: StoredTask, b: StoredTask) => number {
-  return (a, b) => (time(a) as number) - (time(b) as number) || a.sequence - b.sequence;
-}
+/** A task's key in the hand-out order (the tie is its creation order): higher priority first. */
+const handOutKey = (task: StoredTask): number => -task.priority;
+const creationOrder = (task: StoredTask): number => task.sequence;
 
 /** How many of a topic's tasks ended in each final way. */
 export interface FinalCounts {
@@ -24,16 +24,25 @@ export interface FinalCounts {
   cancelled: number;
 }
 
-/** The final counters a final task counts in: its state, and for a failure its kind and incident. */
-export function finalCounters(task: {
-  state: StoredTask['state'];
-  error: ExternalTaskFailure | undefined;
-  incident: boolean | undefined;
-}): (keyof FinalCounts)[] {
-  if (task.state === 'finished' || task.state === 'cancelled') return [task.state];
-  if (task.state !== 'failed') return [];
-  const kind = task.error?.type === 'bpmn' ? 'bpmnErrors' : 'serviceErrors';
-  return task.incident === true ? ['failed', kind, 'incidents'] : ['failed', kind];
+/**
+ * Adds `sign` (+1: it became final, -1: it is forgotten or revived) to each final counter a final task
+ * counts in: its state, and for a failure its kind and whether it is an incident.
+ */
+export function countFinal(
+  counts: Record<keyof FinalCounts, number>,
+  task: {
+    state: StoredTask['state'];
+    error: ExternalTaskFailure | undefined;
+    incident: boolean | undefined;
+  },
+  sign: 1 | -1,
+): void {
+  if (task.state === 'finished' || task.state === 'cancelled') counts[task.state] += sign;
+  if (task.state !== 'failed') return;
+  counts.failed += sign;
+  if (task.error?.type === 'bpmn') counts.bpmnErrors += sign;
+  else counts.serviceErrors += sign;
+  if (task.incident === true) counts.incidents += sign;
 }
 
 /**
@@ -52,9 +61,9 @@ export class TopicQueues {
     incidents: 0,
     cancelled: 0,
   };
-  private readonly ready = new IndexedHeap<StoredTask>(compareHandOutOrder);
-  private readonly locked = new IndexedHeap<StoredTask>(byTime((task) => task.lockExpirationTime));
-  private readonly delayed = new IndexedHeap<StoredTask>(byTime((task) => task.retryAt));
+  private readonly ready = new IndexedHeap<StoredTask>(handOutKey, creationOrder);
+  private readonly locked = new IndexedHeap<StoredTask>(lockedUntil, creationOrder);
+  private readonly delayed = new IndexedHeap<StoredTask>(retryAt, creationOrder);
   /**
    * The latest time promoted at. Every task in `ready` was available by then; only a clock that stepped
    * back before it can make one of them wait again (see {@link steppedBack}).
@@ -149,7 +158,7 @@ export class TopicQueues {
 
   /** Adds `task`'s final counters with `sign` +1 (it became final) or -1 (it is forgotten or revived). */
   countFinal(task: StoredTask, sign: 1 | -1): void {
-    for (const counter of finalCounters(task)) this.finals[counter] += sign;
+    countFinal(this.finals, task, sign);
   }
 
   makeReady(task: StoredTask): void {

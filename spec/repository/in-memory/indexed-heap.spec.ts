@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { IndexedHeap } from '../../../lib/repository/in-memory/indexed-heap.js';
+import { IndexedHeap, parentOf } from '../../../lib/repository/in-memory/indexed-heap.js';
 
 interface Item {
   readonly id: number;
@@ -14,6 +14,12 @@ type Step =
   | { readonly kind: 'remove'; readonly pick: number };
 
 const byKey = (a: Item, b: Item): number => a.key - b.key;
+/** A heap by key, ties by id. */
+const newHeap = (): IndexedHeap<Item> =>
+  new IndexedHeap<Item>(
+    (item) => item.key,
+    (item) => item.id,
+  );
 
 /** Keys from a small range, so that many items tie. */
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
@@ -46,13 +52,13 @@ function expectConsistent(heap: IndexedHeap<Item>, model: readonly Item[], remov
   expect(slots).to.have.length(model.length);
   const misplaced = model.filter((item) => slots[item.heapIndex] !== item);
   expect(misplaced, 'items whose heapIndex does not point at them').to.deep.equal([]);
-  const disordered = slots.filter((item, index) => index > 0 && byKey(slots[(index - 1) >> 1]!, item) > 0);
+  const disordered = slots.filter((item, index) => index > 0 && byKey(slots[parentOf(index)]!, item) > 0);
   expect(disordered, 'items that order before their parent').to.deep.equal([]);
 }
 
 describe('IndexedHeap', () => {
   it('is empty at first', () => {
-    const heap = new IndexedHeap<Item>(byKey);
+    const heap = newHeap();
 
     expect(heap.size).to.equal(0);
     expect(heap.peek()).to.be.undefined;
@@ -64,7 +70,7 @@ describe('IndexedHeap', () => {
       fc.property(
         fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 100, size: 'max' }),
         (keys) => {
-          const heap = new IndexedHeap<Item>(byKey);
+          const heap = newHeap();
           keys.forEach((key, id) => heap.push({ id, key, heapIndex: -1 }));
           const popped: number[] = [];
           for (let item = heap.pop(); item !== undefined; item = heap.pop()) popped.push(item.key);
@@ -83,7 +89,7 @@ describe('IndexedHeap', () => {
         fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 60, size: 'max' }),
         fc.array(fc.nat(), { maxLength: 30, size: 'max' }),
         (keys, picks) => {
-          const heap = new IndexedHeap<Item>(byKey);
+          const heap = newHeap();
           const items = keys.map((key, id) => ({ id, key, heapIndex: -1 }));
           for (const item of items) heap.push(item);
           const remaining = [...items];
@@ -109,7 +115,7 @@ describe('IndexedHeap', () => {
   it('matches a sorted-array model under random push, pop and remove, with consistent heapIndex', () => {
     fc.assert(
       fc.property(fc.array(stepArbitrary, { maxLength: 120, size: 'max' }), (steps) => {
-        const heap = new IndexedHeap<Item>(byKey);
+        const heap = newHeap();
         const model: Item[] = [];
         const removed: Item[] = [];
         let nextId = 0;
@@ -143,7 +149,7 @@ describe('IndexedHeap', () => {
   });
 
   it('accepts an item again after it was removed', () => {
-    const heap = new IndexedHeap<Item>(byKey);
+    const heap = newHeap();
     const a = { id: 1, key: 5, heapIndex: -1 };
     const b = { id: 2, key: 3, heapIndex: -1 };
     heap.push(a);

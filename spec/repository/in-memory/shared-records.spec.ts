@@ -67,4 +67,20 @@ describe('InMemoryExternalTaskRepository: one frozen record per change', () => {
     expect(claimed).to.include({ state: 'pending', workerId: 'worker', attempts: 1 });
     expect(await repository.getById(created.id)).to.include({ state: 'finished' });
   });
+
+  it('lets the records of tasks created, locked or finished in the same millisecond share their dates', async () => {
+    const repository = new InMemoryExternalTaskRepository({ clock: new ManualClock(START) });
+    const [first, second] = await repository.createMany([
+      newTask({ topic: 'topic' }),
+      newTask({ topic: 'topic' }),
+    ]);
+    const claimed = await repository.claim({ workerId: 'worker', topics: TOPICS, maxTasks: 2 });
+
+    expect(second!.createdAt).to.equal(first!.createdAt);
+    expect(claimed[1]!.lockExpirationTime).to.equal(claimed[0]!.lockExpirationTime);
+    // A shared date is as unchangeable as any: no receiver can change another's.
+    expect(() => first!.createdAt.setTime(0)).to.throw(TypeError);
+    expect(second!.createdAt.getTime()).to.equal(START);
+    expect(claimed[0]!.lockExpirationTime!.getTime()).to.equal(START + 1000);
+  });
 });
