@@ -23,6 +23,7 @@ import type {
   TopicTaskCounts,
 } from '../repository/index.js';
 import { optionalString, requireObject, requireString } from '../validation/index.js';
+import type { RepositoryAttachment } from './repository-attachment.js';
 import type { TypedRejections } from './typed-rejections.js';
 
 /** How many tasks {@link EngineOperations.forceUnlockAll} reads per page of its query. */
@@ -62,6 +63,8 @@ export class EngineOperations<Topics = UntypedTopics> {
   constructor(
     private readonly repository: ExternalTaskRepository,
     private readonly rejections: TypedRejections,
+    /** The api's link to the store's changes, which the operations wait for before their first call. */
+    private readonly attachment: Pick<RepositoryAttachment, 'isAttached' | 'ready'>,
   ) {}
 
   /**
@@ -237,6 +240,14 @@ export class EngineOperations<Topics = UntypedTopics> {
 
   /** Runs `body`; what it throws or rejects with becomes the facade's typed error. */
   private run<T>(operation: `engine.${string}`, body: () => Promise<T>): Promise<T> {
+    // Until the api listens to the store's changes, an operation would make changes it never hears of
+    // (its subscription starts after them): the first operations wait for it.
+    if (!this.attachment.isAttached) {
+      return this.attachment.ready().then(
+        () => this.run(operation, body),
+        (error: unknown) => Promise.reject(this.rejections.typed(error, operation)),
+      );
+    }
     let answer: Promise<T>;
     try {
       answer = Promise.resolve(body());

@@ -102,7 +102,6 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
     this.writes = new HeldTaskWrites(this.repository, this.accessPolicy);
     this.outcomeConsumers = new OutcomeConsumers(this.repository, this.logger);
     this.rejections = new TypedRejections((error, operation) => this.toExternalTaskError(error, operation));
-    this.engine = new EngineOperations(this.repository, this.rejections);
     this.attachment = new RepositoryAttachment(
       () => [
         this.repository.subscribe({
@@ -119,6 +118,7 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
       this.logger,
     );
     this.attachment.ready().catch(() => undefined);
+    this.engine = new EngineOperations(this.repository, this.rejections, this.attachment);
   }
 
   fetchAndLockExternalTasks(

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { ExternalTaskApi, InternalError, type ExternalTask } from '../../lib/index.js';
+import {
+  ExternalTaskApi,
+  InMemoryExternalTaskRepository,
+  InternalError,
+  type ExternalTask,
+} from '../../lib/index.js';
+import { gate } from '../../lib/testing/contract/waiting.js';
 import { createStubRepository } from '../../lib/testing/stub-repository.js';
 import { identity, rejectionOf, startTime, taskRecord, useFakeTime } from '../support/fixtures.js';
 
@@ -32,6 +38,40 @@ describe('ExternalTaskApi: its link to the repository', () => {
       await api.close();
     }
     expect(clock.countTimers()).to.equal(0);
+  });
+
+  it("hears the changes of the engine's first operations, made before its feed had opened", async () => {
+    // A store whose subscription opens late (a server's first round trip): the feed starts at the store's
+    // position when it opens, so a create made before that would never be heard of.
+    const store = new InMemoryExternalTaskRepository();
+    const opening = gate();
+    const subscribe = store.subscribe.bind(store);
+    sinon.stub(store, 'subscribe').callsFake(async (subscriber) => {
+      await opening.opened;
+      return subscribe(subscriber);
+    });
+    const api = new ExternalTaskApi({
+      repository: store,
+      logger: { error: sinon.stub(), warn: sinon.stub() },
+    });
+    try {
+      const created: string[] = [];
+      api.events.on('task:created', ({ task }) => void created.push(task.id));
+      const creating = api.engine.create({
+        topic: 'invoice',
+        flowNodeInstanceId: 'fni',
+        correlationId: 'c',
+        processInstanceId: 'p',
+        payload: null,
+      });
+      await clock.tickAsync(0);
+      opening.open();
+      const task = await creating;
+      await clock.tickAsync(0);
+      expect(created, 'task:created heard').to.deep.equal([task.id]);
+    } finally {
+      await api.close();
+    }
   });
 
   it('stops retrying when closed', async () => {
