@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { describeRepositoryContract, ManualClock } from 'external-task-api/testing';
 import { ChangeFeedRetentionError } from '../../../lib/errors/index.js';
 import type { Logger } from '../../../lib/logging/index.js';
-import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
+import { InMemoryExternalTaskRepository } from '../../../lib/repository/in-memory/index.js';
 import { newTask } from '../../../lib/testing/contract/case-inputs.js';
 import { expectBadRequest, rejectionOf } from '../../../lib/testing/contract/expectations.js';
 import { ChangeRecorder } from '../../../lib/testing/contract/recorders.js';
