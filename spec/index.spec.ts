@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as publicApi from '../lib/index.js';
+import * as httpEntry from '../lib/http/index.js';
 import * as repositoryEntry from '../lib/repository/index.js';
 import * as testingEntry from '../lib/testing/index.js';
 
@@ -91,6 +92,25 @@ describe('the public API', () => {
       repositoryEntry.repositoryDefaults.finalTaskRetention,
     );
     expect(publicApi.ManualClock).to.equal(testingEntry.ManualClock);
+  });
+
+  it('exports exactly these values from external-task-api/http, the old error names as the same classes', () => {
+    expect(Object.keys(httpEntry).sort()).to.deep.equal([
+      'HttpClientTransportError',
+      'HttpExternalTaskClient',
+      'HttpRequestError',
+      'HttpServerRefusalError',
+      'HttpTransportError',
+      'bearerToken',
+      'camundaRestHandlerDefaults',
+      'createCamundaRestHandler',
+      'createHttpHandler',
+      'httpHandlerDefaults',
+      'openApiDocument',
+      'tokenIdentity',
+    ]);
+    expect(httpEntry.HttpRequestError).to.equal(httpEntry.HttpServerRefusalError);
+    expect(httpEntry.HttpTransportError).to.equal(httpEntry.HttpClientTransportError);
   });
 
   it('gives every error its status and stable code', () => {

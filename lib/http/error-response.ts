@@ -7,7 +7,7 @@ import {
   NotFoundError,
 } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
-import { HttpRequestError } from './http-request-error.js';
+import { HttpServerRefusalError } from './http-server-refusal-error.js';
 import { sendJson } from './json-response.js';
 
 /**
@@ -90,7 +90,7 @@ export function sendError(
     });
   }
   const headers: Record<string, string> = { ...answerHeaders };
-  if (error instanceof HttpRequestError && error.allow) headers.allow = error.allow.join(', ');
+  if (error instanceof HttpServerRefusalError && error.allow) headers.allow = error.allow.join(', ');
   sendJson(res, status, body, headers);
 }
 

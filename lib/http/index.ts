@@ -3,8 +3,8 @@ export { createHttpHandler } from './http-handler.js';
 export type { HttpRequestListener } from './route-listener.js';
 export { httpHandlerDefaults, type HttpHandlerOptions } from './http-handler-options.js';
 export { HttpExternalTaskClient, type HttpExternalTaskClientOptions } from './http-external-task-client.js';
-export { HttpRequestError, type HttpRequestErrorCode } from './http-request-error.js';
-export { HttpTransportError, type HttpTransportFailure } from './http-transport-error.js';
+export { HttpServerRefusalError, type HttpServerRefusalCode } from './http-server-refusal-error.js';
+export { HttpClientTransportError, type HttpTransportFailure } from './http-client-transport-error.js';
 export type { ErrorBody } from './error-response.js';
 export { openApiDocument } from './openapi-document.js';
 export {
@@ -13,3 +13,8 @@ export {
   type CamundaRestHandlerOptions,
 } from './camunda/camunda-rest-handler.js';
 export type { CamundaRestService } from './camunda/camunda-rest-service.js';
+export {
+  HttpRequestError,
+  HttpTransportError,
+  type HttpRequestErrorCode,
+} from '../deprecated/http-aliases.js';
