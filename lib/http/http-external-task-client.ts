@@ -198,7 +198,10 @@ export class HttpExternalTaskClient<
     );
   }
 
-  /** The concept paper's name for {@link handleServiceError} (its route `handle_system_error`). */
+  /**
+   * {@link handleServiceError} under the specification's other name (§3.5: the concept paper's "handle
+   * system errors"), sent to its route alias `handle_system_error`. Part of the API, not deprecated.
+   */
   async handleSystemError(
     identity: Identity | undefined,
     workerId: string,
