@@ -7,8 +7,8 @@ import {
   UnauthorizedError,
   type ExternalTaskError,
 } from '../../errors/index.js';
-import { internalErrorMessage, isRefusal, type ErrorAnswer } from '../error-response.js';
-import { HttpServerRefusalError, type HttpServerRefusalCode } from '../http-server-refusal-error.js';
+import { internalErrorMessage, isRefusal, type ErrorAnswer } from '../wire/error-response.js';
+import { HttpServerRefusalError, type HttpServerRefusalCode } from '../server/http-server-refusal-error.js';
 import { camundaJsonHeaders } from './camunda-json.js';
 
 /** Camunda's error body: the name of the exception class, and a message. */

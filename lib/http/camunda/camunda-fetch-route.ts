@@ -1,10 +1,10 @@
 import type { ExternalTaskService, FetchTopic } from '../../api/index.js';
 import { BadRequestError } from '../../errors/index.js';
 import type { ExternalTask } from '../../model/index.js';
-import { fetchForClient } from '../client-fetch.js';
-import { sendJson } from '../json-response.js';
-import type { RequestContext } from '../request-context.js';
-import { renameArgument } from '../wire-arguments.js';
+import { fetchForClient } from '../server/client-fetch.js';
+import { sendJson } from '../server/json-response.js';
+import type { RequestContext } from '../server/request-context.js';
+import { renameArgument } from '../wire/wire-arguments.js';
 import { camundaJsonHeaders } from './camunda-json.js';
 import { lockedExternalTask } from './locked-external-task.js';
 

@@ -1,4 +1,4 @@
-import { frozenRecord, type ExternalTask } from '../model/index.js';
+import { frozenRecord, type ExternalTask } from '../../model/index.js';
 import { HttpClientTransportError } from './http-client-transport-error.js';
 
 const dateFields = ['createdAt', 'lockExpirationTime', 'finishedAt', 'retryAt'] as const;

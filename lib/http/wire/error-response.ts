@@ -5,10 +5,10 @@ import {
   GoneError,
   LockedError,
   NotFoundError,
-} from '../errors/index.js';
-import type { Logger } from '../logging/index.js';
-import { HttpServerRefusalError } from './http-server-refusal-error.js';
-import { sendJson } from './json-response.js';
+} from '../../errors/index.js';
+import type { Logger } from '../../logging/index.js';
+import { HttpServerRefusalError } from '../server/http-server-refusal-error.js';
+import { sendJson } from '../server/json-response.js';
 
 /**
  * The JSON body of an error answer. `code` is stable, for programs; `argument` names the offending field

@@ -1,9 +1,9 @@
-import type { ExternalTaskService, FetchTopic } from '../api/index.js';
-import type { ExternalTask } from '../model/index.js';
+import type { ExternalTaskService, FetchTopic } from '../../api/index.js';
+import type { ExternalTask } from '../../model/index.js';
 import { fetchForClient } from './client-fetch.js';
 import { sendJson } from './json-response.js';
 import type { RequestContext } from './request-context.js';
-import { positionalFetchArguments, renameArgument } from './wire-arguments.js';
+import { positionalFetchArguments, renameArgument } from '../wire/wire-arguments.js';
 
 /**
  * `POST /fetch_and_lock`: the specification's body `{ workerId, topicName, maxTasks, longPollingTimeout,

@@ -1,4 +1,4 @@
-import { ExternalTaskError } from '../errors/index.js';
+import { ExternalTaskError } from '../../errors/index.js';
 
 /** Why the server's HTTP handler refused a request before it reached an operation. */
 export type HttpServerRefusalCode =

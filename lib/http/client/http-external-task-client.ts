@@ -1,5 +1,5 @@
-import type { ExternalTaskService, FetchAndLockOptions, ServiceErrorOptions } from '../api/index.js';
-import type { Identity, TaskOf, TopicMap, UntypedTopics } from '../model/index.js';
+import type { ExternalTaskService, FetchAndLockOptions, ServiceErrorOptions } from '../../api/index.js';
+import type { Identity, TaskOf, TopicMap, UntypedTopics } from '../../model/index.js';
 import {
   validateAdditionalDuration,
   validateBpmnError,
@@ -10,12 +10,12 @@ import {
   validateRetry,
   validateServiceError,
   type HeldTaskIds,
-} from '../api/request-validation.js';
-import { describeValue, limits } from '../validation/index.js';
+} from '../../api/request-validation.js';
+import { describeValue, limits } from '../../validation/index.js';
 import { HttpClientTransportError } from './http-client-transport-error.js';
 import { errorFromResponse, type AnsweredCall } from './response-errors.js';
 import { tasksFromResponse } from './task-records.js';
-import { reversed, serviceErrorArguments } from './wire-arguments.js';
+import { reversed, serviceErrorArguments } from '../wire/wire-arguments.js';
 
 /** Options of {@link HttpExternalTaskClient}. */
 export interface HttpExternalTaskClientOptions {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { BadRequestError } from '../errors/index.js';
+import { BadRequestError } from '../../errors/index.js';
 import { HttpServerRefusalError } from './http-server-refusal-error.js';
 
 /** The bounds of a request body. */

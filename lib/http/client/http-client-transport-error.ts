@@ -1,4 +1,4 @@
-import { ExternalTaskError } from '../errors/index.js';
+import { ExternalTaskError } from '../../errors/index.js';
 
 /** What went wrong on the way: no connection, no answer in time, or an answer that was not the API's. */
 export type HttpTransportFailure = 'network' | 'timeout' | 'response';

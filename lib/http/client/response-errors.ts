@@ -1,4 +1,4 @@
-import type { ExternalTaskError } from '../errors/index.js';
+import type { ExternalTaskError } from '../../errors/index.js';
 import {
   BadRequestError,
   ForbiddenError,
@@ -7,11 +7,11 @@ import {
   LockedError,
   NotFoundError,
   UnauthorizedError,
-} from '../errors/index.js';
-import type { ErrorBody } from './error-response.js';
-import { HttpServerRefusalError } from './http-server-refusal-error.js';
+} from '../../errors/index.js';
+import type { ErrorBody } from '../wire/error-response.js';
+import { HttpServerRefusalError } from '../server/http-server-refusal-error.js';
 import { HttpClientTransportError } from './http-client-transport-error.js';
-import type { ArgumentRenames } from './wire-arguments.js';
+import type { ArgumentRenames } from '../wire/wire-arguments.js';
 
 /** What the client knows of the call an error answered. */
 export interface AnsweredCall {
