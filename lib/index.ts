@@ -13,7 +13,7 @@ export type {
   ServiceErrorOptions,
   WaitForOutcomeOptions,
 } from './api/index.js';
-export { ManualClock, systemClock } from './clock/index.js';
+export { systemClock } from './clock/index.js';
 export type { Clock, TimerHandle } from './clock/index.js';
 export {
   BadRequestError,
@@ -30,7 +30,6 @@ export { ContainedEventEmitter } from './events/index.js';
 export type { ExternalTaskEventName, ExternalTaskEvents } from './events/index.js';
 export { consoleLogger } from './logging/index.js';
 export type { Logger } from './logging/index.js';
-export { frozenRecord } from './model/index.js';
 export type {
   BpmnFailure,
   ExternalTask,
@@ -54,58 +53,26 @@ export type {
   TopicTypes,
   UntypedTopics,
 } from './model/index.js';
-export {
-  defaultFinalTaskRetention,
-  inScope,
-  InMemoryExternalTaskRepository,
-  subscriptionStart,
-  validateCancelSelector,
-  validateChangeSubscriber,
-  validateCountFilter,
-  validateFinalTaskSelector,
-  validateNewTask,
-  validateNewTasks,
-  validateQuery,
-  validateRequestShape,
-  validateScope,
-  validateSetPriority,
-  validateSetRetries,
-  validateTopicNames,
-} from './repository/index.js';
+export { InMemoryExternalTaskRepository } from './repository/in-memory/index.js';
+export type { InMemoryExternalTaskRepositoryOptions } from './repository/in-memory/index.js';
+// The contract types an engine names when it calls the api (`api.engine`, `api.events`, an access policy);
+// the whole contract, for store authors, is `external-task-api/repository`.
 export type {
-  AvailabilityHint,
-  AvailabilityListener,
-  AvailabilityWatch,
   CancelSelector,
-  ChangeFeed,
-  ChangeFeedResync,
   ChangePosition,
-  ChangeSubscriber,
-  ClaimRequest,
-  CompleteRequest,
-  ConditionalWriteResult,
   EngineWriteResult,
-  ExtendLockRequest,
   ExternalTaskChange,
   ExternalTaskChangeType,
   ExternalTaskPage,
   ExternalTaskQuery,
   ExternalTaskRepository,
   FinalTaskSelector,
-  HeldTaskRequest,
-  InMemoryExternalTaskRepositoryOptions,
-  RetryRequest,
   SetRetriesOptions,
-  SetRetriesResult,
   TaskCountFilter,
   TaskOutcome,
   TaskScope,
   TopicClaim,
   TopicTaskCounts,
-  UnlockRequest,
-  UnpositionedChange,
-  ValidNewTask,
-  ValidQuery,
 } from './repository/index.js';
 export { limits } from './validation/index.js';
 export {
@@ -132,3 +99,41 @@ export type {
   WorkerState,
   WorkerStats,
 } from './worker/index.js';
+export {
+  defaultFinalTaskRetention,
+  frozenRecord,
+  inScope,
+  ManualClock,
+  subscriptionStart,
+  validateCancelSelector,
+  validateChangeSubscriber,
+  validateCountFilter,
+  validateFinalTaskSelector,
+  validateNewTask,
+  validateNewTasks,
+  validateQuery,
+  validateRequestShape,
+  validateScope,
+  validateSetPriority,
+  validateSetRetries,
+  validateTopicNames,
+} from './deprecated/index.js';
+export type {
+  AvailabilityHint,
+  AvailabilityListener,
+  AvailabilityWatch,
+  ChangeFeed,
+  ChangeFeedResync,
+  ChangeSubscriber,
+  ClaimRequest,
+  CompleteRequest,
+  ConditionalWriteResult,
+  ExtendLockRequest,
+  HeldTaskRequest,
+  RetryRequest,
+  SetRetriesResult,
+  UnlockRequest,
+  UnpositionedChange,
+  ValidNewTask,
+  ValidQuery,
+} from './deprecated/index.js';

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import * as publicApi from '../lib/index.js';
+import * as httpEntry from '../lib/http/index.js';
+import * as repositoryEntry from '../lib/repository/index.js';
+import * as testingEntry from '../lib/testing/index.js';
 
 describe('the public API', () => {
   it('exports exactly these values (a change here is a change of the published contract)', () => {
@@ -55,6 +58,59 @@ describe('the public API', () => {
       'failedChange',
       'finishedChange',
     ]);
+  });
+
+  it('exports exactly these values from external-task-api/repository', () => {
+    expect(Object.keys(repositoryEntry).sort()).to.deep.equal([
+      'frozenRecord',
+      'inScope',
+      'repositoryDefaults',
+      'subscriptionStart',
+      'validateCancelSelector',
+      'validateChangeSubscriber',
+      'validateCountFilter',
+      'validateFinalTaskSelector',
+      'validateNewTask',
+      'validateNewTasks',
+      'validateQuery',
+      'validateRequestShape',
+      'validateScope',
+      'validateSetPriority',
+      'validateSetRetries',
+      'validateTopicNames',
+    ]);
+  });
+
+  it('keeps the names that moved to external-task-api/repository and /testing in the root, as the same objects', () => {
+    const moved = Object.keys(repositoryEntry).filter((name) => name !== 'repositoryDefaults');
+    for (const name of moved) {
+      expect(publicApi[name as keyof typeof publicApi], name).to.equal(
+        repositoryEntry[name as keyof typeof repositoryEntry],
+      );
+    }
+    expect(publicApi.defaultFinalTaskRetention).to.equal(
+      repositoryEntry.repositoryDefaults.finalTaskRetention,
+    );
+    expect(publicApi.ManualClock).to.equal(testingEntry.ManualClock);
+  });
+
+  it('exports exactly these values from external-task-api/http, the old error names as the same classes', () => {
+    expect(Object.keys(httpEntry).sort()).to.deep.equal([
+      'HttpClientTransportError',
+      'HttpExternalTaskClient',
+      'HttpRequestError',
+      'HttpServerRefusalError',
+      'HttpTransportError',
+      'bearerToken',
+      'camundaRestHandlerDefaults',
+      'createCamundaRestHandler',
+      'createHttpHandler',
+      'httpHandlerDefaults',
+      'openApiDocument',
+      'tokenIdentity',
+    ]);
+    expect(httpEntry.HttpRequestError).to.equal(httpEntry.HttpServerRefusalError);
+    expect(httpEntry.HttpTransportError).to.equal(httpEntry.HttpClientTransportError);
   });
 
   it('gives every error its status and stable code', () => {

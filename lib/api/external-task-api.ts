@@ -195,7 +195,11 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
     );
   }
 
-  /** The concept paper's name for {@link handleServiceError}; identical in every respect. */
+  /**
+   * {@link handleServiceError} under the specification's other name (§3.5: the concept paper's "handle
+   * system errors", whose route `handle_system_error` the HTTP API keeps as an alias); identical in every
+   * respect. Part of the API, not deprecated: it is the method of that route.
+   */
   handleSystemError(
     identity: Identity | undefined,
     workerId: string,

@@ -17,6 +17,9 @@ export interface FetchAndLockOptions<Topic extends string = string> {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** One topic of a fetch in the options form: its name and lock duration. */
+export type FetchTopic = FetchAndLockOptions['topics'][number];
+
 /** The optional trailing options of a service error. */
 export interface ServiceErrorOptions {
   /**

@@ -7,6 +7,7 @@ export type { ExternalTaskApiOptions, WaitForOutcomeOptions } from './external-t
 export type {
   ExternalTaskService,
   FetchAndLockOptions,
+  FetchTopic,
   ServiceErrorOptions,
 } from './external-task-service.js';
 export { requireServiceOperations } from './external-task-service.js';

@@ -1,13 +1,13 @@
 import type { Clock, TimerHandle } from '../clock/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ExternalTask } from '../model/index.js';
-import {
-  scopeCovers,
-  type AvailabilityHint,
-  type ClaimRequest,
-  type ExternalTaskRepository,
-  type TaskScope,
+import type {
+  AvailabilityHint,
+  ClaimRequest,
+  ExternalTaskRepository,
+  TaskScope,
 } from '../repository/index.js';
+import { scopeCovers } from '../repository/task-scope.js';
 
 interface Waiter {
   readonly request: ClaimRequest;

@@ -9,6 +9,7 @@ import {
   optionalBoolean,
   requireInteger,
   requireObject,
+  renamedOption,
   requireString,
 } from '../validation/index.js';
 
@@ -61,9 +62,14 @@ export interface PostgresExternalTaskRepositoryOptions {
    */
   readonly synchronousCommit?: boolean | undefined;
   /**
-   * How many of the latest change feed positions are kept for subscribers that resume (counted in
-   * positions, not time); a resume from further back is refused with `ChangeFeedRetentionError`.
+   * How many of the latest change feed positions are kept for subscribers that resume (a count of
+   * positions, not a time); a resume from further back is refused with `ChangeFeedRetentionError`.
    * @default 100,000
+   */
+  readonly changesRetained?: number | undefined;
+  /**
+   * @deprecated Use `changesRetained`; removed in the next minor version. Giving both is refused with
+   * `BadRequestError`.
    */
   readonly changeRetention?: number | undefined;
   /**
@@ -76,6 +82,11 @@ export interface PostgresExternalTaskRepositoryOptions {
    * How often, in real ms, open subscriptions look for changes without a notification: what a lost
    * notification costs at most. @default 2,000
    */
+  readonly safetyRecheckInterval?: number | undefined;
+  /**
+   * @deprecated Use `safetyRecheckInterval`; removed in the next minor version. Giving both is refused
+   * with `BadRequestError`.
+   */
   readonly safetyRecheckMs?: number | undefined;
 }
 
@@ -86,15 +97,27 @@ export interface Settings {
   readonly statementTimeout: number;
   readonly applicationName: string;
   readonly synchronousCommit: boolean;
-  readonly changeRetention: number;
+  readonly changesRetained: number;
   readonly finalTaskRetention: number;
-  readonly safetyRecheckMs: number;
+  readonly safetyRecheckInterval: number;
 }
 
 /** Checks the options eagerly, naming the bad one. */
 export function checkOptions(options: PostgresExternalTaskRepositoryOptions): Settings {
   requireObject('options', options);
   const finalTaskRetention = checkFinalTaskRetention(options.finalTaskRetention);
+  const changesRetained = renamedOption(
+    'changesRetained',
+    options.changesRetained,
+    'changeRetention',
+    options.changeRetention,
+  );
+  const safetyRecheckInterval = renamedOption(
+    'safetyRecheckInterval',
+    options.safetyRecheckInterval,
+    'safetyRecheckMs',
+    options.safetyRecheckMs,
+  );
   return {
     clock: options.clock,
     poolSize: requireInteger('poolSize', options.poolSize ?? 10, 1, 1000),
@@ -106,16 +129,16 @@ export function checkOptions(options: PostgresExternalTaskRepositoryOptions): Se
     ),
     applicationName: requireString('applicationName', options.applicationName ?? 'external-task-api', 63),
     synchronousCommit: optionalBoolean('synchronousCommit', options.synchronousCommit) ?? true,
-    changeRetention: requireInteger(
-      'changeRetention',
-      options.changeRetention ?? 100_000,
+    changesRetained: requireInteger(
+      changesRetained.argument,
+      changesRetained.value ?? 100_000,
       1,
       Number.MAX_SAFE_INTEGER,
     ),
     finalTaskRetention,
-    safetyRecheckMs: requireInteger(
-      'safetyRecheckMs',
-      options.safetyRecheckMs ?? 2000,
+    safetyRecheckInterval: requireInteger(
+      safetyRecheckInterval.argument,
+      safetyRecheckInterval.value ?? 2000,
       1,
       limits.maxDuration,
     ),

@@ -174,7 +174,7 @@ export interface ChangeSubscriber {
   /**
    * Deliver the changes after this position (a position a subscriber handled before, kept across a
    * restart). A position older than the store retains rejects the subscription with
-   * {@link ChangeFeedRetentionError}, never a silent gap. @default the current end: changes from now on
+   * `ChangeFeedRetentionError`, never a silent gap. @default the current end: changes from now on
    */
   readonly after?: ChangePosition | undefined;
   /**
@@ -194,7 +194,7 @@ export interface ChangeSubscriber {
   readonly synchronous?: boolean | undefined;
   /**
    * The feed had to resynchronise (see {@link ChangeFeedResync}). Without it, the gap halts a subscriber
-   * with {@link onHalt} (with a {@link ChangeFeedRetentionError}) and is logged for the others.
+   * with {@link onHalt} (with a `ChangeFeedRetentionError`) and is logged for the others.
    */
   onResync?(resync: ChangeFeedResync): void | Promise<void>;
   /**

@@ -30,10 +30,9 @@ export type {
   UnlockRequest,
   UnpositionedChange,
 } from './external-task-repository.js';
-export { defaultFinalTaskRetention } from './final-task-retention-option.js';
-export { InMemoryExternalTaskRepository } from './in-memory/index.js';
-export type { InMemoryExternalTaskRepositoryOptions } from './in-memory/index.js';
-export { inScope, scopeCovers } from './task-scope.js';
+export { repositoryDefaults } from './final-task-retention-option.js';
+export { inScope } from './task-scope.js';
+export { frozenRecord } from '../model/index.js';
 export {
   subscriptionStart,
   validateCancelSelector,

@@ -79,3 +79,19 @@ export function requireCallbacks(
     throw new BadRequestError(name, `${name} must be a function, got ${describeValue(value)}.`);
   }
 }
+
+/**
+ * An option that was renamed: its value under the new `name`, or under the deprecated `oldName` (accepted
+ * until that is removed), with the name it came under, so that a bad value is refused naming what the
+ * caller wrote. Both at once is refused, naming both, rather than one silently winning.
+ */
+export function renamedOption<T>(
+  name: string,
+  value: T | undefined,
+  oldName: string,
+  oldValue: T | undefined,
+): { readonly argument: string; readonly value: T | undefined } {
+  if (value !== undefined && oldValue !== undefined)
+    throw new BadRequestError(name, `Give ${name} or its deprecated old name ${oldName}, not both.`);
+  return oldValue === undefined ? { argument: name, value } : { argument: oldName, value: oldValue };
+}

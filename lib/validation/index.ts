@@ -9,6 +9,7 @@ export {
   requireMethods,
   requireObject,
   requireString,
+  renamedOption,
 } from './arguments.js';
 export {
   checkInteger,

@@ -3,11 +3,11 @@ import sinon from 'sinon';
 import {
   ExternalTaskApi,
   InMemoryExternalTaskRepository,
-  ManualClock,
   systemClock,
   type Clock,
   type ExternalTask,
 } from '../../lib/index.js';
+import { ManualClock } from '../../lib/testing/index.js';
 import { identity, newTask, startTime, useFakeTime } from '../support/fixtures.js';
 
 const second = 1000;

@@ -5,11 +5,10 @@ import {
   BadRequestError,
   ExternalTaskApi,
   InMemoryExternalTaskRepository,
-  type ChangeFeed,
-  type ChangeSubscriber,
   type ConsumeOutcomesOptions,
   type ExternalTaskRepository,
 } from '../../lib/index.js';
+import type { ChangeFeed, ChangeSubscriber } from '../../lib/repository/index.js';
 import {
   PostgresExternalTaskRepository,
   type PgliteInstance,

@@ -178,7 +178,7 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
     });
 
     it('stops instead of skipping when it fell behind the retention and has no onResync', async () => {
-      const repository = new InMemoryExternalTaskRepository({ changeRetention: 3 });
+      const repository = new InMemoryExternalTaskRepository({ changesRetained: 3 });
       const api = new ExternalTaskApi({ repository });
       try {
         let release: () => void = () => undefined;
@@ -213,7 +213,7 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
     });
 
     it('refuses to resume from a position the store no longer retains, with a typed error', async () => {
-      const repository = new InMemoryExternalTaskRepository({ changeRetention: 5 });
+      const repository = new InMemoryExternalTaskRepository({ changesRetained: 5 });
       const api = new ExternalTaskApi({ repository });
       try {
         await repository.createMany(Array.from({ length: 10 }, () => newTask()));

@@ -4,12 +4,12 @@ import {
   ExternalTaskError,
   InMemoryExternalTaskRepository,
   InternalError,
-  ManualClock,
   tokenAccessPolicy,
   UnauthorizedError,
   type ExternalTask,
   type ExternalTaskService,
 } from '../../lib/index.js';
+import { ManualClock } from '../../lib/testing/index.js';
 import { newTask } from '../support/fixtures.js';
 import { hostileNames, hostileValue, type HostileName } from './hostile-values.js';
 import { kinds, type KindName } from './valid-values.js';

@@ -105,6 +105,7 @@ const cases: ParameterCase[] = [
       ['clock', 'defaultedImplementation'],
       ['logger', 'defaultedImplementation'],
       ['finalTaskRetention', 'retention'],
+      ['changesRetained', 'defaultedPositive'],
       ['changeRetention', 'defaultedPositive'],
     ] as const
   ).map(([field, kind]) =>

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import {
   ExternalTaskApi,
   InMemoryExternalTaskRepository,
-  ManualClock,
   tokenAccessPolicy,
   type ExternalTask,
 } from '../../lib/index.js';
+import { ManualClock } from '../../lib/testing/index.js';
 import {
   createCamundaRestHandler,
   createHttpHandler,

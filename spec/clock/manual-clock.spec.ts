@@ -1,10 +1,6 @@
 import { expect } from 'chai';
-import {
-  ExternalTaskApi,
-  InMemoryExternalTaskRepository,
-  ManualClock,
-  type ExternalTask,
-} from '../../lib/index.js';
+import { ExternalTaskApi, InMemoryExternalTaskRepository, type ExternalTask } from '../../lib/index.js';
+import { ManualClock } from '../../lib/testing/index.js';
 import { identity, newTask, rejectionOf, startTime } from '../support/fixtures.js';
 
 /** Awaits `turns` promise jobs, as code between a timer and its next timer does (a store call, a reply). */

@@ -7,7 +7,7 @@ import {
   ExternalTaskWorker,
   InMemoryExternalTaskRepository,
 } from '../../lib/index.js';
-import { createHttpHandler, HttpExternalTaskClient, HttpTransportError } from '../../lib/http/index.js';
+import { createHttpHandler, HttpExternalTaskClient, HttpClientTransportError } from '../../lib/http/index.js';
 import { identity, newTask, rejectionOf } from '../support/fixtures.js';
 import { silentLogger } from '../worker/worker-fixtures.js';
 import { listen, type RunningServer } from './transports.js';
@@ -37,21 +37,21 @@ describe('HttpExternalTaskClient', () => {
     return running.origin + path;
   }
 
-  it('network failures are HttpTransportErrors (503, network)', async () => {
+  it('network failures are HttpClientTransportErrors (503, network)', async () => {
     const baseUrl = await serve();
     await running!.close();
     running = undefined;
     const client = new HttpExternalTaskClient({ baseUrl, token: 't' });
     const error = await rejectionOf(client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 0, 1000));
-    expect(error).to.be.instanceOf(HttpTransportError);
+    expect(error).to.be.instanceOf(HttpClientTransportError);
     expect(error).to.include({ status: 503, code: 'HTTP_TRANSPORT_FAILED', failure: 'network' });
   });
 
-  it('a server that does not answer within requestTimeout is an HttpTransportError (timeout)', async () => {
+  it('a server that does not answer within requestTimeout is an HttpClientTransportError (timeout)', async () => {
     const baseUrl = await serve(() => undefined);
     const client = new HttpExternalTaskClient({ baseUrl, token: 't', requestTimeout: 50 });
     const error = await rejectionOf(client.extendLock(undefined, 'w1', 'task-1', 1000));
-    expect(error).to.be.instanceOf(HttpTransportError);
+    expect(error).to.be.instanceOf(HttpClientTransportError);
     expect(error).to.include({ failure: 'timeout' });
   });
 
@@ -84,24 +84,24 @@ describe('HttpExternalTaskClient', () => {
       );
       await clock.tickAsync(220);
       const error = await unanswered;
-      expect(error).to.be.instanceOf(HttpTransportError);
+      expect(error).to.be.instanceOf(HttpClientTransportError);
       expect(error).to.include({ failure: 'timeout' });
     } finally {
       clock.restore();
     }
   });
 
-  it('an answer that is not the API’s (a proxy’s 502 page) is an HttpTransportError (response)', async () => {
+  it('an answer that is not the API’s (a proxy’s 502 page) is an HttpClientTransportError (response)', async () => {
     const baseUrl = await serve((_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>');
     });
     const client = new HttpExternalTaskClient({ baseUrl, token: 't' });
     const error = await rejectionOf(client.unlock(undefined, 'w1', 'task-1'));
-    expect(error).to.be.instanceOf(HttpTransportError);
+    expect(error).to.be.instanceOf(HttpClientTransportError);
     expect(error).to.include({ failure: 'response' });
   });
 
-  it('a success that is not the API’s (a catch-all page answering 200) is an HttpTransportError, not a write done', async () => {
+  it('a success that is not the API’s (a catch-all page answering 200) is an HttpClientTransportError, not a write done', async () => {
     const baseUrl = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Shop</title>');
     });
@@ -111,7 +111,7 @@ describe('HttpExternalTaskClient', () => {
       client.fetchAndLockExternalTasks(undefined, 'w1', 'invoice', 1, 0, 1000),
     ]) {
       const error = await rejectionOf(call);
-      expect(error).to.be.instanceOf(HttpTransportError);
+      expect(error).to.be.instanceOf(HttpClientTransportError);
       expect(error).to.include({ failure: 'response' });
     }
   });
@@ -157,7 +157,7 @@ describe('HttpExternalTaskClient', () => {
       await worker.stop();
     }
     expect(pollErrors).to.have.length(2);
-    expect(pollErrors.every((error) => error instanceof HttpTransportError)).to.equal(true);
+    expect(pollErrors.every((error) => error instanceof HttpClientTransportError)).to.equal(true);
     expect(worker.state).to.equal('stopped');
   });
 

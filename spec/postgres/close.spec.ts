@@ -53,7 +53,7 @@ describe('PostgresExternalTaskRepository.close', function () {
     // A subscription left open would read at its safety re-check (no notification reaches it any more).
     const repository = new PostgresExternalTaskRepository(
       { pool },
-      { schema, logger: quietLogger(), safetyRecheckMs: 50 },
+      { schema, logger: quietLogger(), safetyRecheckInterval: 50 },
     );
     try {
       await writer.migrate();

@@ -11,7 +11,7 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
   const admin = useServerAdmin();
   let schema: string;
   const opened: PostgresExternalTaskRepository[] = [];
-  const open = (options: { changeRetention?: number; safetyRecheckMs?: number } = {}) => {
+  const open = (options: { changesRetained?: number; safetyRecheckInterval?: number } = {}) => {
     const repository = new PostgresExternalTaskRepository(
       { connectionString: serverUrl },
       { schema, logger: quietLogger(), poolSize: 4, ...options },
@@ -43,7 +43,7 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
       await writer.createMany(newTasks(1000, statement * 1000));
     }
     await writer.createMany(newTasks(1, 3000));
-    const reader = open({ safetyRecheckMs: 60_000 });
+    const reader = open({ safetyRecheckInterval: 60_000 });
     const positions: ChangePosition[] = [];
     const feed = await reader.subscribe({
       after: 0,
@@ -60,7 +60,7 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
   });
 
   it("delivers another process's change on its notification while this process's statements keep overlapping", async () => {
-    const engine = open({ safetyRecheckMs: 60_000 });
+    const engine = open({ safetyRecheckInterval: 60_000 });
     const writer = open();
     await engine.migrate();
     const seenAt = new Map<string, number>();
@@ -89,7 +89,7 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
   });
 
   it("delivers another process's change while a statement of this process waits for a lock", async () => {
-    const engine = open({ safetyRecheckMs: 60_000 });
+    const engine = open({ safetyRecheckInterval: 60_000 });
     const writer = open();
     await engine.migrate();
     await engine.createMany(newTasks(1, 0));
@@ -133,7 +133,7 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
   });
 
   it('tells a subscriber that fell behind the kept positions, also when this process recorded the changes', async () => {
-    const repository = open({ changeRetention: 5, safetyRecheckMs: 200 });
+    const repository = open({ changesRetained: 5, safetyRecheckInterval: 200 });
     await repository.migrate();
     await repository.createMany(newTasks(1, 0));
     const { promise: held, resolve: release } = deferred();
@@ -158,7 +158,7 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
 
   it('delivers every change of its own statement beyond the retention to a subscriber that keeps up', async () => {
     // As the in-memory store does for a subscriber that answers synchronously.
-    const repository = open({ changeRetention: 10, safetyRecheckMs: 200 });
+    const repository = open({ changesRetained: 10, safetyRecheckInterval: 200 });
     await repository.migrate();
     await repository.createMany(newTasks(20, 0));
     const delivered: string[] = [];
@@ -176,8 +176,8 @@ describe('PostgresExternalTaskRepository change feed: delivery under load, backl
   });
 
   it('halts a subscriber with onHalt whose onResync throws, as a failing onChange does', async () => {
-    const repository = open({ changeRetention: 5, safetyRecheckMs: 200 });
-    const other = open({ changeRetention: 5 });
+    const repository = open({ changesRetained: 5, safetyRecheckInterval: 200 });
+    const other = open({ changesRetained: 5 });
     await repository.migrate();
     await repository.createMany(newTasks(1, 0));
     const { promise: held, resolve: release } = deferred();

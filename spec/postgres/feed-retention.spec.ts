@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ChangeFeedRetentionError } from '../../lib/errors/index.js';
+import { BadRequestError, ChangeFeedRetentionError } from '../../lib/errors/index.js';
 import { PostgresExternalTaskRepository } from '../../lib/postgres/index.js';
 import type { ChangeFeedResync, ChangePosition } from '../../lib/repository/index.js';
 import { dropSchema, freshSchema, quietLogger, serverUrl, useServerAdmin } from './support.js';
@@ -24,7 +24,7 @@ describe('PostgresExternalTaskRepository change feed retention', function () {
     schema = freshSchema();
     repository = new PostgresExternalTaskRepository(
       { connectionString: serverUrl },
-      { schema, logger: quietLogger(), changeRetention: 5, safetyRecheckMs: 200 },
+      { schema, logger: quietLogger(), changesRetained: 5, safetyRecheckInterval: 200 },
     );
     await repository.migrate();
   });
@@ -34,7 +34,7 @@ describe('PostgresExternalTaskRepository change feed retention', function () {
     await dropSchema(admin.pool, schema);
   });
 
-  it('keeps the latest changeRetention positions: a resume inside them replays, one before them is refused', async () => {
+  it('keeps the latest changesRetained positions: a resume inside them replays, one before them is refused', async () => {
     // Two statements: positions 1–6 and 7–12. The feed keeps a row per statement, and prunes the rows
     // whose every position fell out of the latest five (8–12): the first goes, the second stays whole.
     await createTasks(6, 0);
@@ -82,7 +82,7 @@ describe('PostgresExternalTaskRepository change feed retention', function () {
       // Recorded by another process: this one has to read them, and they are pruned by then.
       const other = new PostgresExternalTaskRepository(
         { connectionString: serverUrl },
-        { schema, logger: quietLogger(), changeRetention: 5 },
+        { schema, logger: quietLogger(), changesRetained: 5 },
       );
       await createTasks(20, 1, other);
       await other.close();
@@ -93,6 +93,34 @@ describe('PostgresExternalTaskRepository change feed retention', function () {
       expect(positions).to.deep.equal([1, 17, 18, 19, 20, 21]);
     } finally {
       await feed.close();
+    }
+  });
+
+  it('takes the deprecated changeRetention and safetyRecheckMs as before, and refuses each beside its new name', async () => {
+    await repository.close();
+    repository = new PostgresExternalTaskRepository(
+      { connectionString: serverUrl },
+      { schema, logger: quietLogger(), changeRetention: 5, safetyRecheckMs: 200 },
+    );
+    await createTasks(6, 0);
+    await createTasks(6, 6);
+    const error = await repository
+      .subscribe({ after: 6, onChange: () => undefined })
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ChangeFeedRetentionError);
+    for (const [name, oldName] of [
+      ['changesRetained', 'changeRetention'],
+      ['safetyRecheckInterval', 'safetyRecheckMs'],
+    ] as const) {
+      const open = () =>
+        new PostgresExternalTaskRepository(
+          { connectionString: serverUrl },
+          { schema, [name]: 5, [oldName]: 5 },
+        );
+      expect(open).to.throw(BadRequestError).with.property('argument', name);
+      const bad = () =>
+        new PostgresExternalTaskRepository({ connectionString: serverUrl }, { schema, [oldName]: 0 });
+      expect(bad).to.throw(BadRequestError).with.property('argument', oldName);
     }
   });
 });

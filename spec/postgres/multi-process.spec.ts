@@ -62,7 +62,7 @@ describe('PostgresExternalTaskRepository under real concurrency: 4 processes × 
     }
     repository = new PostgresExternalTaskRepository(
       { connectionString: serverUrl },
-      { schema, logger: quietLogger(), applicationName: 'et-stress-engine', changeRetention: 10_000_000 },
+      { schema, logger: quietLogger(), applicationName: 'et-stress-engine', changesRetained: 10_000_000 },
     );
     await repository.migrate(); // at the same time as the children's migrations
     const engineLogger = quietLogger();

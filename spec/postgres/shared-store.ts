@@ -17,7 +17,13 @@ export class SharedStore {
   open(applicationName = 'external-task-api-test'): PostgresExternalTaskRepository {
     const repository = new PostgresExternalTaskRepository(
       { connectionString: serverUrl },
-      { schema: this.schema, logger: quietLogger(), poolSize: 4, applicationName, safetyRecheckMs: 500 },
+      {
+        schema: this.schema,
+        logger: quietLogger(),
+        poolSize: 4,
+        applicationName,
+        safetyRecheckInterval: 500,
+      },
     );
     this.opened.push(repository);
     return repository;

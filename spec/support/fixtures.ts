@@ -2,12 +2,12 @@ import sinon from 'sinon';
 import {
   ExternalTaskApi,
   InMemoryExternalTaskRepository,
-  type ChangeFeed,
   type ExternalTask,
   type ExternalTaskChange,
   type ExternalTaskRepository,
   type NewExternalTask,
 } from '../../lib/index.js';
+import type { ChangeFeed } from '../../lib/repository/index.js';
 import { newTask as contractNewTask } from '../../lib/testing/contract/case-inputs.js';
 
 export { rejectionOf } from '../../lib/testing/contract/expectations.js';

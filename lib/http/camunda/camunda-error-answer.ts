@@ -7,8 +7,8 @@ import {
   UnauthorizedError,
   type ExternalTaskError,
 } from '../../errors/index.js';
-import { internalErrorMessage, isRefusal, type ErrorAnswer } from '../error-response.js';
-import { HttpRequestError, type HttpRequestErrorCode } from '../http-request-error.js';
+import { internalErrorMessage, isRefusal, type ErrorAnswer } from '../wire/error-response.js';
+import { HttpServerRefusalError, type HttpServerRefusalCode } from '../server/http-server-refusal-error.js';
 import { camundaJsonHeaders } from './camunda-json.js';
 
 /** Camunda's error body: the name of the exception class, and a message. */
@@ -18,7 +18,7 @@ export interface CamundaErrorBody {
 }
 
 /** The exception Camunda's REST layer (JAX-RS) names for each refusal of the HTTP layer. */
-const requestErrorTypes: Readonly<Record<HttpRequestErrorCode, string>> = {
+const requestErrorTypes: Readonly<Record<HttpServerRefusalCode, string>> = {
   ROUTE_NOT_FOUND: 'NotFoundException',
   METHOD_NOT_ALLOWED: 'NotAllowedException',
   REQUEST_TIMEOUT: 'RestException',
@@ -47,7 +47,8 @@ function camundaStatus(error: ExternalTaskError): { status: number; type: string
   if (error instanceof BadRequestError) return { status: 400, type: 'InvalidRequestException' };
   if (error instanceof UnauthorizedError) return { status: 401, type: 'AuthenticationException' };
   if (error instanceof ForbiddenError) return { status: 403, type: 'AuthorizationException' };
-  if (error instanceof HttpRequestError) return { status: error.status, type: requestErrorTypes[error.code] };
+  if (error instanceof HttpServerRefusalError)
+    return { status: error.status, type: requestErrorTypes[error.code] };
   return { status: error.status, type: 'RestException' };
 }
 

@@ -1,11 +1,10 @@
-import type { ExternalTaskService } from '../../api/index.js';
+import type { ExternalTaskService, FetchTopic } from '../../api/index.js';
 import { BadRequestError } from '../../errors/index.js';
 import type { ExternalTask } from '../../model/index.js';
-import type { TopicClaim } from '../../repository/index.js';
-import { fetchForClient } from '../client-fetch.js';
-import { sendJson } from '../json-response.js';
-import type { RequestContext } from '../request-context.js';
-import { renameArgument } from '../wire-arguments.js';
+import { fetchForClient } from '../server/client-fetch.js';
+import { sendJson } from '../server/json-response.js';
+import type { RequestContext } from '../server/request-context.js';
+import { renameArgument } from '../wire/wire-arguments.js';
 import { camundaJsonHeaders } from './camunda-json.js';
 import { lockedExternalTask } from './locked-external-task.js';
 
@@ -27,7 +26,7 @@ const unsupportedFilters = [
 
 /** What one topic of a Camunda fetch asks for: the claim, and the variables to answer. */
 interface TopicRequest {
-  readonly claim: TopicClaim;
+  readonly claim: FetchTopic;
   readonly variableNames: readonly string[] | undefined;
 }
 
@@ -48,7 +47,7 @@ export async function camundaFetchAndLock(api: ExternalTaskService, context: Req
     tasks = await fetchForClient(api, context, identity, {
       workerId: body.workerId as string,
       // Anything but an array goes to the api as it came, for it to name in its 400.
-      topics: requests ? requests.map(({ claim }) => claim) : (body.topics as TopicClaim[]),
+      topics: requests ? requests.map(({ claim }) => claim) : (body.topics as FetchTopic[]),
       maxTasks: body.maxTasks as number,
       longPollingTimeout: (body.asyncResponseTimeout ?? 0) as number,
     });
@@ -64,7 +63,7 @@ export async function camundaFetchAndLock(api: ExternalTaskService, context: Req
 function topicRequest(topic: unknown, index: number): TopicRequest {
   if (typeof topic !== 'object' || topic === null || Array.isArray(topic)) {
     // Not a topic: the api refuses it by its name.
-    return { claim: topic as TopicClaim, variableNames: undefined };
+    return { claim: topic as FetchTopic, variableNames: undefined };
   }
   const fields = topic as Record<string, unknown>;
   for (const filter of unsupportedFilters) {
@@ -77,7 +76,7 @@ function topicRequest(topic: unknown, index: number): TopicRequest {
     }
   }
   return {
-    claim: { topicName: fields.topicName, lockDuration: fields.lockDuration } as TopicClaim,
+    claim: { topicName: fields.topicName, lockDuration: fields.lockDuration } as FetchTopic,
     variableNames: variableNames(fields.variables, `topics[${index}].variables`),
   };
 }

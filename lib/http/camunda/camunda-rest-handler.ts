@@ -1,9 +1,9 @@
 import type { ExternalTaskService } from '../../api/index.js';
-import type { HttpHandlerOptions } from '../http-handler-options.js';
-import { resolveHttpHandlerOptions } from '../http-handler-options.js';
-import type { RequestContext } from '../request-context.js';
-import { routeListener, type HttpRequestListener } from '../route-listener.js';
-import { Router } from '../router.js';
+import type { HttpHandlerOptions } from '../server/http-handler-options.js';
+import { resolveHttpHandlerOptions } from '../server/http-handler-options.js';
+import type { RequestContext } from '../server/request-context.js';
+import { routeListener, type HttpRequestListener } from '../server/route-listener.js';
+import { Router } from '../server/router.js';
 import { camundaErrorAnswer } from './camunda-error-answer.js';
 import type { CamundaRestService } from './camunda-rest-service.js';
 import { camundaRoutes } from './camunda-routes.js';

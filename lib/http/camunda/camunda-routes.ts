@@ -1,8 +1,8 @@
 import { LockedError } from '../../errors/index.js';
-import { sendNoContent } from '../json-response.js';
-import type { RequestContext } from '../request-context.js';
-import type { Route } from '../router.js';
-import { renameArgument, serviceErrorArguments, type ArgumentRenames } from '../wire-arguments.js';
+import { sendNoContent } from '../server/json-response.js';
+import type { RequestContext } from '../server/request-context.js';
+import type { Route } from '../server/router.js';
+import { renameArgument, serviceErrorArguments, type ArgumentRenames } from '../wire/wire-arguments.js';
 import { camundaFetchAndLock } from './camunda-fetch-route.js';
 import type { ExternalTaskService } from '../../api/index.js';
 import { variableValues } from './camunda-variables.js';

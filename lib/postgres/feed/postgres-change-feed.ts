@@ -24,9 +24,9 @@ const offeredAtMost = 500;
 /** Settings of {@link PostgresChangeFeed}. */
 export interface ChangeFeedSettings {
   /** How often, in real ms, open subscriptions re-check without a notification. */
-  readonly safetyRecheckMs: number;
+  readonly safetyRecheckInterval: number;
   /** How many of the latest positions the feed keeps (this process's statements prune to it). */
-  readonly changeRetention: number;
+  readonly changesRetained: number;
 }
 
 /**
@@ -102,13 +102,16 @@ export class PostgresChangeFeed {
       subscriber,
       this.driver,
       this.statements.read,
-      { atMost: offeredAtMost, behind: Math.min(this.settings.changeRetention, offeredAtMost) },
+      { atMost: offeredAtMost, behind: Math.min(this.settings.changesRetained, offeredAtMost) },
       this.logger,
       (closed) => this.detach(closed),
     );
     this.subscriptions.add(subscription);
     this.begun.add(subscription);
-    this.safetyTimer ??= setInterval(() => this.wakeSubscriptions(), this.settings.safetyRecheckMs).unref();
+    this.safetyTimer ??= setInterval(
+      () => this.wakeSubscriptions(),
+      this.settings.safetyRecheckInterval,
+    ).unref();
     return subscription;
   }
 

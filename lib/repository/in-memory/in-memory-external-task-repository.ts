@@ -1,7 +1,7 @@
 import { clockMethods, systemClock, type Clock } from '../../clock/index.js';
 import { consoleLogger, loggerMethods, type Logger } from '../../logging/index.js';
 import type { ExternalTask, NewExternalTask } from '../../model/index.js';
-import { requireInteger, requireMethods, requireObject } from '../../validation/index.js';
+import { renamedOption, requireInteger, requireMethods, requireObject } from '../../validation/index.js';
 import type {
   AvailabilityListener,
   AvailabilityWatch,
@@ -72,7 +72,12 @@ export interface InMemoryExternalTaskRepositoryOptions {
   /**
    * How many of the latest changes the change feed keeps for subscribers that resume from a position
    * (and for slow subscribers). A resume from further back is refused with
-   * {@link ChangeFeedRetentionError}. @default 10,000
+   * {@link ChangeFeedRetentionError}. A count of changes, not a time. @default 10,000
+   */
+  readonly changesRetained?: number | undefined;
+  /**
+   * @deprecated Use `changesRetained`; removed in the next minor version. Giving both is refused with
+   * {@link BadRequestError}.
    */
   readonly changeRetention?: number | undefined;
 }
@@ -104,13 +109,16 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
     this.clock = requireMethods('clock', options.clock ?? systemClock, clockMethods);
     const logger = requireMethods('logger', options.logger ?? consoleLogger, loggerMethods);
     this.table = new TaskTable(checkFinalTaskRetention(options.finalTaskRetention));
-    const changeRetention = requireInteger(
+    const changesRetained = renamedOption(
+      'changesRetained',
+      options.changesRetained,
       'changeRetention',
-      options.changeRetention ?? 10_000,
-      1,
-      Number.MAX_SAFE_INTEGER,
+      options.changeRetention,
     );
-    this.log = new ChangeLog(changeRetention, logger);
+    this.log = new ChangeLog(
+      requireInteger(changesRetained.argument, changesRetained.value ?? 10_000, 1, Number.MAX_SAFE_INTEGER),
+      logger,
+    );
     this.availability = new AvailabilityAnnouncer(logger);
   }
 

@@ -16,7 +16,7 @@ url.port = String(proxy.port);
 const logger = quietLogger();
 const repository = new PostgresExternalTaskRepository(
   { connectionString: url.toString() },
-  { schema, logger, safetyRecheckMs: 100, applicationName: 'et-faults-close' },
+  { schema, logger, safetyRecheckInterval: 100, applicationName: 'et-faults-close' },
 );
 await repository.migrate();
 await repository.subscribe({ onChange: () => undefined });

@@ -32,7 +32,7 @@ export class FaultBed {
     const logger = quietLogger();
     const repository = new PostgresExternalTaskRepository(
       { connectionString },
-      { schema: this.schema, logger, poolSize: 4, applicationName, safetyRecheckMs: 500, ...options },
+      { schema: this.schema, logger, poolSize: 4, applicationName, safetyRecheckInterval: 500, ...options },
     );
     this.closers.push(() => repository.close());
     return Object.assign(repository, { log: logger.messages });

@@ -56,7 +56,7 @@ const repository = new PostgresExternalTaskRepository(
     logger,
     poolSize: workers + 2,
     applicationName: `et-stress-${processIndex}`,
-    changeRetention: 10_000_000,
+    changesRetained: 10_000_000,
   },
 );
 const api = new ExternalTaskApi({ repository, logger });

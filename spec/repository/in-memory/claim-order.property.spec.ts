@@ -4,7 +4,7 @@ import { ManualClock } from 'external-task-api/testing';
 import type { TimerHandle } from '../../../lib/clock/index.js';
 import type { ExternalTask } from '../../../lib/model/index.js';
 import type { ConditionalWriteResult, TaskScope, TopicClaim } from '../../../lib/repository/index.js';
-import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
+import { InMemoryExternalTaskRepository } from '../../../lib/repository/in-memory/index.js';
 import { START } from '../../../lib/testing/contract/case-inputs.js';
 
 const TOPICS = ['a', 'b', 'c'] as const;

@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { describeRepositoryContract, ManualClock } from 'external-task-api/testing';
 import { ChangeFeedRetentionError } from '../../../lib/errors/index.js';
 import type { Logger } from '../../../lib/logging/index.js';
-import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
+import { InMemoryExternalTaskRepository } from '../../../lib/repository/in-memory/index.js';
 import { newTask } from '../../../lib/testing/contract/case-inputs.js';
 import { expectBadRequest, rejectionOf } from '../../../lib/testing/contract/expectations.js';
 import { ChangeRecorder } from '../../../lib/testing/contract/recorders.js';
@@ -139,13 +139,13 @@ describe('InMemoryExternalTaskRepository', () => {
     });
   });
 
-  describe('changeRetention', () => {
+  describe('changesRetained', () => {
     const createTasks = async (repository: InMemoryExternalTaskRepository, count: number): Promise<void> => {
       await repository.createMany(Array.from({ length: count }, () => newTask()));
     };
 
     it('refuses a resume from before the retained changes with a ChangeFeedRetentionError', async () => {
-      const repository = new InMemoryExternalTaskRepository({ changeRetention: 5 });
+      const repository = new InMemoryExternalTaskRepository({ changesRetained: 5 });
       await createTasks(repository, 8);
 
       const error = await rejectionOf(repository.subscribe({ after: 2, onChange: () => undefined }));
@@ -160,7 +160,7 @@ describe('InMemoryExternalTaskRepository', () => {
     });
 
     it('resumes from the oldest retained position, delivering every retained change', async () => {
-      const repository = new InMemoryExternalTaskRepository({ changeRetention: 5 });
+      const repository = new InMemoryExternalTaskRepository({ changesRetained: 5 });
       await createTasks(repository, 8);
 
       const resumed = await ChangeRecorder.subscribe(repository, { after: 3 });
@@ -183,7 +183,7 @@ describe('InMemoryExternalTaskRepository', () => {
     });
 
     it('tells a subscriber that fell behind the retained changes what it missed, then goes on', async () => {
-      const repository = new InMemoryExternalTaskRepository({ changeRetention: 3 });
+      const repository = new InMemoryExternalTaskRepository({ changesRetained: 3 });
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
       const slow = await ChangeRecorder.subscribe(repository, {
@@ -210,7 +210,7 @@ describe('InMemoryExternalTaskRepository', () => {
 
     it('logs a resynchronisation as an error when the subscriber takes no onResync', async () => {
       const logger = new RecordingLogger();
-      const repository = new InMemoryExternalTaskRepository({ changeRetention: 2, logger });
+      const repository = new InMemoryExternalTaskRepository({ changesRetained: 2, logger });
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
       const positions: number[] = [];
@@ -236,7 +236,7 @@ describe('InMemoryExternalTaskRepository', () => {
 
     it('does not trim changes a subscriber that keeps up has not had, when a subscriber writes many during a delivery', async () => {
       const logger = new RecordingLogger();
-      const repository = new InMemoryExternalTaskRepository({ changeRetention: 10, logger });
+      const repository = new InMemoryExternalTaskRepository({ changesRetained: 10, logger });
       const seen: number[] = [];
       const writer = await repository.subscribe({
         onChange: (change) => {
@@ -258,12 +258,32 @@ describe('InMemoryExternalTaskRepository', () => {
     });
 
     it('refuses a retention that is not a positive integer', async () => {
-      for (const changeRetention of [0, -1, 1.5, NaN]) {
+      for (const changesRetained of [0, -1, 1.5, NaN]) {
+        await expectBadRequest(
+          Promise.resolve().then(() => new InMemoryExternalTaskRepository({ changesRetained })),
+          'changesRetained',
+        );
+      }
+    });
+
+    it('takes the deprecated changeRetention as before, and refuses it beside changesRetained', async () => {
+      const repository = new InMemoryExternalTaskRepository({ changeRetention: 5 });
+      await createTasks(repository, 8);
+      const error = await rejectionOf(repository.subscribe({ after: 2, onChange: () => undefined }));
+      expect(error).to.be.instanceOf(ChangeFeedRetentionError);
+      expect(error).to.include({ after: 2, oldestResumable: 3 });
+      for (const changeRetention of [0, 1.5]) {
         await expectBadRequest(
           Promise.resolve().then(() => new InMemoryExternalTaskRepository({ changeRetention })),
           'changeRetention',
         );
       }
+      await expectBadRequest(
+        Promise.resolve().then(
+          () => new InMemoryExternalTaskRepository({ changesRetained: 5, changeRetention: 5 }),
+        ),
+        'changesRetained',
+      );
     });
   });
 });

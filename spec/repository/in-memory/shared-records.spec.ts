@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ExternalTask, ExternalTaskChange } from '../../../lib/index.js';
-import { InMemoryExternalTaskRepository } from '../../../lib/repository/index.js';
+import { InMemoryExternalTaskRepository } from '../../../lib/repository/in-memory/index.js';
 import { ManualClock } from 'external-task-api/testing';
 import { newTask } from '../../../lib/testing/contract/case-inputs.js';
 

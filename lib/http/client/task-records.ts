@@ -1,18 +1,21 @@
-import { frozenRecord, type ExternalTask } from '../model/index.js';
-import { HttpTransportError } from './http-transport-error.js';
+import { frozenRecord, type ExternalTask } from '../../model/index.js';
+import { HttpClientTransportError } from './http-client-transport-error.js';
 
 const dateFields = ['createdAt', 'lockExpirationTime', 'finishedAt', 'retryAt'] as const;
 
 /**
  * The task records of a fetch's JSON answer, with their dates as `Date`s again and frozen, as the
  * in-process API hands them out; typed as `Task`, the records of the client's topic map. An answer that
- * is not an array of records is an {@link HttpTransportError} of kind `response`.
+ * is not an array of records is an {@link HttpClientTransportError} of kind `response`.
  */
 export function tasksFromResponse<Task extends ExternalTask<unknown, unknown> = ExternalTask>(
   body: unknown,
 ): Task[] {
   if (!Array.isArray(body) || !body.every(isRecord)) {
-    throw new HttpTransportError('response', 'The server answered a fetch with something else than tasks.');
+    throw new HttpClientTransportError(
+      'response',
+      'The server answered a fetch with something else than tasks.',
+    );
   }
   const tasks = body.map((record) => {
     const task: Record<string, unknown> = { ...record };

@@ -5,10 +5,10 @@ import {
   GoneError,
   LockedError,
   NotFoundError,
-} from '../errors/index.js';
-import type { Logger } from '../logging/index.js';
-import { HttpRequestError } from './http-request-error.js';
-import { sendJson } from './json-response.js';
+} from '../../errors/index.js';
+import type { Logger } from '../../logging/index.js';
+import { HttpServerRefusalError } from '../server/http-server-refusal-error.js';
+import { sendJson } from '../server/json-response.js';
 
 /**
  * The JSON body of an error answer. `code` is stable, for programs; `argument` names the offending field
@@ -90,7 +90,7 @@ export function sendError(
     });
   }
   const headers: Record<string, string> = { ...answerHeaders };
-  if (error instanceof HttpRequestError && error.allow) headers.allow = error.allow.join(', ');
+  if (error instanceof HttpServerRefusalError && error.allow) headers.allow = error.allow.join(', ');
   sendJson(res, status, body, headers);
 }
 

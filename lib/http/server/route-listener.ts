@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Identity } from '../model/index.js';
+import type { Identity } from '../../model/index.js';
 import { bearerToken } from './bearer-identity.js';
 import { clientDisconnectSignal } from './disconnect-signal.js';
-import { errorAnswer, pathOf, sendError, type ErrorAnswer } from './error-response.js';
+import { errorAnswer, pathOf, sendError, type ErrorAnswer } from '../wire/error-response.js';
 import type { ResolvedHttpHandlerOptions } from './http-handler-options.js';
 import { readJsonObject } from './request-body.js';
 import type { RequestContext } from './request-context.js';

@@ -1,10 +1,9 @@
-import type { ExternalTaskService } from '../api/index.js';
-import type { ExternalTask } from '../model/index.js';
-import type { TopicClaim } from '../repository/index.js';
+import type { ExternalTaskService, FetchTopic } from '../../api/index.js';
+import type { ExternalTask } from '../../model/index.js';
 import { fetchForClient } from './client-fetch.js';
 import { sendJson } from './json-response.js';
 import type { RequestContext } from './request-context.js';
-import { positionalFetchArguments, renameArgument } from './wire-arguments.js';
+import { positionalFetchArguments, renameArgument } from '../wire/wire-arguments.js';
 
 /**
  * `POST /fetch_and_lock`: the specification's body `{ workerId, topicName, maxTasks, longPollingTimeout,
@@ -24,8 +23,8 @@ export async function fetchAndLockRoute(api: ExternalTaskService, context: Reque
     tasks = await fetchForClient(api, context, identity, {
       workerId: body.workerId as string,
       topics: positional
-        ? [{ topicName: body.topicName, lockDuration: body.lockDuration } as TopicClaim]
-        : (body.topics as TopicClaim[]),
+        ? [{ topicName: body.topicName, lockDuration: body.lockDuration } as FetchTopic]
+        : (body.topics as FetchTopic[]),
       maxTasks: body.maxTasks as number,
       // The specification's form requires the timeout: a missing one is refused, not taken as 0.
       longPollingTimeout: (positional

@@ -1,5 +1,5 @@
-import type { ExternalTaskService } from '../api/index.js';
-import type { ExternalTask } from '../model/index.js';
+import type { ExternalTaskService } from '../../api/index.js';
+import type { ExternalTask } from '../../model/index.js';
 import { externalTaskRoutes } from './external-task-routes.js';
 import { resolveHttpHandlerOptions, type HttpHandlerOptions } from './http-handler-options.js';
 import type { RequestContext } from './request-context.js';

@@ -1,5 +1,5 @@
-import type { ExternalTaskService, FetchAndLockOptions, ServiceErrorOptions } from '../api/index.js';
-import type { Identity, TaskOf, TopicMap, UntypedTopics } from '../model/index.js';
+import type { ExternalTaskService, FetchAndLockOptions, ServiceErrorOptions } from '../../api/index.js';
+import type { Identity, TaskOf, TopicMap, UntypedTopics } from '../../model/index.js';
 import {
   validateAdditionalDuration,
   validateBpmnError,
@@ -10,12 +10,12 @@ import {
   validateRetry,
   validateServiceError,
   type HeldTaskIds,
-} from '../api/request-validation.js';
-import { describeValue, limits } from '../validation/index.js';
-import { HttpTransportError } from './http-transport-error.js';
+} from '../../api/request-validation.js';
+import { describeValue, limits } from '../../validation/index.js';
+import { HttpClientTransportError } from './http-client-transport-error.js';
 import { errorFromResponse, type AnsweredCall } from './response-errors.js';
 import { tasksFromResponse } from './task-records.js';
-import { reversed, serviceErrorArguments } from './wire-arguments.js';
+import { reversed, serviceErrorArguments } from '../wire/wire-arguments.js';
 
 /** Options of {@link HttpExternalTaskClient}. */
 export interface HttpExternalTaskClientOptions {
@@ -32,7 +32,7 @@ export interface HttpExternalTaskClientOptions {
   readonly fetch?: typeof fetch | undefined;
   /**
    * How long the server may take to answer, in ms; a fetch may take its `longPollingTimeout` longer.
-   * Beyond it the call fails with an {@link HttpTransportError} of kind `timeout`.
+   * Beyond it the call fails with an {@link HttpClientTransportError} of kind `timeout`.
    * @default 30000
    */
   readonly requestTimeout?: number | undefined;
@@ -42,7 +42,7 @@ export interface HttpExternalTaskClientOptions {
  * The {@link ExternalTaskService} of a remote engine: every call is a request to a server mounting
  * {@link createHttpHandler}, so an `ExternalTaskWorker` works the same against either. Errors come
  * back as the classes the in-process API throws, with the same `status`, `code` and `argument`; a call
- * that gets no answer fails with an {@link HttpTransportError} (503), which the worker backs off from.
+ * that gets no answer fails with an {@link HttpClientTransportError} (503), which the worker backs off from.
  * Arguments are checked before anything is sent, with the in-process API's own checks: a value it refuses
  * (a BigInt, a cyclic or oversized result, an id that is no string) is refused here with the same
  * `BadRequestError` (400) naming it, without a request, never as a transport failure to retry.
@@ -198,7 +198,10 @@ export class HttpExternalTaskClient<
     );
   }
 
-  /** The concept paper's name for {@link handleServiceError} (its route `handle_system_error`). */
+  /**
+   * {@link handleServiceError} under the specification's other name (§3.5: the concept paper's "handle
+   * system errors"), sent to its route alias `handle_system_error`. Part of the API, not deprecated.
+   */
   async handleSystemError(
     identity: Identity | undefined,
     workerId: string,
@@ -272,10 +275,10 @@ export class HttpExternalTaskClient<
     } catch (error) {
       if (signal?.aborted) throw error;
       throw timedOut
-        ? new HttpTransportError('timeout', `The server did not answer within ${timeout} ms.`, {
+        ? new HttpClientTransportError('timeout', `The server did not answer within ${timeout} ms.`, {
             cause: error,
           })
-        : new HttpTransportError(
+        : new HttpClientTransportError(
             'network',
             `The request to the External Task API failed: ${(error as Error).message}`,
             { cause: error },
@@ -288,7 +291,7 @@ export class HttpExternalTaskClient<
     if (!response.ok) throw errorFromResponse(response.status, parsed, answered);
     // A success in something else than JSON (a catch-all page) is not the API's: nothing was done.
     if (parsed === notJson) {
-      throw new HttpTransportError(
+      throw new HttpClientTransportError(
         'response',
         `The server answered ${response.status} with something else than JSON, not as the External Task API.`,
       );

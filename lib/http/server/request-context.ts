@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../logging/index.js';
-import type { Identity } from '../model/index.js';
+import type { Logger } from '../../logging/index.js';
+import type { Identity } from '../../model/index.js';
 
 /** What a route handler gets: the exchange, and the body and identity read on demand. */
 export interface RequestContext {

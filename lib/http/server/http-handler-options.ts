@@ -1,6 +1,6 @@
-import { requireServiceOperations, tokenAccessPolicy } from '../api/index.js';
-import { consoleLogger, type Logger } from '../logging/index.js';
-import { describeValue, limits } from '../validation/index.js';
+import { requireServiceOperations, tokenAccessPolicy } from '../../api/index.js';
+import { consoleLogger, type Logger } from '../../logging/index.js';
+import { describeValue, limits } from '../../validation/index.js';
 import { tokenIdentity, type IdentifyCaller } from './bearer-identity.js';
 
 /**

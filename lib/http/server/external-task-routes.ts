@@ -1,10 +1,10 @@
-import type { ExternalTaskService, ServiceErrorOptions } from '../api/index.js';
+import type { ExternalTaskService, ServiceErrorOptions } from '../../api/index.js';
 import { fetchAndLockRoute } from './fetch-route.js';
 import { sendJson, sendNoContent } from './json-response.js';
-import { openApiDocument } from './openapi-document.js';
+import { openApiDocument } from '../wire/openapi-document.js';
 import type { RequestContext } from './request-context.js';
 import type { Route } from './router.js';
-import { renameArgument, serviceErrorArguments } from './wire-arguments.js';
+import { renameArgument, serviceErrorArguments } from '../wire/wire-arguments.js';
 
 /** The path, under the base path, of the OpenAPI document describing the routes. */
 export const openApiPath = '/openapi.json';

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { BadRequestError } from '../errors/index.js';
-import { HttpRequestError } from './http-request-error.js';
+import { BadRequestError } from '../../errors/index.js';
+import { HttpServerRefusalError } from './http-server-refusal-error.js';
 
 /** The bounds of a request body. */
 export interface BodyLimits {
@@ -47,7 +47,7 @@ function requireJsonContentType(req: IncomingMessage): void {
     ?.slice('charset='.length)
     .replace(/"/g, '');
   if (!jsonMediaType.test(mediaType.trim()) || (charset !== undefined && charset !== 'utf-8')) {
-    throw new HttpRequestError(
+    throw new HttpServerRefusalError(
       'UNSUPPORTED_MEDIA_TYPE',
       `The body must be JSON in UTF-8 (Content-Type: application/json), got ${JSON.stringify(req.headers['content-type'] ?? '')}.`,
     );
@@ -75,7 +75,10 @@ function readText(req: IncomingMessage, { maxBytes, timeout }: BodyLimits): Prom
     const onEnd = (): void => finish(undefined, Buffer.concat(chunks).toString('utf8'));
     const onAborted = (): void => finish(new DOMException('The client aborted the request.', 'AbortError'));
     const timer = setTimeout(
-      () => finish(new HttpRequestError('REQUEST_TIMEOUT', `The body did not arrive within ${timeout} ms.`)),
+      () =>
+        finish(
+          new HttpServerRefusalError('REQUEST_TIMEOUT', `The body did not arrive within ${timeout} ms.`),
+        ),
       timeout,
     );
     req.on('data', onData).on('end', onEnd).on('error', finish).on('aborted', onAborted);
@@ -89,6 +92,6 @@ function requireBodyObject(value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function tooLarge(maxBytes: number): HttpRequestError {
-  return new HttpRequestError('PAYLOAD_TOO_LARGE', `The body is larger than ${maxBytes} bytes.`);
+function tooLarge(maxBytes: number): HttpServerRefusalError {
+  return new HttpServerRefusalError('PAYLOAD_TOO_LARGE', `The body is larger than ${maxBytes} bytes.`);
 }

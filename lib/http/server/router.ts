@@ -1,4 +1,4 @@
-import { HttpRequestError } from './http-request-error.js';
+import { HttpServerRefusalError } from './http-server-refusal-error.js';
 
 /** One route of a {@link Router}: a method and a path whose `:name` segments are parameters. */
 export interface Route<Context> {
@@ -35,7 +35,7 @@ export class Router<Context> {
     return path === this.basePath || path.startsWith(`${this.basePath}/`);
   }
 
-  /** The route for `method` and `path` (without the query). @throws HttpRequestError 404 or 405 */
+  /** The route for `method` and `path` (without the query). @throws HttpServerRefusalError 404 or 405 */
   match(method: string, path: string): RouteMatch<Context> {
     const requested = this.owns(path) ? path.slice(this.basePath.length).split('/').slice(1) : undefined;
     const found = requested
@@ -47,10 +47,10 @@ export class Router<Context> {
     const match = found.find(({ route }) => route.method === method);
     if (match) return match;
     if (found.length === 0) {
-      throw new HttpRequestError('ROUTE_NOT_FOUND', `No route ${path} here.`);
+      throw new HttpServerRefusalError('ROUTE_NOT_FOUND', `No route ${path} here.`);
     }
     const allow = found.map(({ route }) => route.method);
-    throw new HttpRequestError(
+    throw new HttpServerRefusalError(
       'METHOD_NOT_ALLOWED',
       `${path} answers ${allow.join(', ')}, not ${method}.`,
       allow,

@@ -1,4 +1,4 @@
-import type { ExternalTaskError } from '../errors/index.js';
+import type { ExternalTaskError } from '../../errors/index.js';
 import {
   BadRequestError,
   ForbiddenError,
@@ -7,11 +7,11 @@ import {
   LockedError,
   NotFoundError,
   UnauthorizedError,
-} from '../errors/index.js';
-import type { ErrorBody } from './error-response.js';
-import { HttpRequestError } from './http-request-error.js';
-import { HttpTransportError } from './http-transport-error.js';
-import type { ArgumentRenames } from './wire-arguments.js';
+} from '../../errors/index.js';
+import type { ErrorBody } from '../wire/error-response.js';
+import { HttpServerRefusalError } from '../server/http-server-refusal-error.js';
+import { HttpClientTransportError } from './http-client-transport-error.js';
+import type { ArgumentRenames } from '../wire/wire-arguments.js';
 
 /** What the client knows of the call an error answered. */
 export interface AnsweredCall {
@@ -26,11 +26,11 @@ export interface AnsweredCall {
 /**
  * The library's error for an error answer of the API: the same class, `status`, `code` and `argument`
  * as the in-process API would throw. An answer that is not the API's error body (a proxy's page, an
- * unknown status) is an {@link HttpTransportError} of kind `response`.
+ * unknown status) is an {@link HttpClientTransportError} of kind `response`.
  */
 export function errorFromResponse(status: number, body: unknown, call: AnsweredCall): ExternalTaskError {
   if (!isErrorBody(body)) {
-    return new HttpTransportError(
+    return new HttpClientTransportError(
       'response',
       `The server answered ${status} without an error of the External Task API.`,
     );
@@ -63,9 +63,9 @@ export function errorFromResponse(status: number, body: unknown, call: AnsweredC
     case 'INTERNAL_ERROR':
       return new InternalError(message);
     default:
-      return HttpRequestError.isCode(body.code)
-        ? new HttpRequestError(body.code, message)
-        : new HttpTransportError(
+      return HttpServerRefusalError.isCode(body.code)
+        ? new HttpServerRefusalError(body.code, message)
+        : new HttpClientTransportError(
             'response',
             `The server answered ${status} with an unknown error: ${message}`,
           );

@@ -1,5 +1,5 @@
-import type { ExternalTaskService, FetchAndLockOptions } from '../api/index.js';
-import type { ExternalTask, Identity } from '../model/index.js';
+import type { ExternalTaskService, FetchAndLockOptions } from '../../api/index.js';
+import type { ExternalTask, Identity } from '../../model/index.js';
 import type { RequestContext } from './request-context.js';
 
 /**

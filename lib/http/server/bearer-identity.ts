@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Identity } from '../model/index.js';
+import type { Identity } from '../../model/index.js';
 
 /**
  * Maps the bearer token of a request (`undefined` when there is none) to the identity the

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../errors/index.js';
+import { BadRequestError } from '../../errors/index.js';
 
 /** Argument names of the TypeScript interface that have another name in an HTTP body, by route. */
 export type ArgumentRenames = Readonly<Record<string, string>>;
