@@ -60,6 +60,7 @@ export {
   InMemoryExternalTaskRepository,
   subscriptionStart,
   validateCancelSelector,
+  validateConsumerLeaseRequest,
   validateChangeSubscriber,
   validateCountFilter,
   validateFinalTaskSelector,
@@ -73,6 +74,8 @@ export {
   validateTopicNames,
 } from './repository/index.js';
 export type {
+  AcquireConsumerLeaseRequest,
+  AcquireConsumerLeaseResult,
   AvailabilityHint,
   AvailabilityListener,
   AvailabilityWatch,
@@ -84,6 +87,8 @@ export type {
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
+  ConsumerLeases,
+  ConsumerLeaseWriteResult,
   EngineWriteResult,
   ExtendLockRequest,
   ExternalTaskChange,
@@ -94,6 +99,8 @@ export type {
   FinalTaskSelector,
   HeldTaskRequest,
   InMemoryExternalTaskRepositoryOptions,
+  ReleaseConsumerLeaseRequest,
+  RenewConsumerLeaseRequest,
   RetryRequest,
   SetRetriesOptions,
   SetRetriesResult,
@@ -104,6 +111,8 @@ export type {
   TopicTaskCounts,
   UnlockRequest,
   UnpositionedChange,
+  ValidConsumerLeaseRelease,
+  ValidConsumerLeaseRequest,
   ValidNewTask,
   ValidQuery,
 } from './repository/index.js';

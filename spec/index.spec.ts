@@ -31,6 +31,7 @@ describe('the public API', () => {
       'tokenAccessPolicy',
       'validateCancelSelector',
       'validateChangeSubscriber',
+      'validateConsumerLeaseRequest',
       'validateCountFilter',
       'validateFinalTaskSelector',
       'validateNewTask',

@@ -30,6 +30,17 @@ export type {
   UnlockRequest,
   UnpositionedChange,
 } from './external-task-repository.js';
+export type {
+  AcquireConsumerLeaseRequest,
+  AcquireConsumerLeaseResult,
+  ConsumerLeases,
+  ConsumerLeaseWriteResult,
+  ReleaseConsumerLeaseRequest,
+  RenewConsumerLeaseRequest,
+  ValidConsumerLeaseRelease,
+  ValidConsumerLeaseRequest,
+} from './consumer-leases.js';
+export { validateConsumerLeaseRequest } from './consumer-leases.js';
 export { defaultFinalTaskRetention } from './final-task-retention-option.js';
 export { InMemoryExternalTaskRepository } from './in-memory/index.js';
 export type { InMemoryExternalTaskRepositoryOptions } from './in-memory/index.js';
