@@ -17,13 +17,11 @@ import { subscriptionStart, validateChangeSubscriber } from '../repository/repos
 /** A change to simulate: any {@link ExternalTaskChange} without its position; the stub gives it the next one. */
 export type SimulatedChange = UnpositionedChange;
 
-/** The methods of the repository contract (every member but the optional group `consumerLeases`). */
+/**
+ * The methods of the repository contract (every member but the optional group `consumerLeases`).
+ * @inline
+ */
 type RepositoryMethod = Exclude<keyof ExternalTaskRepository, 'consumerLeases'>;
-
-/** Sinon stubs in place of the methods `Name` of `Target`. */
-type Stubs<Target, Name extends keyof Target> = {
-  [K in Name]: Target[K] extends (...args: infer A) => infer R ? sinon.SinonStub<A, R> : never;
-};
 
 /**
  * A repository for engine tests: every method of {@link ExternalTaskRepository} (and of its
@@ -33,8 +31,18 @@ type Stubs<Target, Name extends keyof Target> = {
  * long polls. Like a store, it keeps every simulated change, so a subscription `after` a position gets the
  * changes after it first.
  */
-export type StubRepository = Stubs<ExternalTaskRepository, RepositoryMethod> & {
-  readonly consumerLeases: Stubs<ConsumerLeases, keyof ConsumerLeases>;
+export type StubRepository = {
+  [K in RepositoryMethod]: sinon.SinonStub<
+    Parameters<ExternalTaskRepository[K]>,
+    ReturnType<ExternalTaskRepository[K]>
+  >;
+} & {
+  readonly consumerLeases: {
+    [K in keyof ConsumerLeases]: sinon.SinonStub<
+      Parameters<ConsumerLeases[K]>,
+      ReturnType<ConsumerLeases[K]>
+    >;
+  };
 } & {
   /**
    * Keeps `change` at the next position and delivers it to every open subscription, after what each
