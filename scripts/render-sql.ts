@@ -85,6 +85,11 @@ export function renderedSql(): Rendered[] {
       text: store.pruneFinal,
     },
     { file: 'pending-topics.sql', builtBy: 'pending-topics.ts (pendingTopics)', text: pendingTopics(names) },
+    ...Object.entries(store.consumerLeases).map(([kind, text]) => ({
+      file: `consumer-lease-${kebab(kind)}.sql`,
+      builtBy: `consumer-leases.ts (consumerLeaseStatements.${kind})`,
+      text,
+    })),
     { file: 'feed-ends.sql', builtBy: 'change-feed.ts (changeFeedStatements.ends)', text: feed.ends },
     { file: 'feed-read.sql', builtBy: 'change-feed.ts (changeFeedStatements.read)', text: feed.read },
     ...Object.entries(store.migrate).map(([step, text]) => ({

@@ -34,6 +34,7 @@ describe('the public API', () => {
       'tokenAccessPolicy',
       'validateCancelSelector',
       'validateChangeSubscriber',
+      'validateConsumerLeaseRequest',
       'validateCountFilter',
       'validateFinalTaskSelector',
       'validateNewTask',

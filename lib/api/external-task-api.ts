@@ -21,7 +21,12 @@ import type {
 } from './external-task-service.js';
 import { LongPollDispatcher } from './long-poll-dispatcher.js';
 import { RepositoryAttachment } from './repository-attachment.js';
-import { isOutcome, OutcomeConsumers, type ConsumeOutcomesOptions } from './outcome-consumers.js';
+import { isOutcome, OutcomeConsumers } from './outcome-consumers.js';
+import type {
+  ConsumeOutcomesOptions,
+  NamedConsumeOutcomesOptions,
+  NamedOutcomeConsumer,
+} from './consume-outcomes-options.js';
 import { OutcomeWaiters } from './outcome-waiters.js';
 import { emitChangeEvent } from './change-events.js';
 import { EngineOperations } from './engine-operations.js';
@@ -100,7 +105,7 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
     );
     this.longPolls = new LongPollDispatcher(this.repository, this.clock, this.logger);
     this.writes = new HeldTaskWrites(this.repository, this.accessPolicy);
-    this.outcomeConsumers = new OutcomeConsumers(this.repository, this.logger);
+    this.outcomeConsumers = new OutcomeConsumers(this.repository, this.clock, this.logger);
     this.rejections = new TypedRejections((error, operation) => this.toExternalTaskError(error, operation));
     this.attachment = new RepositoryAttachment(
       () => [
@@ -256,18 +261,26 @@ export class ExternalTaskApi<Topics extends TopicMap<Topics> = UntypedTopics> im
 
   /**
    * For the engine, the durable way to hear outcomes: hands every outcome (`finished`, `failed`,
-   * `cancelled`) after `after` to `onOutcome`, once each, in the order they happened, then every new one.
-   * The engine stores each handled outcome's `position` (best in the same transaction as the state change
-   * the outcome causes) and passes the last one as `after` when it starts again (on its first start,
-   * `api.engine.currentPosition()` stored before it creates anything): no outcome lost, none twice.
-   * @throws {@link BadRequestError} naming a missing `after`; {@link ChangeFeedRetentionError} when `after`
-   * is older than the store retains.
+   * `cancelled`) after a position to `onOutcome`, once each, in the order they happened, then every new
+   * one; a failing `onOutcome` is retried with back-off (`retry`), each failure told to `onError`. Two
+   * forms (docs/guide.md, "Hearing outcomes durably"):
+   * - `after`: the engine stores each handled outcome's `position` (best in the same transaction as the
+   *   state change the outcome causes) and passes the last one as `after` when it starts again (on its
+   *   first start, `api.engine.currentPosition()` stored before it creates anything): no outcome lost,
+   *   none twice;
+   * - `consumer`: the store keeps the named consumer's position and a lease, so that of the replicas
+   *   using the name one consumes at a time and another takes over when it closes or dies; at least once.
+   * @throws {@link BadRequestError} naming a missing `after`, or `consumer` on a store without
+   * `consumerLeases`; {@link ChangeFeedRetentionError} when the position to start after is older than the
+   * store retains (a named consumer's, only without `onResync`).
    */
+  consumeOutcomes(options: NamedConsumeOutcomesOptions<TaskOf<Topics>>): Promise<NamedOutcomeConsumer>;
+  consumeOutcomes(options: ConsumeOutcomesOptions<TaskOf<Topics>>): Promise<ChangeFeed>;
   async consumeOutcomes(options: ConsumeOutcomesOptions<TaskOf<Topics>>): Promise<ChangeFeed> {
     if (this.closed) throw closedError();
     let feed: ChangeFeed;
     try {
-      feed = await this.outcomeConsumers.open(options as ConsumeOutcomesOptions);
+      feed = await this.outcomeConsumers.consume(options as ConsumeOutcomesOptions);
     } catch (error) {
       throw this.toExternalTaskError(error, 'consumeOutcomes');
     }

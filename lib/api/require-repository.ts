@@ -1,4 +1,4 @@
-import type { ExternalTaskRepository } from '../repository/index.js';
+import type { ConsumerLeases, ExternalTaskRepository } from '../repository/index.js';
 
 /** Every method of the repository contract, checked at construction rather than at the first call. */
 const repositoryMethods = [
@@ -24,7 +24,8 @@ const repositoryMethods = [
 
 /**
  * The repository of the facade's `options`, or a TypeError that says what is wrong: the repository given
- * where the options belong, no repository, or the methods it lacks.
+ * where the options belong, no repository, or the methods it lacks (and, if it has `consumerLeases`, the
+ * operations that group lacks).
  */
 export function requireRepository(options: unknown): ExternalTaskRepository {
   const given = options as
@@ -38,7 +39,14 @@ export function requireRepository(options: unknown): ExternalTaskRepository {
   if (typeof repository !== 'object' || repository === null) {
     throw new TypeError('ExternalTaskApi: options.repository must be an ExternalTaskRepository.');
   }
-  const missing = repositoryMethods.filter((method) => typeof repository[method] !== 'function');
+  const missing: string[] = repositoryMethods.filter((method) => typeof repository[method] !== 'function');
+  const leases = repository.consumerLeases as Partial<ConsumerLeases> | null | undefined;
+  if (leases !== undefined) {
+    // An optional group, all or nothing: a store that has it must have each of its operations.
+    const operations = ['acquire', 'renew', 'release'] as const satisfies readonly (keyof ConsumerLeases)[];
+    for (const operation of operations)
+      if (typeof leases?.[operation] !== 'function') missing.push(`consumerLeases.${operation}`);
+  }
   if (missing.length > 0) {
     throw new TypeError(
       `ExternalTaskApi: options.repository is not an ExternalTaskRepository; it lacks ${missing.join(', ')}.`,

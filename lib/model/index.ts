@@ -23,3 +23,4 @@ export type {
   UntypedTopics,
 } from './topic-types.js';
 export { frozenRecord } from './frozen-record.js';
+export { defaultWorkerId } from './worker-id.js';

@@ -11,6 +11,7 @@ import type {
   ClaimRequest,
   CompleteRequest,
   ConditionalWriteResult,
+  ConsumerLeases,
   EngineWriteResult,
   ExtendLockRequest,
   ExternalTaskPage,
@@ -53,6 +54,7 @@ import {
 import type { Driver } from './driver/driver.js';
 import { openDriver } from './driver/open-driver.js';
 import { PgliteDriver } from './driver/pglite-driver.js';
+import { PostgresConsumerLeases } from './consumer-leases.js';
 import { PostgresEngineOperations } from './engine-operations.js';
 import { migrateSchema } from './migrate-schema.js';
 import { FinalTaskSweep } from './final-task-sweep.js';
@@ -117,6 +119,8 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
   private closing: Promise<void> | undefined;
   /** The calls in progress, which {@link close} lets finish. */
   private readonly calls = new StoreCalls();
+  /** Named consumers' positions and leases (schema version 10), timed as the tasks' locks are. */
+  readonly consumerLeases: ConsumerLeases;
 
   constructor(connection: PostgresConnection, options: PostgresExternalTaskRepositoryOptions) {
     this.settings = checkOptions(options);
@@ -151,6 +155,8 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
       this.now(),
     );
     this.availability = new AvailabilityAnnouncer(this.logger);
+    const now = (): number | null => this.now();
+    this.consumerLeases = new PostgresConsumerLeases(this.calls, this.driver, this.statements, now);
     this.sweep = new FinalTaskSweep(
       this.driver,
       this.statements.pruneFinal,

@@ -12,6 +12,7 @@ import type {
   SetRetriesResult,
 } from './engine-controls.js';
 import type { ExternalTaskPage, ExternalTaskQuery, TaskCountFilter, TopicTaskCounts } from './task-query.js';
+import type { ConsumerLeases } from './consumer-leases.js';
 
 export type {
   EngineWriteResult,
@@ -365,6 +366,13 @@ export interface ExternalTaskRepository {
 
   /** The position of the latest change (0 if none yet). */
   currentPosition(): Promise<ChangePosition>;
+
+  /**
+   * Optional: named consumers' stored positions and leases (see {@link ConsumerLeases}), which
+   * `api.consumeOutcomes({ consumer })` needs; a store without them refuses that form. A store has all
+   * three operations or none.
+   */
+  readonly consumerLeases?: ConsumerLeases | undefined;
 }
 
 /** A change before the store gave it its position: what a store records, to be positioned by its feed. */

@@ -33,6 +33,17 @@ export type {
 export { repositoryDefaults } from './final-task-retention-option.js';
 export { inScope } from './task-scope.js';
 export { frozenRecord } from '../model/index.js';
+export type {
+  AcquireConsumerLeaseRequest,
+  AcquireConsumerLeaseResult,
+  ConsumerLeases,
+  ConsumerLeaseWriteResult,
+  ReleaseConsumerLeaseRequest,
+  RenewConsumerLeaseRequest,
+  ValidConsumerLeaseRelease,
+  ValidConsumerLeaseRequest,
+} from './consumer-leases.js';
+export { validateConsumerLeaseRequest } from './consumer-leases.js';
 export {
   subscriptionStart,
   validateCancelSelector,

@@ -5,6 +5,7 @@ import type {
   AvailabilityHint,
   AvailabilityListener,
   ChangeFeed,
+  ConsumerLeases,
   ChangePosition,
   ChangeSubscriber,
   ExternalTaskChange,
@@ -17,17 +18,31 @@ import { subscriptionStart, validateChangeSubscriber } from '../repository/repos
 export type SimulatedChange = UnpositionedChange;
 
 /**
- * A repository for engine tests: every method of {@link ExternalTaskRepository} is a sinon stub with a
- * harmless default (override any with `.resolves(…)`, assert with `.calledWith(…)`), plus ways to play
- * the store's part: `simulateChange` delivers a change to every subscription (so `task:*` events
- * fire and `waitForOutcome` resolves), `simulateAvailability` wakes long polls. Like a store, it
- * keeps every simulated change, so a subscription `after` a position gets the changes after it first.
+ * The methods of the repository contract (every member but the optional group `consumerLeases`).
+ * @inline
+ */
+type RepositoryMethod = Exclude<keyof ExternalTaskRepository, 'consumerLeases'>;
+
+/**
+ * A repository for engine tests: every method of {@link ExternalTaskRepository} (and of its
+ * `consumerLeases`) is a sinon stub with a harmless default (override any with `.resolves(…)`, assert
+ * with `.calledWith(…)`), plus ways to play the store's part: `simulateChange` delivers a change to every
+ * subscription (so `task:*` events fire and `waitForOutcome` resolves), `simulateAvailability` wakes
+ * long polls. Like a store, it keeps every simulated change, so a subscription `after` a position gets the
+ * changes after it first.
  */
 export type StubRepository = {
-  [K in keyof ExternalTaskRepository]: sinon.SinonStub<
+  [K in RepositoryMethod]: sinon.SinonStub<
     Parameters<ExternalTaskRepository[K]>,
     ReturnType<ExternalTaskRepository[K]>
   >;
+} & {
+  readonly consumerLeases: {
+    [K in keyof ConsumerLeases]: sinon.SinonStub<
+      Parameters<ConsumerLeases[K]>,
+      ReturnType<ConsumerLeases[K]>
+    >;
+  };
 } & {
   /**
    * Keeps `change` at the next position and delivers it to every open subscription, after what each
@@ -46,7 +61,8 @@ export type StubRepository = {
  * `countByTopic` → `[]`; `msUntilNextAvailable` → `undefined`; `subscribe` and `watchAvailability`
  * register the subscriber for the simulate methods (`subscribe({ after })` first replays the simulated
  * changes after `after`; the feed's `position` is that of the last change delivered to it);
- * `currentPosition` → the last simulated position.
+ * `currentPosition` → the last simulated position; `consumerLeases.acquire` → acquired, no position
+ * stored (a named consumer starts at the first simulated change), `renew` and `release` → `ok`.
  *
  * @example
  * ```ts
@@ -64,8 +80,10 @@ export function createStubRepository(): StubRepository {
   const watchers = new Set<AvailabilityListener>();
   /** Every simulated change, in position order: position `n` is at index `n - 1`. */
   const changes: ExternalTaskChange[] = [];
-  const stub = <K extends keyof ExternalTaskRepository>() =>
+  const stub = <K extends RepositoryMethod>() =>
     sinon.stub<Parameters<ExternalTaskRepository[K]>, ReturnType<ExternalTaskRepository[K]>>();
+  const leaseStub = <K extends keyof ConsumerLeases>() =>
+    sinon.stub<Parameters<ConsumerLeases[K]>, ReturnType<ConsumerLeases[K]>>();
   const subscribe = stub<'subscribe'>().callsFake((subscriber) => {
     let start: ChangePosition;
     try {
@@ -110,6 +128,11 @@ export function createStubRepository(): StubRepository {
     }),
     subscribe,
     currentPosition: stub<'currentPosition'>().callsFake(() => Promise.resolve(changes.length)),
+    consumerLeases: {
+      acquire: leaseStub<'acquire'>().resolves({ status: 'acquired', position: undefined }),
+      renew: leaseStub<'renew'>().resolves({ status: 'ok' }),
+      release: leaseStub<'release'>().resolves({ status: 'ok' }),
+    },
     async simulateChange(change) {
       const positioned = { ...change, position: changes.length + 1 } as ExternalTaskChange;
       changes.push(positioned);

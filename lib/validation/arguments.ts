@@ -3,6 +3,7 @@ import { limits } from './limits.js';
 import {
   checkInteger,
   checkMethods,
+  checkNumber,
   checkObject,
   checkOptionalBoolean,
   checkOptionalText,
@@ -46,6 +47,11 @@ export function optionalBoolean(argument: string, value: unknown): boolean | und
 /** A safe integer within `[min, max]`. */
 export function requireInteger(argument: string, value: unknown, min: number, max: number): number {
   return checkInteger(badRequest, argument, value, min, max);
+}
+
+/** A finite number within `[min, max]` (a factor). */
+export function requireNumber(argument: string, value: unknown, min: number, max: number): number {
+  return checkNumber(badRequest, argument, value, min, max);
 }
 
 /** A lock duration in milliseconds: 1 to 2^31-1. */

@@ -7,6 +7,7 @@ export {
   requireCallbacks,
   requireInteger,
   requireMethods,
+  requireNumber,
   requireObject,
   requireString,
   renamedOption,

@@ -1,6 +1,6 @@
 import type { ExternalTaskService } from '../api/index.js';
 import type { ExternalTask } from '../model/index.js';
-import { abortableSleep } from './abortable-sleep.js';
+import { abortableSleep } from '../clock/index.js';
 import type { Backoff } from './backoff.js';
 import { quote } from './failed-run-log.js';
 import type { StateWatch } from './state-watch.js';

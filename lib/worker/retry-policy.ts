@@ -1,5 +1,5 @@
 import type { ExternalTask } from '../model/index.js';
-import { delayAfter, type DelaySchedule } from './backoff.js';
+import { delayAfter, type DelaySchedule } from '../clock/index.js';
 
 /** The retry options of a service error report, as {@link ExternalTaskService.handleServiceError} takes them. */
 export interface PlannedRetry {

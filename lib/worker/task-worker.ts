@@ -4,7 +4,7 @@ import { GoneError } from '../errors/index.js';
 import { ContainedEventEmitter } from '../events/index.js';
 import type { ExternalTask } from '../model/index.js';
 import type { ExternalTaskWorker, WorkerState } from './external-task-worker.js';
-import { abortableSleep } from './abortable-sleep.js';
+import { abortableSleep } from '../clock/index.js';
 import { Backoff } from './backoff.js';
 import type { FetchedTask } from './fetched-task.js';
 import { FetchLoop } from './fetch-loop.js';

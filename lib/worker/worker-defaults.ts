@@ -1,6 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-
 /**
  * The defaults of {@link ExternalTaskWorkerOptions} that do not depend on other options: the one place
  * they are written. The options' documentation refers to these fields, and the option table of the
@@ -36,8 +33,3 @@ export const workerDefaults = Object.freeze({
     jitter: 0.2,
   }),
 });
-
-/** A worker id unique to this worker: host (cut to 100 characters), process and a random UUID. */
-export function defaultWorkerId(): string {
-  return `${hostname().slice(0, 100)}-${process.pid}-${randomUUID()}`;
-}

@@ -2,10 +2,11 @@ import { clockMethods, systemClock, type Clock } from '../clock/index.js';
 import { consoleLogger, loggerMethods, type Logger } from '../logging/index.js';
 import type { ExternalTask, Identity, JsonValue } from '../model/index.js';
 import { checkInteger, checkNumber, checkObject, checkString, limits } from '../validation/index.js';
-import type { DelaySchedule } from './backoff.js';
+import type { DelaySchedule } from '../clock/index.js';
 import type { ResolvedRetryPolicy } from './retry-policy.js';
 import type { ExternalTaskHandler, TaskContext } from './task-handler.js';
-import { defaultWorkerId, workerDefaults } from './worker-defaults.js';
+import { defaultWorkerId } from '../model/index.js';
+import { workerDefaults } from './worker-defaults.js';
 import {
   checkGroup,
   checkHandler,

@@ -4,97 +4,18 @@ import { expectTypeOf } from 'expect-type';
 import {
   BadRequestError,
   ExternalTaskApi,
-  InMemoryExternalTaskRepository,
+  type ChangeFeed,
+  type ChangeSubscriber,
+  type ConsumeOutcomesAfterOptions,
   type ConsumeOutcomesOptions,
   type ExternalTaskRepository,
 } from '../../lib/index.js';
-import type { ChangeFeed, ChangeSubscriber } from '../../lib/repository/index.js';
-import {
-  PostgresExternalTaskRepository,
-  type PgliteInstance,
-  type PostgresConnection,
-} from '../../lib/postgres/index.js';
+import type { PgliteInstance } from '../../lib/postgres/index.js';
 import { createStubRepository } from '../../lib/testing/index.js';
-import {
-  dropSchema,
-  dropServerSchema,
-  freshSchema,
-  quietLogger,
-  requireServer,
-  serverUrl,
-  sharedPglite,
-} from '../postgres/support.js';
+import { durableStores } from '../support/durable-stores.js';
 import { identity, newTask, rejectionOf } from '../support/fixtures.js';
 
 const minute = 60_000;
-
-/** A store the engine opens afresh for each of its lives: each `open()` answers the same stored data. */
-interface Store {
-  readonly name: string;
-  /** Runs before the store's tests (skips them when the store is not reachable). */
-  prepare(context: Mocha.Context): Promise<void>;
-  /** Opens the store for one life of a process; `close` ends that life. */
-  open(): Promise<{ readonly repository: ExternalTaskRepository; readonly close: () => Promise<void> }>;
-  /** Removes what the store left. */
-  cleanup(): Promise<void>;
-}
-
-function inMemoryStore(): Store {
-  let shared: InMemoryExternalTaskRepository | undefined;
-  return {
-    name: 'the in-memory store (one instance, a new api for each life)',
-    prepare: () => Promise.resolve(),
-    open: () => {
-      shared ??= new InMemoryExternalTaskRepository();
-      return Promise.resolve({ repository: shared, close: () => Promise.resolve() });
-    },
-    cleanup: () => {
-      shared = undefined;
-      return Promise.resolve();
-    },
-  };
-}
-
-function postgresStore(
-  name: string,
-  connect: () => Promise<PostgresConnection>,
-  drop: (schema: string) => Promise<void>,
-  prepare: (context: Mocha.Context) => Promise<void>,
-): Store {
-  let schema = freshSchema();
-  return {
-    name,
-    prepare,
-    open: async () => {
-      const repository = new PostgresExternalTaskRepository(await connect(), {
-        schema,
-        logger: quietLogger(),
-      });
-      await repository.migrate();
-      return { repository, close: () => repository.close() };
-    },
-    cleanup: async () => {
-      await drop(schema);
-      schema = freshSchema();
-    },
-  };
-}
-
-const stores: readonly Store[] = [
-  inMemoryStore(),
-  postgresStore(
-    'the PostgreSQL server (a new repository for each life)',
-    () => Promise.resolve({ connectionString: serverUrl }),
-    dropServerSchema,
-    requireServer,
-  ),
-  postgresStore(
-    'PGlite (a new repository for each life)',
-    async () => ({ pglite: await sharedPglite() }),
-    async (schema) => dropSchema(await sharedPglite(), schema),
-    async () => void (await sharedPglite()),
-  ),
-];
 
 /** What the engine keeps in its own database across its lives: here, a variable. */
 interface EngineState {
@@ -131,7 +52,7 @@ function hearing(heard: string[], count: number): Promise<void> {
 
 describe('ExternalTaskApi.consumeOutcomes: where it starts', () => {
   it('types after as required: a position (a number), oldest or now', () => {
-    expectTypeOf<ConsumeOutcomesOptions['after']>().toEqualTypeOf<number | 'oldest' | 'now'>();
+    expectTypeOf<ConsumeOutcomesAfterOptions['after']>().toEqualTypeOf<number | 'oldest' | 'now'>();
     // @ts-expect-error -- a start must be given
     const missing: ConsumeOutcomesOptions = { onOutcome: () => undefined };
     // @ts-expect-error -- a position is a number: a bigint column's string must be converted
@@ -140,7 +61,7 @@ describe('ExternalTaskApi.consumeOutcomes: where it starts', () => {
     expectTypeOf<PGlite>().toExtend<PgliteInstance>(); // the PGlite connection the stores above are given
   });
 
-  for (const store of stores) {
+  for (const store of durableStores) {
     describe(`on ${store.name}`, function () {
       this.timeout(60_000);
       before(async function () {

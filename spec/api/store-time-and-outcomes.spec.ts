@@ -8,6 +8,7 @@ import {
   type Clock,
   type ExternalTask,
   type ExternalTaskOutcome,
+  type OutcomeFailure,
 } from '../../lib/index.js';
 import { identity, newTask, rejectionOf, startTime, useFakeTime } from '../support/fixtures.js';
 
@@ -136,14 +137,18 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
       }
     });
 
-    it('stops at an outcome whose handling failed, so a resume from the stored position handles it', async () => {
+    it('with retry.maxAttempts 1, stops at an outcome whose handling failed, so a resume from the stored position handles it', async () => {
       const repository = new InMemoryExternalTaskRepository();
       const api = new ExternalTaskApi({ repository });
       try {
         const stored: { position?: number } = { position: await repository.currentPosition() };
         const [a, b] = await repository.createMany([newTask(), newTask()]);
         const handled: string[] = [];
-        const stopped: { error?: unknown; outcome?: ExternalTaskOutcome | undefined } = {};
+        const stopped: {
+          error?: unknown;
+          outcome?: ExternalTaskOutcome | undefined;
+          failure?: OutcomeFailure;
+        } = {};
         let failOnce = true;
         await api.consumeOutcomes({
           after: stored.position ?? 'now',
@@ -155,13 +160,17 @@ describe('ExternalTaskApi: store time, record independence and durable outcomes'
             handled.push(task.id);
             stored.position = position;
           },
-          onError: (error, outcome) => Object.assign(stopped, { error, outcome }),
+          onError: (error, outcome, failure) => Object.assign(stopped, { error, outcome, failure }),
+          retry: { maxAttempts: 1 },
         });
         await repository.cancel({ externalTaskId: a!.id });
         await repository.cancel({ externalTaskId: b!.id });
         expect(handled).to.deep.equal([]);
         expect((stopped.error as Error).message).to.equal('engine database unavailable');
         expect(stopped.outcome?.task.id).to.equal(a!.id);
+        expect(stopped.failure).to.deep.equal({ attempt: 1, retryIn: undefined });
+        await clock.tickAsync(10 * minute);
+        expect(handled, 'nothing more after the stop, however long').to.deep.equal([]);
 
         const resumed = await api.consumeOutcomes({
           after: stored.position ?? 'now',

@@ -4,6 +4,7 @@ import { listDefects, tryParameter, type ParameterCase } from './case-runner.js'
 
 const surface = 'waitForOutcome and consumeOutcomes';
 const consume = { after: 'now', onOutcome: () => undefined } as const;
+const named = { consumer: 'engine', onOutcome: () => undefined } as const;
 
 const cases: ParameterCase[] = [
   {
@@ -48,6 +49,41 @@ const cases: ParameterCase[] = [
     kind,
     names: [field],
     call: (bed, value) => bed.api.consumeOutcomes({ ...consume, [field]: value }),
+  })),
+  ...(
+    [
+      ['consumer', 'id'],
+      ['leaseDuration', 'defaultedPositive'],
+      ['commitInterval', 'defaultedFromZero'],
+    ] as const
+  ).map(([field, kind]): ParameterCase => ({
+    surface,
+    label: `consumeOutcomes(options.${field}) of a named consumer`,
+    kind,
+    // Without a consumer, the options lack `after`: that refusal names it.
+    names: field === 'consumer' ? ['consumer', 'after'] : [field],
+    call: (bed, value) => bed.api.consumeOutcomes({ ...named, [field]: value }),
+  })),
+  {
+    surface,
+    label: 'consumeOutcomes(options.retry)',
+    kind: 'optionalBag',
+    names: ['retry'],
+    call: (bed, value) => bed.api.consumeOutcomes({ ...consume, retry: value as never }),
+  },
+  ...(
+    [
+      ['initialDelay', 'defaultedFromZero'],
+      ['maxDelay', 'defaultedMaxDelay'],
+      ['factor', 'defaultedFactor'],
+      ['maxAttempts', 'defaultedAttempts'],
+    ] as const
+  ).map(([field, kind]): ParameterCase => ({
+    surface,
+    label: `consumeOutcomes(options.retry.${field})`,
+    kind,
+    names: [`retry.${field}`],
+    call: (bed, value) => bed.api.consumeOutcomes({ ...named, retry: { [field]: value } }),
   })),
 ];
 

@@ -154,6 +154,8 @@ export const kinds = {
   },
   /** A growth factor, 1 to 1,000,000. */
   defaultedFactor: { valid: ['undefined', '1.5'], tolerated: ['null'], pastLimit: () => 1e6 + 1 },
+  /** A count of attempts from 1, or `Infinity` (no limit). */
+  defaultedAttempts: { valid: ['undefined', 'Infinity'], tolerated: ['null'] },
   /** A jitter, 0 to 1. */
   defaultedFraction: { valid: ['undefined', '0'], tolerated: ['null'], pastLimit: () => 1.0001 },
   /** A `maxDelay`: at least its initial delay (1 s by default), so 0 is too short. */

@@ -158,6 +158,8 @@ export class RealSystem {
         this.outcomes.push({ position, taskId: task.id });
         this.storedOutcomePosition = position;
       },
+      // A failure stops the consumption (no retry on the api's clock), and the engine resumes it itself.
+      retry: { maxAttempts: 1 },
       onError: (error, outcome) => {
         if (!(error instanceof EngineFailure) || outcome?.position !== error.position) {
           this.halts.push(error);

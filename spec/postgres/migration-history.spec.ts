@@ -17,6 +17,7 @@ const released: Readonly<Record<number, string>> = {
   7: '8012190115bc914df4a38f4ab3ccb8d998f45bef450652c46f9618ca63f41878',
   8: '7deed598a5d38904c44d539ed98ce896bb0ee3856f13539ab0fc1d130a48606f',
   9: 'e9a3d2103d36c1824e5ea755eb937b035db081fbc6d45570e51162b4fb399c08',
+  10: '0c3b0346a22c7fbdc0baf36e0223f3ffa91d71a78218312102c3863cafe54dde',
 };
 
 const names = sqlNames('frozen_history');

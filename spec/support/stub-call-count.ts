@@ -6,7 +6,8 @@ import type { StubRepository } from '../../lib/testing/stub-repository.js';
  */
 export function storeCalls(repository: StubRepository): number {
   const attaching = new Set(['subscribe', 'watchAvailability', 'simulateChange', 'simulateAvailability']);
-  return Object.entries(repository)
+  const { consumerLeases, ...methods } = repository;
+  return [...Object.entries(methods), ...Object.entries(consumerLeases)]
     .filter(([name]) => !attaching.has(name))
     .reduce((sum, [, stub]) => sum + (stub as { callCount: number }).callCount, 0);
 }

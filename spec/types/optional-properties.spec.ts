@@ -5,6 +5,7 @@ import {
   type AccessPolicy,
   InMemoryExternalTaskRepository,
   type BackoffOptions,
+  type ConsumeOutcomesAfterOptions,
   type ConsumeOutcomesOptions,
   type ExternalTaskApiOptions,
   type ExternalTaskQuery,
@@ -12,7 +13,9 @@ import {
   type FetchAndLockOptions,
   type Identity,
   type InMemoryExternalTaskRepositoryOptions,
+  type NamedConsumeOutcomesOptions,
   type NewExternalTask,
+  type OutcomeRetryOptions,
   type RetryPolicyOptions,
   type ServiceErrorOptions,
   type TaskCountFilter,
@@ -42,7 +45,9 @@ describe('public option types under exactOptionalPropertyTypes', () => {
     expectTypeOf<ExplicitlyUndefined<ServiceErrorOptions>>().toExtend<ServiceErrorOptions>();
     expectTypeOf<ExplicitlyUndefined<WaitForOutcomeOptions>>().toExtend<WaitForOutcomeOptions>();
     expectTypeOf<ExplicitlyUndefined<ExternalTaskApiOptions>>().toExtend<ExternalTaskApiOptions>();
-    expectTypeOf<ExplicitlyUndefined<ConsumeOutcomesOptions>>().toExtend<ConsumeOutcomesOptions>();
+    expectTypeOf<ExplicitlyUndefined<ConsumeOutcomesAfterOptions>>().toExtend<ConsumeOutcomesOptions>();
+    expectTypeOf<ExplicitlyUndefined<NamedConsumeOutcomesOptions>>().toExtend<ConsumeOutcomesOptions>();
+    expectTypeOf<ExplicitlyUndefined<OutcomeRetryOptions>>().toExtend<OutcomeRetryOptions>();
     expectTypeOf<ExplicitlyUndefined<ExternalTaskWorkerOptions>>().toExtend<ExternalTaskWorkerOptions>();
     expectTypeOf<ExplicitlyUndefined<BackoffOptions>>().toExtend<BackoffOptions>();
     expectTypeOf<ExplicitlyUndefined<RetryPolicyOptions>>().toExtend<RetryPolicyOptions>();

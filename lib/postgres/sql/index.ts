@@ -1,5 +1,6 @@
 export { claimTasks } from './claim-tasks.js';
 export { changeFeedStatements } from './change-feed.js';
+export { consumerLeaseStatements } from './consumer-leases.js';
 export { createTasks, newTasksParameter } from './create-tasks.js';
 export { engineWrites } from './engine-writes.js';
 export { migrateStatements } from './migrate.js';

@@ -1,4 +1,5 @@
 import { claimTasks } from './claim-tasks.js';
+import { consumerLeaseStatements } from './consumer-leases.js';
 import { createTasks } from './create-tasks.js';
 import { engineWrites } from './engine-writes.js';
 import { migrateStatements } from './migrate.js';
@@ -28,6 +29,7 @@ export function storeStatements(names: SqlNames, changeRetention: number) {
     nextAvailable: msUntilNextAvailable(names),
     pruneFinal: pruneFinalTasks(names),
     migrate: migrateStatements(names),
+    consumerLeases: consumerLeaseStatements(names),
   };
 }
 

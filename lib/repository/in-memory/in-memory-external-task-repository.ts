@@ -41,7 +41,9 @@ import {
 import { inScope } from '../task-scope.js';
 import { AvailabilityAnnouncer } from '../availability-announcer.js';
 import { checkFinalTaskRetention } from '../final-task-retention-option.js';
+import type { ConsumerLeases } from '../consumer-leases.js';
 import { ChangeLog } from './change-log.js';
+import { InMemoryConsumerLeases } from './consumer-leases.js';
 import { deleteFinalTasks, forceUnlock, setPriority, setRetries } from './engine-controls.js';
 import type { StoredTask } from './stored-task.js';
 import { taskRecord } from './task-record.js';
@@ -102,6 +104,8 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
   private readonly table: TaskTable;
   private readonly log: ChangeLog;
   private readonly availability: AvailabilityAnnouncer;
+  /** Named consumers' positions and leases, timed by the store's clock; kept for the life of the store. */
+  readonly consumerLeases: ConsumerLeases;
 
   /** @throws BadRequestError naming an option that is not what its type says */
   constructor(options: InMemoryExternalTaskRepositoryOptions = {}) {
@@ -120,6 +124,7 @@ export class InMemoryExternalTaskRepository implements ExternalTaskRepository {
       logger,
     );
     this.availability = new AvailabilityAnnouncer(logger);
+    this.consumerLeases = new InMemoryConsumerLeases(this.clock);
   }
 
   create(input: NewExternalTask): Promise<ExternalTask> {

@@ -3,6 +3,7 @@ import { describeCancel } from './cancel.js';
 import { describeChangeFeed } from './change-feed.js';
 import { describeClaim } from './claim.js';
 import { describeConcurrency } from './concurrency.js';
+import { describeConsumerLeases } from './consumer-leases.js';
 import { describeCounts } from './counts.js';
 import { describeCreate } from './create.js';
 import { describeCreateMany } from './create-many.js';
@@ -74,6 +75,7 @@ export function describeRepositoryContract(name: string, makeTestbed: MakeReposi
     describeScope(bed);
     describeChangeFeed(bed);
     describeAvailabilityHints(bed);
+    describeConsumerLeases(bed);
     describeConcurrency(bed);
     describeEdgeInputs(bed);
   });

@@ -3,8 +3,9 @@
  * outcomes with `api.consumeOutcomes`, resuming after the position it stored. It stores each outcome it
  * handles, with its position, as one line of a journal flushed to the disk before the next outcome is
  * taken (`Journal`, durable): the line is both what the engine did and where it resumes, so a kill at any
- * moment leaves the two in step. When the consumption stops (`onError`), it consumes again from the
- * position it stored, as the documentation says an engine should. The test kills it with SIGKILL.
+ * moment leaves the two in step. A failed outcome is handed over again by the api; when the consumption
+ * stops (`onError` without `retryIn`), it consumes again from the position it stored, as the documentation
+ * says an engine should. The test kills it with SIGKILL.
  *
  * Run: node --import tsx spec/crash/processes/crash-engine.ts <url> <schema> <journal> <life>
  * (with an IPC channel: sends `{ type: 'ready' }` once it consumes; exits when the parent goes away).
@@ -42,7 +43,10 @@ async function consume(): Promise<void> {
         after: storedPosition(),
         onOutcome: ({ task, position }) =>
           journal.append({ task: task.id, position, state: task.state, life }),
-        onError: () => setTimeout(() => void consume(), 200),
+        // A failed outcome is handed over again by the api itself; only a stop needs a new consumption.
+        onError: (_error, _outcome, { retryIn }) => {
+          if (retryIn === undefined) setTimeout(() => void consume(), 200);
+        },
       });
       return;
     } catch {

@@ -8,6 +8,7 @@ import { dueOrder } from './v6-due-order.js';
 import { tenantReady } from './v7-tenant-ready.js';
 import { pendingAndEnded } from './v8-pending-and-ended.js';
 import { changeRowsPerStatement } from './v9-change-rows-per-statement.js';
+import { consumerLeases } from './v10-consumer-leases.js';
 
 export type { Migration } from './migration.js';
 
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   tenantReady,
   pendingAndEnded,
   changeRowsPerStatement,
+  consumerLeases,
 ];

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock/index.js';
+import type { Clock } from './clock.js';
 
 /**
  * Resolves after `delayMs` on `clock`, or as soon as `signal` aborts (never rejects). Either way it leaves
