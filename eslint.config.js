@@ -8,7 +8,14 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'typedoc.config.mjs'] },
+        projectService: {
+          allowDefaultProject: [
+            'eslint.config.js',
+            'typedoc.config.mjs',
+            'stryker.config.mjs',
+            'scripts/mutation.mjs',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -30,7 +37,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js', 'typedoc.config.mjs'],
+    files: ['eslint.config.js', 'typedoc.config.mjs', 'stryker.config.mjs', 'scripts/mutation.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
 );
