@@ -34,7 +34,6 @@ describe('the public API', () => {
       'tokenAccessPolicy',
       'validateCancelSelector',
       'validateChangeSubscriber',
-      'validateConsumerLeaseRequest',
       'validateCountFilter',
       'validateFinalTaskSelector',
       'validateNewTask',
@@ -69,6 +68,7 @@ describe('the public API', () => {
       'subscriptionStart',
       'validateCancelSelector',
       'validateChangeSubscriber',
+      'validateConsumerLeaseRequest',
       'validateCountFilter',
       'validateFinalTaskSelector',
       'validateNewTask',
@@ -83,7 +83,9 @@ describe('the public API', () => {
   });
 
   it('keeps the names that moved to external-task-api/repository and /testing in the root, as the same objects', () => {
-    const moved = Object.keys(repositoryEntry).filter((name) => name !== 'repositoryDefaults');
+    // What the root had before the entry existed; the names added since are in the entry only.
+    const addedSince = ['repositoryDefaults', 'validateConsumerLeaseRequest'];
+    const moved = Object.keys(repositoryEntry).filter((name) => !addedSince.includes(name));
     for (const name of moved) {
       expect(publicApi[name as keyof typeof publicApi], name).to.equal(
         repositoryEntry[name as keyof typeof repositoryEntry],

@@ -242,12 +242,17 @@ export class EngineOperations<Topics = UntypedTopics> {
   private run<T>(operation: `engine.${string}`, body: () => Promise<T>): Promise<T> {
     // Until the api listens to the store's changes, an operation would make changes it never hears of
     // (its subscription starts after them): the first operations wait for it.
+    // (Once: after the api closed, it is no longer attached and the operation runs as it is.)
     if (!this.attachment.isAttached) {
       return this.attachment.ready().then(
-        () => this.run(operation, body),
+        () => this.runNow(operation, body),
         (error: unknown) => Promise.reject(this.rejections.typed(error, operation)),
       );
     }
+    return this.runNow(operation, body);
+  }
+
+  private runNow<T>(operation: `engine.${string}`, body: () => Promise<T>): Promise<T> {
     let answer: Promise<T>;
     try {
       answer = Promise.resolve(body());

@@ -74,6 +74,23 @@ describe('ExternalTaskApi: its link to the repository', () => {
     }
   });
 
+  it('runs the engine operations of a closed api as they are (no longer attached, it does not wait)', async () => {
+    const store = new InMemoryExternalTaskRepository();
+    const api = new ExternalTaskApi({
+      repository: store,
+      logger: { error: sinon.stub(), warn: sinon.stub() },
+    });
+    await api.close();
+    const task = await api.engine.create({
+      topic: 'invoice',
+      flowNodeInstanceId: 'fni',
+      correlationId: 'c',
+      processInstanceId: 'p',
+      payload: null,
+    });
+    expect(await api.engine.getById(task.id)).to.deep.equal(task);
+  });
+
   it('stops retrying when closed', async () => {
     const repository = createStubRepository();
     repository.subscribe.rejects(new Error('no connection'));
