@@ -1,5 +1,5 @@
 import { clockMethods, systemClock, type Clock } from '../../clock/index.js';
-import { consoleLogger, loggerMethods, type Logger } from '../../logging/index.js';
+import { consoleLogger, loggerMethods } from '../../logging/index.js';
 import type { ExternalTask, NewExternalTask } from '../../model/index.js';
 import { renamedOption, requireInteger, requireMethods, requireObject } from '../../validation/index.js';
 import type {
@@ -53,36 +53,12 @@ import { TaskTable } from './task-table.js';
 import { OperationEffects } from './operation-effects.js';
 import { countTenantTasks } from './tenant-counts.js';
 import { compareHandOutOrder, pendingState, TopicQueues } from './topic-queues.js';
+import type { InMemoryExternalTaskRepositoryOptions } from './in-memory-options.js';
+
+export type { InMemoryExternalTaskRepositoryOptions } from './in-memory-options.js';
 
 /** A conditional write's answer when the task may not be written. */
 type WriteRefusal = Exclude<ConditionalWriteResult, { status: 'ok' }>;
-
-/** Options of {@link InMemoryExternalTaskRepository}. */
-export interface InMemoryExternalTaskRepositoryOptions {
-  /** Where "now" comes from (lock expiry, retries, timestamps). @default systemClock */
-  readonly clock?: Clock | undefined;
-  /** Receives failures of change subscribers and availability listeners. @default consoleLogger */
-  readonly logger?: Logger | undefined;
-  /**
-   * How long a finished, failed or cancelled task is kept after it ended, in ms; then it is forgotten
-   * (`getById` answers `undefined`, queries and counts no longer include it). Keeps a long-running
-   * process's memory bounded; at most 1,000 years, or `Infinity` to keep final tasks for the life of
-   * the store.
-   * @default 604,800,000 (7 days)
-   */
-  readonly finalTaskRetention?: number | undefined;
-  /**
-   * How many of the latest changes the change feed keeps for subscribers that resume from a position
-   * (and for slow subscribers). A resume from further back is refused with
-   * {@link ChangeFeedRetentionError}. A count of changes, not a time. @default 10,000
-   */
-  readonly changesRetained?: number | undefined;
-  /**
-   * @deprecated Use `changesRetained`; removed in the next minor version. Giving both is refused with
-   * {@link BadRequestError}.
-   */
-  readonly changeRetention?: number | undefined;
-}
 
 /**
  * The embedded store: all tasks in this process's memory, indexed per topic so that claiming `k` of `n`
