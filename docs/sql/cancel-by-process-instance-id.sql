@@ -13,15 +13,6 @@ cancelled AS (
   RETURNING t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id,
   t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, 'pending'::text AS previous_state, "external_tasks".task_record(t) AS record
 ),
-cancelled_rescheduled AS (
-  UPDATE "external_tasks".pending p
-  SET worker_id = w.worker_id, available_at = coalesce(w.lock_expires_at, w.retry_at), priority = w.priority
-  FROM cancelled w
-  WHERE p.id = w.id AND p.id = ANY(ARRAY(SELECT id FROM cancelled WHERE state = 'pending' AND previous_state = 'pending'))
-    AND (p.worker_id, p.available_at, p.priority) IS DISTINCT FROM
-        (w.worker_id, coalesce(w.lock_expires_at, w.retry_at), w.priority)
-  RETURNING 1
-),
 cancelled_unqueued AS (
   DELETE FROM "external_tasks".pending p WHERE p.id = ANY(ARRAY(SELECT id FROM cancelled WHERE state <> 'pending' AND previous_state = 'pending'))
   RETURNING 1
@@ -30,18 +21,7 @@ cancelled_ended AS (
   INSERT INTO "external_tasks".ended (id, sequence, state, worker_id, finished_at, incident)
   SELECT id, sequence, state, worker_id, finished_at, incident FROM cancelled WHERE state <> 'pending' AND previous_state = 'pending'
   RETURNING 1
-),
-cancelled_revived AS (
-  INSERT INTO "external_tasks".pending (id, topic, priority, sequence, tenant_id, process_model_id, worker_id, available_at)
-  SELECT id, topic, priority, sequence, tenant_id, process_model_id, worker_id, coalesce(lock_expires_at, retry_at)
-  FROM cancelled WHERE state = 'pending' AND previous_state <> 'pending'
-  RETURNING 1
-),
-cancelled_unended AS (
-  DELETE FROM "external_tasks".ended e
-  WHERE e.state = 'failed' AND e.sequence = ANY(ARRAY(SELECT sequence FROM cancelled WHERE state = 'pending' AND previous_state <> 'pending'))
-  RETURNING 1
 )
 SELECT count(*)::integer AS count,
-  (SELECT "external_tasks".record_changes(array_agg(type ORDER BY sequence), array_agg(task ORDER BY sequence), 100000::bigint) FROM (SELECT 'cancelled' AS type, record AS task, sequence FROM cancelled WHERE (SELECT count(*) FROM cancelled_rescheduled) + (SELECT count(*) FROM cancelled_unqueued) + (SELECT count(*) FROM cancelled_ended) + (SELECT count(*) FROM cancelled_revived) + (SELECT count(*) FROM cancelled_unended) >= 0) AS change) AS recorded
+  (SELECT "external_tasks".record_changes(array_agg(type ORDER BY sequence), array_agg(task ORDER BY sequence), 100000::bigint) FROM (SELECT 'cancelled' AS type, record AS task, sequence FROM cancelled WHERE (SELECT count(*) FROM cancelled_unqueued) + (SELECT count(*) FROM cancelled_ended) >= 0) AS change) AS recorded
 FROM cancelled;

@@ -18,27 +18,7 @@ written_rescheduled AS (
     AND (p.worker_id, p.available_at, p.priority) IS DISTINCT FROM
         (w.worker_id, coalesce(w.lock_expires_at, w.retry_at), w.priority)
   RETURNING 1
-),
-written_unqueued AS (
-  DELETE FROM "external_tasks".pending p WHERE p.id = ANY(ARRAY(SELECT id FROM written WHERE state <> 'pending' AND previous_state = 'pending'))
-  RETURNING 1
-),
-written_ended AS (
-  INSERT INTO "external_tasks".ended (id, sequence, state, worker_id, finished_at, incident)
-  SELECT id, sequence, state, worker_id, finished_at, incident FROM written WHERE state <> 'pending' AND previous_state = 'pending'
-  RETURNING 1
-),
-written_revived AS (
-  INSERT INTO "external_tasks".pending (id, topic, priority, sequence, tenant_id, process_model_id, worker_id, available_at)
-  SELECT id, topic, priority, sequence, tenant_id, process_model_id, worker_id, coalesce(lock_expires_at, retry_at)
-  FROM written WHERE state = 'pending' AND previous_state <> 'pending'
-  RETURNING 1
-),
-written_unended AS (
-  DELETE FROM "external_tasks".ended e
-  WHERE e.state = 'failed' AND e.sequence = ANY(ARRAY(SELECT sequence FROM written WHERE state = 'pending' AND previous_state <> 'pending'))
-  RETURNING 1
 )
 SELECT record, (SELECT "external_tasks".announce_availability(array_agg(topic), array_agg(delay)) FROM written WHERE delay IS NOT NULL) AS hinted,
-  (SELECT "external_tasks".record_changes(array_agg(type ORDER BY type), array_agg(task ORDER BY type), 100000::bigint) FROM (SELECT 'prioritySet' AS type, record AS task FROM written WHERE (SELECT count(*) FROM written_rescheduled) + (SELECT count(*) FROM written_unqueued) + (SELECT count(*) FROM written_ended) + (SELECT count(*) FROM written_revived) + (SELECT count(*) FROM written_unended) >= 0) AS change) AS recorded
+  (SELECT "external_tasks".record_changes(array_agg(type ORDER BY type), array_agg(task ORDER BY type), 100000::bigint) FROM (SELECT 'prioritySet' AS type, record AS task FROM written WHERE (SELECT count(*) FROM written_rescheduled) >= 0) AS change) AS recorded
 FROM written;

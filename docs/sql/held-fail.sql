@@ -24,15 +24,6 @@ written AS (
   t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, target.previous_state, NULL::bigint AS delay,
             "external_tasks".task_record(t) AS record
 ),
-written_rescheduled AS (
-  UPDATE "external_tasks".pending p
-  SET worker_id = w.worker_id, available_at = coalesce(w.lock_expires_at, w.retry_at), priority = w.priority
-  FROM written w
-  WHERE p.id = w.id AND p.id = ANY(ARRAY(SELECT id FROM written WHERE state = 'pending' AND previous_state = 'pending'))
-    AND (p.worker_id, p.available_at, p.priority) IS DISTINCT FROM
-        (w.worker_id, coalesce(w.lock_expires_at, w.retry_at), w.priority)
-  RETURNING 1
-),
 written_unqueued AS (
   DELETE FROM "external_tasks".pending p WHERE p.id = ANY(ARRAY(SELECT id FROM written WHERE state <> 'pending' AND previous_state = 'pending'))
   RETURNING 1
@@ -41,20 +32,9 @@ written_ended AS (
   INSERT INTO "external_tasks".ended (id, sequence, state, worker_id, finished_at, incident)
   SELECT id, sequence, state, worker_id, finished_at, incident FROM written WHERE state <> 'pending' AND previous_state = 'pending'
   RETURNING 1
-),
-written_revived AS (
-  INSERT INTO "external_tasks".pending (id, topic, priority, sequence, tenant_id, process_model_id, worker_id, available_at)
-  SELECT id, topic, priority, sequence, tenant_id, process_model_id, worker_id, coalesce(lock_expires_at, retry_at)
-  FROM written WHERE state = 'pending' AND previous_state <> 'pending'
-  RETURNING 1
-),
-written_unended AS (
-  DELETE FROM "external_tasks".ended e
-  WHERE e.state = 'failed' AND e.sequence = ANY(ARRAY(SELECT sequence FROM written WHERE state = 'pending' AND previous_state <> 'pending'))
-  RETURNING 1
 )
 SELECT n, true AS written, NULL::json AS record, (SELECT "external_tasks".announce_availability(array_agg(topic), array_agg(delay)) FROM written WHERE delay IS NOT NULL) AS hinted,
-  CASE WHEN row_number() OVER () = 1 THEN (SELECT "external_tasks".record_changes(array_agg(type ORDER BY n), array_agg(task ORDER BY n), 100000::bigint) FROM (SELECT 'failed' AS type, record AS task, n FROM written WHERE (SELECT count(*) FROM written_rescheduled) + (SELECT count(*) FROM written_unqueued) + (SELECT count(*) FROM written_ended) + (SELECT count(*) FROM written_revived) + (SELECT count(*) FROM written_unended) >= 0) AS change) END AS recorded
+  CASE WHEN row_number() OVER () = 1 THEN (SELECT "external_tasks".record_changes(array_agg(type ORDER BY n), array_agg(task ORDER BY n), 100000::bigint) FROM (SELECT 'failed' AS type, record AS task, n FROM written WHERE (SELECT count(*) FROM written_unqueued) + (SELECT count(*) FROM written_ended) >= 0) AS change) END AS recorded
 FROM written
 UNION ALL
 SELECT n, false, refused, NULL, NULL FROM target WHERE NOT allowed

@@ -1,7 +1,7 @@
 import type { SqlNames } from './names.js';
 import { recordChanges } from './record-changes.js';
 import { announceAvailability } from './scope.js';
-import { forgetEnded, keepPlaces, placeColumns, placesKept } from './task-places.js';
+import { forgetEnded, keepPlaces, placeColumns, placesKept, type PlaceChange } from './task-places.js';
 
 /** What one kind of the engine's writes does to the task it names. */
 interface EngineWrite {
@@ -11,6 +11,8 @@ interface EngineWrite {
   readonly set: string;
   /** The type of the change recorded. */
   readonly type: string;
+  /** What the write can do to a task's place (see `task-places.ts`). */
+  readonly places: readonly PlaceChange[];
   /** The hint's delay in ms, on the task `t` after the write; NULL makes no hint. */
   readonly delay: string;
 }
@@ -33,9 +35,9 @@ written AS (
   WHERE t.id = $2::uuid AND ${write.condition}
   RETURNING ${placeColumns}, 'pending'::text AS previous_state, ${write.delay} AS delay,
             ${s}.task_record(t) AS record
-)${keepPlaces(s, 'written')}
+)${keepPlaces(s, 'written', write.places)}
 SELECT record, ${announceAvailability(s, 'written')} AS hinted,
-  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task FROM written WHERE ${placesKept('written')}`, 'type', false)} AS recorded
+  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task FROM written WHERE ${placesKept('written', write.places)}`, 'type', false)} AS recorded
 FROM written`;
 }
 
@@ -47,6 +49,7 @@ export function engineWrites({ schema: s }: SqlNames, retention: number) {
       condition: `t.state = 'pending' AND t.worker_id IS NOT NULL`,
       set: 'worker_id = NULL, lock_expires_at = NULL',
       type: 'unlocked',
+      places: ['reschedule'],
       delay: '0::bigint',
     }),
     /** $3 the priority. A pending task's new place in the hand-out order makes nothing available sooner. */
@@ -54,6 +57,7 @@ export function engineWrites({ schema: s }: SqlNames, retention: number) {
       condition: `t.state = 'pending'`,
       set: 'priority = $3::bigint',
       type: 'prioritySet',
+      places: ['reschedule'],
       delay: 'NULL::bigint',
     }),
     /**

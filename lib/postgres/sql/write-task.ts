@@ -1,7 +1,7 @@
 import type { SqlNames } from './names.js';
 import { recordChanges } from './record-changes.js';
 import { announceAvailability, scopeCondition } from './scope.js';
-import { keepPlaces, placeColumns, placesKept } from './task-places.js';
+import { keepPlaces, placeColumns, placesKept, type PlaceChange } from './task-places.js';
 
 /** What one kind of conditional write does to each task it may write. */
 interface ConditionalWrite {
@@ -16,6 +16,8 @@ interface ConditionalWrite {
   readonly set: string;
   /** The type of the change recorded. */
   readonly type: string;
+  /** What the write can do to a task's place (see `task-places.ts`). */
+  readonly places: readonly PlaceChange[];
   /**
    * The hint's delay in ms, on the task `t` after the write and `target` (the request, and the task's
    * `previous_state` and `previous_lock` before it); NULL makes no hint.
@@ -61,9 +63,9 @@ written AS (
   WHERE t.id = target.id AND target.allowed AND t.id = ANY(ARRAY(SELECT id FROM target WHERE allowed))
   RETURNING target.n, ${placeColumns}, target.previous_state, ${write.delay} AS delay,
             ${s}.task_record(t) AS record
-)${keepPlaces(s, 'written')}
+)${keepPlaces(s, 'written', write.places)}
 SELECT n, true AS written, NULL::json AS record, ${announceAvailability(s, 'written')} AS hinted,
-  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task, n FROM written WHERE ${placesKept('written')}`, 'n')} AS recorded
+  ${recordChanges(s, retention, `SELECT '${write.type}' AS type, record AS task, n FROM written WHERE ${placesKept('written', write.places)}`, 'n')} AS recorded
 FROM written
 UNION ALL
 SELECT n, false, refused, NULL, NULL FROM target WHERE NOT allowed
@@ -92,6 +94,7 @@ export function heldTaskWrites({ schema: s }: SqlNames, retention: number) {
       condition: held,
       set: `lock_expires_at = clock.now + target."lockDuration" * interval '1 millisecond'`,
       type: 'extended',
+      places: ['reschedule'],
       delay: 'CASE WHEN t.lock_expires_at < target.previous_lock THEN target."lockDuration" END',
     }),
     unlock: conditionalWrite(s, retention, {
@@ -99,6 +102,7 @@ export function heldTaskWrites({ schema: s }: SqlNames, retention: number) {
       condition: held,
       set: 'worker_id = NULL, lock_expires_at = NULL',
       type: 'unlocked',
+      places: ['reschedule'],
       delay: '0::bigint',
     }),
     /** `result`: the result as JSON text, or null for none. */
@@ -108,6 +112,7 @@ export function heldTaskWrites({ schema: s }: SqlNames, retention: number) {
       set: `state = 'finished', finished_at = clock.now, lock_expires_at = NULL, retry_at = NULL,
             result = target.result::json, error = NULL`,
       type: 'finished',
+      places: ['end'],
       delay: 'NULL::bigint',
     }),
     /**
@@ -124,6 +129,7 @@ export function heldTaskWrites({ schema: s }: SqlNames, retention: number) {
             retries = CASE WHEN target.error::json->>'type' = 'service'
                                 AND (target."retryAsked" OR t.retries IS NOT NULL) THEN 0 ELSE t.retries END`,
       type: 'failed',
+      places: ['end'],
       delay: 'NULL::bigint',
     }),
     /** `error`: the error as JSON text; `retries`: the retries left; `retryTimeout`: in ms. */
@@ -133,6 +139,7 @@ export function heldTaskWrites({ schema: s }: SqlNames, retention: number) {
       set: `worker_id = NULL, lock_expires_at = NULL, error = target.error::json, retries = target.retries,
             retry_at = clock.now + target."retryTimeout" * interval '1 millisecond'`,
       type: 'retryScheduled',
+      places: ['reschedule'],
       delay: 'target."retryTimeout"',
     }),
   };
@@ -164,6 +171,7 @@ export function setRetries({ schema: s }: SqlNames, retention: number): string {
                           THEN clock.now + target."retryTimeout" * interval '1 millisecond'
                           ELSE t.retry_at END`,
     type: 'retriesSet',
+    places: ['reschedule', 'end', 'revive'],
     delay: `CASE WHEN target."retryTimeout" IS NOT NULL AND t.state = 'pending' AND t.worker_id IS NULL
                  THEN target."retryTimeout"
                  WHEN target.previous_state <> 'pending' AND t.state = 'pending' THEN 0::bigint END`,
@@ -195,8 +203,8 @@ cancelled AS (
   FROM clock
   WHERE t.id = ANY(ARRAY(SELECT id FROM target))
   RETURNING ${placeColumns}, 'pending'::text AS previous_state, ${s}.task_record(t) AS record
-)${keepPlaces(s, 'cancelled')}
+)${keepPlaces(s, 'cancelled', ['end'])}
 SELECT count(*)::integer AS count,
-  ${recordChanges(s, retention, `SELECT 'cancelled' AS type, record AS task, sequence FROM cancelled WHERE ${placesKept('cancelled')}`, 'sequence', false)} AS recorded
+  ${recordChanges(s, retention, `SELECT 'cancelled' AS type, record AS task, sequence FROM cancelled WHERE ${placesKept('cancelled', ['end'])}`, 'sequence', false)} AS recorded
 FROM cancelled`;
 }
