@@ -134,9 +134,13 @@ export async function repositoryRun(
   }
 }
 
-/** How a run's tasks are worked on: `workers` ExternalTaskWorkers on one API, each with `options`. */
+/**
+ * How a run's tasks are worked on: `workers` ExternalTaskWorkers on one API, each with `options`, on a
+ * store with `finalTaskRetention` (its default when left out).
+ */
 export interface WorkerDeployment {
   readonly workers: number;
+  readonly finalTaskRetention?: number;
   readonly options: Pick<
     ExternalTaskWorkerOptions,
     'concurrency' | 'maxTasks' | 'bufferSize' | 'maxBufferWait' | 'refillThreshold'
@@ -156,7 +160,7 @@ export async function workerRun(
   count: number,
   deployment: WorkerDeployment,
 ): Promise<Throughput> {
-  const repository = await openStore(connection, schema);
+  const repository = await openStore(connection, schema, true, deployment.finalTaskRetention);
   const api = new ExternalTaskApi({ repository, logger: silent });
   const workers = Array.from(
     { length: deployment.workers },

@@ -123,16 +123,21 @@ export function throughput(count: number, phase: TimedPhase): Throughput {
   };
 }
 
-/** The store on `schema`, migrated, logging nothing; `synchronousCommit` is the store's option. */
+/**
+ * The store on `schema`, migrated, logging nothing; `synchronousCommit` and `finalTaskRetention` are the
+ * store's options (the default retention when left out).
+ */
 export async function openStore(
   connection: PostgresConnection,
   schema: string,
   synchronousCommit = true,
+  finalTaskRetention?: number,
 ): Promise<PostgresExternalTaskRepository> {
   const repository = new PostgresExternalTaskRepository(connection, {
     schema,
     logger: silent,
     synchronousCommit,
+    finalTaskRetention,
   });
   await repository.migrate();
   return repository;

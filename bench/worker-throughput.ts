@@ -55,6 +55,20 @@ const PAIRINGS: readonly Pairing[] = [
     deployment: { workers: 1, options: { concurrency: 16, bufferSize: 500, maxTasks: 250 } },
     reference: 'batched',
   },
+  {
+    label: 'the same, finalTaskRetention 0 (final tasks deleted at once)',
+    deployment: {
+      workers: 1,
+      finalTaskRetention: 0,
+      options: { concurrency: 16, bufferSize: 500, maxTasks: 250 },
+    },
+    reference: 'batched',
+  },
+  {
+    label: 'one worker, concurrency 16, default options, finalTaskRetention 0',
+    deployment: { workers: 1, finalTaskRetention: 0, options: { concurrency: 16 } },
+    reference: 'batchedBy16',
+  },
 ];
 
 interface Series {

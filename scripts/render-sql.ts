@@ -47,6 +47,8 @@ export function renderedSql(): Rendered[] {
   const names = sqlNames(SCHEMA);
   const store = storeStatements(names, CHANGE_RETENTION);
   const feed = changeFeedStatements(names);
+  // What differs where final tasks go at once (finalTaskRetention: 0).
+  const deleting = storeStatements(names, CHANGE_RETENTION, 'deleted');
   const rendered: Rendered[] = [
     { file: 'create.sql', builtBy: 'create-tasks.ts (createTasks)', text: store.create },
     {
@@ -70,6 +72,21 @@ export function renderedSql(): Rendered[] {
       builtBy: `write-task.ts (cancelTasks)`,
       text,
     })),
+    ...(['finish', 'fail'] as const).map((kind) => ({
+      file: `retention-0/held-${kind}.sql`,
+      builtBy: `write-task.ts (heldTaskWrites.${kind}) and ending-writes.ts, with finalTaskRetention: 0`,
+      text: deleting.held[kind],
+    })),
+    {
+      file: 'retention-0/cancel-by-process-instance-id.sql',
+      builtBy: 'write-task.ts (cancelTasks) and ending-writes.ts, with finalTaskRetention: 0',
+      text: deleting.cancel.processInstanceId,
+    },
+    {
+      file: 'retention-0/prune-final-tasks.sql',
+      builtBy: 'prune-final-tasks.ts (pruneFinalTasks), with finalTaskRetention: 0',
+      text: deleting.pruneFinal,
+    },
     { file: 'get.sql', builtBy: 'read-tasks.ts (getTask)', text: store.get },
     { file: 'count-by-topic.sql', builtBy: 'read-tasks.ts (countByTopic)', text: store.count },
     {
@@ -110,11 +127,12 @@ function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
-function fileText({ builtBy, text }: Rendered): string {
+function fileText({ file, builtBy, text }: Rendered): string {
+  const options = file.startsWith('retention-0/') ? 'options but finalTaskRetention: 0' : 'default options';
   const body = text.replace(/^\n+/, '').replace(/\s+$/, '');
   return (
     `-- Built by lib/postgres/sql/${builtBy}.\n` +
-    `-- Rendered for the schema "${SCHEMA}" and the default options by npm run docs:sql; do not edit.\n\n` +
+    `-- Rendered for the schema "${SCHEMA}" and the ${options} by npm run docs:sql; do not edit.\n\n` +
     `${body};\n`
   );
 }

@@ -7,11 +7,13 @@ target AS (
 ),
 cancelled AS (
   UPDATE "external_tasks".tasks t
-  SET state = 'cancelled', finished_at = clock.now, lock_expires_at = NULL, retry_at = NULL
+  SET state = 'cancelled',
+      finished_at = clock.now,
+      lock_expires_at = NULL,
+      retry_at = NULL
   FROM clock
   WHERE t.id = ANY(ARRAY(SELECT id FROM target))
-  RETURNING t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id,
-  t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, 'pending'::text AS previous_state, "external_tasks".task_record(t) AS record
+  RETURNING t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id, t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, 'pending'::text AS previous_state, "external_tasks".task_record(t) AS record
 ),
 cancelled_unqueued AS (
   DELETE FROM "external_tasks".pending p WHERE p.id = ANY(ARRAY(SELECT id FROM cancelled WHERE state <> 'pending' AND previous_state = 'pending'))

@@ -6,8 +6,7 @@ written AS (
   UPDATE "external_tasks".tasks t SET worker_id = NULL, lock_expires_at = NULL
   FROM clock
   WHERE t.id = $2::uuid AND t.state = 'pending' AND t.worker_id IS NOT NULL
-  RETURNING t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id,
-  t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, 'pending'::text AS previous_state, 0::bigint AS delay,
+  RETURNING t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id, t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, 'pending'::text AS previous_state, 0::bigint AS delay,
             "external_tasks".task_record(t) AS record
 ),
 written_rescheduled AS (

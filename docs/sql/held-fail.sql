@@ -13,15 +13,16 @@ target AS (
   FOR UPDATE OF t
 ),
 written AS (
-  UPDATE "external_tasks".tasks t SET state = 'failed', finished_at = clock.now, lock_expires_at = NULL, error = target.error::json,
-            incident = CASE WHEN target.error::json->>'type' = 'service'
-                                 AND (target."retryAsked" OR t.retries IS NOT NULL) THEN true END,
-            retries = CASE WHEN target.error::json->>'type' = 'service'
-                                AND (target."retryAsked" OR t.retries IS NOT NULL) THEN 0 ELSE t.retries END
+  UPDATE "external_tasks".tasks t
+  SET state = 'failed',
+      finished_at = clock.now,
+      lock_expires_at = NULL,
+      error = target.error::json,
+      incident = CASE WHEN target.error::json->>'type' = 'service' AND (target."retryAsked" OR t.retries IS NOT NULL) THEN true END,
+      retries = CASE WHEN target.error::json->>'type' = 'service' AND (target."retryAsked" OR t.retries IS NOT NULL) THEN 0 ELSE t.retries END
   FROM target, clock
   WHERE t.id = target.id AND target.allowed AND t.id = ANY(ARRAY(SELECT id FROM target WHERE allowed))
-  RETURNING target.n, t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id,
-  t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, target.previous_state, NULL::bigint AS delay,
+  RETURNING target.n, t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id, t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, target.previous_state, NULL::bigint AS delay,
             "external_tasks".task_record(t) AS record
 ),
 written_unqueued AS (

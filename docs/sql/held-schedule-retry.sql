@@ -13,12 +13,15 @@ target AS (
   FOR UPDATE OF t
 ),
 written AS (
-  UPDATE "external_tasks".tasks t SET worker_id = NULL, lock_expires_at = NULL, error = target.error::json, retries = target.retries,
-            retry_at = clock.now + target."retryTimeout" * interval '1 millisecond'
+  UPDATE "external_tasks".tasks t
+  SET worker_id = NULL,
+      lock_expires_at = NULL,
+      error = target.error::json,
+      retries = target.retries,
+      retry_at = clock.now + target."retryTimeout" * interval '1 millisecond'
   FROM target, clock
   WHERE t.id = target.id AND target.allowed AND t.id = ANY(ARRAY(SELECT id FROM target WHERE allowed))
-  RETURNING target.n, t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id,
-  t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, target.previous_state, target."retryTimeout" AS delay,
+  RETURNING target.n, t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id, t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, target.previous_state, target."retryTimeout" AS delay,
             "external_tasks".task_record(t) AS record
 ),
 written_rescheduled AS (

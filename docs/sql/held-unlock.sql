@@ -13,11 +13,12 @@ target AS (
   FOR UPDATE OF t
 ),
 written AS (
-  UPDATE "external_tasks".tasks t SET worker_id = NULL, lock_expires_at = NULL
+  UPDATE "external_tasks".tasks t
+  SET worker_id = NULL,
+      lock_expires_at = NULL
   FROM target, clock
   WHERE t.id = target.id AND target.allowed AND t.id = ANY(ARRAY(SELECT id FROM target WHERE allowed))
-  RETURNING target.n, t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id,
-  t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, target.previous_state, 0::bigint AS delay,
+  RETURNING target.n, t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id, t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, target.previous_state, 0::bigint AS delay,
             "external_tasks".task_record(t) AS record
 ),
 written_rescheduled AS (

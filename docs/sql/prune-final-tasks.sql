@@ -4,7 +4,8 @@
 WITH expired AS (
   SELECT t.id, t.sequence FROM "external_tasks".tasks t
   WHERE t.id = ANY(ARRAY(
-      SELECT e.id FROM "external_tasks".ended e WHERE e.finished_at < "external_tasks".clock($1) - $2::bigint * interval '1 millisecond'
+      SELECT e.id FROM "external_tasks".ended e
+      WHERE e.finished_at < "external_tasks".clock($1) - $2::bigint * interval '1 millisecond'
       ORDER BY e.finished_at LIMIT 1000))
     AND t.state <> 'pending' AND t.finished_at < "external_tasks".clock($1) - $2::bigint * interval '1 millisecond'
   FOR UPDATE SKIP LOCKED

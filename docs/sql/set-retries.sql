@@ -13,18 +13,18 @@ target AS (
   FOR UPDATE OF t
 ),
 written AS (
-  UPDATE "external_tasks".tasks t SET retries = target.retries,
-          state = CASE WHEN t.incident IS TRUE AND target.retries > 0 THEN 'pending' ELSE t.state END,
-          incident = CASE WHEN t.incident IS TRUE AND target.retries > 0 THEN NULL ELSE t.incident END,
-          finished_at = CASE WHEN t.incident IS TRUE AND target.retries > 0 THEN NULL ELSE t.finished_at END,
-          worker_id = CASE WHEN t.incident IS TRUE AND target.retries > 0 THEN NULL ELSE t.worker_id END,
-          retry_at = CASE WHEN target."retryTimeout" IS NOT NULL AND (t.incident IS TRUE AND target.retries > 0 OR (t.state = 'pending' AND t.worker_id IS NULL))
+  UPDATE "external_tasks".tasks t
+  SET retries = target.retries,
+      state = CASE WHEN t.incident IS TRUE AND target.retries > 0 THEN 'pending' ELSE t.state END,
+      incident = CASE WHEN t.incident IS TRUE AND target.retries > 0 THEN NULL ELSE t.incident END,
+      finished_at = CASE WHEN t.incident IS TRUE AND target.retries > 0 THEN NULL ELSE t.finished_at END,
+      worker_id = CASE WHEN t.incident IS TRUE AND target.retries > 0 THEN NULL ELSE t.worker_id END,
+      retry_at = CASE WHEN target."retryTimeout" IS NOT NULL AND (t.incident IS TRUE AND target.retries > 0 OR (t.state = 'pending' AND t.worker_id IS NULL))
                           THEN clock.now + target."retryTimeout" * interval '1 millisecond'
                           ELSE t.retry_at END
   FROM target, clock
   WHERE t.id = target.id AND target.allowed AND t.id = ANY(ARRAY(SELECT id FROM target WHERE allowed))
-  RETURNING target.n, t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id,
-  t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, target.previous_state, CASE WHEN target."retryTimeout" IS NOT NULL AND t.state = 'pending' AND t.worker_id IS NULL
+  RETURNING target.n, t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id, t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident, target.previous_state, CASE WHEN target."retryTimeout" IS NOT NULL AND t.state = 'pending' AND t.worker_id IS NULL
                  THEN target."retryTimeout"
                  WHEN target.previous_state <> 'pending' AND t.state = 'pending' THEN 0::bigint END AS delay,
             "external_tasks".task_record(t) AS record

@@ -129,7 +129,11 @@ export class PostgresExternalTaskRepository implements ExternalTaskRepository {
     this.driver = openDriver(connection, this.settings, (error: unknown) =>
       this.logger.warn('An idle connection of the PostgreSQL store failed.', { error }),
     );
-    this.statements = sql.storeStatements(this.names, this.settings.changesRetained);
+    this.statements = sql.storeStatements(
+      this.names,
+      this.settings.changesRetained,
+      this.settings.finalTaskRetention === 0 ? 'deleted' : 'kept',
+    );
     // Concurrent claims and writes of this process share statements (see lib/postgres/batching/).
     const sharing = this.driver instanceof PgliteDriver ? pgliteSharing : serverSharing;
     const held = this.statements.held;

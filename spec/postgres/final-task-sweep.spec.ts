@@ -55,4 +55,34 @@ describe('PostgresExternalTaskRepository final-task retention statement', functi
     }
     expect(await repository.getById(tasks[1]!.id)).to.equal(undefined);
   });
+
+  it('where final tasks go at once, leaves incidents for an operator and deletes the rest a store of another retention left', async () => {
+    const tasks = await repository.createMany(
+      ['a', 'b'].map((f) => ({
+        topic: 't',
+        flowNodeInstanceId: f,
+        correlationId: 'c',
+        processInstanceId: 'p',
+        retries: 1,
+      })),
+    );
+    await repository.claim({ workerId: 'w', topics: [{ topicName: 't', lockDuration: 1000 }], maxTasks: 2 });
+    const [incident, finished] = tasks as [(typeof tasks)[0], (typeof tasks)[0]];
+    await repository.complete({
+      externalTaskId: incident.id,
+      workerId: 'w',
+      outcome: { state: 'failed', error: { type: 'service', errorMessage: 'down' } },
+    });
+    await repository.complete({ externalTaskId: finished.id, workerId: 'w', outcome: { state: 'finished' } });
+    const later = Date.now() + 60_000;
+
+    const pruned = await admin.pool.query<{ count: number }>(pruneFinalTasks(sqlNames(schema), 'deleted'), [
+      later,
+      0,
+    ]);
+
+    expect(pruned.rows[0]!.count).to.equal(1);
+    expect(await repository.getById(finished.id)).to.equal(undefined);
+    expect(await repository.getById(incident.id)).to.include({ state: 'failed', incident: true });
+  });
 });

@@ -2,18 +2,52 @@
  * The columns a statement that writes tasks returns in `source` for {@link keepPlaces}: the task after the
  * write, and its state before it.
  */
-export const placeColumns = `t.id, t.topic, t.priority, t.sequence, t.tenant_id, t.process_model_id, t.worker_id,
-  t.lock_expires_at, t.retry_at, t.state, t.finished_at, t.incident`;
+export const placeColumnNames = [
+  'id',
+  'topic',
+  'priority',
+  'sequence',
+  'tenant_id',
+  'process_model_id',
+  'worker_id',
+  'lock_expires_at',
+  'retry_at',
+  'state',
+  'finished_at',
+  'incident',
+] as const;
+
+/** {@link placeColumnNames} on the task `t`, for a `RETURNING` list. */
+export const placeColumns = placeColumnNames.map((column) => `t.${column}`).join(', ');
 
 /**
  * What a kind of write can do to a task's place: move a pending task in `pending` (a new worker, time or
- * priority: `reschedule`), end it (`end`: from `pending` to `ended`), or bring a final one back (`revive`).
+ * priority: `reschedule`), end it (`end`: from `pending` to `ended`), bring a final one back (`revive`),
+ * or end it where final tasks go at once (`endDeleting`: out of `pending`; only an incident, whose row
+ * stays, gets an `ended` row).
  */
-export type PlaceChange = 'reschedule' | 'end' | 'revive';
+export type PlaceChange = 'reschedule' | 'end' | 'revive' | 'endDeleting';
 
 const stays = `state = 'pending' AND previous_state = 'pending'`;
 const ends = `state <> 'pending' AND previous_state = 'pending'`;
 const revives = `state = 'pending' AND previous_state <> 'pending'`;
+
+/** The step that deletes the `pending` rows of the tasks of `source` that ended. */
+function unqueue(s: string, source: string): [string, string] {
+  return [
+    'unqueued',
+    `DELETE FROM ${s}.pending p WHERE p.id = ANY(ARRAY(SELECT id FROM ${source} WHERE ${ends}))`,
+  ];
+}
+
+/** The step that inserts the `ended` rows of the tasks of `source` that match `condition`. */
+function endedRows(s: string, source: string, condition: string): [string, string] {
+  return [
+    'ended',
+    `INSERT INTO ${s}.ended (id, sequence, state, worker_id, finished_at, incident)
+  SELECT id, sequence, state, worker_id, finished_at, incident FROM ${source} WHERE ${condition}`,
+  ];
+}
 
 /** The CTEs (name suffix, body) that make each change, on the rows of `source`. */
 const placeSteps: Record<PlaceChange, (s: string, source: string) => [string, string][]> = {
@@ -28,17 +62,8 @@ const placeSteps: Record<PlaceChange, (s: string, source: string) => [string, st
         (w.worker_id, coalesce(w.lock_expires_at, w.retry_at), w.priority)`,
     ],
   ],
-  end: (s, source) => [
-    [
-      'unqueued',
-      `DELETE FROM ${s}.pending p WHERE p.id = ANY(ARRAY(SELECT id FROM ${source} WHERE ${ends}))`,
-    ],
-    [
-      'ended',
-      `INSERT INTO ${s}.ended (id, sequence, state, worker_id, finished_at, incident)
-  SELECT id, sequence, state, worker_id, finished_at, incident FROM ${source} WHERE ${ends}`,
-    ],
-  ],
+  end: (s, source) => [unqueue(s, source), endedRows(s, source, ends)],
+  endDeleting: (s, source) => [unqueue(s, source), endedRows(s, source, `${ends} AND incident IS TRUE`)],
   revive: (s, source) => [
     [
       'revived',

@@ -12,12 +12,20 @@ export class FinalTaskRetention {
   private times: number[] = [];
   private head = 0;
 
-  /** @param retentionMs - how long a final task is kept after `finishedAt`; `Infinity` keeps it forever. */
-  constructor(private readonly retentionMs: number) {}
+  /**
+   * Whether a task is forgotten as it ends (a retention of 0), but for an incident, which waits for an
+   * operator (`setRetries`, or `deleteFinalTasks`) instead.
+   */
+  readonly forgetsAtEnd: boolean;
 
-  /** Notes that `task` has just become final. */
+  /** @param retentionMs - how long a final task is kept after `finishedAt`; `Infinity` keeps it forever. */
+  constructor(private readonly retentionMs: number) {
+    this.forgetsAtEnd = retentionMs === 0;
+  }
+
+  /** Notes that `task` has just become final (and is kept: see {@link forgetsAtEnd}). */
   track(task: StoredTask): void {
-    if (this.retentionMs !== Infinity && task.finishedAt !== undefined) {
+    if (this.retentionMs !== Infinity && !this.forgetsAtEnd && task.finishedAt !== undefined) {
       this.tasks.push(task);
       this.times.push(task.finishedAt);
     }

@@ -92,7 +92,10 @@ export class TaskTable {
     else queues.makeReady(task);
   }
 
-  /** Moves a pending task to a final state. */
+  /**
+   * Moves a pending task to a final state — and out of the table at once where final tasks are not kept
+   * (a retention of 0), unless it is an incident.
+   */
   end(task: StoredTask, state: 'finished' | 'failed' | 'cancelled', now: number): void {
     const queues = this.queuesOf(task.topic);
     queues.detach(task);
@@ -100,7 +103,8 @@ export class TaskTable {
     task.state = state;
     this.indexes.addFinal(task);
     queues.countFinal(task, 1);
-    this.retention.track(task);
+    if (this.retention.forgetsAtEnd && task.incident !== true) this.forget(task);
+    else this.retention.track(task);
   }
 
   /** Brings a final task back to pending (an incident revived), out of its topic's final counts. */
