@@ -59,48 +59,96 @@ function startTiming(): (tasks: number) => Cost {
 }
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * The three lifecycles measured: each `run(batch, offset)` works `LIFECYCLE_TASKS` tasks through, the
+ * tasks numbered from `offset`, on the stores it was made with.
+ */
+interface Lifecycles {
+  floor(batch: number, offset: number): Cost;
+  repository(batch: number, offset: number): Promise<Cost>;
+  api(batch: number, offset: number): Promise<Cost>;
+  close(): Promise<void>;
+}
+
+/**
+ * Lifecycles on stores made once and kept (`fresh` false: what an embedded engine runs, one store for
+ * the life of the process), or on fresh stores for every run (`fresh` true).
+ */
+async function lifecycles(fresh: boolean): Promise<Lifecycles> {
+  const makeApi = async (): Promise<ExternalTaskApi> => {
+    const api = new ExternalTaskApi({
+      repository: new InMemoryExternalTaskRepository({ logger: silent }),
+      logger: silent,
+    });
+    await api.fetchAndLockExternalTasks(identity, WORKER, TOPIC, 1, 0, LOCK_MS); // attaches the feed
+    return api;
+  };
+  const kept = fresh
+    ? undefined
+    : {
+        floor: new FloorStore(),
+        repository: new InMemoryExternalTaskRepository({ logger: silent }),
+        api: await makeApi(),
+      };
+  return {
+    floor: (batch, offset) => floorLifecycle(kept?.floor ?? new FloorStore(), batch, offset),
+    repository: (batch, offset) =>
+      repositoryLifecycle(
+        kept?.repository ?? new InMemoryExternalTaskRepository({ logger: silent }),
+        batch,
+        offset,
+      ),
+    api: async (batch, offset) => {
+      const api = kept?.api ?? (await makeApi());
+      const cost = await apiLifecycle(api, batch, offset);
+      if (!kept) await api.close();
+      return cost;
+    },
+    close: async () => {
+      await kept?.api.close();
+    },
+  };
+}
+
 /** ns per task of the floor's lifecycle, `batch` tasks at a time. */
-function floorLifecycle(batch: number): Cost {
-  const store = new FloorStore();
+function floorLifecycle(store: FloorStore, batch: number, offset: number): Cost {
   const timed = startTiming();
   for (let done = 0; done < LIFECYCLE_TASKS; done += batch) {
     const now = Date.now();
-    for (let i = 0; i < batch; i++) store.create(TOPIC, (done + i) % 3, now);
+    for (let i = 0; i < batch; i++) store.create(TOPIC, (offset + done + i) % 3, now);
     const ids = store.claim(TOPIC, WORKER, batch, now + LOCK_MS);
     for (const id of ids) if (!store.finish(id, WORKER, { ok: true })) throw new Error('floor lost a task');
   }
   return timed(LIFECYCLE_TASKS);
 }
 
-/** ns per task of the lifecycle through the API on a fresh store, `batch` tasks at a time. */
-async function apiLifecycle(batch: number): Promise<Cost> {
-  const repository = new InMemoryExternalTaskRepository({ logger: silent });
-  const api = new ExternalTaskApi({ repository, logger: silent });
-  await api.fetchAndLockExternalTasks(identity, WORKER, TOPIC, 1, 0, LOCK_MS); // attaches the feed
+/** ns per task of the lifecycle through the API, `batch` tasks at a time. */
+async function apiLifecycle(api: ExternalTaskApi, batch: number, offset: number): Promise<Cost> {
   const timed = startTiming();
   for (let done = 0; done < LIFECYCLE_TASKS; done += batch) {
     for (let i = 0; i < batch; i++) {
-      await api.engine.create(newTask(done + i));
+      await api.engine.create(newTask(offset + done + i));
     }
     const tasks = await api.fetchAndLockExternalTasks(identity, WORKER, TOPIC, batch, 0, LOCK_MS);
     if (tasks.length !== batch) throw new Error(`fetched ${tasks.length} of ${batch}`);
     await Promise.all(tasks.map((task) => api.finishExternalTask(identity, WORKER, task.id, { ok: true })));
   }
-  const cost = timed(LIFECYCLE_TASKS);
-  await api.close();
-  return cost;
+  return timed(LIFECYCLE_TASKS);
 }
 
 /**
  * The same lifecycle on the repository alone — no API, so no access check, argument checks of the
  * facade, change feed subscriber or events — to tell the store's cost from the facade's.
  */
-async function repositoryLifecycle(batch: number): Promise<Cost> {
-  const repository = new InMemoryExternalTaskRepository({ logger: silent });
+async function repositoryLifecycle(
+  repository: InMemoryExternalTaskRepository,
+  batch: number,
+  offset: number,
+): Promise<Cost> {
   const topics = [{ topicName: TOPIC, lockDuration: LOCK_MS }];
   const timed = startTiming();
   for (let done = 0; done < LIFECYCLE_TASKS; done += batch) {
-    for (let i = 0; i < batch; i++) await repository.create(newTask(done + i));
+    for (let i = 0; i < batch; i++) await repository.create(newTask(offset + done + i));
     const tasks = await repository.claim({ workerId: WORKER, topics, maxTasks: batch });
     if (tasks.length !== batch) throw new Error(`claimed ${tasks.length} of ${batch}`);
     const outcome = { state: 'finished', result: { ok: true } } as const;
@@ -236,41 +284,55 @@ async function main(): Promise<void> {
 }
 
 async function lifecycleTable(): Promise<void> {
-  console.log(
-    `## Lifecycle (create → fetch-and-lock → finish), ${LIFECYCLE_TASKS} tasks per run, median of ${RUNS}\n`,
-  );
-  console.log(
-    '| batch | floor CPU µs/task | repository alone CPU µs/task (÷ floor) | API CPU µs/task | ' +
-      'API / floor, CPU (runs) | floor wall µs/task | API wall µs/task | API / floor, wall (runs) |',
-  );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const batch of [1, 100]) {
-    floorLifecycle(batch);
-    await repositoryLifecycle(batch); // warm-up
-    await apiLifecycle(batch); // warm-up
-    const floors: Cost[] = [];
-    const repositories: Cost[] = [];
-    const apis: Cost[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      gc();
-      floors.push(floorLifecycle(batch));
-      gc();
-      repositories.push(await repositoryLifecycle(batch));
-      gc();
-      apis.push(await apiLifecycle(batch));
-    }
-    const alone = median(repositories.map((cost) => cost.cpu));
-    const aloneRatio = median(repositories.map((cost, run) => cost.cpu / floors[run]!.cpu));
-    const ratios = (of: keyof Cost): number[] => apis.map((api, run) => api[of] / floors[run]![of]);
-    const cell = (of: keyof Cost): string =>
-      `${us(median(floors.map((cost) => cost[of])))} | ` +
-      (of === 'cpu' ? `${us(alone)} (${aloneRatio.toFixed(2)}) | ` : '') +
-      `${us(median(apis.map((cost) => cost[of])))} | ` +
-      `**${median(ratios(of)).toFixed(2)}** (${ratios(of)
-        .map((ratio) => ratio.toFixed(2))
-        .join(' ')})`;
-    console.log(`| ${batch} | ${cell('cpu')} | ${cell('wall')} |`);
+  for (const fresh of [true, false]) {
+    console.log(
+      `## Lifecycle (create → fetch-and-lock → finish), ${LIFECYCLE_TASKS} tasks per run, median of ${RUNS}, ` +
+        (fresh
+          ? 'a fresh store per run after a full collection\n'
+          : 'one store per batch size kept for all its runs (as an engine embeds it), no forced collection\n'),
+    );
+    console.log(
+      '| batch | floor CPU µs/task | repository alone CPU µs/task (÷ floor) | API CPU µs/task | ' +
+        'API / floor, CPU (runs) | floor wall µs/task | API wall µs/task | API / floor, wall (runs) |',
+    );
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const batch of [1, 100]) await lifecycleRow(await lifecycles(fresh), fresh, batch);
+    console.log('');
   }
+}
+
+/** One row of the lifecycle table: a warm-up run of each, then `RUNS` runs of each in turn. */
+async function lifecycleRow(world: Lifecycles, fresh: boolean, batch: number): Promise<void> {
+  const collect = (): void => {
+    if (fresh) gc();
+  };
+  world.floor(batch, 0);
+  await world.repository(batch, 0); // warm-up
+  await world.api(batch, 0); // warm-up
+  const floors: Cost[] = [];
+  const repositories: Cost[] = [];
+  const apis: Cost[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const offset = run * LIFECYCLE_TASKS;
+    collect();
+    floors.push(world.floor(batch, offset));
+    collect();
+    repositories.push(await world.repository(batch, offset));
+    collect();
+    apis.push(await world.api(batch, offset));
+  }
+  await world.close();
+  const alone = median(repositories.map((cost) => cost.cpu));
+  const aloneRatio = median(repositories.map((cost, run) => cost.cpu / floors[run]!.cpu));
+  const ratios = (of: keyof Cost): number[] => apis.map((api, run) => api[of] / floors[run]![of]);
+  const cell = (of: keyof Cost): string =>
+    `${us(median(floors.map((cost) => cost[of])))} | ` +
+    (of === 'cpu' ? `${us(alone)} (${aloneRatio.toFixed(2)}) | ` : '') +
+    `${us(median(apis.map((cost) => cost[of])))} | ` +
+    `**${median(ratios(of)).toFixed(2)}** (${ratios(of)
+      .map((ratio) => ratio.toFixed(2))
+      .join(' ')})`;
+  console.log(`| ${batch} | ${cell('cpu')} | ${cell('wall')} |`);
 }
 
 async function wakeTable(): Promise<void> {
