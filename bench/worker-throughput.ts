@@ -8,9 +8,11 @@
  *
  * Run with `npm run bench:worker` (which is `tsx bench/worker-throughput.ts`); `--quick` runs each once
  * on 2,000 tasks, to try the benchmark out. Reads `EXTERNAL_TASK_PG_URL` (default
- * `postgres://postgres@127.0.0.1:5432/test`). See docs/benchmarks.md.
+ * `postgres://postgres@127.0.0.1:5432/test`). A full run also draws the medians into
+ * docs/images/worker-throughput.svg. See docs/benchmarks.md.
  */
 import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import type { PostgresConnection } from '../lib/postgres/index.js';
@@ -21,6 +23,7 @@ import {
 } from './graphile-worker-reference.js';
 import { workerRun, type WorkerDeployment } from './store-lifecycle.js';
 import { log, median, migratedSchema, serverUrl, type PhaseCpu, type Throughput } from './support.js';
+import { barChartSvg } from './svg-chart.js';
 import type { WalPerTask } from './wal-count.js';
 
 const quick = process.argv.includes('--quick');
@@ -160,6 +163,27 @@ async function main(): Promise<void> {
     );
   }
   console.log([...machine.map((line) => `- ${line}`), '', ...lines].join('\n'));
+  if (!quick) {
+    const chart = new URL('../docs/images/worker-throughput.svg', import.meta.url);
+    mkdirSync(new URL('.', chart), { recursive: true });
+    writeFileSync(
+      chart,
+      barChartSvg({
+        title: 'One worker process on PostgreSQL: ours beside graphile-worker',
+        unit: 'tasks/s, median',
+        series: [
+          { name: 'external-task-api', color: '#2f6db5' },
+          { name: 'graphile-worker, matching', color: '#b0b0b0' },
+        ],
+        groups: PAIRINGS.map(({ label, reference }, p) => ({
+          label,
+          values: [median(ours[p]!.runs), median(references.get(reference)!.runs)],
+        })),
+        note: `${new Date().toISOString().slice(0, 16)} UTC, ${TASKS.toLocaleString('en-US')} tasks, medians of ${RUNS}; ${machine[0]}; ${machine[2]}`,
+      }),
+    );
+    log(`wrote ${chart.pathname}`);
+  }
 }
 
 await main();
