@@ -101,10 +101,10 @@ export class TaskTable {
     queues.detach(task);
     task.finishedAt = now;
     task.state = state;
+    if (this.retention.forgetsAtEnd && task.incident !== true) return this.unfile(task);
     this.indexes.addFinal(task);
     queues.countFinal(task, 1);
-    if (this.retention.forgetsAtEnd && task.incident !== true) this.forget(task);
-    else this.retention.track(task);
+    this.retention.track(task);
   }
 
   /** Brings a final task back to pending (an incident revived), out of its topic's final counts. */
@@ -122,10 +122,15 @@ export class TaskTable {
     // A task that ended twice in the same millisecond (an incident revived and failed again) has two
     // retention entries; only the first may count.
     if (this.tasks.get(task.id) !== task) return;
+    this.unfile(task);
+    this.queuesOf(task.topic).countFinal(task, -1);
+  }
+
+  /** Takes `task` out of the table, its key and its indexes (not out of its topic's counts). */
+  private unfile(task: StoredTask): void {
     this.tasks.delete(task.id);
     if (task.idempotencyKey !== undefined) this.keys.delete(task.idempotencyKey);
     this.indexes.remove(task);
-    this.queuesOf(task.topic).countFinal(task, -1);
   }
 
   /** Forgets the final tasks whose retention has run out by `now`. */
